@@ -1,0 +1,535 @@
+/*
+ * corral's plan executor: the only code that runs between clone and execve.
+ *
+ * Node is multithreaded, so a child made from it may only make raw syscalls: no malloc, no stdio,
+ * no locks, nothing that another thread could have held at clone time. This file therefore holds
+ * no policy. TypeScript builds a setup plan (src/runtime/plan.ts), a list of primitive operations;
+ * corral_spawn() decodes it in the parent, clones the child into the requested namespaces, and the
+ * child runs the ops one by one. A failing op is reported to the parent as (op index, errno) over
+ * the sync socket; a successful execve closes that socket (it is CLOEXEC), which the parent reads
+ * as "exec done".
+ *
+ * The sync protocol, also described in src/runtime/sync.ts (where the parent speaks it):
+ *
+ *   child  -> parent   SYNC_CONFIGURE       child is in its namespaces and waits
+ *   parent -> child    SYNC_POST_CONFIGURE  cgroup attached, network moved in: go on
+ *   child  -> parent   SYNC_ERROR(op, errno) an op failed; the child exits 127
+ *   (EOF)              execve succeeded
+ *
+ * Build: cc -O2 -shared -fPIC -o build/libcorral.so executor.c (native/build.sh).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <termios.h>
+#include <unistd.h>
+#include <pty.h>
+
+/* Plan op codes: keep in step with OpCode in src/runtime/plan.ts. */
+enum {
+	OP_MOUNT = 1,
+	OP_UMOUNT2 = 2,
+	OP_MKDIR = 3,
+	OP_PIVOT_ROOT = 4,
+	OP_CHDIR = 5,
+	OP_SETHOSTNAME = 6,
+	OP_PRCTL = 7,
+	OP_CAPBSET_DROP = 8,
+	OP_SETGROUPS_EMPTY = 9,
+	OP_SETGID = 10,
+	OP_SETUID = 11,
+	OP_DUP2 = 12,
+	OP_LIMIT_FDS = 13,
+	OP_SYNC_WAKE = 14,
+	OP_SYNC_WAIT = 15,
+	OP_MKNOD = 16,
+	OP_SYMLINK = 17,
+	OP_SECCOMP = 18,
+	OP_SETSID = 19,
+	OP_SETCTTY = 20,
+	OP_EXEC = 21,
+	OP_OPEN_ROOT = 22,
+	OP_REQUIRE_DIR = 23,
+};
+
+enum { SYNC_CONFIGURE = 1, SYNC_POST_CONFIGURE = 2, SYNC_ERROR = 3 };
+
+#define MAX_INTS 4
+#define MAX_STRS 256
+#define PLAN_MAGIC 0x4c505243u /* "CRPL" */
+
+struct op {
+	uint32_t code;
+	uint32_t nints, nstrs;
+	int64_t ints[MAX_INTS];
+	/* NULL-terminated; for OP_EXEC laid out as path, argv..., NULL, envp..., NULL */
+	const char *strs[MAX_STRS + 2];
+	uint32_t lens[MAX_STRS];
+};
+
+struct plan {
+	uint32_t count;
+	struct op *ops;
+	char *bytes;
+};
+
+struct sync_msg {
+	int32_t type, a, b;
+};
+
+/* ---- decoding, in the parent (may allocate) ---- */
+
+static int read_u32(const char **p, const char *end, uint32_t *out)
+{
+	if (end - *p < 4) return -EINVAL;
+	memcpy(out, *p, 4);
+	*p += 4;
+	return 0;
+}
+
+static int decode_op(const char **p, const char *end, struct op *op)
+{
+	if (read_u32(p, end, &op->code) || read_u32(p, end, &op->nints) || read_u32(p, end, &op->nstrs))
+		return -EINVAL;
+	if (op->nints > MAX_INTS || op->nstrs > MAX_STRS) return -E2BIG;
+	for (uint32_t i = 0; i < op->nints; i++) {
+		if (end - *p < 8) return -EINVAL;
+		memcpy(&op->ints[i], *p, 8);
+		*p += 8;
+	}
+	for (uint32_t i = 0; i < op->nstrs; i++) {
+		uint32_t len;
+		if (read_u32(p, end, &len) || (uint32_t)(end - *p) < len + 1 || (*p)[len] != '\0')
+			return -EINVAL;
+		op->strs[i] = *p;
+		op->lens[i] = len;
+		*p += len + 1;
+	}
+	op->strs[op->nstrs] = NULL;
+	if (op->code == OP_EXEC) {
+		/* ints[0] is argc: put a NULL after argv so that argv and envp are both terminated. */
+		uint32_t argv_end = 1 + (uint32_t)op->ints[0];
+		if (op->nints < 1 || op->ints[0] < 1 || argv_end > op->nstrs) return -EINVAL;
+		memmove(&op->strs[argv_end + 1], &op->strs[argv_end], (op->nstrs - argv_end + 1) * sizeof(char *));
+		op->strs[argv_end] = NULL;
+	}
+	return 0;
+}
+
+static int decode_plan(const uint8_t *buf, int len, struct plan *plan)
+{
+	plan->bytes = malloc(len);
+	if (!plan->bytes) return -ENOMEM;
+	memcpy(plan->bytes, buf, len);
+	const char *p = plan->bytes, *end = plan->bytes + len;
+	uint32_t magic;
+	if (read_u32(&p, end, &magic) || magic != PLAN_MAGIC || read_u32(&p, end, &plan->count))
+		return -EINVAL;
+	plan->ops = calloc(plan->count ? plan->count : 1, sizeof(struct op));
+	if (!plan->ops) return -ENOMEM;
+	for (uint32_t i = 0; i < plan->count; i++) {
+		int ret = decode_op(&p, end, &plan->ops[i]);
+		if (ret) return ret;
+	}
+	return p == end ? 0 : -EINVAL;
+}
+
+static void free_plan(struct plan *plan)
+{
+	free(plan->ops);
+	free(plan->bytes);
+}
+
+/* ---- the child: raw syscalls only from here to execve ---- */
+
+static int root_fd = -1;
+
+static const char *nullable(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* Open a path inside the container's rootfs without letting a symlink or ".." lead out of it. */
+static int open_in_root(const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	while (*path == '/') path++;
+	if (!*path) path = ".";
+	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+}
+
+/* "/proc/self/fd/N" without snprintf (not async-signal-safe everywhere). */
+static void fd_path(int fd, char *buf)
+{
+	static const char prefix[] = "/proc/self/fd/";
+	char digits[16];
+	int n = 0;
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	do {
+		digits[n++] = (char)('0' + fd % 10);
+		fd /= 10;
+	} while (fd);
+	for (int i = 0; i < n; i++) buf[sizeof(prefix) - 1 + i] = digits[n - 1 - i];
+	buf[sizeof(prefix) - 1 + n] = '\0';
+}
+
+/* Split "a/b/c" into parent dir fd (resolved in root) and the last component. */
+static int open_parent_in_root(const char *path, char *last, size_t lastsz)
+{
+	char dir[4096];
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/') len--;
+	if (len >= sizeof(dir)) return -ENAMETOOLONG;
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	char *slash = strrchr(dir, '/');
+	const char *name = slash ? slash + 1 : dir;
+	if (strlen(name) >= lastsz) return -ENAMETOOLONG;
+	memcpy(last, name, strlen(name) + 1);
+	if (slash) *slash = '\0';
+	int fd = open_in_root(slash ? dir : ".", O_PATH | O_DIRECTORY);
+	return fd < 0 ? -errno : fd;
+}
+
+static int mkdir_p(const char *path, mode_t mode, int in_root)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+	if (len >= sizeof(buf)) return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0') continue;
+		char saved = buf[i];
+		buf[i] = '\0';
+		int ret;
+		if (in_root) {
+			char last[256];
+			int dfd = open_parent_in_root(buf, last, sizeof(last));
+			if (dfd < 0) return dfd;
+			ret = mkdirat(dfd, last, mode);
+			close(dfd);
+		} else {
+			ret = mkdir(buf, mode);
+		}
+		if (ret < 0 && errno != EEXIST) return -errno;
+		buf[i] = saved;
+	}
+	return 0;
+}
+
+static int do_mount(const struct op *op)
+{
+	unsigned long flags = (unsigned long)op->ints[0];
+	int in_root = (int)op->ints[1];
+	int optional = (int)op->ints[2];
+	const char *target = op->strs[1];
+	char path[64];
+	int fd = -1;
+	if (in_root) {
+		/* Resolve afresh for every op: the fd must name the topmost mount at the target. */
+		fd = open_in_root(target, O_PATH);
+		if (fd < 0) return optional && errno == ENOENT ? 0 : -errno;
+		fd_path(fd, path);
+		target = path;
+	}
+	int ret = mount(nullable(op->strs[0]), target, nullable(op->strs[2]), flags, nullable(op->strs[3]));
+	int err = errno;
+	if (fd >= 0) close(fd);
+	if (ret < 0 && optional && err == ENOENT) return 0;
+	return ret < 0 ? -err : 0;
+}
+
+static int do_mknod(const struct op *op)
+{
+	char last[256];
+	int dfd = open_parent_in_root(op->strs[0], last, sizeof(last));
+	if (dfd < 0) return dfd;
+	int ret = mknodat(dfd, last, (mode_t)op->ints[0], (dev_t)op->ints[1]);
+	int err = errno;
+	close(dfd);
+	return ret < 0 && err != EEXIST ? -err : 0;
+}
+
+static int do_symlink(const struct op *op)
+{
+	char last[256];
+	int dfd = open_parent_in_root(op->strs[1], last, sizeof(last));
+	if (dfd < 0) return dfd;
+	int ret = symlinkat(op->strs[0], dfd, last);
+	int err = errno;
+	close(dfd);
+	return ret < 0 && err != EEXIST ? -err : 0;
+}
+
+static int do_pivot_root(const char *new_root)
+{
+	/* The "pivot_root(., .)" sequence: no put_old directory is needed inside the rootfs. */
+	if (chdir(new_root) < 0) return -errno;
+	if (syscall(SYS_pivot_root, ".", ".") < 0) return -errno;
+	if (umount2(".", MNT_DETACH) < 0) return -errno;
+	if (chdir("/") < 0) return -errno;
+	return 0;
+}
+
+static int do_sync_wait(int sync_fd, int32_t expected)
+{
+	struct sync_msg msg;
+	ssize_t n;
+	do n = read(sync_fd, &msg, sizeof(msg));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(msg)) return n < 0 ? -errno : -EPIPE;
+	return msg.type == expected ? 0 : -EPROTO;
+}
+
+static int do_sync_wake(int sync_fd, int32_t type)
+{
+	struct sync_msg msg = { type, 0, 0 };
+	return write(sync_fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg) ? 0 : -errno;
+}
+
+static int do_seccomp(const struct op *op)
+{
+	struct sock_fprog prog = {
+		.len = (unsigned short)(op->lens[0] / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)(void *)op->strs[0],
+	};
+	/* Aligned copy on the stack: the plan's bytes carry no alignment guarantee. */
+	struct sock_filter insns[1024];
+	if (prog.len > 1024) return -E2BIG;
+	memcpy(insns, op->strs[0], op->lens[0]);
+	prog.filter = insns;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -errno : 0;
+}
+
+/* Only fds below `keep` reach the init: they lose CLOEXEC (Node sets it on its own stdio) and
+ * every fd from `keep` up gets it, including the sync socket, whose close tells the parent that
+ * execve succeeded. */
+static int limit_fds(int keep)
+{
+	for (int fd = 0; fd < keep; fd++)
+		if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) return -errno;
+	return syscall(SYS_close_range, (unsigned)keep, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ? -errno : 0;
+}
+
+/* execve, searching PATH (from the plan's envp) for a bare command name, as execvp would but
+ * without allocating. */
+static int do_exec(const struct op *op)
+{
+	char *const *argv = (char *const *)&op->strs[1];
+	char *const *envp = (char *const *)&op->strs[2 + op->ints[0]];
+	const char *cmd = op->strs[0];
+	if (strchr(cmd, '/')) {
+		execve(cmd, argv, envp);
+		return -errno;
+	}
+	const char *search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char *const *e = envp; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0) search = *e + 5;
+	int err = ENOENT;
+	size_t cmdlen = strlen(cmd);
+	for (const char *dir = search; ; ) {
+		const char *end = strchrnul(dir, ':');
+		size_t dirlen = (size_t)(end - dir);
+		char path[4096];
+		if (dirlen + cmdlen + 2 <= sizeof(path)) {
+			memcpy(path, dir, dirlen);
+			path[dirlen] = '/';
+			memcpy(path + dirlen + 1, cmd, cmdlen + 1);
+			execve(path, argv, envp);
+			if (errno != ENOENT && errno != ENOTDIR) err = errno;
+		}
+		if (!*end) break;
+		dir = end + 1;
+	}
+	return -err;
+}
+
+static int run_op(const struct op *op, int sync_fd)
+{
+	int ret;
+	switch (op->code) {
+	case OP_MOUNT: return do_mount(op);
+	case OP_UMOUNT2: return umount2(op->strs[0], (int)op->ints[0]) < 0 ? -errno : 0;
+	case OP_MKDIR: return mkdir_p(op->strs[0], (mode_t)op->ints[0], (int)op->ints[1]);
+	case OP_PIVOT_ROOT: return do_pivot_root(op->strs[0]);
+	case OP_CHDIR: return chdir(op->strs[0]) < 0 ? -errno : 0;
+	case OP_SETHOSTNAME: return sethostname(op->strs[0], op->lens[0]) < 0 ? -errno : 0;
+	case OP_PRCTL: return prctl((int)op->ints[0], (unsigned long)op->ints[1], 0, 0, 0) < 0 ? -errno : 0;
+	case OP_CAPBSET_DROP:
+		ret = prctl(PR_CAPBSET_DROP, (unsigned long)op->ints[0], 0, 0, 0);
+		return ret < 0 && errno != EINVAL ? -errno : 0; /* EINVAL: the kernel lacks the cap */
+	case OP_SETGROUPS_EMPTY: return syscall(SYS_setgroups, 0, NULL) < 0 ? -errno : 0;
+	case OP_SETGID: return syscall(SYS_setresgid, op->ints[0], op->ints[0], op->ints[0]) < 0 ? -errno : 0;
+	case OP_SETUID: return syscall(SYS_setresuid, op->ints[0], op->ints[0], op->ints[0]) < 0 ? -errno : 0;
+	case OP_DUP2: return dup2((int)op->ints[0], (int)op->ints[1]) < 0 ? -errno : 0;
+	case OP_LIMIT_FDS: return limit_fds((int)op->ints[0]);
+	case OP_SYNC_WAKE: return do_sync_wake(sync_fd, (int32_t)op->ints[0]);
+	case OP_SYNC_WAIT: return do_sync_wait(sync_fd, (int32_t)op->ints[0]);
+	case OP_MKNOD: return do_mknod(op);
+	case OP_SYMLINK: return do_symlink(op);
+	case OP_SECCOMP: return do_seccomp(op);
+	case OP_SETSID: return setsid() < 0 ? -errno : 0;
+	case OP_SETCTTY: return ioctl((int)op->ints[0], TIOCSCTTY, 0) < 0 ? -errno : 0;
+	case OP_EXEC: return do_exec(op);
+	case OP_OPEN_ROOT:
+		root_fd = open(op->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return root_fd < 0 ? -errno : 0;
+	case OP_REQUIRE_DIR: {
+		/* /proc and /sys must be real directories in the rootfs, never symlinks. */
+		struct stat st;
+		int fd = open_in_root(op->strs[0], O_PATH | O_NOFOLLOW);
+		if (fd < 0) return -errno;
+		ret = fstat(fd, &st);
+		close(fd);
+		if (ret < 0) return -errno;
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	}
+	default: return -ENOSYS;
+	}
+}
+
+static void report_error(int sync_fd, uint32_t index, int err)
+{
+	struct sync_msg msg = { SYNC_ERROR, (int32_t)index, err };
+	(void)!write(sync_fd, &msg, sizeof(msg));
+}
+
+static void reset_signals(void)
+{
+	/* Node ignores SIGPIPE and blocks some signals; an init must start from the defaults. */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < 65; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP) continue;
+		syscall(SYS_rt_sigaction, sig, &dfl, NULL, 8);
+	}
+	uint64_t empty = 0;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, 8);
+}
+
+static void child_main(const struct plan *plan, int sync_fd, int parent_fd)
+{
+	close(parent_fd);
+	reset_signals();
+	for (uint32_t i = 0; i < plan->count; i++) {
+		int ret = run_op(&plan->ops[i], sync_fd);
+		if (ret < 0) {
+			report_error(sync_fd, i, -ret);
+			syscall(SYS_exit_group, 127);
+		}
+	}
+	/* A plan that does not end in exec is a bug in the plan builder. */
+	report_error(sync_fd, plan->count, ENOEXEC);
+	syscall(SYS_exit_group, 127);
+}
+
+/* ---- the exported surface, called from src/sys/native.ts through ffi-rs ---- */
+
+/* Clone a child into `flags` namespaces and run the plan in it. Returns its pid or -errno. */
+int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd, int parent_fd)
+{
+	struct plan plan = { 0 };
+	int ret = decode_plan(plan_buf, plan_len, &plan);
+	if (ret < 0) {
+		free_plan(&plan);
+		return ret;
+	}
+	/* A raw clone (no CLONE_VM, no new stack) is fork with namespace flags and without glibc's
+	 * atfork handlers, which could take locks other Node threads hold. */
+	long pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid == 0) child_main(&plan, child_fd, parent_fd);
+	int err = errno;
+	free_plan(&plan);
+	return pid < 0 ? -err : (int)pid;
+}
+
+/* A stream socketpair for the sync protocol, both ends CLOEXEC; returned packed as (a << 32) | b. */
+int64_t corral_socketpair(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
+	return ((int64_t)sv[0] << 32) | (uint32_t)sv[1];
+}
+
+/* Reap `pid` if it has ended: its raw wait status + 2^32, 0 while it runs, or -errno. */
+int64_t corral_reap(int pid)
+{
+	int status;
+	pid_t ret = waitpid(pid, &status, WNOHANG | __WALL);
+	if (ret < 0) return -errno;
+	if (ret == 0) return 0;
+	return (int64_t)(1LL << 32) + (uint32_t)status;
+}
+
+/* A pty pair for a container's console; returned packed as (master << 32) | slave. */
+int64_t corral_openpty(void)
+{
+	int master, slave;
+	if (openpty(&master, &slave, NULL, NULL, NULL) < 0) return -errno;
+	fcntl(master, F_SETFD, FD_CLOEXEC);
+	fcntl(slave, F_SETFD, FD_CLOEXEC);
+	return ((int64_t)master << 32) | (uint32_t)slave;
+}
+
+/* The uid of the process on the other end of a unix socket, or -errno. */
+int64_t corral_peer_uid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return -errno;
+	return cred.uid;
+}
+
+/* Write one buffer to a FIFO opened O_WRONLY|O_NONBLOCK, in one write; 0, or -errno
+ * (-ENXIO / -ENOENT: nobody listens). */
+int corral_fifo_write(const char *path, const uint8_t *buf, int len)
+{
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) return -errno;
+	ssize_t n = write(fd, buf, (size_t)len);
+	int err = errno;
+	close(fd);
+	return n == len ? 0 : (n < 0 ? -err : -EIO);
+}
+
+int corral_kill(int pid, int sig)
+{
+	return kill(pid, sig) < 0 ? -errno : 0;
+}
+
+int corral_close(int fd)
+{
+	return close(fd) < 0 ? -errno : 0;
+}
+
+/* Write a small value to a file (cgroupfs, procfs) and report the errno a write to it gives. */
+int corral_write_file(const char *path, const char *value, int len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) return -errno;
+	ssize_t n = write(fd, value, (size_t)len);
+	int err = errno;
+	close(fd);
+	return n == len ? 0 : (n < 0 ? -err : -EIO);
+}

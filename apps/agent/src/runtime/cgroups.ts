@@ -1,0 +1,234 @@
+// A cgroup per container, on cgroup v1, v2, or both (a hybrid host: v1 controllers and a v2
+// hierarchy beside them). Runs in the host's namespaces: every path here is on the host.
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import type { CgroupSetting } from "@corral/core";
+import type { Syscalls } from "../sys/syscalls.ts";
+import { SyscallError } from "../sys/syscalls.ts";
+
+export interface Hierarchy {
+  version: 1 | 2;
+  mountPoint: string;
+  /** v1: the controllers bound here (and "name=systemd" style names); v2: those enabled at the root */
+  controllers: string[];
+}
+
+export class CgroupError extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = "CgroupError";
+  }
+}
+
+/** The cgroup hierarchies mounted on this host, from a /proc/self/mountinfo text. Pure. */
+export function parseHierarchies(mountinfo: string, v2Controllers: (mountPoint: string) => string[]): Hierarchy[] {
+  const found: Hierarchy[] = [];
+  for (const line of mountinfo.split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (!left || !right) continue;
+    const mountPoint = left.split(" ")[4];
+    const [fstype, , superOptions = ""] = right.split(" ");
+    if (!mountPoint || found.some((h) => h.mountPoint === mountPoint)) continue;
+    if (fstype === "cgroup2") found.push({ version: 2, mountPoint, controllers: v2Controllers(mountPoint) });
+    if (fstype === "cgroup") {
+      const controllers = superOptions.split(",").filter((o) => o !== "rw" && o !== "ro" && !o.startsWith("release_agent") && o !== "clone_children" && o !== "noprefix" && o !== "xattr");
+      found.push({ version: 1, mountPoint, controllers });
+    }
+  }
+  return found;
+}
+
+export function detectHierarchies(): Hierarchy[] {
+  return parseHierarchies(readFileSync("/proc/self/mountinfo", "utf8"), (mp) => {
+    try {
+      return readFileSync(join(mp, "cgroup.subtree_control"), "utf8").trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Where a setting is written: hierarchy and file, and the value to write. */
+export interface CgroupWrite {
+  hierarchy: Hierarchy;
+  file: string;
+  value: string;
+}
+
+/** lxc.cgroup2 keys that have a v1 twin, for hosts whose controllers are still on v1. */
+function translateToV1(key: string, value: string): Array<{ file: string; value: string }> | undefined {
+  const max = (v: string) => (v.trim() === "max" ? "-1" : v.trim());
+  switch (key) {
+    case "memory.max": return [{ file: "memory.limit_in_bytes", value: max(value) }];
+    case "memory.high": return [{ file: "memory.soft_limit_in_bytes", value: max(value) }];
+    case "pids.max": return [{ file: "pids.max", value: value.trim() }];
+    case "cpu.weight": return [{ file: "cpu.shares", value: String(Math.max(2, Math.round((Number(value) * 1024) / 100))) }];
+    case "cpu.max": {
+      const [quota = "max", period = "100000"] = value.trim().split(/\s+/);
+      return [{ file: "cpu.cfs_period_us", value: period }, { file: "cpu.cfs_quota_us", value: max(quota) }];
+    }
+    case "cpuset.cpus": case "cpuset.mems": case "devices.allow": case "devices.deny":
+      return [{ file: key, value }];
+    default: return undefined;
+  }
+}
+
+/**
+ * Plan where each lxc.cgroup.* / lxc.cgroup2.* setting goes on this host. Pure. A setting that
+ * cannot be honoured here is an error naming it, never dropped.
+ */
+export function planCgroupWrites(settings: readonly CgroupSetting[], hierarchies: readonly Hierarchy[]): CgroupWrite[] {
+  const v1 = (controller: string) => hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller));
+  const v2 = hierarchies.find((h) => h.version === 2);
+  const writes: CgroupWrite[] = [];
+  for (const s of settings) {
+    const controller = s.key.split(".")[0] ?? "";
+    const prefix = s.version === 1 ? "lxc.cgroup" : "lxc.cgroup2";
+    if (s.version === 1) {
+      const h = v1(controller);
+      if (!h) {
+        // LXC ignores v1 keys on a pure v2 host too; corral says so instead of staying silent.
+        throw new CgroupError(`${prefix}.${s.key}: no cgroup v1 "${controller}" controller is mounted on this host (use lxc.cgroup2.*)`);
+      }
+      writes.push({ hierarchy: h, file: s.key, value: s.value });
+      continue;
+    }
+    if (v2 && (v2.controllers.includes(controller) || controller === "cgroup") && controller !== "devices") {
+      writes.push({ hierarchy: v2, file: s.key, value: s.value });
+      continue;
+    }
+    const twin = translateToV1(s.key, s.value);
+    const h = v1(controller);
+    if (twin && h) {
+      for (const t of twin) writes.push({ hierarchy: h, file: t.file, value: t.value });
+      continue;
+    }
+    throw new CgroupError(`${prefix}.${s.key}: the "${controller}" controller is not available on this host's cgroup v2 hierarchy` +
+      (controller === "devices" ? " (device rules on pure cgroup v2 need an eBPF program, which corral does not load)" : ""));
+  }
+  return writes;
+}
+
+/** One container's cgroup: a directory of the same name in every hierarchy. */
+export class ContainerCgroup {
+  readonly dirs: string[];
+
+  constructor(
+    private readonly sys: Syscalls,
+    private readonly hierarchies: readonly Hierarchy[],
+    readonly name: string,
+  ) {
+    this.dirs = hierarchies.map((h) => join(h.mountPoint, name));
+  }
+
+  /** Create the directories (cpuset needs cpus and mems copied from the parent first). */
+  create(): void {
+    for (const [i, h] of this.hierarchies.entries()) {
+      const dir = this.dirs[i]!;
+      mkdirSync(dir);
+      if (h.version === 1 && h.controllers.includes("cpuset")) {
+        for (const f of ["cpuset.cpus", "cpuset.mems"]) {
+          const parentValue = readFileSync(join(h.mountPoint, f), "utf8").trim();
+          this.sys.writeFile(join(dir, f), parentValue);
+        }
+      }
+    }
+  }
+
+  apply(writes: readonly CgroupWrite[]): void {
+    for (const w of writes) {
+      const path = join(w.hierarchy.mountPoint, this.name, w.file);
+      try {
+        this.sys.writeFile(path, w.value);
+      } catch (e) {
+        throw new CgroupError(`cgroup setting ${w.file} = ${w.value} refused: ${(e as Error).message}`, e);
+      }
+    }
+  }
+
+  attach(pid: number): void {
+    for (const dir of this.dirs) this.sys.writeFile(join(dir, "cgroup.procs"), String(pid));
+  }
+
+  /** Every pid in the cgroup (from the first hierarchy that lists any). */
+  pids(): number[] {
+    for (const dir of this.dirs) {
+      try {
+        const pids = readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+        if (pids.length > 0) return pids;
+      } catch {
+        // gone already
+      }
+    }
+    return [];
+  }
+
+  /** SIGKILL the whole cgroup at once: cgroup.kill on v2, every listed pid on v1. */
+  killAll(): void {
+    const v2 = this.hierarchies.findIndex((h) => h.version === 2);
+    const killFile = v2 >= 0 ? join(this.dirs[v2]!, "cgroup.kill") : undefined;
+    if (killFile && existsSync(killFile)) {
+      this.sys.writeFile(killFile, "1");
+      return;
+    }
+    for (const pid of this.pids()) {
+      try {
+        this.sys.kill(pid, 9);
+      } catch (e) {
+        if (!(e instanceof SyscallError && e.code === "ESRCH")) throw e;
+      }
+    }
+  }
+
+  private freezer(): { kind: "v1" | "v2"; dir: string } | undefined {
+    const i1 = this.hierarchies.findIndex((h) => h.version === 1 && h.controllers.includes("freezer"));
+    if (i1 >= 0) return { kind: "v1", dir: this.dirs[i1]! };
+    const i2 = this.hierarchies.findIndex((h) => h.version === 2);
+    if (i2 >= 0 && existsSync(join(this.dirs[i2]!, "cgroup.freeze"))) return { kind: "v2", dir: this.dirs[i2]! };
+    return undefined;
+  }
+
+  /** Ask the freezer to freeze or thaw; true once the kernel reports it done. */
+  setFrozen(frozen: boolean): void {
+    const f = this.freezer();
+    if (!f) throw new CgroupError("no cgroup freezer on this host");
+    if (f.kind === "v1") this.sys.writeFile(join(f.dir, "freezer.state"), frozen ? "FROZEN" : "THAWED");
+    else this.sys.writeFile(join(f.dir, "cgroup.freeze"), frozen ? "1" : "0");
+  }
+
+  isFrozen(): boolean {
+    const f = this.freezer();
+    if (!f) return false;
+    if (f.kind === "v1") return readFileSync(join(f.dir, "freezer.state"), "utf8").trim() === "FROZEN";
+    return /^frozen 1$/m.test(readFileSync(join(f.dir, "cgroup.events"), "utf8"));
+  }
+
+  /** Remove every directory (children first). False if some are still busy. */
+  destroy(): boolean {
+    let clean = true;
+    for (const dir of this.dirs) clean = removeTree(dir) && clean;
+    return clean;
+  }
+}
+
+function removeTree(dir: string): boolean {
+  if (!existsSync(dir)) return true;
+  let clean = true;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) clean = removeTree(join(dir, entry.name)) && clean;
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    return false;
+  }
+  return clean;
+}
+
+/** A free cgroup name for a container: corral-NAME, or corral-NAME-N if another lxcpath has it. */
+export function chooseCgroupName(hierarchies: readonly Hierarchy[], container: string): string {
+  for (let n = 0; ; n++) {
+    const name = n === 0 ? `corral-${container}` : `corral-${container}-${n}`;
+    if (!hierarchies.some((h) => existsSync(join(h.mountPoint, name)))) return name;
+  }
+}

@@ -1,0 +1,103 @@
+// The container store: an LXC "lxcpath", <lxcpath>/<name>/config in LXC's own format, so that the
+// real LXC tools read corral's containers. corral's own metadata lives beside the config in
+// files that are not lxc.* keys (liblxc refuses a config with one unknown lxc.* key).
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseLxcConfig, validateName, type ConfigIO, type ConfigIssue, type ContainerConfig } from "@corral/core";
+
+export const DEFAULT_LXCPATH = "/var/lib/corral";
+
+export class ContainerNotFound extends Error {
+  constructor(readonly container: string) {
+    super(`no container named "${container}"`);
+    this.name = "ContainerNotFound";
+  }
+}
+
+export class InvalidName extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidName";
+  }
+}
+
+export interface LoadedConfig {
+  config: ContainerConfig;
+  warnings: ConfigIssue[];
+  unsupported: ConfigIssue[];
+}
+
+/** Real-filesystem access for lxc.include, handed to the pure parser. */
+export const hostConfigIO: ConfigIO = {
+  readFile: (path) => readFileSync(path, "utf8"),
+  isDirectory: (path) => statSync(path).isDirectory(),
+  listDir: (path) => readdirSync(path),
+};
+
+export class LxcPath {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  ensure(): void {
+    mkdirSync(this.root, { recursive: true, mode: 0o755 });
+  }
+
+  /** The container's directory; the name is checked first, so the path cannot leave the lxcpath. */
+  dir(name: string): string {
+    const problem = validateName(name);
+    if (problem) throw new InvalidName(problem);
+    return join(this.root, name);
+  }
+
+  configPath(name: string): string {
+    return join(this.dir(name), "config");
+  }
+
+  exists(name: string): boolean {
+    return existsSync(this.configPath(name));
+  }
+
+  /** Names of the containers here: directories with a config file, and a valid name. */
+  list(): string[] {
+    if (!existsSync(this.root)) return [];
+    return readdirSync(this.root, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && validateName(e.name) === null && existsSync(join(this.root, e.name, "config")))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  readConfigText(name: string): string {
+    if (!this.exists(name)) throw new ContainerNotFound(name);
+    return readFileSync(this.configPath(name), "utf8");
+  }
+
+  load(name: string): LoadedConfig {
+    const file = this.configPath(name);
+    return parseLxcConfig(this.readConfigText(name), { file, io: hostConfigIO });
+  }
+
+  /** Where the rootfs is: lxc.rootfs.path, or <lxcpath>/<name>/rootfs as LXC defaults. */
+  rootfs(name: string, config: ContainerConfig): string {
+    return config.rootfs?.path ?? join(this.dir(name), "rootfs");
+  }
+
+  /** A file of corral's own beside the config (never an lxc.* key). */
+  metaPath(name: string, file: string): string {
+    return join(this.dir(name), file);
+  }
+
+  writeConfig(name: string, text: string): void {
+    writeFileSync(this.configPath(name), text, { mode: 0o640 });
+  }
+
+  /** Remove a container's directory. A rootfs that is a mount point or a symlink is not followed. */
+  remove(name: string): void {
+    const dir = this.dir(name);
+    if (!existsSync(dir)) throw new ContainerNotFound(name);
+    if (lstatSync(dir).isSymbolicLink()) throw new Error(`${dir} is a symlink; not removing it`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

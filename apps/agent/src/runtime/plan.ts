@@ -1,0 +1,129 @@
+// The setup plan: what the container's child process does between clone and execve, as data.
+// TypeScript decides everything; native/executor.c runs the ops one by one and knows nothing of
+// containers. Op codes must match the enum at the top of executor.c.
+
+export enum OpCode {
+  Mount = 1,
+  Umount2 = 2,
+  Mkdir = 3,
+  PivotRoot = 4,
+  Chdir = 5,
+  Sethostname = 6,
+  Prctl = 7,
+  CapbsetDrop = 8,
+  SetgroupsEmpty = 9,
+  Setgid = 10,
+  Setuid = 11,
+  Dup2 = 12,
+  LimitFds = 13,
+  SyncWake = 14,
+  SyncWait = 15,
+  Mknod = 16,
+  Symlink = 17,
+  Seccomp = 18,
+  Setsid = 19,
+  Setctty = 20,
+  Exec = 21,
+  OpenRoot = 22,
+  RequireDir = 23,
+}
+
+/** One primitive operation of the plan; `why` says what it is for, for error messages. */
+export type SetupOp =
+  | { op: "mount"; source: string; target: string; fstype: string; flags: number; data: string; inRoot: boolean; optional: boolean; why: string }
+  | { op: "umount2"; target: string; flags: number; why: string }
+  | { op: "mkdir"; path: string; mode: number; inRoot: boolean; why: string }
+  | { op: "pivot_root"; newRoot: string; why: string }
+  | { op: "chdir"; path: string; why: string }
+  | { op: "sethostname"; name: string; why: string }
+  | { op: "prctl"; option: number; arg: number; why: string }
+  | { op: "capbset_drop"; cap: number; why: string }
+  | { op: "setgroups_empty"; why: string }
+  | { op: "setgid"; gid: number; why: string }
+  | { op: "setuid"; uid: number; why: string }
+  | { op: "dup2"; from: number; to: number; why: string }
+  | { op: "limit_fds"; keep: number; why: string }
+  | { op: "sync_wake"; barrier: number; why: string }
+  | { op: "sync_wait"; barrier: number; why: string }
+  | { op: "mknod"; path: string; mode: number; dev: number; why: string }
+  | { op: "symlink"; target: string; path: string; why: string }
+  | { op: "seccomp"; filter: Uint8Array; why: string }
+  | { op: "setsid"; why: string }
+  | { op: "setctty"; fd: number; why: string }
+  | { op: "exec"; path: string; argv: string[]; env: string[]; why: string }
+  | { op: "open_root"; path: string; why: string }
+  | { op: "require_dir"; path: string; why: string };
+
+const PLAN_MAGIC = 0x4c505243; // "CRPL"
+
+/** Integer and string fields of each op, in the order the executor reads them. */
+function fields(op: SetupOp): { code: OpCode; ints: number[]; strs: (string | Uint8Array)[] } {
+  const b = (v: boolean) => (v ? 1 : 0);
+  switch (op.op) {
+    case "mount": return { code: OpCode.Mount, ints: [op.flags, b(op.inRoot), b(op.optional)], strs: [op.source, op.target, op.fstype, op.data] };
+    case "umount2": return { code: OpCode.Umount2, ints: [op.flags], strs: [op.target] };
+    case "mkdir": return { code: OpCode.Mkdir, ints: [op.mode, b(op.inRoot)], strs: [op.path] };
+    case "pivot_root": return { code: OpCode.PivotRoot, ints: [], strs: [op.newRoot] };
+    case "chdir": return { code: OpCode.Chdir, ints: [], strs: [op.path] };
+    case "sethostname": return { code: OpCode.Sethostname, ints: [], strs: [op.name] };
+    case "prctl": return { code: OpCode.Prctl, ints: [op.option, op.arg], strs: [] };
+    case "capbset_drop": return { code: OpCode.CapbsetDrop, ints: [op.cap], strs: [] };
+    case "setgroups_empty": return { code: OpCode.SetgroupsEmpty, ints: [], strs: [] };
+    case "setgid": return { code: OpCode.Setgid, ints: [op.gid], strs: [] };
+    case "setuid": return { code: OpCode.Setuid, ints: [op.uid], strs: [] };
+    case "dup2": return { code: OpCode.Dup2, ints: [op.from, op.to], strs: [] };
+    case "limit_fds": return { code: OpCode.LimitFds, ints: [op.keep], strs: [] };
+    case "sync_wake": return { code: OpCode.SyncWake, ints: [op.barrier], strs: [] };
+    case "sync_wait": return { code: OpCode.SyncWait, ints: [op.barrier], strs: [] };
+    case "mknod": return { code: OpCode.Mknod, ints: [op.mode, op.dev], strs: [op.path] };
+    case "symlink": return { code: OpCode.Symlink, ints: [], strs: [op.target, op.path] };
+    case "seccomp": return { code: OpCode.Seccomp, ints: [], strs: [op.filter] };
+    case "setsid": return { code: OpCode.Setsid, ints: [], strs: [] };
+    case "setctty": return { code: OpCode.Setctty, ints: [op.fd], strs: [] };
+    case "exec": return { code: OpCode.Exec, ints: [op.argv.length], strs: [op.path, ...op.argv, ...op.env] };
+    case "open_root": return { code: OpCode.OpenRoot, ints: [], strs: [op.path] };
+    case "require_dir": return { code: OpCode.RequireDir, ints: [], strs: [op.path] };
+  }
+}
+
+/**
+ * Encode a plan for the executor: magic, op count, then per op its code, int count, string count,
+ * the ints as int64 and the strings as (u32 length, bytes, NUL). All little-endian.
+ */
+export function encodePlan(ops: readonly SetupOp[]): Uint8Array {
+  const chunks: Buffer[] = [u32(PLAN_MAGIC), u32(ops.length)];
+  for (const op of ops) {
+    const { code, ints, strs } = fields(op);
+    chunks.push(u32(code), u32(ints.length), u32(strs.length));
+    for (const n of ints) {
+      const b = Buffer.alloc(8);
+      b.writeBigInt64LE(BigInt(n));
+      chunks.push(b);
+    }
+    for (const s of strs) {
+      const bytes = typeof s === "string" ? Buffer.from(s) : Buffer.from(s);
+      if (typeof s === "string" && bytes.includes(0)) throw new Error(`plan string contains a NUL byte: ${JSON.stringify(s)}`);
+      chunks.push(u32(bytes.length), bytes, Buffer.alloc(1));
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+/** "mount proc on /proc" style words for an op, for the error that names a failed step. */
+export function describeOp(op: SetupOp): string {
+  switch (op.op) {
+    case "mount": return `mount ${op.source || op.fstype} on ${op.target}`;
+    case "exec": return `exec ${op.path}`;
+    case "mkdir": return `mkdir ${op.path}`;
+    case "mknod": return `mknod ${op.path}`;
+    case "symlink": return `symlink ${op.path}`;
+    case "pivot_root": return `pivot_root into ${op.newRoot}`;
+    default: return op.op;
+  }
+}

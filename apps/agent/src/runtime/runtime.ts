@@ -1,0 +1,583 @@
+// The lifecycle of start.c for every container under one lxcpath, in one event loop:
+//   lxc_init   guards, config, STARTING
+//   lxc_spawn  spawn.ts
+//   lxc_poll   SIGCHLD -> reap the init (only the inits we made; libuv reaps its own children)
+//   __lxc_start / lxc_fini   exit status, halt or reboot, cgroup and veths removed, STOPPING, STOPPED
+//   lxc_abort  ABORTING, SIGKILL to the whole cgroup
+// The runtime knows no transport: it reports every state change to a synchronous sink, which
+// stores it before anyone else hears of it.
+import { readFileSync, writeFileSync, rmSync, existsSync } from "node:fs";
+import {
+  actionRefusal, decodeWaitStatus, shellExitCode, signalName, DEFAULT_SIGNALS,
+  type Action, type EventCause, type EventDetail, type StateName, type ContainerConfig,
+} from "@corral/core";
+import type { Syscalls } from "../sys/syscalls.ts";
+import { SyscallError } from "../sys/syscalls.ts";
+import { ConsoleCapture, RingBuffer } from "./console.ts";
+import { ContainerCgroup, detectHierarchies, type Hierarchy } from "./cgroups.ts";
+import { LxcPath, ContainerNotFound, type LoadedConfig } from "./lxcpath.ts";
+import { deleteVeths, type VethPair } from "./network.ts";
+import { spawnContainer, StartError } from "./spawn.ts";
+
+const SIGHUP = 1;
+const SIGINT = 2;
+const SIGKILL = 9;
+
+export interface StateChange {
+  container: string;
+  state: StateName;
+  cause: EventCause;
+  detail: EventDetail;
+}
+
+/** Must persist the change before it returns: nothing is published that is not stored. */
+export type StateSink = (change: StateChange) => void;
+
+/** A refused request: the state guards said no, or the input was bad. Changes nothing. */
+export class Refusal extends Error {
+  constructor(message: string, readonly code: "BAD_REQUEST" | "CONFLICT" | "NOT_FOUND" = "CONFLICT") {
+    super(message);
+    this.name = "Refusal";
+  }
+}
+
+export interface StartOptions {
+  cause: EventCause;
+  /** overrides lxc.init.cmd */
+  command?: string[];
+  /** "inherit": the init gets our own stdio (corral run); "pty": a console the agent keeps */
+  console?: "pty" | "inherit";
+}
+
+export interface StopOptions {
+  cause: EventCause;
+  /** time between the halt signal and SIGKILL; 0 kills at once */
+  timeoutMs: number;
+}
+
+/** What is known of one container's current run. */
+interface Instance {
+  name: string;
+  state: StateName;
+  pid?: number;
+  startedAt?: number;
+  cgroup?: ContainerCgroup;
+  veths: VethPair[];
+  console?: ConsoleCapture;
+  ring: RingBuffer;
+  config?: ContainerConfig;
+  command?: string[];
+  consoleMode: "pty" | "inherit";
+  /** an exit status reaped while the start was still in progress */
+  earlyExit?: number;
+  starting: boolean;
+  exitWaiters: Array<(status: number) => void>;
+  stopCause?: EventCause;
+  stopTimer?: NodeJS.Timeout;
+  stopping?: Promise<void>;
+  restartRequested?: EventCause;
+  lastExit?: { status: number; code: number; at: number };
+  lastError?: string;
+}
+
+export interface ContainerStatus {
+  name: string;
+  state: StateName;
+  pid?: number;
+  startedAt?: number;
+  command?: string[];
+  cgroup?: string;
+  lastExit?: { status: number; code: number; at: number };
+  lastError?: string;
+}
+
+/** The file beside the config that records a running container's leftovers-to-be. */
+const RUN_FILE = "corral.run.json";
+
+export class Runtime {
+  private readonly instances = new Map<string, Instance>();
+  readonly hierarchies: Hierarchy[];
+  private readonly onSigchld = () => this.reapAll();
+  private consoleListeners = new Set<(name: string, data: Buffer) => void>();
+  /** Signal listeners do not keep Node's event loop alive; this does while an init lives. */
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly sys: Syscalls,
+    readonly lxcpath: LxcPath,
+    private readonly sink: StateSink,
+    hierarchies?: Hierarchy[],
+  ) {
+    this.hierarchies = hierarchies ?? detectHierarchies();
+    process.on("SIGCHLD", this.onSigchld);
+  }
+
+  close(): void {
+    clearInterval(this.keepAlive);
+    process.off("SIGCHLD", this.onSigchld);
+  }
+
+  // ---- queries ----
+
+  status(name: string): ContainerStatus {
+    const inst = this.instances.get(name);
+    if (!inst && !this.lxcpath.exists(name)) throw new ContainerNotFound(name);
+    return {
+      name,
+      state: inst?.state ?? "STOPPED",
+      pid: inst?.pid,
+      startedAt: inst?.startedAt,
+      command: inst?.command,
+      cgroup: inst?.cgroup?.name,
+      lastExit: inst?.lastExit,
+      lastError: inst?.lastError,
+    };
+  }
+
+  state(name: string): StateName {
+    return this.instances.get(name)?.state ?? "STOPPED";
+  }
+
+  initPid(name: string): number | undefined {
+    return this.instances.get(name)?.pid;
+  }
+
+  consoleHistory(name: string): Buffer {
+    return this.instances.get(name)?.ring.contents() ?? Buffer.alloc(0);
+  }
+
+  onConsole(listener: (name: string, data: Buffer) => void): () => void {
+    this.consoleListeners.add(listener);
+    return () => this.consoleListeners.delete(listener);
+  }
+
+  writeConsole(name: string, data: string | Buffer): void {
+    const c = this.instances.get(name)?.console;
+    if (!c) throw new Refusal(`${name} has no console (not running under the agent)`);
+    c.write(data);
+  }
+
+  cgroupOf(name: string): ContainerCgroup | undefined {
+    return this.instances.get(name)?.cgroup;
+  }
+
+  // ---- guards ----
+
+  private instance(name: string): Instance {
+    let inst = this.instances.get(name);
+    if (!inst) {
+      inst = { name, state: "STOPPED", veths: [], ring: new RingBuffer(), consoleMode: "pty", starting: false, exitWaiters: [] };
+      this.instances.set(name, inst);
+    }
+    return inst;
+  }
+
+  private guard(action: Action, name: string): Instance {
+    if (!this.lxcpath.exists(name) && !this.instances.has(name)) throw new Refusal(`no container named "${name}"`, "NOT_FOUND");
+    const inst = this.instance(name);
+    const refusal = actionRefusal(action, inst.state);
+    if (refusal) throw new Refusal(`${name}: ${refusal}`);
+    return inst;
+  }
+
+  private setState(inst: Instance, state: StateName, cause: EventCause, detail: EventDetail = {}): void {
+    inst.state = state;
+    this.sink({ container: inst.name, state, cause, detail });
+  }
+
+  // ---- lxc_init + lxc_spawn ----
+
+  /** Load and check the config before anything changes: a bad config is a refusal, not a failed start. */
+  loadForStart(name: string): LoadedConfig {
+    const loaded = this.lxcpath.load(name);
+    if (loaded.unsupported.length > 0) {
+      const list = loaded.unsupported.map((u) => `${u.key} (${u.file}:${u.line}): ${u.message}`).join("; ");
+      throw new Refusal(`${name}: the config asks for what corral cannot enforce: ${list}`, "BAD_REQUEST");
+    }
+    return loaded;
+  }
+
+  /** Start a container; resolves once it is RUNNING, rejects (after ABORTING, STOPPED) if it fails. */
+  async start(name: string, opts: StartOptions): Promise<ContainerStatus> {
+    const inst = this.guard("start", name);
+    const { config, warnings } = this.loadForStart(name);
+    const argv = opts.command && opts.command.length > 0 ? opts.command : config.init.cmd ?? ["/sbin/init"];
+    inst.starting = true;
+    inst.config = config;
+    inst.command = argv;
+    inst.consoleMode = opts.console ?? "pty";
+    inst.lastError = undefined;
+    this.setState(inst, "STARTING", opts.cause, { command: argv, ...(warnings.length ? { warnings: warnings.map((w) => `${w.key}: ${w.message}`) } : {}) });
+    await this.spawnInstance(inst, opts.cause);
+    return this.status(name);
+  }
+
+  private async spawnInstance(inst: Instance, cause: EventCause): Promise<void> {
+    const config = inst.config!;
+    let pty: { master: number; slave: number } | undefined;
+    try {
+      if (inst.consoleMode === "pty") {
+        pty = this.sys.openpty();
+        inst.ring = new RingBuffer();
+        inst.console = new ConsoleCapture(pty.master, inst.ring, config.console.logfile);
+        const unsub = inst.console.subscribe((data) => this.consoleListeners.forEach((l) => l(inst.name, data)));
+        void unsub;
+      }
+      const spawned = await spawnContainer(this.sys, {
+        name: inst.name,
+        config,
+        rootfs: this.lxcpath.rootfs(inst.name, config),
+        argv: inst.command!,
+        console: pty ? { kind: "pty", slaveFd: pty.slave } : { kind: "inherit" },
+        hierarchies: this.hierarchies,
+        onPid: (pid) => {
+          inst.pid = pid;
+          this.holdLoop();
+        },
+      });
+      if (pty) this.sys.close(pty.slave);
+      pty = undefined;
+      inst.cgroup = spawned.cgroup;
+      inst.veths = spawned.veths;
+      inst.startedAt = Date.now();
+      inst.starting = false;
+      this.recordRun(inst);
+      this.setState(inst, "RUNNING", cause, { pid: spawned.pid, phases: spawned.phases, cgroup: spawned.cgroup.name });
+      if (inst.earlyExit !== undefined) {
+        const status = inst.earlyExit;
+        inst.earlyExit = undefined;
+        this.onInitExit(inst, status);
+      }
+    } catch (e) {
+      if (pty) this.sys.close(pty.slave);
+      inst.console?.close();
+      inst.console = undefined;
+      inst.starting = false;
+      inst.pid = undefined;
+      inst.earlyExit = undefined;
+      const err = e instanceof StartError ? e : new StartError("setup", (e as Error).message);
+      inst.lastError = `${err.step}: ${err.message}`;
+      this.setState(inst, "ABORTING", cause, { error: err.toDetail() });
+      this.setState(inst, "STOPPED", cause, { error: err.toDetail() });
+      this.resolveExit(inst, -1);
+      throw err;
+    }
+  }
+
+  // ---- lxc_poll: reaping ----
+
+  private holdLoop(): void {
+    this.keepAlive ??= setInterval(() => this.reapAll(), 60_000);
+  }
+
+  private releaseLoopIfIdle(): void {
+    if (this.keepAlive && ![...this.instances.values()].some((i) => i.pid !== undefined || i.starting)) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+    }
+  }
+
+  private reapAll(): void {
+    for (const inst of this.instances.values()) {
+      if (inst.pid === undefined) continue;
+      let status: number | null;
+      try {
+        status = this.sys.reap(inst.pid);
+      } catch (e) {
+        if (e instanceof SyscallError && e.code === "ECHILD") status = null;
+        else throw e;
+      }
+      if (status === null) continue;
+      if (inst.starting) {
+        // The start path owns this run until it reports; it will see the exit then.
+        inst.earlyExit = status;
+        inst.pid = undefined;
+        continue;
+      }
+      this.onInitExit(inst, status);
+    }
+    this.releaseLoopIfIdle();
+  }
+
+  /** __lxc_start's end: SIGHUP = reboot, SIGINT = halt, anything else = the init's exit. */
+  private onInitExit(inst: Instance, status: number): void {
+    clearTimeout(inst.stopTimer);
+    inst.pid = undefined;
+    const decoded = decodeWaitStatus(status);
+    const signal = "signaled" in decoded ? decoded.signal : undefined;
+    const reboot = signal === SIGHUP || inst.restartRequested !== undefined;
+    const cause = inst.restartRequested ?? inst.stopCause ?? { actor: "init", request: exitWords(status) };
+    const detail: EventDetail = {
+      exitStatus: status,
+      exitCode: shellExitCode(status),
+      ...(signal !== undefined ? { signal: signalName(signal) } : {}),
+      ...(signal === SIGINT ? { halt: true } : {}),
+      ...(reboot ? { reboot: true } : {}),
+    };
+    if (inst.state !== "STOPPING") this.setState(inst, "STOPPING", cause, detail);
+    this.cleanup(inst);
+    inst.lastExit = { status, code: shellExitCode(status), at: Date.now() };
+    inst.stopCause = undefined;
+    inst.restartRequested = undefined;
+    inst.stopping = undefined;
+    this.setState(inst, "STOPPED", cause, detail);
+    this.resolveExit(inst, status);
+    if (reboot) void this.restart(inst, cause);
+  }
+
+  private async restart(inst: Instance, cause: EventCause): Promise<void> {
+    inst.starting = true;
+    this.setState(inst, "STARTING", cause, { reboot: true, command: inst.command });
+    try {
+      await this.spawnInstance(inst, cause);
+    } catch {
+      // Already reported as ABORTING then STOPPED.
+    }
+  }
+
+  /** lxc_fini: the cgroup (with anything left in it), veths and console go. */
+  private cleanup(inst: Instance): void {
+    const cgroup = inst.cgroup;
+    if (cgroup) {
+      removeCgroup(cgroup);
+      inst.cgroup = undefined;
+    }
+    if (inst.veths.length > 0) void deleteVeths(inst.veths);
+    inst.veths = [];
+    inst.console?.close();
+    inst.console = undefined;
+    this.forgetRun(inst.name);
+  }
+
+  private resolveExit(inst: Instance, status: number): void {
+    const waiters = inst.exitWaiters.splice(0);
+    for (const w of waiters) w(status);
+  }
+
+  /** Resolves with the raw wait status when the current run ends (-1 for a failed start). */
+  waitForExit(name: string): Promise<number> {
+    const inst = this.instances.get(name);
+    if (!inst || inst.state === "STOPPED") return Promise.resolve(inst?.lastExit?.status ?? 0);
+    return new Promise((resolve) => inst.exitWaiters.push(resolve));
+  }
+
+  /** Wait until the container is STOPPED (stop(), abort() and the init's own exit all end there). */
+  private stopped(inst: Instance): Promise<void> {
+    if (inst.state === "STOPPED") return Promise.resolve();
+    return new Promise((resolve) => inst.exitWaiters.push(() => resolve()));
+  }
+
+  // ---- verbs ----
+
+  /** Forward a signal to the init, as lxc-start does for the signals it receives. */
+  signal(name: string, signal: number): void {
+    const pid = this.instances.get(name)?.pid;
+    if (pid === undefined) throw new Refusal(`${name} is not running`);
+    this.sys.kill(pid, signal);
+  }
+
+  /**
+   * lxc-stop: the halt signal, then SIGKILL to the whole cgroup once the timeout passes. Stopping a
+   * container that is already stopping joins that stop. An init that does not catch the halt
+   * signal would never see it (the kernel drops unhandled signals to a PID namespace's init), so
+   * it is killed at once instead of after a pointless wait.
+   */
+  stop(name: string, opts: StopOptions): Promise<void> {
+    const inst = this.guard("stop", name);
+    if (inst.stopping) return inst.stopping;
+    if (inst.state === "STARTING") return this.abort(name, opts.cause);
+    const halt = inst.config?.signals.halt ?? DEFAULT_SIGNALS.halt;
+    const handled = inst.pid !== undefined && catchesSignal(inst.pid, halt);
+    const timeoutMs = handled ? opts.timeoutMs : 0;
+    inst.stopCause = opts.cause;
+    const killAt = Date.now() + timeoutMs;
+    this.setState(inst, "STOPPING", opts.cause, {
+      signal: signalName(timeoutMs > 0 ? halt : SIGKILL),
+      timeoutMs,
+      killAt,
+      ...(handled ? {} : { note: `the init does not handle ${signalName(halt)}: killed at once` }),
+    });
+    if (inst.state === "STOPPING" && this.isFrozen(inst)) inst.cgroup?.setFrozen(false);
+    if (timeoutMs > 0) {
+      this.trySignal(inst, halt);
+      inst.stopTimer = setTimeout(() => this.killAll(inst), timeoutMs);
+    } else {
+      this.killAll(inst);
+    }
+    inst.stopping = this.stopped(inst);
+    return inst.stopping;
+  }
+
+  /** Skip the rest of a running stop's timeout ("kill now"). */
+  killNow(name: string, cause: EventCause): Promise<void> {
+    const inst = this.instances.get(name);
+    if (!inst?.stopping) throw new Refusal(`${name} is not stopping`);
+    inst.stopCause = cause;
+    clearTimeout(inst.stopTimer);
+    this.killAll(inst);
+    return inst.stopping;
+  }
+
+  /** lxc_abort: ABORTING, then SIGKILL to every process of the container at once. */
+  abort(name: string, cause: EventCause): Promise<void> {
+    const inst = this.guard("abort", name);
+    inst.stopCause = cause;
+    clearTimeout(inst.stopTimer);
+    this.setState(inst, "ABORTING", cause, { signal: "SIGKILL" });
+    // ABORTING is not STOPPING: the exit handler must still pass through STOPPING.
+    this.killAll(inst);
+    inst.stopping ??= this.stopped(inst);
+    return inst.stopping;
+  }
+
+  /**
+   * lxc-stop -r: the reboot signal to an init that handles it (its reboot(2) then ends it with
+   * SIGHUP, which restarts it); an init that does not handle it is killed and started again.
+   */
+  reboot(name: string, cause: EventCause): void {
+    const inst = this.guard("reboot", name);
+    const sig = inst.config?.signals.reboot ?? DEFAULT_SIGNALS.reboot;
+    if (inst.pid !== undefined && catchesSignal(inst.pid, sig)) {
+      this.trySignal(inst, sig);
+      return;
+    }
+    inst.restartRequested = cause;
+    this.killAll(inst);
+  }
+
+  async freeze(name: string, cause: EventCause): Promise<void> {
+    const inst = this.guard("freeze", name);
+    this.setState(inst, "FREEZING", cause);
+    inst.cgroup!.setFrozen(true);
+    await waitFor(() => inst.cgroup === undefined || inst.cgroup.isFrozen(), 5000);
+    if (inst.state === "FREEZING") this.setState(inst, "FROZEN", cause);
+  }
+
+  unfreeze(name: string, cause: EventCause): void {
+    const inst = this.guard("unfreeze", name);
+    inst.cgroup!.setFrozen(false);
+    this.setState(inst, "THAWED", cause);
+    this.setState(inst, "RUNNING", cause);
+  }
+
+  private isFrozen(inst: Instance): boolean {
+    return inst.cgroup?.isFrozen() ?? false;
+  }
+
+  private trySignal(inst: Instance, signal: number): void {
+    if (inst.pid === undefined) return;
+    try {
+      this.sys.kill(inst.pid, signal);
+    } catch {
+      // It is exiting already.
+    }
+  }
+
+  private killAll(inst: Instance): void {
+    if (inst.cgroup) {
+      try {
+        if (inst.cgroup.isFrozen()) inst.cgroup.setFrozen(false);
+        inst.cgroup.killAll();
+      } catch {
+        // fall back to the init alone
+      }
+    }
+    this.trySignal(inst, SIGKILL);
+  }
+
+  // ---- leftovers across agent restarts ----
+
+  private recordRun(inst: Instance): void {
+    const record = { pid: inst.pid, cgroup: inst.cgroup?.name, veths: inst.veths.map((v) => v.hostName), startedAt: inst.startedAt };
+    try {
+      writeFileSync(this.lxcpath.metaPath(inst.name, RUN_FILE), JSON.stringify(record));
+    } catch {
+      // A container created outside the lxcpath (corral run --rm keeps its dir) always has one.
+    }
+  }
+
+  private forgetRun(name: string): void {
+    try {
+      rmSync(this.lxcpath.metaPath(name, RUN_FILE), { force: true });
+    } catch {
+      // nothing to forget
+    }
+  }
+
+  /**
+   * After an agent restart: containers that were running died with it (PDEATHSIG). Remove what
+   * they left (cgroup, veths) and say what happened to each. Returns the names recovered.
+   */
+  async recoverLeftovers(cause: EventCause): Promise<string[]> {
+    const recovered: string[] = [];
+    for (const name of this.lxcpath.list()) {
+      const file = this.lxcpath.metaPath(name, RUN_FILE);
+      if (!existsSync(file)) continue;
+      let record: { pid?: number; cgroup?: string; veths?: string[] } = {};
+      try {
+        record = JSON.parse(readFileSync(file, "utf8"));
+      } catch {
+        // unreadable: still clean what we can find by name
+      }
+      if (record.cgroup) {
+        const cg = new ContainerCgroup(this.sys, this.hierarchies, record.cgroup);
+        try {
+          cg.killAll();
+        } catch {
+          // nothing left to kill
+        }
+        removeCgroup(cg);
+      }
+      if (record.veths?.length) await deleteVethsByName(record.veths);
+      this.forgetRun(name);
+      const inst = this.instance(name);
+      this.setState(inst, "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: record.pid });
+      recovered.push(name);
+    }
+    return recovered;
+  }
+}
+
+async function deleteVethsByName(names: string[]): Promise<void> {
+  const { execFile } = await import("node:child_process");
+  for (const name of names) {
+    await new Promise<void>((resolve) => execFile("ip", ["link", "del", name], () => resolve()));
+  }
+}
+
+/** Remove a cgroup, waiting briefly for dying processes to leave it. */
+function removeCgroup(cgroup: ContainerCgroup): void {
+  for (let i = 0; i < 200; i++) {
+    if (cgroup.destroy()) return;
+    try {
+      cgroup.killAll();
+    } catch {
+      // gone meanwhile
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  }
+}
+
+/** Does `pid` have a handler for `signal`? (SigCgt in /proc/PID/status) */
+export function catchesSignal(pid: number, signal: number): boolean {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status);
+    if (!m) return false;
+    return ((BigInt(`0x${m[1]}`) >> BigInt(signal - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+function exitWords(status: number): string {
+  const d = decodeWaitStatus(status);
+  if ("exited" in d) return `exited with code ${d.code}`;
+  if ("signaled" in d) return `killed by ${signalName(d.signal)}`;
+  return "ended";
+}
+
+async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+}

@@ -1,0 +1,225 @@
+// Builds the setup plan that the container's child runs between clone and execve: start.c's
+// do_start and lxc_setup, as data. Pure: no I/O, unit-tested without root.
+//
+// Everything here runs *inside the container's new namespaces* (the executor is the child after
+// clone), but until pivot_root the host's filesystem is visible: every mount below targets the
+// rootfs and is resolved inside it (RESOLVE_IN_ROOT), never on the host's tree.
+import { CAPABILITIES, capabilityNumber, type ContainerConfig, type MountEntry } from "@corral/core";
+import { MS, parseMountOptions } from "./mount-options.ts";
+import type { SetupOp } from "./plan.ts";
+import { SyncMessage } from "./sync.ts";
+
+const PR_SET_PDEATHSIG = 1;
+const SIGKILL = 9;
+const S_IFCHR = 0o020000;
+const S_IFREG = 0o100000;
+const CAP_SYS_BOOT = 22;
+
+export type ConsoleSetup =
+  /** the init gets the supervisor's own 0, 1, 2 (a foreground `corral run`) */
+  | { kind: "inherit" }
+  /** the init's 0, 1, 2 and /dev/console are the slave of a pty the agent reads */
+  | { kind: "pty"; slaveFd: number; slavePath: string };
+
+export interface PlanInput {
+  config: ContainerConfig;
+  /** host path of the rootfs directory */
+  rootfs: string;
+  hostname: string;
+  argv: string[];
+  env: string[];
+  console: ConsoleSetup;
+  /** a compiled seccomp filter (8 bytes per instruction), if the config has a profile */
+  seccomp?: Uint8Array;
+  /** true only on kernels that cannot confine reboot(2) to a PID namespace (before 3.4) */
+  dropCapSysBoot: boolean;
+}
+
+/** The devices of a minimal /dev (lxc.autodev): name, major, minor. */
+const AUTODEV_NODES: ReadonlyArray<[string, number, number]> = [
+  ["null", 1, 3], ["zero", 1, 5], ["full", 1, 7], ["random", 1, 8], ["urandom", 1, 9], ["tty", 5, 0],
+];
+
+export function buildSetupPlan(input: PlanInput): SetupOp[] {
+  return [
+    { op: "prctl", option: PR_SET_PDEATHSIG, arg: SIGKILL, why: "die with the supervisor" },
+    { op: "sync_wake", barrier: SyncMessage.Configure, why: "tell the parent the namespaces exist" },
+    { op: "sync_wait", barrier: SyncMessage.PostConfigure, why: "wait for cgroup and network" },
+    ...rootfsOps(input),
+    { op: "sethostname", name: input.hostname, why: "set the hostname" },
+    ...consoleOps(input.console),
+    ...capabilityOps(input.config, input.dropCapSysBoot),
+    ...(input.seccomp ? [{ op: "seccomp" as const, filter: input.seccomp, why: "load the seccomp profile" }] : []),
+    ...identityOps(input.config),
+    { op: "chdir", path: input.config.init.cwd ?? "/", why: "enter the init's working directory" },
+    { op: "limit_fds", keep: 3, why: "let only fds 0, 1 and 2 reach the init" },
+    { op: "exec", path: input.argv[0] ?? "/sbin/init", argv: input.argv, env: input.env, why: "exec the init" },
+  ];
+}
+
+function rootfsOps(input: PlanInput): SetupOp[] {
+  const { config, rootfs } = input;
+  return [
+    // Keep the host's later mounts out, and ours out of the host (start.c: MS_SLAVE | MS_REC).
+    { op: "mount", source: "", target: "/", fstype: "", flags: MS.REC | MS.SLAVE, data: "", inRoot: false, optional: false, why: "make / a slave mount" },
+    { op: "mount", source: rootfs, target: rootfs, fstype: "", flags: MS.BIND | MS.REC, data: "", inRoot: false, optional: false, why: "bind the rootfs onto itself" },
+    { op: "open_root", path: rootfs, why: "open the rootfs" },
+    ...autoMountOps(config, rootfs),
+    ...(config.autodev ? autodevOps(input.console) : []),
+    ...config.mountEntries.flatMap(mountEntryOps),
+    { op: "pivot_root", newRoot: rootfs, why: "pivot_root into the rootfs" },
+  ];
+}
+
+function inRootMount(source: string, target: string, fstype: string, flags: number, data: string, why: string, optional = false): SetupOp {
+  return { op: "mount", source, target, fstype, flags, data, inRoot: true, optional, why };
+}
+
+function mkdirInRoot(path: string, why: string, mode = 0o755): SetupOp {
+  return { op: "mkdir", path, mode, inRoot: true, why };
+}
+
+/** /proc and /sys as lxc.mount.auto asks; both must be real directories in the rootfs. */
+function autoMountOps(config: ContainerConfig, rootfs: string): SetupOp[] {
+  const ops: SetupOp[] = [];
+  const { proc, sys } = config.mountAuto;
+  const pseudo = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  if (proc) {
+    ops.push(
+      mkdirInRoot("proc", "create /proc"),
+      { op: "require_dir", path: "proc", why: "check /proc is not a symlink" },
+      inRootMount("proc", "proc", "proc", pseudo, "", "mount /proc"),
+    );
+    if (proc === "mixed") {
+      // proc:mixed: /proc/sys read-only, as LXC does, so the container cannot retune the host's kernel.
+      ops.push(
+        inRootMount(`${rootfs}/proc/sys`, "proc/sys", "", MS.BIND, "", "bind /proc/sys"),
+        inRootMount("", "proc/sys", "", MS.BIND | MS.REMOUNT | MS.RDONLY | pseudo, "", "make /proc/sys read-only"),
+      );
+    }
+  }
+  if (sys) {
+    const ro = sys === "rw" ? 0 : MS.RDONLY;
+    ops.push(
+      mkdirInRoot("sys", "create /sys"),
+      { op: "require_dir", path: "sys", why: "check /sys is not a symlink" },
+      inRootMount("sysfs", "sys", "sysfs", pseudo | ro, "", "mount /sys"),
+    );
+  }
+  return ops;
+}
+
+function makedev(major: number, minor: number): number {
+  return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
+}
+
+/** A minimal /dev on a tmpfs: the standard nodes, pts, shm and the console (lxc.autodev). */
+function autodevOps(console: ConsoleSetup): SetupOp[] {
+  const ops: SetupOp[] = [
+    mkdirInRoot("dev", "create /dev"),
+    inRootMount("none", "dev", "tmpfs", MS.NOSUID | MS.NOEXEC, "size=500000,mode=755", "mount a tmpfs on /dev"),
+    ...AUTODEV_NODES.map(([name, major, minor]): SetupOp => ({
+      op: "mknod", path: `dev/${name}`, mode: S_IFCHR | 0o666, dev: makedev(major, minor), why: `create /dev/${name}`,
+    })),
+    mkdirInRoot("dev/pts", "create /dev/pts"),
+    inRootMount("devpts", "dev/pts", "devpts", MS.NOSUID | MS.NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", "mount /dev/pts"),
+    { op: "symlink", target: "pts/ptmx", path: "dev/ptmx", why: "link /dev/ptmx" },
+    mkdirInRoot("dev/shm", "create /dev/shm", 0o1777),
+    inRootMount("shm", "dev/shm", "tmpfs", MS.NOSUID | MS.NODEV, "mode=1777", "mount /dev/shm"),
+    { op: "symlink", target: "/proc/self/fd", path: "dev/fd", why: "link /dev/fd" },
+    { op: "symlink", target: "/proc/self/fd/0", path: "dev/stdin", why: "link /dev/stdin" },
+    { op: "symlink", target: "/proc/self/fd/1", path: "dev/stdout", why: "link /dev/stdout" },
+    { op: "symlink", target: "/proc/self/fd/2", path: "dev/stderr", why: "link /dev/stderr" },
+  ];
+  if (console.kind === "pty") {
+    ops.push(
+      { op: "mknod", path: "dev/console", mode: S_IFREG | 0o600, dev: 0, why: "create /dev/console" },
+      inRootMount(console.slavePath, "dev/console", "", MS.BIND, "", "bind the console pty on /dev/console"),
+    );
+  }
+  return ops;
+}
+
+/** One lxc.mount.entry: create the target if asked, mount, and for a read-only bind remount it. */
+export function mountEntryOps(entry: MountEntry): SetupOp[] {
+  const opts = parseMountOptions(entry.options);
+  // Targets always live in the rootfs, even when written as absolute paths.
+  const target = entry.target.replace(/^\/+/, "");
+  const ops: SetupOp[] = [];
+  if (opts.create === "dir") ops.push(mkdirInRoot(target, `create ${target} for a mount entry`));
+  if (opts.create === "file") ops.push({ op: "mknod", path: target, mode: S_IFREG | 0o644, dev: 0, why: `create ${target} for a mount entry` });
+  const flags = opts.bind ? opts.flags & ~MS.RDONLY : opts.flags;
+  ops.push(inRootMount(entry.source, target, entry.fstype === "none" ? "" : entry.fstype, flags, opts.data, `mount entry ${entry.source} on ${target}`, opts.optional));
+  if (opts.bind && opts.readOnly) {
+    // A bind mount ignores MS_RDONLY: it takes a remount to make it read-only.
+    const keep = opts.flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC);
+    ops.push(inRootMount("", target, "", MS.BIND | MS.REMOUNT | MS.RDONLY | keep, "", `make ${target} read-only`, opts.optional));
+  }
+  return ops;
+}
+
+function consoleOps(console: ConsoleSetup): SetupOp[] {
+  if (console.kind === "inherit") return [];
+  return [
+    { op: "setsid", why: "start a session for the console" },
+    { op: "dup2", from: console.slaveFd, to: 0, why: "console as stdin" },
+    { op: "dup2", from: console.slaveFd, to: 1, why: "console as stdout" },
+    { op: "dup2", from: console.slaveFd, to: 2, why: "console as stderr" },
+    { op: "setctty", fd: 0, why: "make the console the controlling terminal" },
+  ];
+}
+
+/** The capabilities to drop from the bounding set: lxc.cap.drop, or all but lxc.cap.keep. */
+export function capabilitiesToDrop(config: ContainerConfig, dropCapSysBoot: boolean): number[] {
+  const drop = new Set<number>();
+  if (config.capKeep.length > 0) {
+    const keep = new Set(config.capKeep.filter((c) => c !== "none").map((c) => capabilityNumber(c)));
+    CAPABILITIES.forEach((_, n) => keep.has(n) || drop.add(n));
+  }
+  for (const name of config.capDrop) {
+    const n = capabilityNumber(name);
+    if (n !== undefined) drop.add(n);
+  }
+  // Only where the kernel cannot confine reboot(2) to the PID namespace (start.c: must_drop_cap_sys_boot).
+  if (dropCapSysBoot) drop.add(CAP_SYS_BOOT);
+  return [...drop].sort((a, b) => a - b);
+}
+
+function capabilityOps(config: ContainerConfig, dropCapSysBoot: boolean): SetupOp[] {
+  return capabilitiesToDrop(config, dropCapSysBoot).map((cap) => ({
+    op: "capbset_drop", cap, why: `drop ${CAPABILITIES[cap] ?? cap} from the bounding set`,
+  }));
+}
+
+function identityOps(config: ContainerConfig): SetupOp[] {
+  const { uid, gid } = config.init;
+  const ops: SetupOp[] = [];
+  if (gid !== undefined || uid !== undefined) ops.push({ op: "setgroups_empty", why: "drop supplementary groups" });
+  if (gid !== undefined) ops.push({ op: "setgid", gid, why: `become gid ${gid}` });
+  if (uid !== undefined) ops.push({ op: "setuid", uid, why: `become uid ${uid}` });
+  return ops;
+}
+
+/** The init's environment: LXC's defaults, then lxc.environment. */
+export function initEnvironment(config: ContainerConfig, hostEnv: Record<string, string | undefined>): string[] {
+  const env = new Map<string, string>([
+    ["PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    ["container", "lxc"],
+    ["HOME", "/"],
+    ["TERM", "linux"],
+  ]);
+  for (const entry of config.environment) {
+    const eq = entry.indexOf("=");
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+    else if (hostEnv[entry] !== undefined) env.set(entry, hostEnv[entry]!);
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+/** must_drop_cap_sys_boot: kernels before 3.4 cannot confine reboot(2) to a PID namespace. */
+export function kernelLacksPidnsReboot(release: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m) return true;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major < 3 || (major === 3 && minor < 4);
+}

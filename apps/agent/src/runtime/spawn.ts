@@ -1,0 +1,211 @@
+// lxc_spawn: from a loaded config to a running init, in start.c's order, with one cleanup path
+// that undoes in reverse whatever was done when a step fails. Runs in the host's namespaces.
+//
+//   network  gateway lookup, veth pairs created          (before clone, as start.c does)
+//   cgroup   the container's cgroup made, limits written
+//   clone    the child cloned into its namespaces        (runs the setup plan, stops at CONFIGURE)
+//   setup    cgroup attach, veths moved in, POST_CONFIGURE, the plan runs to execve
+//   exec     execve succeeded (the sync socket closed)
+import { compileSeccomp, serializeFilter, type ContainerConfig, type StartPhase } from "@corral/core";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { release } from "node:os";
+import type { Syscalls } from "../sys/syscalls.ts";
+import { SyscallError } from "../sys/syscalls.ts";
+import { errnoName } from "../sys/errno.ts";
+import { ContainerCgroup, chooseCgroupName, planCgroupWrites, type Hierarchy } from "./cgroups.ts";
+import { configureInside, createVeths, deleteVeths, needsNetns, type VethPair } from "./network.ts";
+import { describeOp, encodePlan } from "./plan.ts";
+import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
+import { SyncChannel, SyncMessage } from "./sync.ts";
+
+export const CLONE = { NEWNS: 0x20000, NEWUTS: 0x4000000, NEWIPC: 0x8000000, NEWPID: 0x20000000, NEWNET: 0x40000000 } as const;
+
+/** A start that failed: the step (phase), what was being done, and the syscall and errno. */
+export class StartError extends Error {
+  constructor(
+    readonly step: string,
+    message: string,
+    readonly syscall?: string,
+    readonly errno?: number,
+  ) {
+    super(message);
+    this.name = "StartError";
+  }
+
+  toDetail(): { step: string; syscall?: string; errno?: number; message: string } {
+    return { step: this.step, syscall: this.syscall, errno: this.errno, message: this.message };
+  }
+}
+
+export interface SpawnRequest {
+  name: string;
+  config: ContainerConfig;
+  rootfs: string;
+  argv: string[];
+  console: { kind: "inherit" } | { kind: "pty"; slaveFd: number };
+  hierarchies: readonly Hierarchy[];
+  /** called with the pid as soon as the child exists, so its exit is never missed */
+  onPid(pid: number): void;
+}
+
+export interface SpawnedInit {
+  pid: number;
+  cgroup: ContainerCgroup;
+  veths: VethPair[];
+  phases: StartPhase[];
+}
+
+/** Namespaces for the child: UTS, PID, IPC and mount always, network when one is configured. */
+export function cloneFlags(config: ContainerConfig): number {
+  const base = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID;
+  return needsNetns(config.net) ? base | CLONE.NEWNET : base;
+}
+
+function asStartError(step: string, e: unknown): StartError {
+  if (e instanceof StartError) return e;
+  if (e instanceof SyscallError) return new StartError(step, e.message, e.call, e.errno);
+  return new StartError(step, e instanceof Error ? e.message : String(e));
+}
+
+/** Things to undo, last made first undone. */
+class Undo {
+  private readonly steps: Array<() => void | Promise<void>> = [];
+  push(step: () => void | Promise<void>): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.reverse()) {
+      try {
+        await step();
+      } catch {
+        // Keep undoing: one leftover must not leave the others behind.
+      }
+    }
+    this.steps.length = 0;
+  }
+  clear(): void {
+    this.steps.length = 0;
+  }
+}
+
+function checkRootfs(rootfs: string): string {
+  let st;
+  try {
+    st = statSync(rootfs);
+  } catch {
+    throw new StartError("setup", `rootfs ${rootfs} does not exist`, "stat", 2);
+  }
+  if (!st.isDirectory()) throw new StartError("setup", `rootfs ${rootfs} is not a directory`, "stat", 20);
+  return realpathSync(rootfs);
+}
+
+function seccompFilter(config: ContainerConfig): Uint8Array | undefined {
+  if (!config.seccompProfile) return undefined;
+  try {
+    return serializeFilter(compileSeccomp(readFileSync(config.seccompProfile, "utf8")).filter);
+  } catch (e) {
+    throw new StartError("setup", `seccomp profile ${config.seccompProfile}: ${(e as Error).message}`);
+  }
+}
+
+class Stopwatch {
+  private last = performance.now();
+  readonly phases: StartPhase[] = [];
+  lap(name: StartPhase["name"]): void {
+    const now = performance.now();
+    this.phases.push({ name, ms: Math.round((now - this.last) * 1000) / 1000 });
+    this.last = now;
+  }
+}
+
+export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<SpawnedInit> {
+  const undo = new Undo();
+  const clock = new Stopwatch();
+  let step = "network";
+  try {
+    const rootfs = checkRootfs(req.rootfs);
+    const seccomp = seccompFilter(req.config);
+    const veths = await createVeths(req.config.net);
+    undo.push(() => deleteVeths(veths));
+    clock.lap("network");
+
+    step = "cgroup";
+    const cgroup = new ContainerCgroup(sys, req.hierarchies, chooseCgroupName(req.hierarchies, req.name));
+    const writes = planCgroupWrites(req.config.cgroups, req.hierarchies);
+    cgroup.create();
+    undo.push(() => void cgroup.destroy());
+    cgroup.apply(writes);
+    clock.lap("cgroup");
+
+    step = "clone";
+    const console: ConsoleSetup = req.console.kind === "pty"
+      ? { kind: "pty", slaveFd: req.console.slaveFd, slavePath: `/proc/self/fd/${req.console.slaveFd}` }
+      : { kind: "inherit" };
+    const plan = buildSetupPlan({
+      config: req.config,
+      rootfs,
+      hostname: req.config.utsname ?? req.name,
+      argv: req.argv,
+      env: initEnvironment(req.config, process.env),
+      console,
+      seccomp,
+      dropCapSysBoot: kernelLacksPidnsReboot(release()),
+    });
+    const [parentFd, childFd] = sys.socketpair();
+    let pid: number;
+    try {
+      pid = sys.spawn(encodePlan(plan), cloneFlags(req.config), childFd, parentFd);
+    } finally {
+      sys.close(childFd);
+    }
+    req.onPid(pid);
+    const sync = new SyncChannel(parentFd);
+    undo.push(() => sync.close());
+    undo.push(() => {
+      try {
+        sys.kill(pid, 9);
+      } catch {
+        // already gone
+      }
+    });
+    await expect(sync, SyncMessage.Configure, plan, "clone");
+    clock.lap("clone");
+
+    step = "setup";
+    cgroup.attach(pid);
+    if (veths.length > 0) await configureInside(pid, veths);
+    sync.send(SyncMessage.PostConfigure);
+    await expectExec(sync, plan);
+    sync.close();
+    clock.lap("exec");
+    undo.clear();
+    return { pid, cgroup, veths, phases: clock.phases };
+  } catch (e) {
+    await undo.run();
+    throw asStartError(step, e);
+  }
+}
+
+type Plan = ReturnType<typeof buildSetupPlan>;
+
+function childError(plan: Plan, index: number, errno: number): StartError {
+  const op = plan[index];
+  const what = op ? `${op.why} (${describeOp(op)})` : "the plan ended without exec";
+  const phase = op?.op === "exec" ? "exec" : "setup";
+  return new StartError(phase, `${what}: ${errnoName(errno)} (${errno})`, op?.op, errno);
+}
+
+async function expect(sync: SyncChannel, message: SyncMessage, plan: Plan, step: string): Promise<void> {
+  const e = await sync.next();
+  if (e.type === "eof") throw new StartError(step, "the child exited before it reached its namespaces");
+  if (e.message === SyncMessage.Error) throw childError(plan, e.a, e.b);
+  if (e.message !== message) throw new StartError(step, `sync protocol: expected message ${SyncMessage[message]}, got ${e.message}`);
+}
+
+/** After POST_CONFIGURE: EOF means execve succeeded; an ERROR names the op that failed. */
+async function expectExec(sync: SyncChannel, plan: Plan): Promise<void> {
+  const e = await sync.next();
+  if (e.type === "eof") return;
+  if (e.message === SyncMessage.Error) throw childError(plan, e.a, e.b);
+  throw new StartError("setup", `sync protocol: unexpected message ${e.message} before exec`);
+}

@@ -1,0 +1,75 @@
+// The parent side of the sync protocol with the container's child (native/executor.c speaks the
+// child side). Messages are 12 bytes: int32 type, int32 a, int32 b, little-endian, on a
+// SOCK_STREAM pair (Node cannot wrap a SEQPACKET fd), framed by their fixed size.
+//
+//   child  -> parent   CONFIGURE             in its namespaces, waiting (start.c: START_SYNC_CONFIGURE)
+//   parent -> child    POST_CONFIGURE        cgroup attached, network moved in (START_SYNC_POST_CONFIGURE)
+//   child  -> parent   ERROR(op index, errno) an op failed; the child exits 127
+//   EOF                                      execve succeeded (the socket is close-on-exec)
+import { Socket } from "node:net";
+
+export enum SyncMessage {
+  Configure = 1,
+  PostConfigure = 2,
+  Error = 3,
+}
+
+export type SyncEvent =
+  | { type: "message"; message: SyncMessage; a: number; b: number }
+  | { type: "eof" };
+
+/** The parent's end of the sync socket, read without blocking the event loop. */
+export class SyncChannel {
+  private readonly socket: Socket;
+  private readonly queue: SyncEvent[] = [];
+  private waiter: ((e: SyncEvent) => void) | undefined;
+  private buffered = Buffer.alloc(0);
+
+  constructor(fd: number) {
+    this.socket = new Socket({ fd, readable: true, writable: true });
+    this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    this.socket.on("end", () => this.push({ type: "eof" }));
+    this.socket.on("close", () => this.push({ type: "eof" }));
+    this.socket.on("error", () => this.push({ type: "eof" }));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffered = Buffer.concat([this.buffered, chunk]);
+    while (this.buffered.length >= 12) {
+      this.push({
+        type: "message",
+        message: this.buffered.readInt32LE(0),
+        a: this.buffered.readInt32LE(4),
+        b: this.buffered.readInt32LE(8),
+      });
+      this.buffered = this.buffered.subarray(12);
+    }
+  }
+
+  private push(e: SyncEvent): void {
+    const w = this.waiter;
+    if (w) {
+      this.waiter = undefined;
+      w(e);
+    } else if (e.type !== "eof" || !this.queue.some((q) => q.type === "eof")) {
+      this.queue.push(e);
+    }
+  }
+
+  /** The next message or EOF. */
+  next(): Promise<SyncEvent> {
+    const e = this.queue.shift();
+    if (e) return Promise.resolve(e);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  send(message: SyncMessage): void {
+    const b = Buffer.alloc(12);
+    b.writeInt32LE(message, 0);
+    this.socket.write(b);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

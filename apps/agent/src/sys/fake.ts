@@ -1,0 +1,72 @@
+// A recording fake of the syscall boundary for unit tests: every call is stored with its
+// arguments, and a failure can be injected for any call by name.
+import { SyscallError, type Syscalls } from "./syscalls.ts";
+
+export interface RecordedCall {
+  call: keyof Syscalls;
+  args: unknown[];
+}
+
+export class FakeSyscalls implements Syscalls {
+  readonly calls: RecordedCall[] = [];
+  private readonly failures = new Map<string, number>();
+  private nextFd = 100;
+  private nextPid = 1000;
+  /** Wait statuses to hand out from reap(), by pid. */
+  readonly exits = new Map<number, number>();
+
+  /** Make the next call of `call` fail with `errno`. */
+  failNext(call: keyof Syscalls, errno: number): void {
+    this.failures.set(call, errno);
+  }
+
+  private record(call: keyof Syscalls, args: unknown[]): void {
+    this.calls.push({ call, args });
+    const errno = this.failures.get(call);
+    if (errno !== undefined) {
+      this.failures.delete(call);
+      throw new SyscallError(call, errno, "injected failure");
+    }
+  }
+
+  names(): string[] {
+    return this.calls.map((c) => c.call);
+  }
+
+  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number): number {
+    this.record("spawn", [plan, cloneFlags, childFd, parentFd]);
+    return this.nextPid++;
+  }
+  socketpair(): [number, number] {
+    this.record("socketpair", []);
+    return [this.nextFd++, this.nextFd++];
+  }
+  reap(pid: number): number | null {
+    this.record("reap", [pid]);
+    const status = this.exits.get(pid);
+    if (status === undefined) return null;
+    this.exits.delete(pid);
+    return status;
+  }
+  openpty(): { master: number; slave: number } {
+    this.record("openpty", []);
+    return { master: this.nextFd++, slave: this.nextFd++ };
+  }
+  peerUid(fd: number): number {
+    this.record("peerUid", [fd]);
+    return 0;
+  }
+  fifoWrite(path: string, data: Uint8Array): boolean {
+    this.record("fifoWrite", [path, data]);
+    return true;
+  }
+  kill(pid: number, signal: number): void {
+    this.record("kill", [pid, signal]);
+  }
+  close(fd: number): void {
+    this.record("close", [fd]);
+  }
+  writeFile(path: string, value: string): void {
+    this.record("writeFile", [path, value]);
+  }
+}

@@ -1,0 +1,78 @@
+// The only module that imports ffi-rs. It loads the plan executor (native/executor.c, built into
+// native/build/libcorral.so by native/build.sh) and exposes it as `Syscalls`.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { DataType, define, open, type FieldType } from "ffi-rs";
+import { check, SyscallError, unpack, type Syscalls } from "./syscalls.ts";
+
+const LIBRARY = "corral";
+export const LIBRARY_PATH = fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
+
+type NativeName = "corral_spawn" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_write_file";
+
+const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
+  corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32] },
+  corral_socketpair: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
+  corral_reap: { library: LIBRARY, retType: DataType.I64, paramsType: [DataType.I32] },
+  corral_openpty: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
+  corral_peer_uid: { library: LIBRARY, retType: DataType.I64, paramsType: [DataType.I32] },
+  corral_fifo_write: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.String, DataType.U8Array, DataType.I32] },
+  corral_kill: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.I32] },
+  corral_close: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
+  corral_write_file: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.String, DataType.String, DataType.I32] },
+};
+
+/** Every native call returns a number: a value, or -errno. */
+type Native = Record<NativeName, (args: unknown[]) => number>;
+let native: Native | undefined;
+
+function lib(): Native {
+  if (native) return native;
+  if (!existsSync(LIBRARY_PATH)) {
+    throw new Error(`the plan executor is not built: ${LIBRARY_PATH} is missing (run \`pnpm build\`)`);
+  }
+  open({ library: LIBRARY, path: LIBRARY_PATH });
+  native = define(signatures) as unknown as Native;
+  return native;
+}
+
+const ENXIO = 6;
+const ENOENT = 2;
+
+export const nativeSyscalls: Syscalls = {
+  spawn(plan, cloneFlags, childFd, parentFd) {
+    const buf = Buffer.from(plan.buffer, plan.byteOffset, plan.byteLength);
+    return check("clone", lib().corral_spawn([buf, buf.length, cloneFlags, childFd, parentFd]), "spawning the container's init");
+  },
+  socketpair() {
+    return unpack(check("socketpair", lib().corral_socketpair([]), "making the sync socket"));
+  },
+  reap(pid) {
+    const ret = check("waitpid", lib().corral_reap([pid]), `reaping pid ${pid}`);
+    return ret === 0 ? null : ret - 2 ** 32;
+  },
+  openpty() {
+    const [master, slave] = unpack(check("openpty", lib().corral_openpty([]), "opening the console pty"));
+    return { master, slave };
+  },
+  peerUid(fd) {
+    return check("getsockopt(SO_PEERCRED)", lib().corral_peer_uid([fd]), "checking a command-socket peer");
+  },
+  fifoWrite(path, data) {
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const ret = lib().corral_fifo_write([path, buf, buf.length]);
+    if (ret === -ENXIO || ret === -ENOENT) return false;
+    check("write", ret, `writing to ${path}`);
+    return true;
+  },
+  kill(pid, signal) {
+    check("kill", lib().corral_kill([pid, signal]), `sending signal ${signal} to pid ${pid}`);
+  },
+  close(fd) {
+    check("close", lib().corral_close([fd]), `closing fd ${fd}`);
+  },
+  writeFile(path, value) {
+    const ret = lib().corral_write_file([path, value, Buffer.byteLength(value)]);
+    if (ret < 0) throw new SyscallError("write", -ret, `writing "${value}" to ${path}`);
+  },
+};

@@ -1,0 +1,51 @@
+// The one syscall boundary of the agent: everything that needs a syscall Node does not offer goes
+// through this interface. `native.ts` implements it with ffi-rs and the C executor; `fake.ts`
+// records calls for unit tests.
+import { errnoName } from "./errno.ts";
+
+export interface Syscalls {
+  /** Clone a child into `cloneFlags` namespaces that runs the encoded setup plan; its pid. */
+  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number): number;
+  /** A SOCK_STREAM pair, both ends close-on-exec. */
+  socketpair(): [number, number];
+  /** The raw wait status if `pid` has ended (and reaps it), null while it runs. */
+  reap(pid: number): number | null;
+  /** A pty pair for a console, both close-on-exec. */
+  openpty(): { master: number; slave: number };
+  /** The uid of the peer of a connected unix socket (SO_PEERCRED). */
+  peerUid(fd: number): number;
+  /** One write to a FIFO opened non-blocking; false when nobody reads it (ENXIO, ENOENT). */
+  fifoWrite(path: string, data: Uint8Array): boolean;
+  kill(pid: number, signal: number): void;
+  close(fd: number): void;
+  /** One write(2) of `value` to `path`: cgroupfs reports refusals only as the write's errno. */
+  writeFile(path: string, value: string): void;
+}
+
+/** A failed syscall: which call, which errno, and what the runtime was doing. */
+export class SyscallError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    readonly context: string,
+  ) {
+    super(`${context}: ${call}: ${errnoName(errno)} (${errno})`);
+    this.name = "SyscallError";
+  }
+
+  get code(): string {
+    return errnoName(this.errno);
+  }
+}
+
+/** Turn a native "-errno or value" return into a value or a SyscallError. */
+export function check(call: string, ret: number, context: string): number {
+  if (ret < 0) throw new SyscallError(call, -ret, context);
+  return ret;
+}
+
+/** Split a value packed by the executor as (hi << 32) | lo. */
+export function unpack(packed: number): [number, number] {
+  const hi = Math.floor(packed / 2 ** 32);
+  return [hi, packed - hi * 2 ** 32];
+}

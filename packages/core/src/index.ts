@@ -1,0 +1,28 @@
+export * from "./states.ts";
+export * from "./names.ts";
+export * from "./events.ts";
+export * from "./config.ts";
+export * from "./capabilities.ts";
+export * from "./signals.ts";
+export { splitCommandLine, quoteCommandLine } from "./shell-words.ts";
+export { parseLxcConfig, type ParseOptions, type ParseResult } from "./lxc-config.ts";
+export { ConfigError, type ConfigIO, type ConfigIssue } from "./lxc-config-context.ts";
+export { writeLxcConfig } from "./lxc-config-write.ts";
+export {
+  AUDIT_ARCH_X86_64,
+  SECCOMP_RET,
+  SeccompError,
+  X32_SYSCALL_BIT,
+  actionValue,
+  compileSeccomp,
+  compileSeccompPolicy,
+  parseSeccompPolicy,
+  type ArgCondition,
+  type ArgOp,
+  type CompiledSeccomp,
+  type SeccompAction,
+  type SeccompPolicy,
+  type SeccompRule,
+} from "./seccomp.ts";
+export { BPF, serializeFilter, type BpfInstruction } from "./bpf.ts";
+export { X86_64_SYSCALLS, syscallNumber } from "./syscalls-x86_64.ts";

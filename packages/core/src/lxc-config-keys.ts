@@ -1,0 +1,492 @@
+// What each lxc.* key does to the config model (lxc.container.conf(5), LXC 5.0).
+//
+// Every key LXC 5.0 knows falls in one of three groups:
+// - modelled: parsed into ContainerConfig;
+// - ignored with a warning: corral does not do it, and leaving it undone weakens nothing
+//   (log settings, tty dir, hooks corral does not run, autostart groups, ...);
+// - unsupported: it asks for confinement or a setup corral cannot provide (AppArmor, SELinux,
+//   user namespaces, non-dir rootfs, ...). It is reported with its file and line so that the
+//   caller refuses to start the container, never ignored silently.
+// A key LXC does not know is an error, as it is for liblxc.
+
+import { parseCapability } from "./capabilities.ts";
+import type { MountEntry, NetType } from "./config.ts";
+import { ConfigError, type NetDraft, type ParseContext, type Where } from "./lxc-config-context.ts";
+import { splitCommandLine } from "./shell-words.ts";
+import { parseSignal } from "./signals.ts";
+
+type Handler = (ctx: ParseContext, value: string, where: Where) => void;
+
+// ---- value parsers ---------------------------------------------------------------------------
+
+function unsigned(value: string, where: Where): number {
+  if (!/^\d{1,10}$/.test(value)) throw new ConfigError(where, `expected a non-negative integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function integer(value: string, where: Where): number {
+  if (!/^-?\d{1,10}$/.test(value)) throw new ConfigError(where, `expected an integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function boolean01(value: string, where: Where): boolean {
+  if (value === "0") return false;
+  if (value === "1") return true;
+  throw new ConfigError(where, `expected 0 or 1, got ${JSON.stringify(value)}`);
+}
+
+function signal(value: string, where: Where): number {
+  const n = parseSignal(value);
+  if (n === undefined) throw new ConfigError(where, `${JSON.stringify(value)} is not a signal name or number`);
+  return n;
+}
+
+function capabilities(value: string, where: Where): string[] {
+  return value.split(/\s+/).map((token) => {
+    const name = parseCapability(token);
+    if (name === undefined) throw new ConfigError(where, `${JSON.stringify(token)} is not a capability name (see capabilities(7), lower case, no "cap_")`);
+    return name;
+  });
+}
+
+function appendUnique(list: string[], items: string[]): void {
+  for (const item of items) if (!list.includes(item)) list.push(item);
+}
+
+// ---- modelled keys ---------------------------------------------------------------------------
+
+const HOST_NAME_MAX = 64;
+const BACKEND_PREFIX = /^([a-z0-9]+):(.*)$/;
+
+const setUtsname: Handler = (ctx, value, where) => {
+  if (value === "") return void delete ctx.config.utsname;
+  if (value.length > HOST_NAME_MAX) throw new ConfigError(where, `host name is longer than ${HOST_NAME_MAX} characters`);
+  ctx.config.utsname = value;
+};
+
+const setRootfsPath: Handler = (ctx, value, where) => {
+  ctx.forget(where.key);
+  if (value === "") return void delete ctx.config.rootfs;
+  let path = value;
+  const backend = BACKEND_PREFIX.exec(value);
+  if (backend) {
+    if (backend[1] !== "dir") {
+      ctx.refuse(where, `rootfs backend "${backend[1]}:" is not supported; corral runs directory rootfs only ("dir:" or a plain path)`);
+      return void delete ctx.config.rootfs;
+    }
+    path = backend[2] ?? "";
+  }
+  if (path === "") throw new ConfigError(where, "the rootfs path is empty");
+  ctx.config.rootfs = { path };
+};
+
+const setRootfsOptions: Handler = (ctx, value, where) => {
+  ctx.forget(where.key);
+  ctx.rootfsOptions = value === "" ? undefined : { value, where };
+  if (/(^|,)idmap=/.test(value)) ctx.refuse(where, "idmapped rootfs mounts (idmap=) are not supported");
+};
+
+/** fstab fields escape blanks and backslashes as octal (\040), as getmntent(3) decodes them. */
+function decodeFstabField(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+function parseMountEntry(value: string, where: Where): MountEntry {
+  const fields = value.split(/\s+/);
+  if (fields.length < 3 || fields.length > 6) {
+    throw new ConfigError(where, `expected an fstab line "source target fstype [options [dump [pass]]]", got ${JSON.stringify(value)}`);
+  }
+  const [source = "", target = "", fstype = "", options = "defaults", dump = "0", pass = "0"] = fields;
+  return {
+    source: decodeFstabField(source),
+    target: decodeFstabField(target),
+    fstype: decodeFstabField(fstype),
+    options: options.split(",").filter((o) => o !== "" && o !== "defaults"),
+    dump: unsigned(dump, where),
+    pass: unsigned(pass, where),
+  };
+}
+
+const addMountEntry: Handler = (ctx, value, where) => {
+  if (value === "") ctx.config.mountEntries = [];
+  else ctx.config.mountEntries.push(parseMountEntry(value, where));
+};
+
+const CGROUP_AUTO = /^cgroup(-full)?(:(mixed|ro|rw))?(:force)?$/;
+
+const setMountAuto: Handler = (ctx, value, where) => {
+  const auto = ctx.config.mountAuto;
+  if (value === "") {
+    ctx.forget(where.key);
+    ctx.config.mountAuto = {};
+    return;
+  }
+  for (const token of value.split(/\s+/)) {
+    if (token === "proc" || token === "proc:mixed") auto.proc = "mixed";
+    else if (token === "proc:rw") auto.proc = "rw";
+    else if (token === "sys" || token === "sys:mixed") auto.sys = "mixed";
+    else if (token === "sys:ro") auto.sys = "ro";
+    else if (token === "sys:rw") auto.sys = "rw";
+    else if (CGROUP_AUTO.test(token)) auto.cgroup = token;
+    else if (token.startsWith("shmounts:")) ctx.refuse(where, `"${token}" (shared mounts between host and container) is not supported`);
+    else throw new ConfigError(where, `unknown lxc.mount.auto token ${JSON.stringify(token)}`);
+  }
+};
+
+const setCapDrop: Handler = (ctx, value, where) => {
+  if (value === "") return void (ctx.config.capDrop = []);
+  appendUnique(ctx.config.capDrop, capabilities(value, where));
+  ctx.lastCapKey = where;
+};
+
+const setCapKeep: Handler = (ctx, value, where) => {
+  if (value === "") return void (ctx.config.capKeep = []);
+  for (const token of value.split(/\s+/)) {
+    // "none" resets the list; alone it means "keep no capability" (kept as the ["none"] marker).
+    if (token === "none") ctx.config.capKeep = ["none"];
+    else {
+      ctx.config.capKeep = ctx.config.capKeep.filter((c) => c !== "none");
+      appendUnique(ctx.config.capKeep, capabilities(token, where));
+    }
+  }
+  ctx.lastCapKey = where;
+};
+
+const setInitCmd: Handler = (ctx, value, where) => {
+  if (value === "") return void delete ctx.config.init.cmd;
+  let args: string[];
+  try {
+    args = splitCommandLine(value);
+  } catch (err) {
+    throw new ConfigError(where, (err as Error).message);
+  }
+  if (args.length === 0) return void delete ctx.config.init.cmd;
+  ctx.config.init.cmd = args;
+};
+
+function optionalString<K extends string>(
+  get: (ctx: ParseContext) => Partial<Record<K, string>>,
+  field: K,
+): Handler {
+  return (ctx, value) => {
+    const target = get(ctx);
+    if (value === "") delete target[field];
+    else target[field] = value;
+  };
+}
+
+function optionalUnsigned<K extends string>(
+  get: (ctx: ParseContext) => Partial<Record<K, number>>,
+  field: K,
+): Handler {
+  return (ctx, value, where) => {
+    const target = get(ctx);
+    if (value === "") delete target[field];
+    else target[field] = unsigned(value, where);
+  };
+}
+
+function optionalSignal(field: "halt" | "reboot" | "stop"): Handler {
+  return (ctx, value, where) => {
+    if (value === "") delete ctx.config.signals[field];
+    else ctx.config.signals[field] = signal(value, where);
+  };
+}
+
+function appendList(get: (ctx: ParseContext) => string[], reset: (ctx: ParseContext) => void): Handler {
+  return (ctx, value) => {
+    if (value === "") reset(ctx);
+    else get(ctx).push(value);
+  };
+}
+
+const hookList = (hook: "preStart" | "start" | "postStop"): Handler =>
+  appendList((ctx) => ctx.config.hooks[hook], (ctx) => void (ctx.config.hooks[hook] = []));
+
+const resetOnly = (reset: (ctx: ParseContext) => void, what: string): Handler => (ctx, value, where) => {
+  if (value !== "") throw new ConfigError(where, `takes no value (it only resets ${what}); did you mean a sub-key?`);
+  reset(ctx);
+};
+
+const include: Handler = (ctx, value, where) => {
+  if (value === "") throw new ConfigError(where, "needs a path");
+  ctx.includeFile(value, where);
+};
+
+// ---- ignored and unsupported keys ---------------------------------------------------------------
+
+/** Ignored: doing nothing here leaves the container no less confined than the key asked. */
+function ignored(why: string): Handler {
+  return (ctx, value, where) => {
+    ctx.forget(where.key);
+    if (value !== "") ctx.warn(where, `ignored: ${why}`);
+  };
+}
+
+/** Unsupported: corral cannot provide what the key asks, so the container must not start. */
+function unsupported(why: string, isHarmless: (value: string) => boolean = () => false): Handler {
+  return (ctx, value, where) => {
+    ctx.forget(where.key);
+    if (value !== "" && !isHarmless(value)) ctx.refuse(where, `not supported: ${why}`);
+  };
+}
+
+/** Unsupported list keys (lxc.idmap): every line adds, only a reset clears. */
+function unsupportedList(why: string): Handler {
+  return (ctx, value, where) => {
+    if (value === "") ctx.forget(where.key);
+    else ctx.refuse(where, `not supported: ${why}`);
+  };
+}
+
+const setApparmorProfile: Handler = (ctx, value, where) => {
+  ctx.forget(where.key);
+  if (value === "") return;
+  if (value === "unconfined") ctx.warn(where, "ignored: corral does not use AppArmor, containers run unconfined");
+  else ctx.refuse(where, `not supported: AppArmor profile "${value}" cannot be applied, corral does not use AppArmor`);
+};
+
+const HOOK_NOT_RUN = "corral does not run this hook";
+
+const EXACT_KEYS: Readonly<Record<string, Handler>> = {
+  "lxc.uts.name": setUtsname,
+  "lxc.rootfs.path": setRootfsPath,
+  "lxc.rootfs.options": setRootfsOptions,
+  "lxc.mount.entry": addMountEntry,
+  "lxc.mount.auto": setMountAuto,
+  "lxc.autodev": (ctx, value, where) => void (ctx.config.autodev = value === "" ? false : boolean01(value, where)),
+  "lxc.tty.max": (ctx, value, where) => void (ctx.config.ttyMax = value === "" ? 0 : unsigned(value, where)),
+  "lxc.pty.max": (ctx, value, where) => void (ctx.config.ptyMax = value === "" ? 0 : unsigned(value, where)),
+  "lxc.cap.drop": setCapDrop,
+  "lxc.cap.keep": setCapKeep,
+  "lxc.init.cmd": setInitCmd,
+  "lxc.init.cwd": optionalString((ctx) => ctx.config.init, "cwd"),
+  "lxc.init.uid": optionalUnsigned((ctx) => ctx.config.init, "uid"),
+  "lxc.init.gid": optionalUnsigned((ctx) => ctx.config.init, "gid"),
+  "lxc.environment": appendList((ctx) => ctx.config.environment, (ctx) => void (ctx.config.environment = [])),
+  "lxc.console.logfile": optionalString((ctx) => ctx.config.console, "logfile"),
+  "lxc.console.path": optionalString((ctx) => ctx.config.console, "path"),
+  "lxc.signal.halt": optionalSignal("halt"),
+  "lxc.signal.reboot": optionalSignal("reboot"),
+  "lxc.signal.stop": optionalSignal("stop"),
+  "lxc.hook": resetOnly((ctx) => void (ctx.config.hooks = { preStart: [], start: [], postStop: [] }), "all hooks"),
+  "lxc.hook.pre-start": hookList("preStart"),
+  "lxc.hook.start": hookList("start"),
+  "lxc.hook.post-stop": hookList("postStop"),
+  "lxc.start.auto": (ctx, value, where) => void (ctx.config.start.auto = value === "" ? false : boolean01(value, where)),
+  "lxc.start.delay": (ctx, value, where) => void (ctx.config.start.delay = value === "" ? 0 : unsigned(value, where)),
+  "lxc.start.order": (ctx, value, where) => void (ctx.config.start.order = value === "" ? 0 : integer(value, where)),
+  "lxc.include": include,
+  "lxc.seccomp.profile": optionalString((ctx) => ctx.config, "seccompProfile"),
+  "lxc.net": resetOnly((ctx) => {
+    ctx.nets.clear();
+    ctx.skippedNets.clear();
+    ctx.unsupported = ctx.unsupported.filter((i) => !i.key.startsWith("lxc.net."));
+  }, "all networks"),
+  "lxc.cgroup": resetOnly((ctx) => void (ctx.config.cgroups = ctx.config.cgroups.filter((c) => c.version !== 1)), "all lxc.cgroup.* settings"),
+  "lxc.cgroup2": resetOnly((ctx) => void (ctx.config.cgroups = ctx.config.cgroups.filter((c) => c.version !== 2)), "all lxc.cgroup2.* settings"),
+
+  // Ignored, with a warning.
+  "lxc.arch": ignored("corral runs containers with the host's architecture"),
+  "lxc.tty.dir": ignored("corral creates ttys directly under /dev"),
+  "lxc.log.level": ignored("corral logs through the agent"),
+  "lxc.log.file": ignored("corral logs through the agent"),
+  "lxc.log.syslog": ignored("corral logs through the agent"),
+  "lxc.console.buffer.size": ignored("the console buffer is managed by the agent"),
+  "lxc.console.size": ignored("console log rotation is managed by the agent"),
+  "lxc.console.rotate": ignored("console log rotation is managed by the agent"),
+  "lxc.hook.version": ignored(HOOK_NOT_RUN),
+  "lxc.hook.pre-mount": ignored(HOOK_NOT_RUN),
+  "lxc.hook.mount": ignored(HOOK_NOT_RUN),
+  "lxc.hook.autodev": ignored(HOOK_NOT_RUN),
+  "lxc.hook.start-host": ignored(HOOK_NOT_RUN),
+  "lxc.hook.stop": ignored(HOOK_NOT_RUN),
+  "lxc.hook.clone": ignored("corral does not clone containers"),
+  "lxc.hook.destroy": ignored(HOOK_NOT_RUN),
+  "lxc.apparmor.allow_incomplete": ignored("corral does not use AppArmor"),
+  "lxc.apparmor.allow_nesting": ignored("corral does not use AppArmor"),
+  "lxc.ephemeral": ignored("corral does not delete containers on stop"),
+  "lxc.group": ignored("autostart groups are not used by corral"),
+  "lxc.monitor.unshare": ignored("corral has no per-container monitor process"),
+  "lxc.monitor.signal.pdeath": ignored("corral has no per-container monitor process"),
+  "lxc.rootfs.mount": ignored("corral chooses where the rootfs is mounted"),
+  "lxc.rootfs.managed": ignored("corral does not destroy rootfs storage"),
+  "lxc.autodev.tmpfs.size": ignored("corral sizes the /dev tmpfs itself"),
+  "lxc.cgroup.dir": ignored("corral places the container's cgroup itself"),
+  "lxc.cgroup.dir.container": ignored("corral places the container's cgroup itself"),
+  "lxc.cgroup.dir.container.inner": ignored("corral places the container's cgroup itself"),
+  "lxc.cgroup.dir.monitor": ignored("corral has no per-container monitor process"),
+  "lxc.cgroup.dir.monitor.pivot": ignored("corral has no per-container monitor process"),
+  "lxc.cgroup.relative": ignored("corral places the container's cgroup itself"),
+  "lxc.execute.cmd": ignored("corral runs lxc.init.cmd (lxc-execute is not supported)"),
+  "lxc.init.groups": ignored("init runs with no supplementary groups"),
+  "lxc.keyring.session": ignored("init keeps the agent's default session keyring handling"),
+  "lxc.sched.core": ignored("core scheduling is not configured by corral"),
+  "lxc.seccomp.allow_nesting": ignored("corral always loads the container's seccomp filter"),
+  "lxc.seccomp.notify.cookie": ignored("seccomp notification is not supported"),
+
+  // Unsupported: reported so that the caller refuses to start.
+  "lxc.apparmor.profile": setApparmorProfile,
+  "lxc.apparmor.raw": unsupported("raw AppArmor rules cannot be applied, corral does not use AppArmor"),
+  "lxc.selinux.context": unsupported("SELinux contexts cannot be applied"),
+  "lxc.selinux.context.keyring": unsupported("SELinux contexts cannot be applied"),
+  "lxc.idmap": unsupportedList("user namespaces (lxc.idmap) are not supported; the container would run as real root"),
+  "lxc.mount.fstab": unsupported("lxc.mount.fstab is not read; use lxc.mount.entry"),
+  "lxc.namespace.clone": unsupported("corral chooses the namespaces itself"),
+  "lxc.namespace.keep": unsupported("corral chooses the namespaces itself"),
+  "lxc.no_new_privs": unsupported("PR_SET_NO_NEW_PRIVS cannot be requested per container", (v) => v === "0"),
+  "lxc.seccomp.notify.proxy": unsupported("seccomp notification is not supported"),
+  "lxc.time.offset.boot": unsupported("time namespaces are not supported"),
+  "lxc.time.offset.monotonic": unsupported("time namespaces are not supported"),
+};
+
+// ---- families of keys: lxc.net.N.*, lxc.cgroup.*, lxc.cgroup2.*, lxc.prlimit.*, ... ---------
+
+const IFNAMSIZ = 16;
+
+function interfaceName(value: string, where: Where): string {
+  if (value.length >= IFNAMSIZ || !/^[^\s\/:]+$/.test(value) || value === "." || value === "..") {
+    throw new ConfigError(where, `${JSON.stringify(value)} is not a valid interface name (at most 15 characters, no blanks, "/" or ":")`);
+  }
+  return value;
+}
+
+function isIpv4(text: string): boolean {
+  const octets = text.split(".");
+  return octets.length === 4 && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255);
+}
+
+function ipv4Address(value: string, where: Where): string {
+  const [address = "", broadcast, ...rest] = value.split(/\s+/);
+  const [ip = "", prefix, ...more] = address.split("/");
+  const prefixOk = prefix === undefined || (/^\d{1,2}$/.test(prefix) && Number(prefix) <= 32);
+  if (!isIpv4(ip) || !prefixOk || more.length > 0 || rest.length > 0 || (broadcast !== undefined && !isIpv4(broadcast))) {
+    throw new ConfigError(where, `${JSON.stringify(value)} is not an IPv4 address like 10.0.3.5/24`);
+  }
+  return value;
+}
+
+const NET_TYPES: readonly NetType[] = ["veth", "empty", "none"];
+const LXC_ONLY_NET_TYPES = ["macvlan", "ipvlan", "phys", "vlan"];
+
+type NetHandler = (net: NetDraft, value: string, where: Where) => void;
+
+const NET_KEYS: Readonly<Record<string, NetHandler>> = {
+  link: (net, v, w) => (v === "" ? delete net.link : (net.link = interfaceName(v, w))),
+  name: (net, v, w) => (v === "" ? delete net.name : (net.name = interfaceName(v, w))),
+  "veth.pair": (net, v, w) => (v === "" ? delete net.vethPair : (net.vethPair = interfaceName(v, w))),
+  hwaddr: (net, v, w) => {
+    if (v === "") return void delete net.hwaddr;
+    if (!/^([0-9a-fA-Fx]{2}:){5}[0-9a-fA-Fx]{2}$/.test(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not a MAC address`);
+    net.hwaddr = v;
+  },
+  "ipv4.address": (net, v, w) => (v === "" ? (net.ipv4Addresses = []) : net.ipv4Addresses.push(ipv4Address(v, w))),
+  "ipv4.gateway": (net, v, w) => {
+    if (v === "") return void delete net.ipv4Gateway;
+    if (v !== "auto" && v !== "dev" && !isIpv4(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not an IPv4 address, "auto" or "dev"`);
+    net.ipv4Gateway = v;
+  },
+  flags: (net, v, w) => {
+    if (v === "") return void delete net.flags;
+    if (v !== "up") throw new ConfigError(w, `unknown flag ${JSON.stringify(v)} (only "up" exists)`);
+    net.flags = "up";
+  },
+  mtu: (net, v, w) => (v === "" ? delete net.mtu : (net.mtu = unsigned(v, w))),
+};
+
+const NET_KEYS_IGNORED = new Set(["script.up", "script.down"]);
+const NET_KEYS_UNSUPPORTED = new Set([
+  "ipv6.address", "ipv6.gateway", "l2proxy", "veth.mode", "veth.ipv4.route", "veth.ipv6.route",
+  "veth.vlan.id", "veth.vlan.tagged.id", "veth.n_rxqueues", "veth.n_txqueues", "macvlan.mode",
+  "vlan.id", "ipvlan.mode", "ipvlan.isolation",
+]);
+
+function setNetType(ctx: ParseContext, index: number, value: string, where: Where): void {
+  ctx.forget(where.key);
+  if ((NET_TYPES as readonly string[]).includes(value)) {
+    ctx.skippedNets.delete(index);
+    ctx.net(index, where).type = value as NetType;
+  } else if (LXC_ONLY_NET_TYPES.includes(value)) {
+    ctx.nets.delete(index);
+    ctx.skippedNets.add(index);
+    ctx.refuse(where, `not supported: network type "${value}"; corral builds veth, empty and none`);
+  } else {
+    throw new ConfigError(where, `unknown network type ${JSON.stringify(value)}`);
+  }
+}
+
+function applyNetKey(ctx: ParseContext, index: number, sub: string | undefined, value: string, where: Where): void {
+  if (sub === undefined) {
+    if (value !== "") throw new ConfigError(where, "takes no value (it only resets this network)");
+    ctx.nets.delete(index);
+    ctx.skippedNets.delete(index);
+    return;
+  }
+  if (sub === "type") return setNetType(ctx, index, value, where);
+  const handler = NET_KEYS[sub];
+  if (handler) {
+    if (!ctx.skippedNets.has(index)) handler(ctx.net(index, where), value, where);
+  } else if (NET_KEYS_IGNORED.has(sub)) {
+    ignored("network scripts are not run by corral")(ctx, value, where);
+  } else if (NET_KEYS_UNSUPPORTED.has(sub)) {
+    if (value !== "" && !(sub === "l2proxy" && value === "0")) ctx.refuse(where, `not supported: lxc.net.*.${sub}`);
+  } else {
+    throw new ConfigError(where, "unknown network key");
+  }
+}
+
+// A cgroup key names a file in the container's cgroup directory: never let it leave it.
+const CGROUP_FILE = /^[a-z0-9_]+\.[A-Za-z0-9_.-]+$/;
+
+function applyCgroupKey(ctx: ParseContext, version: 1 | 2, file: string, value: string, where: Where): void {
+  if (!CGROUP_FILE.test(file) || file.includes("..")) {
+    throw new ConfigError(where, `${JSON.stringify(file)} is not a cgroup controller file like "memory.max"`);
+  }
+  if (value === "") {
+    ctx.config.cgroups = ctx.config.cgroups.filter((c) => c.version !== version || c.key !== file);
+  } else {
+    ctx.config.cgroups.push({ version, key: file, value });
+  }
+}
+
+const UNSUPPORTED_FAMILIES: ReadonlyArray<[prefix: string, why: string]> = [
+  ["lxc.prlimit.", "resource limits (lxc.prlimit.*) are not applied by corral"],
+  ["lxc.sysctl.", "sysctls (lxc.sysctl.*) are not applied by corral"],
+  ["lxc.proc.", "lxc.proc.* settings are not applied by corral"],
+  ["lxc.namespace.share.", "sharing namespaces with other processes is not supported"],
+];
+
+/** Apply one `key = value` line (value already trimmed and unquoted). */
+export function applyKey(ctx: ParseContext, key: string, value: string, where: Where): void {
+  const exact = EXACT_KEYS[key];
+  if (exact) return exact(ctx, value, where);
+
+  const net = /^lxc\.net\.(\d+)(?:\.(.+))?$/.exec(key);
+  if (net) return applyNetKey(ctx, Number(net[1]), net[2], value, where);
+
+  const cgroup = /^lxc\.cgroup(2?)\.(.+)$/.exec(key);
+  if (cgroup) return applyCgroupKey(ctx, cgroup[1] === "2" ? 2 : 1, cgroup[2] ?? "", value, where);
+
+  for (const [prefix, why] of UNSUPPORTED_FAMILIES) {
+    if (key.startsWith(prefix) && key.length > prefix.length) return unsupported(why)(ctx, value, where);
+  }
+  throw new ConfigError(where, "unknown configuration key (liblxc would refuse this file too)");
+}
+
+/** Checks that need the whole file: run once, after the last line. */
+export function finishConfig(ctx: ParseContext): void {
+  const config = ctx.config;
+  config.net = [...ctx.nets.values()]
+    .sort((a, b) => a.draft.index - b.draft.index)
+    .map(({ draft, firstSeen }) => {
+      if (draft.type === undefined) throw new ConfigError(firstSeen, `network ${draft.index} has no lxc.net.${draft.index}.type`);
+      return { ...draft, type: draft.type };
+    });
+  if (ctx.rootfsOptions) {
+    if (config.rootfs) config.rootfs.options = ctx.rootfsOptions.value;
+    else ctx.warn(ctx.rootfsOptions.where, "ignored: lxc.rootfs.options without lxc.rootfs.path");
+  }
+  if (config.capDrop.length > 0 && config.capKeep.length > 0 && ctx.lastCapKey) {
+    ctx.refuse(ctx.lastCapKey, "lxc.cap.drop and lxc.cap.keep are both set; LXC refuses this too");
+  }
+}
