@@ -24,6 +24,7 @@
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -499,6 +501,26 @@ int64_t corral_peer_uid(int fd)
 	socklen_t len = sizeof(cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return -errno;
 	return cred.uid;
+}
+
+/* A listening unix stream socket (CLOEXEC) bound to the abstract address "\0" + name[0..len).
+ * The address length counts the leading NUL and the name only, as liblxc's
+ * lxc_abstract_unix_connect does: abstract names are compared with their length, and Node's own
+ * bind pads the name to the whole sun_path. Returns the fd or -errno. */
+int corral_listen_abstract(const uint8_t *name, int len)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (len <= 0 || (size_t)len >= sizeof(addr.sun_path)) return -ENAMETOOLONG;
+	memcpy(&addr.sun_path[1], name, (size_t)len);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) return -errno;
+	socklen_t addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+	if (bind(fd, (struct sockaddr *)&addr, addrlen) < 0 || listen(fd, 100) < 0) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
 }
 
 /* Write one buffer to a FIFO opened O_WRONLY|O_NONBLOCK, in one write; 0, or -errno

@@ -26,3 +26,4 @@ export {
 } from "./seccomp.ts";
 export { BPF, serializeFilter, type BpfInstruction } from "./bpf.ts";
 export { X86_64_SYSCALLS, syscallNumber } from "./syscalls-x86_64.ts";
+export * from "./wire.ts";

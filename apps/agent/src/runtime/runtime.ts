@@ -68,8 +68,8 @@ interface Instance {
   config?: ContainerConfig;
   command?: string[];
   consoleMode: "pty" | "inherit";
-  /** an exit status reaped while the start was still in progress */
-  earlyExit?: number;
+  /** resolves with the init's raw wait status once it is reaped */
+  exit?: Promise<number>;
   starting: boolean;
   exitWaiters: Array<(status: number) => void>;
   stopCause?: EventCause;
@@ -96,6 +96,8 @@ const RUN_FILE = "corral.run.json";
 
 export class Runtime {
   private readonly instances = new Map<string, Instance>();
+  /** The children we cloned (libuv knows nothing of them): pid -> who wants its exit status. */
+  private readonly children = new Map<number, (status: number) => void>();
   readonly hierarchies: Hierarchy[];
   private readonly onSigchld = () => this.reapAll();
   private consoleListeners = new Set<(name: string, data: Buffer) => void>();
@@ -232,7 +234,8 @@ export class Runtime {
         hierarchies: this.hierarchies,
         onPid: (pid) => {
           inst.pid = pid;
-          this.holdLoop();
+          inst.exit = this.watchChild(pid);
+          return inst.exit;
         },
       });
       if (pty) this.sys.close(pty.slave);
@@ -243,18 +246,14 @@ export class Runtime {
       inst.starting = false;
       this.recordRun(inst);
       this.setState(inst, "RUNNING", cause, { pid: spawned.pid, phases: spawned.phases, cgroup: spawned.cgroup.name });
-      if (inst.earlyExit !== undefined) {
-        const status = inst.earlyExit;
-        inst.earlyExit = undefined;
-        this.onInitExit(inst, status);
-      }
+      // An init that already exited is handled now, after RUNNING, as LXC reports it.
+      void inst.exit!.then((status) => this.onInitExit(inst, status));
     } catch (e) {
       if (pty) this.sys.close(pty.slave);
       inst.console?.close();
       inst.console = undefined;
       inst.starting = false;
       inst.pid = undefined;
-      inst.earlyExit = undefined;
       const err = e instanceof StartError ? e : new StartError("setup", (e as Error).message);
       inst.lastError = `${err.step}: ${err.message}`;
       this.setState(inst, "ABORTING", cause, { error: err.toDetail() });
@@ -266,37 +265,34 @@ export class Runtime {
 
   // ---- lxc_poll: reaping ----
 
-  private holdLoop(): void {
+  /** Start watching a child we cloned; its exit is picked up on SIGCHLD. */
+  private watchChild(pid: number): Promise<number> {
+    // Signal listeners do not keep Node's event loop alive; this interval does while a child lives.
     this.keepAlive ??= setInterval(() => this.reapAll(), 60_000);
+    const exited = new Promise<number>((resolve) => this.children.set(pid, resolve));
+    // It may have exited before we listened.
+    this.reapAll();
+    return exited;
   }
 
-  private releaseLoopIfIdle(): void {
-    if (this.keepAlive && ![...this.instances.values()].some((i) => i.pid !== undefined || i.starting)) {
+  /** SIGCHLD: reap our children that have ended (only those: libuv reaps its own by pid). */
+  private reapAll(): void {
+    for (const [pid, resolve] of this.children) {
+      let status: number | null;
+      try {
+        status = this.sys.reap(pid);
+      } catch (e) {
+        if (!(e instanceof SyscallError && e.code === "ECHILD")) throw e;
+        status = 0;
+      }
+      if (status === null) continue;
+      this.children.delete(pid);
+      resolve(status);
+    }
+    if (this.children.size === 0 && this.keepAlive) {
       clearInterval(this.keepAlive);
       this.keepAlive = undefined;
     }
-  }
-
-  private reapAll(): void {
-    for (const inst of this.instances.values()) {
-      if (inst.pid === undefined) continue;
-      let status: number | null;
-      try {
-        status = this.sys.reap(inst.pid);
-      } catch (e) {
-        if (e instanceof SyscallError && e.code === "ECHILD") status = null;
-        else throw e;
-      }
-      if (status === null) continue;
-      if (inst.starting) {
-        // The start path owns this run until it reports; it will see the exit then.
-        inst.earlyExit = status;
-        inst.pid = undefined;
-        continue;
-      }
-      this.onInitExit(inst, status);
-    }
-    this.releaseLoopIfIdle();
   }
 
   /** __lxc_start's end: SIGHUP = reboot, SIGINT = halt, anything else = the init's exit. */

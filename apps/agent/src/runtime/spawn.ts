@@ -7,7 +7,7 @@
 //   setup    cgroup attach, veths moved in, POST_CONFIGURE, the plan runs to execve
 //   exec     execve succeeded (the sync socket closed)
 import { compileSeccomp, serializeFilter, type ContainerConfig, type StartPhase } from "@corral/core";
-import { readFileSync, realpathSync, statSync } from "node:fs";
+import { readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { release } from "node:os";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
@@ -44,8 +44,8 @@ export interface SpawnRequest {
   argv: string[];
   console: { kind: "inherit" } | { kind: "pty"; slaveFd: number };
   hierarchies: readonly Hierarchy[];
-  /** called with the pid as soon as the child exists, so its exit is never missed */
-  onPid(pid: number): void;
+  /** called with the pid as soon as the child exists; returns its exit (raw wait status) */
+  onPid(pid: number): Promise<number>;
 }
 
 export interface SpawnedInit {
@@ -139,7 +139,8 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
 
     step = "clone";
     const console: ConsoleSetup = req.console.kind === "pty"
-      ? { kind: "pty", slaveFd: req.console.slaveFd, slavePath: `/proc/self/fd/${req.console.slaveFd}` }
+      // The path, not /proc/self/fd/N: a bind source must be a mount of the child's own namespace.
+      ? { kind: "pty", slaveFd: req.console.slaveFd, slavePath: readlinkSync(`/proc/self/fd/${req.console.slaveFd}`) }
       : { kind: "inherit" };
     const plan = buildSetupPlan({
       config: req.config,
@@ -158,15 +159,17 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     } finally {
       sys.close(childFd);
     }
-    req.onPid(pid);
+    const exited = req.onPid(pid);
     const sync = new SyncChannel(parentFd);
     undo.push(() => sync.close());
-    undo.push(() => {
+    // The cgroup can only go once the child has been reaped: kill it and wait for that.
+    undo.push(async () => {
       try {
         sys.kill(pid, 9);
       } catch {
         // already gone
       }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     });
     await expect(sync, SyncMessage.Configure, plan, "clone");
     clock.lap("clone");

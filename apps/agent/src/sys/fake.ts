@@ -69,4 +69,8 @@ export class FakeSyscalls implements Syscalls {
   writeFile(path: string, value: string): void {
     this.record("writeFile", [path, value]);
   }
+  listenAbstract(name: Uint8Array): number {
+    this.record("listenAbstract", [name]);
+    return this.nextFd++;
+  }
 }

@@ -8,7 +8,7 @@ import { check, SyscallError, unpack, type Syscalls } from "./syscalls.ts";
 const LIBRARY = "corral";
 export const LIBRARY_PATH = fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
 
-type NativeName = "corral_spawn" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_write_file";
+type NativeName = "corral_spawn" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_write_file" | "corral_listen_abstract";
 
 const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
   corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32] },
@@ -20,6 +20,7 @@ const signatures: Record<NativeName, { library: string; retType: DataType; param
   corral_kill: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.I32] },
   corral_close: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_write_file: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.String, DataType.String, DataType.I32] },
+  corral_listen_abstract: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32] },
 };
 
 /** Every native call returns a number: a value, or -errno. */
@@ -74,5 +75,9 @@ export const nativeSyscalls: Syscalls = {
   writeFile(path, value) {
     const ret = lib().corral_write_file([path, value, Buffer.byteLength(value)]);
     if (ret < 0) throw new SyscallError("write", -ret, `writing "${value}" to ${path}`);
+  },
+  listenAbstract(name) {
+    const buf = Buffer.from(name.buffer, name.byteOffset, name.byteLength);
+    return check("bind", lib().corral_listen_abstract([buf, buf.length]), `listening on the abstract socket @${buf.toString()}`);
   },
 };

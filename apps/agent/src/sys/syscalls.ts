@@ -20,6 +20,11 @@ export interface Syscalls {
   close(fd: number): void;
   /** One write(2) of `value` to `path`: cgroupfs reports refusals only as the write's errno. */
   writeFile(path: string, value: string): void;
+  /**
+   * A listening unix stream socket (close-on-exec) bound to the abstract address "\0" + `name`,
+   * whose address length counts the name's bytes only, as liblxc connects; its fd.
+   */
+  listenAbstract(name: Uint8Array): number;
 }
 
 /** A failed syscall: which call, which errno, and what the runtime was doing. */

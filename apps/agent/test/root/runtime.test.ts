@@ -1,0 +1,191 @@
+// Root tests of the runtime: real namespaces, cgroups, mounts and veths. Needs root; fails without.
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { decodeWaitStatus, shellExitCode } from "@corral/core";
+import { assertNothingLeft, makeHarness, requireRoot, until, type Harness } from "./harness.ts";
+
+const REPO = join(import.meta.dirname, "../../../..");
+
+let h: Harness;
+before(() => {
+  h = makeHarness();
+});
+after(() => h.dispose());
+
+async function runToEnd(name: string, command: string[]): Promise<{ status: number; console: string }> {
+  await h.runtime.start(name, { cause: { actor: "test" }, command });
+  const status = await h.runtime.waitForExit(name);
+  return { status, console: h.runtime.consoleHistory(name).toString("utf8") };
+}
+
+describe("a host-template container", () => {
+  it("runs its init as PID 1 with its own hostname and only fds 0, 1, 2", async () => {
+    h.create("iso");
+    const { status, console } = await runToEnd("iso", ["sh", "-c", 'echo pid=$$; echo host=$(hostname); echo fds=$(ls /proc/self/fd | tr "\\n" " ")']);
+    assert.equal(shellExitCode(status), 0, console);
+    assert.match(console, /^pid=1\r?$/m);
+    assert.match(console, /^host=iso\r?$/m);
+    assert.match(console, /^fds=0 1 2 3\r?$/m);
+    assert.deepEqual(h.states("iso"), ["STARTING", "RUNNING", "STOPPING", "STOPPED"]);
+    assertNothingLeft("iso", h.lxcpath.dir("iso"));
+  });
+
+  it("passes exit codes and deaths by signal through", async () => {
+    h.create("codes");
+    assert.equal(shellExitCode((await runToEnd("codes", ["sh", "-c", "exit 7"])).status), 7);
+    await h.runtime.start("codes", { cause: { actor: "test" }, command: ["sleep", "100"] });
+    await h.runtime.abort("codes", { actor: "test" });
+    const last = h.changes.filter((c) => c.container === "codes").at(-1)!;
+    assert.equal(last.state, "STOPPED");
+    assert.deepEqual(decodeWaitStatus(last.detail.exitStatus!), { signaled: true, signal: 9, coreDumped: false });
+    assert.equal(last.detail.exitCode, 137);
+    assertNothingLeft("codes");
+  });
+
+  it("records the STARTING phases and the cause of each change", async () => {
+    h.create("phases");
+    await runToEnd("phases", ["true"]);
+    const running = h.changes.find((c) => c.container === "phases" && c.state === "RUNNING")!;
+    assert.deepEqual(running.detail.phases!.map((p) => p.name), ["network", "cgroup", "clone", "exec"]);
+    assert.equal(running.cause.actor, "test");
+    const stopped = h.changes.filter((c) => c.container === "phases").at(-1)!;
+    assert.equal(stopped.cause.actor, "init");
+  });
+
+  it("never hangs on an init that exits at once: 500 runs in a row", async () => {
+    h.create("quick");
+    for (let i = 0; i < 500; i++) {
+      const status = await Promise.race([
+        runToEnd("quick", ["/bin/true"]).then((r) => r.status),
+        new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`run ${i} stuck`)), 5000)),
+      ]);
+      assert.equal(status, 0, `run ${i}`);
+    }
+    assert.equal(h.states("quick").filter((s) => s === "STOPPED").length, 500);
+    assertNothingLeft("quick");
+  });
+});
+
+describe("failures after clone undo what was done", () => {
+  it("a missing rootfs ends ABORTING then STOPPED, naming the step", async () => {
+    h.create("norootfs", undefined, "lxc.rootfs.path = dir:/nonexistent/rootfs\n");
+    await assert.rejects(h.runtime.start("norootfs", { cause: { actor: "test" } }), /rootfs \/nonexistent\/rootfs does not exist/);
+    assert.deepEqual(h.states("norootfs"), ["STARTING", "ABORTING", "STOPPED"]);
+    const aborting = h.changes.find((c) => c.container === "norootfs" && c.state === "ABORTING")!;
+    assert.equal(aborting.detail.error?.step, "setup");
+    assertNothingLeft("norootfs");
+  });
+
+  it("a mount that fails in the child names the op and its errno, and leaves no cgroup", async () => {
+    h.create("badmount", undefined, "lxc.mount.entry = /nonexistent/source mnt none bind,create=dir 0 0\n");
+    await assert.rejects(h.runtime.start("badmount", { cause: { actor: "test" } }), /mount entry \/nonexistent\/source on mnt.*ENOENT/);
+    const aborting = h.changes.find((c) => c.container === "badmount" && c.state === "ABORTING")!;
+    assert.equal(aborting.detail.error?.syscall, "mount");
+    assert.equal(aborting.detail.error?.errno, 2);
+    assertNothingLeft("badmount");
+  });
+
+  it("a bad command fails at exec with ENOENT", async () => {
+    h.create("nocmd");
+    await assert.rejects(h.runtime.start("nocmd", { cause: { actor: "test" }, command: ["/no/such/binary"] }), /exec.*ENOENT/);
+    assertNothingLeft("nocmd");
+  });
+
+  it("a /proc that is a symlink in the rootfs is refused", async () => {
+    h.create("symproc");
+    execFileSync("sh", ["-c", `rmdir ${h.lxcpath.dir("symproc")}/rootfs/proc && ln -s /etc ${h.lxcpath.dir("symproc")}/rootfs/proc`]);
+    await assert.rejects(h.runtime.start("symproc", { cause: { actor: "test" }, command: ["true"] }), /ENOTDIR|EEXIST|ELOOP/);
+    assertNothingLeft("symproc");
+  });
+});
+
+describe("halt and reboot from inside", () => {
+  it("reboot -f starts the container again; poweroff -f stops it", async () => {
+    h.create("rb", "busybox");
+    const script = "if [ ! -f /root/rebooted ]; then touch /root/rebooted; reboot -f; fi; poweroff -f";
+    await h.runtime.start("rb", { cause: { actor: "test" }, command: ["/bin/sh", "-c", script] });
+    await h.waitFor("rb", "RUNNING", 2);
+    await h.waitFor("rb", "STOPPED", 2);
+    const stops = h.changes.filter((c) => c.container === "rb" && c.state === "STOPPED");
+    assert.equal(stops[0]!.detail.reboot, true, "the first stop is a reboot (init killed by SIGHUP)");
+    assert.equal(stops[0]!.detail.signal, "SIGHUP");
+    assert.equal(stops[1]!.detail.signal, "SIGINT", "poweroff -f ends init with SIGINT");
+    assert.equal(stops[1]!.detail.reboot, undefined);
+    assert.deepEqual(h.states("rb"), ["STARTING", "RUNNING", "STOPPING", "STOPPED", "STARTING", "RUNNING", "STOPPING", "STOPPED"]);
+    assertNothingLeft("rb");
+  });
+});
+
+describe("cgroup limits", () => {
+  it("a fork bomb stops at pids.max and the host is unharmed", async () => {
+    h.create("bomb", "busybox", "lxc.cgroup2.pids.max = 16\n");
+    // busybox sh gives up when a fork fails: the last count it printed is how many forks worked.
+    const script = "i=1; while [ $i -lt 200 ]; do sleep 60 & echo forked=$i; i=$((i+1)); done";
+    const { console } = await runToEnd("bomb", ["/bin/sh", "-c", script]);
+    const forked = Math.max(...[...console.matchAll(/forked=(\d+)/g)].map((m) => Number(m[1])));
+    assert.match(console, /can't fork/);
+    assert.ok(forked >= 1 && forked < 16, `forks that worked: ${forked}`);
+    assert.equal(execFileSync("sh", ["-c", "echo host-alive"], { encoding: "utf8" }).trim(), "host-alive");
+    assertNothingLeft("bomb");
+  });
+
+  it("memory.max holds: a container that allocates past it is OOM-killed", async () => {
+    h.create("mem", "busybox", "lxc.cgroup2.memory.max = 16M\n");
+    const { status } = await runToEnd("mem", ["/bin/sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"]);
+    assert.deepEqual(decodeWaitStatus(status), { signaled: true, signal: 9, coreDumped: false });
+    assertNothingLeft("mem");
+  });
+});
+
+describe("veth networking", () => {
+  const bridge = "corraltest0";
+  before(() => {
+    execFileSync("sh", ["-c", `ip link del ${bridge} 2>/dev/null; ip link add ${bridge} type bridge && ip addr add 10.251.0.1/24 dev ${bridge} && ip link set ${bridge} up`]);
+  });
+  after(() => {
+    execFileSync("sh", ["-c", `ip link del ${bridge} 2>/dev/null || true`]);
+  });
+
+  it("has its interface up with its address, reaching the host end over the bridge", async () => {
+    h.create("net", "busybox", [
+      "lxc.net.0.type = veth", `lxc.net.0.link = ${bridge}`, "lxc.net.0.name = eth0",
+      "lxc.net.0.ipv4.address = 10.251.0.2/24", "lxc.net.0.ipv4.gateway = auto", "lxc.net.0.flags = up", "",
+    ].join("\n"));
+    const { status, console } = await runToEnd("net", ["/bin/sh", "-c", "ip addr show eth0; ip route; ping -c 1 -W 2 10.251.0.1"]);
+    assert.equal(shellExitCode(status), 0, console);
+    assert.match(console, /inet 10\.251\.0\.2\/24/);
+    assert.match(console, /default via 10\.251\.0\.1/);
+    assert.match(console, /1 packets received/);
+    assertNothingLeft("net");
+  });
+});
+
+describe("corral run (the CLI, in the foreground)", () => {
+  function cli(args: string[], onSpawn?: (pid: number) => void): Promise<{ code: number | null; out: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "apps/agent/src/cli/main.ts"), ...args], {
+        cwd: REPO, env: { ...process.env, CORRAL_LXCPATH: h.lxcpath.root }, stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      child.on("exit", (code) => resolve({ code, out }));
+      onSpawn?.(child.pid!);
+    });
+  }
+
+  it("exits with the container's code, and SIGTERM sent to it reaches the init", async () => {
+    requireRoot();
+    assert.equal((await cli(["run", "--rm", "--template", "host", "--", "sh", "-c", "exit 7"])).code, 7);
+    let pid = 0;
+    const running = cli(["run", "--rm", "--template", "host", "--", "sh", "-c", 'trap "echo got TERM; exit 42" TERM; echo ready; while :; do sleep 0.1; done'], (p) => (pid = p));
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(pid, "SIGTERM");
+    const { code, out } = await running;
+    assert.equal(code, 42, out);
+    assert.match(out, /got TERM/);
+    await until(() => !h.lxcpath.list().some((n) => n.startsWith("run-")));
+  });
+});

@@ -1,0 +1,58 @@
+// Types on the agent's API, shared by the agent, the CLI and the dashboard. Pure.
+import type { StateEvent } from "./events.ts";
+import type { Action, StateName } from "./states.ts";
+
+export interface ContainerSummary {
+  name: string;
+  state: StateName;
+  pid?: number;
+  /** ms since the epoch, while running */
+  startedAt?: number;
+  /** configured IPv4 addresses, without prefix length */
+  ips: string[];
+  lastExit?: { status: number; code: number; at: number };
+  lastError?: string;
+  command?: string[];
+  cgroup?: string;
+  autostart: boolean;
+  /** the actions the state guards allow now */
+  actions: Action[];
+}
+
+export interface ContainerDetail extends ContainerSummary {
+  configPath: string;
+  configText: string;
+  /** what the parser warned about or cannot enforce, with file and line */
+  warnings: string[];
+  rootfs: string;
+  hostname: string;
+}
+
+export interface AgentInfo {
+  hostname: string;
+  version: string;
+  lxcpath: string;
+  storeId: string;
+  startedAt: number;
+  lastSeq: number;
+}
+
+/**
+ * What the event stream yields: a stored event, or a resync order when the client's cursor cannot
+ * be continued (from another store, or the client fell behind). After a resync the client reloads
+ * the timeline and subscribes again from `lastSeq`.
+ */
+export type StreamItem =
+  | { kind: "event"; event: StateEvent }
+  | { kind: "resync"; reason: string; storeId: string; lastSeq: number };
+
+/** A stream cursor: "<storeId>:<seq>". */
+export function formatCursor(storeId: string, seq: number): string {
+  return `${storeId}:${seq}`;
+}
+
+export function parseCursor(cursor: string): { storeId: string; seq: number } | undefined {
+  const m = /^([0-9a-f-]{8,64}):(\d+)$/.exec(cursor);
+  if (!m) return undefined;
+  return { storeId: m[1]!, seq: Number(m[2]) };
+}
