@@ -1,24 +1,47 @@
 #!/usr/bin/env node
 // The corral command. `pnpm corral <command> ...` from the repository's root.
+import { readFileSync } from "node:fs";
 import { createContainer } from "../runtime/create.ts";
 import { LxcPath } from "../runtime/lxcpath.ts";
-import { env } from "../env.ts";
+import { DEFAULT_LISTEN, env } from "../env.ts";
+import { runAgent } from "./agent-command.ts";
 import { flag, has, parseArgs, UsageError, type ParsedArgs } from "./args.ts";
+import { connect, resolveTarget } from "./client.ts";
+import * as remote from "./remote.ts";
 import { runForeground } from "./run.ts";
-import { readFileSync } from "node:fs";
 
-const BOOLEANS = new Set(["rm", "verbose", "json", "kill", "help", "follow"]);
+const BOOLEANS = new Set(["rm", "verbose", "json", "kill", "help"]);
 
 const USAGE = `usage: corral <command> [options]
 
-  create NAME [--template host|busybox] [--config FILE]   write <lxcpath>/NAME/config
+On this host, no agent needed:
+  create NAME [--template host|busybox] [--config FILE]    write <lxcpath>/NAME/config (LXC format)
   run [NAME] [--rm] [--template T] [--name N] [--verbose] [-- CMD ARGS...]
-                                                    run a container in the foreground (like lxc-start -F)
+                                         run a container in the foreground, like lxc-start -F
+  agent [--listen ${DEFAULT_LISTEN}]     run the agent (tRPC at /trpc, HTTP and WebSocket)
 
+Through an agent (--agent URL or CORRAL_AGENT; token from CORRAL_TOKEN or <lxcpath>/agent.token):
+  ls [--json]                 info NAME [--json]
+  start NAME [-- CMD...]      stop NAME [--timeout S] [--kill]
+  abort|reboot|freeze|unfreeze|delete NAME
+  events [--json] [--since CURSOR]       every state change, live (like lxc-monitor)
+  console NAME                           attach to the console (Ctrl-a q detaches)
+
+Everywhere:
   --lxcpath DIR   the container store (default /var/lib/corral, or CORRAL_LXCPATH)`;
 
 function lxcpathOf(args: ParsedArgs): string {
   return flag(args, "lxcpath") ?? env.lxcpath;
+}
+
+function needName(args: ParsedArgs, command: string): string {
+  const name = args.positionals[0];
+  if (name === undefined) throw new UsageError(`${command} needs a container NAME`);
+  return name;
+}
+
+function agentConnection(args: ParsedArgs) {
+  return connect(resolveTarget(flag(args, "agent") ?? env.agent, lxcpathOf(args), env.token));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -26,14 +49,12 @@ async function main(argv: string[]): Promise<number> {
   const args = parseArgs(rest, BOOLEANS);
   switch (command) {
     case "create": {
-      const name = args.positionals[0];
-      if (name === undefined) throw new UsageError("create needs a NAME");
+      const name = needName(args, command);
       const configFile = flag(args, "config");
-      const result = createContainer(new LxcPath(lxcpathOf(args)), {
-        name,
-        template: flag(args, "template") ?? (configFile ? undefined : "host"),
-        config: configFile ? readFileSync(configFile, "utf8") : undefined,
-      });
+      const config = configFile ? readFileSync(configFile, "utf8") : undefined;
+      const template = flag(args, "template") ?? (configFile ? undefined : "host");
+      if (flag(args, "agent") ?? env.agent) return remote.create(agentConnection(args), name, template, config);
+      const result = createContainer(new LxcPath(lxcpathOf(args)), { name, template, config });
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`created ${result.name} (${result.configPath})\n`);
       return 0;
@@ -47,9 +68,26 @@ async function main(argv: string[]): Promise<number> {
         verbose: has(args, "verbose"),
         command: args.rest,
       });
-    case undefined:
-    case "help":
-    case "--help":
+    case "agent":
+      return runAgent(lxcpathOf(args), flag(args, "listen") ?? DEFAULT_LISTEN);
+    case "ls":
+      return remote.ls(agentConnection(args), has(args, "json"));
+    case "info":
+      return remote.info(agentConnection(args), needName(args, command), has(args, "json"));
+    case "start": case "stop": case "abort": case "reboot": case "freeze": case "unfreeze": case "delete": {
+      const timeout = flag(args, "timeout");
+      if (timeout !== undefined && !/^\d+(\.\d+)?$/.test(timeout)) throw new UsageError(`--timeout wants seconds, got "${timeout}"`);
+      return remote.verb(agentConnection(args), command, needName(args, command), {
+        timeout: timeout === undefined ? undefined : Number(timeout),
+        kill: has(args, "kill"),
+        command: args.rest,
+      });
+    }
+    case "events":
+      return remote.events(agentConnection(args), has(args, "json"), flag(args, "since"), flag(args, "name"));
+    case "console":
+      return remote.consoleAttach(agentConnection(args), needName(args, command));
+    case undefined: case "help": case "--help":
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:

@@ -1,0 +1,174 @@
+// The long-lived agent: one Runtime for one lxcpath, the store that remembers every state change,
+// and everything that hears of a change once it is stored: the live bus (WebSocket subscribers),
+// LXC's monitor FIFO and the LXC command sockets' state clients.
+import { hostname } from "node:os";
+import { join } from "node:path";
+import {
+  allowedActions, parseLxcConfig, stateNumber, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
+} from "@corral/core";
+import { EventBus } from "./api/bus.ts";
+import { CommandSockets } from "./lxc/commands.ts";
+import { MonitorFifo } from "./lxc/monitor.ts";
+import { createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./runtime/create.ts";
+import { hostConfigIO, LxcPath } from "./runtime/lxcpath.ts";
+import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
+import { Store } from "./store/store.ts";
+import type { Syscalls } from "./sys/syscalls.ts";
+
+export const VERSION = "0.1.0";
+
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** JSON lines on stdout, one per log record. */
+export const jsonLogger: Logger = {
+  info: (msg, fields) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level: "info", msg, ...fields })}\n`),
+  error: (msg, fields) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level: "error", msg, ...fields })}\n`),
+};
+
+export class Agent {
+  readonly lxcpath: LxcPath;
+  readonly store: Store;
+  readonly bus = new EventBus();
+  readonly runtime: Runtime;
+  readonly startedAt = Date.now();
+  private readonly monitor: MonitorFifo;
+  private readonly commands: CommandSockets;
+
+  constructor(sys: Syscalls, lxcpathDir: string, private readonly log: Logger = jsonLogger) {
+    this.lxcpath = new LxcPath(lxcpathDir);
+    this.lxcpath.ensure();
+    this.store = new Store(join(this.lxcpath.root, "corral.db"));
+    this.monitor = new MonitorFifo(sys, this.lxcpath.root);
+    this.runtime = new Runtime(sys, this.lxcpath, (c) => this.onState(c));
+    this.commands = new CommandSockets(sys, this.lxcpath.root, {
+      state: (name) => this.runtime.state(name),
+      initPid: (name) => this.runtime.initPid(name),
+      stop: (name) => this.runtime.abort(name, { actor: "lxc", request: "lxc-stop (command socket)" }).catch(() => undefined),
+    });
+  }
+
+  /** lxc_set_state: store, then tell everyone. */
+  private onState(change: StateChange): void {
+    const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail);
+    if (change.state === "STARTING") this.commands.open(change.container);
+    this.monitor.sendState(change.container, stateNumber(change.state));
+    if (change.state === "STOPPED" && change.detail.exitStatus !== undefined) {
+      this.monitor.sendExitCode(change.container, change.detail.exitStatus);
+    }
+    this.commands.stateChanged(change.container, change.state);
+    if (change.state === "STOPPED") this.commands.close(change.container);
+    this.bus.publish(event);
+    this.log.info("state", { container: change.container, state: change.state, seq: event.seq, cause: change.cause });
+  }
+
+  /** After a restart: clean what the last run left, then lxc.start.auto in order with delays. */
+  async boot(): Promise<void> {
+    const recovered = await this.runtime.recoverLeftovers({ actor: "agent", request: "restart recovery" });
+    if (recovered.length) this.log.info("recovered containers that died with the previous agent", { containers: recovered });
+    void this.autostart();
+  }
+
+  private async autostart(): Promise<void> {
+    const auto = this.lxcpath.list()
+      .map((name) => ({ name, start: this.safeLoad(name)?.start }))
+      .filter((c) => c.start?.auto)
+      .sort((a, b) => (a.start!.order - b.start!.order) || a.name.localeCompare(b.name));
+    for (const c of auto) {
+      try {
+        await this.runtime.start(c.name, { cause: { actor: "agent", request: "autostart (lxc.start.auto)" } });
+      } catch (e) {
+        this.log.error("autostart failed", { container: c.name, error: (e as Error).message });
+      }
+      if (c.start!.delay > 0) await new Promise((r) => setTimeout(r, c.start!.delay * 1000));
+    }
+  }
+
+  private safeLoad(name: string) {
+    try {
+      return this.lxcpath.load(name).config;
+    } catch {
+      return undefined;
+    }
+  }
+
+  summary(name: string): ContainerSummary {
+    const s = this.runtime.status(name);
+    const config = this.safeLoad(name);
+    return {
+      name,
+      state: s.state,
+      pid: s.pid,
+      startedAt: s.startedAt,
+      ips: (config?.net ?? []).flatMap((n) => n.ipv4Addresses.map((a) => a.split("/")[0]!)),
+      lastExit: s.lastExit ?? this.lastExitFromStore(name),
+      lastError: s.lastError,
+      command: s.command,
+      cgroup: s.cgroup,
+      autostart: config?.start.auto ?? false,
+      actions: allowedActions(s.state),
+    };
+  }
+
+  /** Across agent restarts the last exit is in the timeline. */
+  private lastExitFromStore(name: string): ContainerSummary["lastExit"] {
+    const last = this.store.events({ container: name, before: Number.MAX_SAFE_INTEGER, limit: 50 })
+      .reverse().find((e) => e.state === "STOPPED" && e.detail.exitStatus !== undefined);
+    if (!last) return undefined;
+    return { status: last.detail.exitStatus!, code: last.detail.exitCode ?? 0, at: last.at };
+  }
+
+  list(): ContainerSummary[] {
+    return this.lxcpath.list().map((name) => this.summary(name));
+  }
+
+  detail(name: string): ContainerDetail {
+    if (!this.lxcpath.exists(name)) throw new Refusal(`no container named "${name}"`, "NOT_FOUND");
+    const summary = this.summary(name);
+    const configText = this.lxcpath.readConfigText(name);
+    let warnings: string[] = [];
+    let rootfs = join(this.lxcpath.dir(name), "rootfs");
+    let host = name;
+    try {
+      const loaded = this.lxcpath.load(name);
+      warnings = [...loaded.warnings, ...loaded.unsupported].map((w) => `${w.file}:${w.line}: ${w.key}: ${w.message}`);
+      rootfs = this.lxcpath.rootfs(name, loaded.config);
+      host = loaded.config.utsname ?? name;
+    } catch (e) {
+      warnings = [(e as Error).message];
+    }
+    return { ...summary, configPath: this.lxcpath.configPath(name), configText, warnings, rootfs, hostname: host };
+  }
+
+  create(req: CreateRequest): CreateResult {
+    return createContainer(this.lxcpath, req);
+  }
+
+  /** Parse config text as if it were NAME's config; throws the parser's ConfigError (with its line). */
+  checkConfig(name: string, text: string): string[] {
+    const parsed = parseLxcConfig(text, { file: join(this.lxcpath.root, name, "config"), io: hostConfigIO });
+    return [...parsed.warnings, ...parsed.unsupported].map((w) => `line ${w.line}: ${w.key}: ${w.message}`);
+  }
+
+  delete(name: string): void {
+    deleteContainer(this.lxcpath, name, this.runtime.state(name));
+  }
+
+  info() {
+    return { hostname: hostname(), version: VERSION, lxcpath: this.lxcpath.root, storeId: this.store.storeId, startedAt: this.startedAt, lastSeq: this.store.lastSeq() };
+  }
+
+  events(q: { container?: string; after?: number; before?: number; limit?: number }): StateEvent[] {
+    return this.store.events(q);
+  }
+
+  /** Stop every running container (agent shutdown), as LXC's monitors die with their containers. */
+  async shutdown(cause: EventCause): Promise<void> {
+    await Promise.all(this.list().filter((c) => c.state !== "STOPPED").map((c) => this.runtime.abort(c.name, cause).catch(() => undefined)));
+    this.commands.closeAll();
+    this.runtime.close();
+    this.store.close();
+  }
+}

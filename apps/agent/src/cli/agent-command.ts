@@ -1,0 +1,32 @@
+// `corral agent`: the long-lived agent in the foreground, logging JSON lines.
+import { Agent, jsonLogger } from "../agent.ts";
+import { loadOrCreateToken } from "../api/auth.ts";
+import { serve } from "../api/server.ts";
+import { env } from "../env.ts";
+import { nativeSyscalls } from "../sys/native.ts";
+import { UsageError } from "./args.ts";
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen wants HOST:PORT, got "${listen}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+}
+
+export async function runAgent(lxcpath: string, listen: string): Promise<number> {
+  if (process.getuid?.() !== 0) throw new Error("the agent must run as root (it creates namespaces, cgroups and veths)");
+  const { host, port } = parseListen(listen);
+  const agent = new Agent(nativeSyscalls, lxcpath);
+  const token = loadOrCreateToken(agent.lxcpath.root, env.token);
+  await agent.boot();
+  const server = await serve(agent, { host, port, token, allowedOrigins: env.allowedOrigins });
+  jsonLogger.info("agent listening", { url: `http://${listen}`, lxcpath: agent.lxcpath.root, storeId: agent.store.storeId });
+  return new Promise((resolve) => {
+    const shutdown = (signal: string) => {
+      jsonLogger.info("agent stopping", { signal });
+      server.close();
+      void agent.shutdown({ actor: "agent", request: `agent stopped by ${signal}` }).finally(() => resolve(0));
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+}

@@ -1,0 +1,137 @@
+// The CLI commands that talk to an agent.
+import { decodeWaitStatus, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
+import { connect, type AgentTarget } from "./client.ts";
+import { UsageError } from "./args.ts";
+
+type Connection = ReturnType<typeof connect>;
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function uptime(startedAt?: number): string {
+  if (!startedAt) return "-";
+  const s = Math.floor((Date.now() - startedAt) / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+function exitText(c: ContainerSummary): string {
+  if (!c.lastExit) return "-";
+  const d = decodeWaitStatus(c.lastExit.status);
+  return "signaled" in d ? `signal ${d.signal}` : String(c.lastExit.code);
+}
+
+export async function ls(conn: Connection, json: boolean): Promise<number> {
+  const list = await conn.http.containers.list.query();
+  if (json) return out(JSON.stringify(list, null, 2)), 0;
+  const rows = [["NAME", "STATE", "PID", "UPTIME", "IPV4", "LAST EXIT"], ...list.map((c) => [c.name, c.state, c.pid ? String(c.pid) : "-", uptime(c.startedAt), c.ips.join(",") || "-", exitText(c)])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) out(r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  return 0;
+}
+
+export async function info(conn: Connection, name: string, json: boolean): Promise<number> {
+  const c = await conn.http.containers.get.query({ name });
+  if (json) return out(JSON.stringify(c, null, 2)), 0;
+  out(`Name:       ${c.name}`);
+  out(`State:      ${c.state}`);
+  if (c.pid) out(`PID:        ${c.pid}`);
+  if (c.startedAt) out(`Uptime:     ${uptime(c.startedAt)}`);
+  if (c.ips.length) out(`IPv4:       ${c.ips.join(", ")}`);
+  if (c.lastExit) out(`Last exit:  ${exitText(c)}`);
+  if (c.lastError) out(`Last error: ${c.lastError}`);
+  out(`Config:     ${c.configPath}`);
+  for (const w of c.warnings) out(`Warning:    ${w}`);
+  return 0;
+}
+
+export async function verb(conn: Connection, action: string, name: string, opts: { timeout?: number; kill?: boolean; command?: string[] }): Promise<number> {
+  const c = conn.http.containers;
+  switch (action) {
+    case "start": await c.start.mutate({ name, command: opts.command?.length ? opts.command : undefined }); break;
+    case "stop": await c.stop.mutate({ name, timeout: opts.timeout ?? 10, kill: opts.kill ?? false }); break;
+    case "abort": await c.abort.mutate({ name }); break;
+    case "reboot": await c.reboot.mutate({ name }); break;
+    case "freeze": await c.freeze.mutate({ name }); break;
+    case "unfreeze": await c.unfreeze.mutate({ name }); break;
+    case "delete": await c.delete.mutate({ name }); break;
+    default: throw new UsageError(`unknown action ${action}`);
+  }
+  const after = action === "delete" ? "deleted" : (await c.get.query({ name })).state;
+  out(`${name}: ${after}`);
+  return 0;
+}
+
+export async function create(conn: Connection, name: string, template: string | undefined, config: string | undefined): Promise<number> {
+  const r = await conn.http.containers.create.mutate({ name, template: template as "host" | "busybox" | undefined, config });
+  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  out(`created ${r.name} (${r.configPath})`);
+  return 0;
+}
+
+function eventLine(e: StateEvent): string {
+  const cause = e.cause.request ? `${e.cause.actor}: ${e.cause.request}` : e.cause.actor;
+  const extra = e.detail.error ? ` error=${JSON.stringify(e.detail.error.message)}` : e.detail.exitCode !== undefined ? ` exit=${e.detail.exitCode}` : "";
+  return `${new Date(e.at).toISOString()} #${e.seq} '${e.container}' changed state to [${e.state}] (${cause})${extra}`;
+}
+
+/** Like lxc-monitor: one line per event, live. --since replays from a cursor ("0": everything). */
+export async function events(conn: Connection, json: boolean, since: string | undefined, container?: string): Promise<number> {
+  let lastEventId: string | undefined;
+  if (since !== undefined) {
+    const info = await conn.http.agent.info.query();
+    lastEventId = /^\d+$/.test(since) ? `${info.storeId}:${since}` : since;
+  }
+  const print = (item: StreamItem) => {
+    if (item.kind === "resync") {
+      process.stderr.write(`corral: resync (${item.reason}); continuing from #${item.lastSeq}\n`);
+      return;
+    }
+    out(json ? JSON.stringify(item.event) : eventLine(item.event));
+  };
+  return new Promise((resolve) => {
+    const sub = conn.streams().events.onEvent.subscribe(
+      { lastEventId, container },
+      {
+        onData: (d) => print(d.data as StreamItem),
+        onError: (e) => {
+          process.stderr.write(`corral: ${e.message}\n`);
+          resolve(1);
+        },
+        onComplete: () => resolve(0),
+      },
+    );
+    process.once("SIGTERM", () => (sub.unsubscribe(), resolve(0)));
+    process.once("SIGINT", () => (sub.unsubscribe(), resolve(0)));
+  });
+}
+
+/** Attach to a container's console: its history, then live; keys typed go to it. Ctrl-a q leaves. */
+export async function consoleAttach(conn: Connection, name: string): Promise<number> {
+  const stdin = process.stdin;
+  return new Promise((resolve) => {
+    const sub = conn.streams().console.onOutput.subscribe({ name }, {
+      onData: (chunk) => process.stdout.write(chunk as string),
+      onError: (e) => (process.stderr.write(`corral: ${e.message}\n`), resolve(1)),
+      onComplete: () => resolve(0),
+    });
+    if (stdin.isTTY) stdin.setRawMode(true);
+    let ctrlA = false;
+    stdin.on("data", (data: Buffer) => {
+      const s = data.toString("utf8");
+      if (ctrlA && s === "q") {
+        sub.unsubscribe();
+        if (stdin.isTTY) stdin.setRawMode(false);
+        resolve(0);
+        return;
+      }
+      ctrlA = s === "\x01";
+      if (!ctrlA) void conn.http.console.write.mutate({ name, data: s }).catch(() => undefined);
+    });
+    if (stdin.isTTY) process.stderr.write(`corral: attached to ${name}; type Ctrl-a q to detach\n`);
+  });
+}
+
+export type { AgentTarget };

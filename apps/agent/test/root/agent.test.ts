@@ -1,0 +1,204 @@
+// Root tests of the agent as a separate process: the API, the durable event stream, restarts and
+// refusals. Needs root (real containers); fails without.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { StateEvent, StreamItem } from "@corral/core";
+import { AgentProcess, freePort } from "./agent-process.ts";
+import { requireRoot, until } from "./harness.ts";
+
+let agent: AgentProcess;
+let lxcpath: string;
+
+before(async () => {
+  requireRoot();
+  lxcpath = mkdtempSync(join(tmpdir(), "corral-agent-test-"));
+  agent = new AgentProcess(lxcpath, await freePort(), "test-token-0123456789");
+  await agent.start();
+});
+
+after(async () => {
+  await agent.stop();
+  rmSync(lxcpath, { recursive: true, force: true });
+});
+
+/** A live subscriber that records what it sees. */
+function watch(from?: string) {
+  const conn = agent.client("watcher");
+  const seen: StateEvent[] = [];
+  const resyncs: string[] = [];
+  let lastId: string | undefined = from;
+  const sub = conn.streams().events.onEvent.subscribe({ lastEventId: from }, {
+    onData: (d) => {
+      const item = d.data as StreamItem;
+      lastId = d.id;
+      if (item.kind === "event") seen.push(item.event);
+      else resyncs.push(item.reason);
+    },
+  });
+  return {
+    seen,
+    resyncs,
+    lastId: () => lastId,
+    close: () => {
+      sub.unsubscribe();
+      conn.close();
+    },
+  };
+}
+
+function assertNoGap(seen: StateEvent[], all: StateEvent[], what: string): void {
+  assert.deepEqual(seen.map((e) => e.seq), all.map((e) => e.seq), `${what}: events missing, doubled or out of order`);
+}
+
+describe("the agent's API and stream", () => {
+  it("20 containers started while 3 clients watch: every client sees every event, in order", async () => {
+    const watchers = [watch(), watch(), watch()];
+    await new Promise((r) => setTimeout(r, 300));
+    const { http } = agent.client();
+    for (let i = 0; i < 20; i++) await http.containers.create.mutate({ name: `c${i}`, template: "host" });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => http.containers.start.mutate({ name: `c${i}`, command: ["sleep", "300"] })));
+    const list = await http.containers.list.query();
+    assert.equal(list.filter((c) => c.state === "RUNNING").length, 20);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => http.containers.stop.mutate({ name: `c${i}`, kill: true })));
+    const all = (await http.events.list.query({ after: 0, limit: 10_000 })).events;
+    assert.equal(all.length, 80, "STARTING RUNNING STOPPING STOPPED for each");
+    for (const w of watchers) await until(() => w.seen.length >= all.length, 5000);
+    watchers.forEach((w, i) => assertNoGap(w.seen, all, `watcher ${i}`));
+    watchers.forEach((w) => w.close());
+  });
+
+  it("a client cut off mid-stream resumes from its cursor with nothing missing and nothing twice", async () => {
+    const { http } = agent.client();
+    const before = (await http.events.list.query({ after: 0, limit: 10_000 })).events;
+    const first = watch(`${(await http.agent.info.query()).storeId}:0`);
+    await until(() => first.seen.length >= before.length);
+    await http.containers.start.mutate({ name: "c0", command: ["true"] });
+    await until(() => first.seen.some((e) => e.container === "c0" && e.state === "RUNNING" && e.seq > before.at(-1)!.seq));
+    const cursor = first.lastId()!;
+    first.close();
+    // Events happen while it is away.
+    await http.containers.start.mutate({ name: "c1", command: ["true"] });
+    await new Promise((r) => setTimeout(r, 300));
+    const resumed = watch(cursor);
+    const all = (await http.events.list.query({ after: 0, limit: 10_000 })).events;
+    await until(() => first.seen.length + resumed.seen.length >= all.length);
+    assertNoGap([...first.seen, ...resumed.seen], all, "first part + resumed part");
+    resumed.close();
+  });
+
+  it("a cursor from another store gets an explicit resync", async () => {
+    const w = watch("00000000-0000-0000-0000-000000000000:5");
+    await until(() => w.resyncs.length > 0);
+    assert.match(w.resyncs[0]!, /another store/);
+    w.close();
+  });
+
+  it("refuses a start of a running container and a stop of a stopped one, changing nothing", async () => {
+    const { http } = agent.client();
+    await http.containers.start.mutate({ name: "c2", command: ["sleep", "300"] });
+    const n = (await http.events.list.query({ container: "c2" })).events.length;
+    await assert.rejects(http.containers.start.mutate({ name: "c2" }), /already running/);
+    await http.containers.stop.mutate({ name: "c2", kill: true });
+    await assert.rejects(http.containers.stop.mutate({ name: "c3" }), /not running/);
+    await assert.rejects(http.containers.stop.mutate({ name: "nosuch" }), /no container named/);
+    assert.equal((await http.events.list.query({ container: "c2" })).events.length, n + 2);
+  });
+
+  it("concurrent stops of one container are one stop", async () => {
+    const { http } = agent.client();
+    await http.containers.create.mutate({ name: "stopme", template: "host" });
+    await http.containers.start.mutate({ name: "stopme", command: ["sh", "-c", "trap 'sleep 0.5; exit 0' PWR; while :; do sleep 0.1; done"] });
+    const results = await Promise.allSettled([1, 2, 3].map(() => http.containers.stop.mutate({ name: "stopme", timeout: 5 })));
+    assert.ok(results.every((r) => r.status === "fulfilled"), JSON.stringify(results));
+    const states = (await http.events.list.query({ container: "stopme" })).events.map((e) => e.state);
+    assert.deepEqual(states, ["STARTING", "RUNNING", "STOPPING", "STOPPED"]);
+  });
+
+  it("keeps the console: history from the ring buffer and live output", async () => {
+    const conn = agent.client();
+    await conn.http.containers.start.mutate({ name: "c5", command: ["sh", "-c", "echo hello-console; while read line; do echo got:$line; done"] });
+    let out = "";
+    const sub = conn.streams().console.onOutput.subscribe({ name: "c5" }, { onData: (d) => (out += d) });
+    await until(() => out.includes("hello-console"));
+    await conn.http.console.write.mutate({ name: "c5", data: "ping\n" });
+    await until(() => out.includes("got:ping"));
+    sub.unsubscribe();
+    assert.match(await conn.http.console.history.query({ name: "c5" }), /hello-console/);
+    await conn.http.containers.abort.mutate({ name: "c5" });
+    conn.close();
+  });
+});
+
+describe("security", () => {
+  async function status(path: string, headers: Record<string, string> = {}, method = "GET", body?: string): Promise<number> {
+    const res = await fetch(`${agent.url}${path}`, { method, headers, body });
+    return res.status;
+  }
+
+  it("refuses no token, a wrong token, a foreign Origin and a non-JSON mutation, and audits each", async () => {
+    assert.equal(await status("/trpc/containers.list"), 401);
+    assert.equal(await status("/trpc/containers.list", { authorization: "Bearer wrong" }), 401);
+    assert.equal(await status("/trpc/containers.create", { authorization: `Bearer ${agent.token}`, "content-type": "text/plain" }, "POST", "name=x"), 415);
+    const ws = await new Promise<number>((resolve) => {
+      import("ws").then(({ default: WebSocket }) => {
+        const sock = new WebSocket(`ws://127.0.0.1:${agent.port}/trpc`, { headers: { authorization: `Bearer ${agent.token}`, origin: "http://evil.example" } });
+        sock.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        sock.on("open", () => resolve(101));
+      });
+    });
+    assert.equal(ws, 403);
+    const audit = await agent.client().http.audit.list.query({ limit: 50 });
+    const refused = audit.filter((a) => a.result === "refused").map((a) => a.detail);
+    assert.ok(refused.some((d) => /missing or wrong token/.test(d ?? "")));
+    assert.ok(refused.some((d) => /origin http:\/\/evil.example/.test(d ?? "")));
+    assert.ok(refused.some((d) => /JSON body/.test(d ?? "")));
+  });
+
+  it("refuses bad names with a message and creates nothing", async () => {
+    const { http } = agent.client();
+    const before = readdirSync(lxcpath).sort();
+    for (const bad of ["../x", "a/b", "x".repeat(80), "", ".hidden"]) {
+      await assert.rejects(http.containers.create.mutate({ name: bad, template: "host" }), /name/i, `accepted ${JSON.stringify(bad)}`);
+    }
+    assert.deepEqual(readdirSync(lxcpath).sort(), before);
+    assert.ok(!existsSync(join(lxcpath, "..", "x")));
+  });
+
+  it("refuses a config with an unknown key, naming it and its line", async () => {
+    const { http } = agent.client();
+    await assert.rejects(http.containers.create.mutate({ name: "badcfg", config: "lxc.uts.name = x\nlxc.bogus.key = 1\n" }), /config:2: lxc\.bogus\.key: unknown configuration key/);
+    assert.ok(!existsSync(join(lxcpath, "badcfg")));
+  });
+});
+
+describe("restarts", () => {
+  it("after a crash the timeline is whole, leftovers are gone, and autostart containers start", async () => {
+    const { http } = agent.client();
+    await http.containers.create.mutate({ name: "auto", template: "host", config: "lxc.start.auto = 1\nlxc.init.cmd = sleep 300\n" });
+    await http.containers.start.mutate({ name: "c6", command: ["sleep", "300"] });
+    const cgroup = (await http.containers.get.query({ name: "c6" })).cgroup!;
+    const before = (await http.events.list.query({ after: 0, limit: 10_000 })).events;
+    await agent.stop("SIGKILL");
+    // PDEATHSIG: the container dies with its agent; the new agent finds its cgroup and cleans it.
+    await agent.start();
+    const after = (await http.events.list.query({ after: 0, limit: 10_000 })).events;
+    assert.deepEqual(after.slice(0, before.length), before, "the timeline before the crash is whole");
+    const recovered = after.find((e) => e.seq > before.at(-1)!.seq && e.container === "c6")!;
+    assert.equal(recovered.state, "STOPPED");
+    assert.equal(recovered.cause.actor, "agent");
+    for (const mount of readdirSync("/sys/fs/cgroup")) {
+      assert.ok(!existsSync(join("/sys/fs/cgroup", mount, cgroup)), `cgroup ${cgroup} left in ${mount}`);
+    }
+    let autoState = "";
+    for (let i = 0; i < 50 && autoState !== "RUNNING"; i++) {
+      autoState = (await http.containers.get.query({ name: "auto" })).state;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(autoState, "RUNNING", "lxc.start.auto = 1 started it");
+    await http.containers.stop.mutate({ name: "auto", kill: true });
+  });
+});
+
