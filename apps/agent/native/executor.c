@@ -43,6 +43,8 @@
 #include <termios.h>
 #include <unistd.h>
 #include <pty.h>
+#include <pthread.h>
+#include <sys/mman.h>
 
 /* Plan op codes: keep in step with OpCode in src/runtime/plan.ts. */
 enum {
@@ -159,9 +161,38 @@ static void free_plan(struct plan *plan)
 	free(plan->bytes);
 }
 
-/* ---- the child: raw syscalls only from here to execve ---- */
+/* ---- the child: raw syscalls only from here to execve ----
+ *
+ * The child shares the parent's memory (CLONE_VM, see corral_spawn), so it must not write to
+ * anything the parent uses: not even errno, which lives in the parent thread's TLS. Every call
+ * below is a raw syscall returning -errno, made through sys6(); the only libc functions used are
+ * pure ones (strlen, memcpy, strchr, ...). x86_64 only. */
 
-static int root_fd = -1;
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#define SYS0(n) sys6(n, 0, 0, 0, 0, 0, 0)
+#define SYS1(n, a) sys6(n, (long)(a), 0, 0, 0, 0, 0)
+#define SYS2(n, a, b) sys6(n, (long)(a), (long)(b), 0, 0, 0, 0)
+#define SYS3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define SYS4(n, a, b, c, d) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define SYS5(n, a, b, c, d, e) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/* What one child needs while it runs: its plan, its sync fd, and the rootfs it resolves in. */
+struct child {
+	const struct plan *plan;
+	int sync_fd, parent_fd;
+	int root_fd;
+};
 
 static const char *nullable(const char *s)
 {
@@ -169,7 +200,7 @@ static const char *nullable(const char *s)
 }
 
 /* Open a path inside the container's rootfs without letting a symlink or ".." lead out of it. */
-static int open_in_root(const char *path, int flags)
+static int open_in_root(const struct child *c, const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
@@ -177,10 +208,10 @@ static int open_in_root(const char *path, int flags)
 	};
 	while (*path == '/') path++;
 	if (!*path) path = ".";
-	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+	return (int)SYS4(SYS_openat2, c->root_fd, path, &how, sizeof(how));
 }
 
-/* "/proc/self/fd/N" without snprintf (not async-signal-safe everywhere). */
+/* "/proc/self/fd/N" without snprintf. */
 static void fd_path(int fd, char *buf)
 {
 	static const char prefix[] = "/proc/self/fd/";
@@ -195,8 +226,8 @@ static void fd_path(int fd, char *buf)
 	buf[sizeof(prefix) - 1 + n] = '\0';
 }
 
-/* Split "a/b/c" into parent dir fd (resolved in root) and the last component. */
-static int open_parent_in_root(const char *path, char *last, size_t lastsz)
+/* Split "a/b/c" into its parent dir (opened, resolved in the rootfs) and the last component. */
+static int open_parent_in_root(const struct child *c, const char *path, char *last, size_t lastsz)
 {
 	char dir[4096];
 	size_t len = strlen(path);
@@ -209,11 +240,10 @@ static int open_parent_in_root(const char *path, char *last, size_t lastsz)
 	if (strlen(name) >= lastsz) return -ENAMETOOLONG;
 	memcpy(last, name, strlen(name) + 1);
 	if (slash) *slash = '\0';
-	int fd = open_in_root(slash ? dir : ".", O_PATH | O_DIRECTORY);
-	return fd < 0 ? -errno : fd;
+	return open_in_root(c, slash ? dir : ".", O_PATH | O_DIRECTORY);
 }
 
-static int mkdir_p(const char *path, mode_t mode, int in_root)
+static int mkdir_p(const struct child *c, const char *path, mode_t mode, int in_root)
 {
 	char buf[4096];
 	size_t len = strlen(path);
@@ -223,23 +253,23 @@ static int mkdir_p(const char *path, mode_t mode, int in_root)
 		if (buf[i] != '/' && buf[i] != '\0') continue;
 		char saved = buf[i];
 		buf[i] = '\0';
-		int ret;
+		long ret;
 		if (in_root) {
 			char last[256];
-			int dfd = open_parent_in_root(buf, last, sizeof(last));
+			int dfd = open_parent_in_root(c, buf, last, sizeof(last));
 			if (dfd < 0) return dfd;
-			ret = mkdirat(dfd, last, mode);
-			close(dfd);
+			ret = SYS3(SYS_mkdirat, dfd, last, mode);
+			SYS1(SYS_close, dfd);
 		} else {
-			ret = mkdir(buf, mode);
+			ret = SYS3(SYS_mkdirat, AT_FDCWD, buf, mode);
 		}
-		if (ret < 0 && errno != EEXIST) return -errno;
+		if (ret < 0 && ret != -EEXIST) return (int)ret;
 		buf[i] = saved;
 	}
 	return 0;
 }
 
-static int do_mount(const struct op *op)
+static int do_mount(const struct child *c, const struct op *op)
 {
 	unsigned long flags = (unsigned long)op->ints[0];
 	int in_root = (int)op->ints[1];
@@ -249,78 +279,72 @@ static int do_mount(const struct op *op)
 	int fd = -1;
 	if (in_root) {
 		/* Resolve afresh for every op: the fd must name the topmost mount at the target. */
-		fd = open_in_root(target, O_PATH);
-		if (fd < 0) return optional && errno == ENOENT ? 0 : -errno;
+		fd = open_in_root(c, target, O_PATH);
+		if (fd < 0) return optional && fd == -ENOENT ? 0 : fd;
 		fd_path(fd, path);
 		target = path;
 	}
-	int ret = mount(nullable(op->strs[0]), target, nullable(op->strs[2]), flags, nullable(op->strs[3]));
-	int err = errno;
-	if (fd >= 0) close(fd);
-	if (ret < 0 && optional && err == ENOENT) return 0;
-	return ret < 0 ? -err : 0;
+	long ret = SYS5(SYS_mount, nullable(op->strs[0]), target, nullable(op->strs[2]), flags, nullable(op->strs[3]));
+	if (fd >= 0) SYS1(SYS_close, fd);
+	if (ret == -ENOENT && optional) return 0;
+	return (int)ret;
 }
 
-static int do_mknod(const struct op *op)
+static int at_parent(const struct child *c, const char *path, long (*fn)(int dfd, const char *name, const struct op *op), const struct op *op)
 {
 	char last[256];
-	int dfd = open_parent_in_root(op->strs[0], last, sizeof(last));
+	int dfd = open_parent_in_root(c, path, last, sizeof(last));
 	if (dfd < 0) return dfd;
-	int ret = mknodat(dfd, last, (mode_t)op->ints[0], (dev_t)op->ints[1]);
-	int err = errno;
-	close(dfd);
-	return ret < 0 && err != EEXIST ? -err : 0;
+	long ret = fn(dfd, last, op);
+	SYS1(SYS_close, dfd);
+	return ret == -EEXIST ? 0 : (int)ret;
 }
 
-static int do_symlink(const struct op *op)
+static long mknod_at(int dfd, const char *name, const struct op *op)
 {
-	char last[256];
-	int dfd = open_parent_in_root(op->strs[1], last, sizeof(last));
-	if (dfd < 0) return dfd;
-	int ret = symlinkat(op->strs[0], dfd, last);
-	int err = errno;
-	close(dfd);
-	return ret < 0 && err != EEXIST ? -err : 0;
+	return SYS4(SYS_mknodat, dfd, name, (mode_t)op->ints[0], (dev_t)op->ints[1]);
+}
+
+static long symlink_at(int dfd, const char *name, const struct op *op)
+{
+	return SYS3(SYS_symlinkat, op->strs[0], dfd, name);
 }
 
 static int do_pivot_root(const char *new_root)
 {
 	/* The "pivot_root(., .)" sequence: no put_old directory is needed inside the rootfs. */
-	if (chdir(new_root) < 0) return -errno;
-	if (syscall(SYS_pivot_root, ".", ".") < 0) return -errno;
-	if (umount2(".", MNT_DETACH) < 0) return -errno;
-	if (chdir("/") < 0) return -errno;
-	return 0;
+	long ret;
+	if ((ret = SYS1(SYS_chdir, new_root)) < 0) return (int)ret;
+	if ((ret = SYS2(SYS_pivot_root, ".", ".")) < 0) return (int)ret;
+	if ((ret = SYS2(SYS_umount2, ".", MNT_DETACH)) < 0) return (int)ret;
+	return (int)SYS1(SYS_chdir, "/");
 }
 
-static int do_sync_wait(int sync_fd, int32_t expected)
+static int do_sync_wait(const struct child *c, int32_t expected)
 {
 	struct sync_msg msg;
-	ssize_t n;
-	do n = read(sync_fd, &msg, sizeof(msg));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(msg)) return n < 0 ? -errno : -EPIPE;
+	long n;
+	do n = SYS3(SYS_read, c->sync_fd, &msg, sizeof(msg));
+	while (n == -EINTR);
+	if (n != (long)sizeof(msg)) return n < 0 ? (int)n : -EPIPE;
 	return msg.type == expected ? 0 : -EPROTO;
 }
 
-static int do_sync_wake(int sync_fd, int32_t type)
+static int do_sync_wake(const struct child *c, int32_t type)
 {
 	struct sync_msg msg = { type, 0, 0 };
-	return write(sync_fd, &msg, sizeof(msg)) == (ssize_t)sizeof(msg) ? 0 : -errno;
+	long n = SYS3(SYS_write, c->sync_fd, &msg, sizeof(msg));
+	return n == (long)sizeof(msg) ? 0 : (n < 0 ? (int)n : -EPIPE);
 }
 
 static int do_seccomp(const struct op *op)
 {
-	struct sock_fprog prog = {
-		.len = (unsigned short)(op->lens[0] / sizeof(struct sock_filter)),
-		.filter = (struct sock_filter *)(void *)op->strs[0],
-	};
 	/* Aligned copy on the stack: the plan's bytes carry no alignment guarantee. */
 	struct sock_filter insns[1024];
-	if (prog.len > 1024) return -E2BIG;
+	struct sock_fprog prog = { .len = (unsigned short)(op->lens[0] / sizeof(struct sock_filter)), .filter = insns };
+	if (op->lens[0] / sizeof(struct sock_filter) > 1024) return -E2BIG;
 	memcpy(insns, op->strs[0], op->lens[0]);
-	prog.filter = insns;
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -errno : 0;
+	return (int)SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
 /* Only fds below `keep` reach the init: they lose CLOEXEC (Node sets it on its own stdio) and
@@ -328,9 +352,11 @@ static int do_seccomp(const struct op *op)
  * execve succeeded. */
 static int limit_fds(int keep)
 {
-	for (int fd = 0; fd < keep; fd++)
-		if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) return -errno;
-	return syscall(SYS_close_range, (unsigned)keep, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ? -errno : 0;
+	for (int fd = 0; fd < keep; fd++) {
+		long ret = SYS3(SYS_fcntl, fd, F_SETFD, 0);
+		if (ret < 0 && ret != -EBADF) return (int)ret;
+	}
+	return (int)SYS3(SYS_close_range, (unsigned)keep, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
 /* execve, searching PATH (from the plan's envp) for a bare command name, as execvp would but
@@ -340,16 +366,13 @@ static int do_exec(const struct op *op)
 	char *const *argv = (char *const *)&op->strs[1];
 	char *const *envp = (char *const *)&op->strs[2 + op->ints[0]];
 	const char *cmd = op->strs[0];
-	if (strchr(cmd, '/')) {
-		execve(cmd, argv, envp);
-		return -errno;
-	}
+	if (strchr(cmd, '/')) return (int)SYS3(SYS_execve, cmd, argv, envp);
 	const char *search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	for (char *const *e = envp; *e; e++)
 		if (strncmp(*e, "PATH=", 5) == 0) search = *e + 5;
-	int err = ENOENT;
+	long err = -ENOENT;
 	size_t cmdlen = strlen(cmd);
-	for (const char *dir = search; ; ) {
+	for (const char *dir = search;;) {
 		const char *end = strchrnul(dir, ':');
 		size_t dirlen = (size_t)(end - dir);
 		char path[4096];
@@ -357,113 +380,170 @@ static int do_exec(const struct op *op)
 			memcpy(path, dir, dirlen);
 			path[dirlen] = '/';
 			memcpy(path + dirlen + 1, cmd, cmdlen + 1);
-			execve(path, argv, envp);
-			if (errno != ENOENT && errno != ENOTDIR) err = errno;
+			long ret = SYS3(SYS_execve, path, argv, envp);
+			if (ret != -ENOENT && ret != -ENOTDIR) err = ret;
 		}
 		if (!*end) break;
 		dir = end + 1;
 	}
-	return -err;
+	return (int)err;
 }
 
-static int run_op(const struct op *op, int sync_fd)
+static int require_dir(const struct child *c, const char *path)
 {
-	int ret;
+	/* /proc and /sys must be real directories in the rootfs, never symlinks. */
+	struct stat st;
+	int fd = open_in_root(c, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0) return fd;
+	long ret = SYS2(SYS_fstat, fd, &st);
+	SYS1(SYS_close, fd);
+	if (ret < 0) return (int)ret;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int run_op(struct child *c, const struct op *op)
+{
+	long ret;
 	switch (op->code) {
-	case OP_MOUNT: return do_mount(op);
-	case OP_UMOUNT2: return umount2(op->strs[0], (int)op->ints[0]) < 0 ? -errno : 0;
-	case OP_MKDIR: return mkdir_p(op->strs[0], (mode_t)op->ints[0], (int)op->ints[1]);
+	case OP_MOUNT: return do_mount(c, op);
+	case OP_UMOUNT2: return (int)SYS2(SYS_umount2, op->strs[0], op->ints[0]);
+	case OP_MKDIR: return mkdir_p(c, op->strs[0], (mode_t)op->ints[0], (int)op->ints[1]);
 	case OP_PIVOT_ROOT: return do_pivot_root(op->strs[0]);
-	case OP_CHDIR: return chdir(op->strs[0]) < 0 ? -errno : 0;
-	case OP_SETHOSTNAME: return sethostname(op->strs[0], op->lens[0]) < 0 ? -errno : 0;
-	case OP_PRCTL: return prctl((int)op->ints[0], (unsigned long)op->ints[1], 0, 0, 0) < 0 ? -errno : 0;
+	case OP_CHDIR: return (int)SYS1(SYS_chdir, op->strs[0]);
+	case OP_SETHOSTNAME: return (int)SYS2(SYS_sethostname, op->strs[0], op->lens[0]);
+	case OP_PRCTL: return (int)SYS5(SYS_prctl, op->ints[0], op->ints[1], 0, 0, 0);
 	case OP_CAPBSET_DROP:
-		ret = prctl(PR_CAPBSET_DROP, (unsigned long)op->ints[0], 0, 0, 0);
-		return ret < 0 && errno != EINVAL ? -errno : 0; /* EINVAL: the kernel lacks the cap */
-	case OP_SETGROUPS_EMPTY: return syscall(SYS_setgroups, 0, NULL) < 0 ? -errno : 0;
-	case OP_SETGID: return syscall(SYS_setresgid, op->ints[0], op->ints[0], op->ints[0]) < 0 ? -errno : 0;
-	case OP_SETUID: return syscall(SYS_setresuid, op->ints[0], op->ints[0], op->ints[0]) < 0 ? -errno : 0;
-	case OP_DUP2: return dup2((int)op->ints[0], (int)op->ints[1]) < 0 ? -errno : 0;
+		ret = SYS5(SYS_prctl, PR_CAPBSET_DROP, op->ints[0], 0, 0, 0);
+		return ret == -EINVAL ? 0 : (int)ret; /* EINVAL: this kernel lacks the cap */
+	case OP_SETGROUPS_EMPTY: return (int)SYS2(SYS_setgroups, 0, NULL);
+	case OP_SETGID: return (int)SYS3(SYS_setresgid, op->ints[0], op->ints[0], op->ints[0]);
+	case OP_SETUID: return (int)SYS3(SYS_setresuid, op->ints[0], op->ints[0], op->ints[0]);
+	case OP_DUP2: return (int)SYS2(SYS_dup2, op->ints[0], op->ints[1]) < 0 ? -EBADF : 0;
 	case OP_LIMIT_FDS: return limit_fds((int)op->ints[0]);
-	case OP_SYNC_WAKE: return do_sync_wake(sync_fd, (int32_t)op->ints[0]);
-	case OP_SYNC_WAIT: return do_sync_wait(sync_fd, (int32_t)op->ints[0]);
-	case OP_MKNOD: return do_mknod(op);
-	case OP_SYMLINK: return do_symlink(op);
+	case OP_SYNC_WAKE: return do_sync_wake(c, (int32_t)op->ints[0]);
+	case OP_SYNC_WAIT: return do_sync_wait(c, (int32_t)op->ints[0]);
+	case OP_MKNOD: return at_parent(c, op->strs[0], mknod_at, op);
+	case OP_SYMLINK: return at_parent(c, op->strs[1], symlink_at, op);
 	case OP_SECCOMP: return do_seccomp(op);
-	case OP_SETSID: return setsid() < 0 ? -errno : 0;
-	case OP_SETCTTY: return ioctl((int)op->ints[0], TIOCSCTTY, 0) < 0 ? -errno : 0;
+	case OP_SETSID: return (int)SYS0(SYS_setsid) < 0 ? -EPERM : 0;
+	case OP_SETCTTY: return (int)SYS3(SYS_ioctl, op->ints[0], TIOCSCTTY, 0);
 	case OP_EXEC: return do_exec(op);
 	case OP_OPEN_ROOT:
-		root_fd = open(op->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
-		return root_fd < 0 ? -errno : 0;
-	case OP_REQUIRE_DIR: {
-		/* /proc and /sys must be real directories in the rootfs, never symlinks. */
-		struct stat st;
-		int fd = open_in_root(op->strs[0], O_PATH | O_NOFOLLOW);
-		if (fd < 0) return -errno;
-		ret = fstat(fd, &st);
-		close(fd);
-		if (ret < 0) return -errno;
-		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-	}
+		c->root_fd = (int)SYS3(SYS_open, op->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		return c->root_fd < 0 ? c->root_fd : 0;
+	case OP_REQUIRE_DIR: return require_dir(c, op->strs[0]);
 	default: return -ENOSYS;
 	}
 }
 
-static void report_error(int sync_fd, uint32_t index, int err)
+static void report_error(const struct child *c, uint32_t index, int err)
 {
 	struct sync_msg msg = { SYNC_ERROR, (int32_t)index, err };
-	(void)!write(sync_fd, &msg, sizeof(msg));
+	SYS3(SYS_write, c->sync_fd, &msg, sizeof(msg));
 }
 
 static void reset_signals(void)
 {
-	/* Node ignores SIGPIPE and blocks some signals; an init must start from the defaults. */
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
+	/* The parent's handlers are Node's: an init starts from the defaults, unblocked. */
+	struct kernel_sigaction {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} dfl = { SIG_DFL, 0, NULL, 0 };
 	for (int sig = 1; sig < 65; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP) continue;
-		syscall(SYS_rt_sigaction, sig, &dfl, NULL, 8);
+		SYS4(SYS_rt_sigaction, sig, &dfl, NULL, 8);
 	}
 	uint64_t empty = 0;
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, 8);
+	SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, 8);
 }
 
-static void child_main(const struct plan *plan, int sync_fd, int parent_fd)
+static int child_main(void *arg)
 {
-	close(parent_fd);
+	struct child *c = arg;
 	reset_signals();
-	for (uint32_t i = 0; i < plan->count; i++) {
-		int ret = run_op(&plan->ops[i], sync_fd);
+	SYS1(SYS_close, c->parent_fd);
+	for (uint32_t i = 0; i < c->plan->count; i++) {
+		int ret = run_op(c, &c->plan->ops[i]);
 		if (ret < 0) {
-			report_error(sync_fd, i, -ret);
-			syscall(SYS_exit_group, 127);
+			report_error(c, i, -ret);
+			SYS1(SYS_exit_group, 127);
 		}
 	}
 	/* A plan that does not end in exec is a bug in the plan builder. */
-	report_error(sync_fd, plan->count, ENOEXEC);
-	syscall(SYS_exit_group, 127);
+	report_error(c, c->plan->count, ENOEXEC);
+	SYS1(SYS_exit_group, 127);
+	return 127;
 }
+
+/* A spawned child's memory, kept until it has exec'd or died (corral_release): it shares it. */
+#define CHILD_STACK (256 * 1024)
+struct spawn {
+	struct spawn *next;
+	int pid;
+	struct plan plan;
+	struct child child;
+	void *stack;
+};
+static struct spawn *spawns;
 
 /* ---- the exported surface, called from src/sys/native.ts through ffi-rs ---- */
 
-/* Clone a child into `flags` namespaces and run the plan in it. Returns its pid or -errno. */
+/* Clone a child into `flags` namespaces and run the plan in it. Returns its pid or -errno.
+ *
+ * CLONE_VM: the child runs on its own stack in the parent's memory until it execs, as
+ * posix_spawn does, so nothing of Node's large address space is copied (a plain fork of the agent
+ * took about 1 ms, and every page Node wrote afterwards faulted). The plan and the stack stay
+ * allocated until corral_release(pid). Signals are blocked around the clone so that no Node
+ * handler ever runs in the child; the child resets them before unblocking. */
 int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd, int parent_fd)
 {
-	struct plan plan = { 0 };
-	int ret = decode_plan(plan_buf, plan_len, &plan);
+	struct spawn *s = calloc(1, sizeof(*s));
+	if (!s) return -ENOMEM;
+	int ret = decode_plan(plan_buf, plan_len, &s->plan);
+	if (ret == 0) {
+		s->stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (s->stack == MAP_FAILED) ret = -errno;
+	}
 	if (ret < 0) {
-		free_plan(&plan);
+		free_plan(&s->plan);
+		free(s);
 		return ret;
 	}
-	/* A raw clone (no CLONE_VM, no new stack) is fork with namespace flags and without glibc's
-	 * atfork handlers, which could take locks other Node threads hold. */
-	long pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid == 0) child_main(&plan, child_fd, parent_fd);
+	s->child = (struct child){ .plan = &s->plan, .sync_fd = child_fd, .parent_fd = parent_fd, .root_fd = -1 };
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int pid = clone(child_main, (char *)s->stack + CHILD_STACK, flags | CLONE_VM | SIGCHLD, &s->child);
 	int err = errno;
-	free_plan(&plan);
-	return pid < 0 ? -err : (int)pid;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		munmap(s->stack, CHILD_STACK);
+		free_plan(&s->plan);
+		free(s);
+		return -err;
+	}
+	s->pid = pid;
+	s->next = spawns;
+	spawns = s;
+	return pid;
+}
+
+/* Free a child's plan and stack once it no longer runs in our memory: after its sync socket
+ * closed (execve, or exit). */
+int corral_release(int pid)
+{
+	for (struct spawn **p = &spawns; *p; p = &(*p)->next) {
+		struct spawn *s = *p;
+		if (s->pid != pid) continue;
+		*p = s->next;
+		munmap(s->stack, CHILD_STACK);
+		free_plan(&s->plan);
+		free(s);
+		return 0;
+	}
+	return -ESRCH;
 }
 
 /* A stream socketpair for the sync protocol, both ends CLOEXEC; returned packed as (a << 32) | b. */
@@ -543,15 +623,4 @@ int corral_kill(int pid, int sig)
 int corral_close(int fd)
 {
 	return close(fd) < 0 ? -errno : 0;
-}
-
-/* Write a small value to a file (cgroupfs, procfs) and report the errno a write to it gives. */
-int corral_write_file(const char *path, const char *value, int len)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) return -errno;
-	ssize_t n = write(fd, value, (size_t)len);
-	int err = errno;
-	close(fd);
-	return n == len ? 0 : (n < 0 ? -err : -EIO);
 }

@@ -46,7 +46,8 @@ export class Agent {
     this.commands = new CommandSockets(sys, this.lxcpath.root, {
       state: (name) => this.runtime.state(name),
       initPid: (name) => this.runtime.initPid(name),
-      stop: (name) => this.runtime.abort(name, { actor: "lxc", request: "lxc-stop (command socket)" }).catch(() => undefined),
+      // LXC_CMD_STOP kills at once (lxc-stop -k, or a halt that timed out): a stop with no wait.
+      stop: (name) => this.runtime.stop(name, { cause: { actor: "lxc", request: "lxc-stop" }, timeoutMs: 0 }),
     });
   }
 
@@ -66,9 +67,23 @@ export class Agent {
 
   /** After a restart: clean what the last run left, then lxc.start.auto in order with delays. */
   async boot(): Promise<void> {
-    const recovered = await this.runtime.recoverLeftovers({ actor: "agent", request: "restart recovery" });
-    if (recovered.length) this.log.info("recovered containers that died with the previous agent", { containers: recovered });
+    await this.recoverFromTimeline();
     void this.autostart();
+  }
+
+  /** Containers whose last stored state is not STOPPED were running when the last agent died. */
+  private async recoverFromTimeline(): Promise<void> {
+    for (const [name, last] of this.store.latestByContainer()) {
+      if (last.state === "STOPPED") continue;
+      const running = this.store.events({ container: name, before: last.seq + 1, limit: 20 }).reverse().find((e) => e.detail.cgroup);
+      const detail = running?.detail ?? {};
+      await this.runtime.recoverLeftover(name, {
+        cgroup: typeof detail.cgroup === "string" ? detail.cgroup : undefined,
+        veths: Array.isArray(detail.veths) ? (detail.veths as string[]) : undefined,
+        pid: detail.pid,
+      }, { actor: "agent", request: "restart recovery" });
+      this.log.info("recovered a container that died with the previous agent", { container: name, lastState: last.state });
+    }
   }
 
   private async autostart(): Promise<void> {

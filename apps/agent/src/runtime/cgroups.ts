@@ -121,17 +121,27 @@ export class ContainerCgroup {
     this.dirs = hierarchies.map((h) => join(h.mountPoint, name));
   }
 
-  /** Create the directories (cpuset needs cpus and mems copied from the parent first). */
+  /**
+   * Create the directories (cpuset needs cpus and mems copied from the parent first). On failure
+   * only the directories made here are removed: an existing one may be another container's.
+   */
   create(): void {
-    for (const [i, h] of this.hierarchies.entries()) {
-      const dir = this.dirs[i]!;
-      mkdirSync(dir);
-      if (h.version === 1 && h.controllers.includes("cpuset")) {
-        for (const f of ["cpuset.cpus", "cpuset.mems"]) {
-          const parentValue = readFileSync(join(h.mountPoint, f), "utf8").trim();
-          this.sys.writeFile(join(dir, f), parentValue);
+    const made: string[] = [];
+    try {
+      for (const [i, h] of this.hierarchies.entries()) {
+        const dir = this.dirs[i]!;
+        mkdirSync(dir);
+        made.push(dir);
+        if (h.version === 1 && h.controllers.includes("cpuset")) {
+          for (const f of ["cpuset.cpus", "cpuset.mems"]) {
+            const parentValue = readFileSync(join(h.mountPoint, f), "utf8").trim();
+            this.sys.writeFile(join(dir, f), parentValue);
+          }
         }
       }
+    } catch (e) {
+      for (const dir of made.reverse()) removeTree(dir);
+      throw e;
     }
   }
 
@@ -212,7 +222,15 @@ export class ContainerCgroup {
 }
 
 function removeTree(dir: string): boolean {
-  if (!existsSync(dir)) return true;
+  // Most cgroups have no children: try the rmdir first, and look inside only if it fails.
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return true;
+    if (code !== "ENOTEMPTY" && code !== "EBUSY") return false;
+  }
   let clean = true;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) clean = removeTree(join(dir, entry.name)) && clean;
@@ -225,10 +243,19 @@ function removeTree(dir: string): boolean {
   return clean;
 }
 
-/** A free cgroup name for a container: corral-NAME, or corral-NAME-N if another lxcpath has it. */
-export function chooseCgroupName(hierarchies: readonly Hierarchy[], container: string): string {
-  for (let n = 0; ; n++) {
-    const name = n === 0 ? `corral-${container}` : `corral-${container}-${n}`;
-    if (!hierarchies.some((h) => existsSync(join(h.mountPoint, name)))) return name;
+/**
+ * Create a container's cgroup under a free name: corral-NAME, or corral-NAME-N when another
+ * lxcpath (or a leftover) holds that name, as LXC picks lxc.payload.NAME-N.
+ */
+export function createContainerCgroup(sys: Syscalls, hierarchies: readonly Hierarchy[], container: string): ContainerCgroup {
+  for (let n = 0; n < 1000; n++) {
+    const cgroup = new ContainerCgroup(sys, hierarchies, n === 0 ? `corral-${container}` : `corral-${container}-${n}`);
+    try {
+      cgroup.create();
+      return cgroup;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
   }
+  throw new CgroupError(`no free cgroup name for ${container}`);
 }

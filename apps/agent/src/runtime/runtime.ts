@@ -6,7 +6,7 @@
 //   lxc_abort  ABORTING, SIGKILL to the whole cgroup
 // The runtime knows no transport: it reports every state change to a synchronous sink, which
 // stores it before anyone else hears of it.
-import { readFileSync, writeFileSync, rmSync, existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import {
   actionRefusal, decodeWaitStatus, shellExitCode, signalName, DEFAULT_SIGNALS,
   type Action, type EventCause, type EventDetail, type StateName, type ContainerConfig,
@@ -90,9 +90,6 @@ export interface ContainerStatus {
   lastExit?: { status: number; code: number; at: number };
   lastError?: string;
 }
-
-/** The file beside the config that records a running container's leftovers-to-be. */
-const RUN_FILE = "corral.run.json";
 
 export class Runtime {
   private readonly instances = new Map<string, Instance>();
@@ -244,8 +241,8 @@ export class Runtime {
       inst.veths = spawned.veths;
       inst.startedAt = Date.now();
       inst.starting = false;
-      this.recordRun(inst);
-      this.setState(inst, "RUNNING", cause, { pid: spawned.pid, phases: spawned.phases, cgroup: spawned.cgroup.name });
+      // The cgroup and veth names are what a restarted agent needs to clean up after a crash.
+      this.setState(inst, "RUNNING", cause, { pid: spawned.pid, phases: spawned.phases, cgroup: spawned.cgroup.name, veths: spawned.veths.map((v) => v.hostName) });
       // An init that already exited is handled now, after RUNNING, as LXC reports it.
       void inst.exit!.then((status) => this.onInitExit(inst, status));
     } catch (e) {
@@ -342,7 +339,6 @@ export class Runtime {
     inst.veths = [];
     inst.console?.close();
     inst.console = undefined;
-    this.forgetRun(inst.name);
   }
 
   private resolveExit(inst: Instance, status: number): void {
@@ -483,54 +479,23 @@ export class Runtime {
 
   // ---- leftovers across agent restarts ----
 
-  private recordRun(inst: Instance): void {
-    const record = { pid: inst.pid, cgroup: inst.cgroup?.name, veths: inst.veths.map((v) => v.hostName), startedAt: inst.startedAt };
-    try {
-      writeFileSync(this.lxcpath.metaPath(inst.name, RUN_FILE), JSON.stringify(record));
-    } catch {
-      // A container created outside the lxcpath (corral run --rm keeps its dir) always has one.
-    }
-  }
-
-  private forgetRun(name: string): void {
-    try {
-      rmSync(this.lxcpath.metaPath(name, RUN_FILE), { force: true });
-    } catch {
-      // nothing to forget
-    }
-  }
-
   /**
-   * After an agent restart: containers that were running died with it (PDEATHSIG). Remove what
-   * they left (cgroup, veths) and say what happened to each. Returns the names recovered.
+   * After an agent restart: a container that was running died with the agent (PDEATHSIG). Kill
+   * anything left in its cgroup, remove the cgroup and its veths (named in its RUNNING event),
+   * and report it STOPPED.
    */
-  async recoverLeftovers(cause: EventCause): Promise<string[]> {
-    const recovered: string[] = [];
-    for (const name of this.lxcpath.list()) {
-      const file = this.lxcpath.metaPath(name, RUN_FILE);
-      if (!existsSync(file)) continue;
-      let record: { pid?: number; cgroup?: string; veths?: string[] } = {};
+  async recoverLeftover(name: string, left: { cgroup?: string; veths?: string[]; pid?: number }, cause: EventCause): Promise<void> {
+    if (left.cgroup) {
+      const cg = new ContainerCgroup(this.sys, this.hierarchies, left.cgroup);
       try {
-        record = JSON.parse(readFileSync(file, "utf8"));
+        cg.killAll();
       } catch {
-        // unreadable: still clean what we can find by name
+        // nothing left to kill
       }
-      if (record.cgroup) {
-        const cg = new ContainerCgroup(this.sys, this.hierarchies, record.cgroup);
-        try {
-          cg.killAll();
-        } catch {
-          // nothing left to kill
-        }
-        removeCgroup(cg);
-      }
-      if (record.veths?.length) await deleteVethsByName(record.veths);
-      this.forgetRun(name);
-      const inst = this.instance(name);
-      this.setState(inst, "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: record.pid });
-      recovered.push(name);
+      removeCgroup(cg);
     }
-    return recovered;
+    if (left.veths?.length) await deleteVethsByName(left.veths);
+    this.setState(this.instance(name), "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: left.pid });
   }
 }
 

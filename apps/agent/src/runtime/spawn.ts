@@ -12,7 +12,7 @@ import { release } from "node:os";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
 import { errnoName } from "../sys/errno.ts";
-import { ContainerCgroup, chooseCgroupName, planCgroupWrites, type Hierarchy } from "./cgroups.ts";
+import { createContainerCgroup, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
 import { configureInside, createVeths, deleteVeths, needsNetns, type VethPair } from "./network.ts";
 import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
@@ -130,9 +130,8 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     clock.lap("network");
 
     step = "cgroup";
-    const cgroup = new ContainerCgroup(sys, req.hierarchies, chooseCgroupName(req.hierarchies, req.name));
     const writes = planCgroupWrites(req.config.cgroups, req.hierarchies);
-    cgroup.create();
+    const cgroup = createContainerCgroup(sys, req.hierarchies, req.name);
     undo.push(() => void cgroup.destroy());
     cgroup.apply(writes);
     clock.lap("cgroup");
@@ -161,7 +160,16 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     }
     const exited = req.onPid(pid);
     const sync = new SyncChannel(parentFd);
-    undo.push(() => sync.close());
+    // The child runs in our memory (CLONE_VM) until its sync socket closes at exec or exit.
+    let released = false;
+    const releaseChild = () => {
+      if (!released) sys.release(pid);
+      released = true;
+    };
+    undo.push(() => {
+      sync.close();
+      releaseChild();
+    });
     // The cgroup can only go once the child has been reaped: kill it and wait for that.
     undo.push(async () => {
       try {
@@ -180,6 +188,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     sync.send(SyncMessage.PostConfigure);
     await expectExec(sync, plan);
     sync.close();
+    releaseChild();
     clock.lap("exec");
     undo.clear();
     return { pid, cgroup, veths, phases: clock.phases };

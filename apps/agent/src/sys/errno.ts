@@ -4,7 +4,7 @@ const NAMES: Record<number, string> = {
   9: "EBADF", 10: "ECHILD", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY",
   17: "EEXIST", 18: "EXDEV", 19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 24: "EMFILE",
   26: "ETXTBSY", 28: "ENOSPC", 30: "EROFS", 32: "EPIPE", 36: "ENAMETOOLONG", 38: "ENOSYS",
-  39: "ENOTEMPTY", 40: "ELOOP", 71: "EPROTO", 95: "EOPNOTSUPP", 111: "ECONNREFUSED",
+  39: "ENOTEMPTY", 40: "ELOOP", 71: "EPROTO", 95: "EOPNOTSUPP", 98: "EADDRINUSE", 111: "ECONNREFUSED",
 };
 
 export function errnoName(errno: number): string {

@@ -37,6 +37,9 @@ export class FakeSyscalls implements Syscalls {
     this.record("spawn", [plan, cloneFlags, childFd, parentFd]);
     return this.nextPid++;
   }
+  release(pid: number): void {
+    this.record("release", [pid]);
+  }
   socketpair(): [number, number] {
     this.record("socketpair", []);
     return [this.nextFd++, this.nextFd++];

@@ -6,6 +6,8 @@ import { errnoName } from "./errno.ts";
 export interface Syscalls {
   /** Clone a child into `cloneFlags` namespaces that runs the encoded setup plan; its pid. */
   spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number): number;
+  /** Free what a spawned child used of our memory, once it has exec'd or exited. */
+  release(pid: number): void;
   /** A SOCK_STREAM pair, both ends close-on-exec. */
   socketpair(): [number, number];
   /** The raw wait status if `pid` has ended (and reaps it), null while it runs. */

@@ -1,0 +1,210 @@
+// LXC's command socket, the serving side (LXC 5.0 src/lxc/commands.c, lxc_cmd_accept and
+// lxc_cmd_handler), so that the real lxc-info, lxc-wait and lxc-stop work on corral's containers.
+// Runs in the agent, on the host. One abstract socket per container, "\0<lxcpath>/<name>/command",
+// served from STARTING until STOPPED has been told; what each command gets is decided in
+// command-codec.ts. Nothing a client sends can throw out of here: a bad request closes its
+// connection, and the container and the other clients go on.
+import net from "node:net";
+import type { StateName } from "@corral/core";
+import type { Syscalls } from "../sys/syscalls.ts";
+import {
+  commandName, commandSocketName, decideCommand, encodeResponse, encodeStateMessage, Errno, isNotified, parseRequest,
+  type CommandRequest,
+} from "./command-codec.ts";
+
+export interface CommandTarget {
+  state(name: string): StateName;
+  initPid(name: string): number | undefined;
+  /** LXC_CMD_STOP: stop at once; resolves once the container is STOPPED */
+  stop(name: string): Promise<void>;
+}
+
+/** Something went wrong serving a container's socket; the container itself is not affected. */
+export type CommandSocketErrorHandler = (name: string, error: Error) => void;
+
+/** A client whose request has not fully arrived after this long is dropped. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** One container's socket: the listener, every open connection, and the ADD_STATE_CLIENT waiters. */
+interface Served {
+  server: net.Server;
+  connections: Set<net.Socket>;
+  watchers: Map<net.Socket, Int32Array>;
+}
+
+export class CommandSockets {
+  private readonly served = new Map<string, Served>();
+  private readonly ownUid = process.getuid?.() ?? 0;
+
+  constructor(
+    private readonly sys: Syscalls,
+    private readonly lxcpath: string,
+    private readonly target: CommandTarget,
+    private readonly onError: CommandSocketErrorHandler = (name, e) =>
+      process.stderr.write(`corral: command socket of ${name}: ${e.message}\n`),
+  ) {}
+
+  /**
+   * Start serving "\0<lxcpath>/<name>/command" (call at STARTING). A socket that cannot be bound
+   * (EADDRINUSE: an lxc-start or another agent serves that name) is reported to onError, not
+   * thrown: the container runs without it, as the tools then see it as stopped.
+   */
+  open(name: string): void {
+    this.close(name);
+    let fd: number;
+    try {
+      fd = this.sys.listenAbstract(commandSocketName(this.lxcpath, name));
+    } catch (e) {
+      this.onError(name, e as Error);
+      return;
+    }
+    const served: Served = { server: net.createServer(), connections: new Set(), watchers: new Map() };
+    served.server.on("connection", (socket) => this.accept(name, served, socket));
+    served.server.on("error", (e) => this.onError(name, e));
+    try {
+      served.server.listen({ fd });
+    } catch (e) {
+      this.sys.close(fd);
+      this.onError(name, e as Error);
+      return;
+    }
+    // The agent's lifetime is kept by its own servers and containers, not by this socket.
+    served.server.unref();
+    this.served.set(name, served);
+  }
+
+  /** Tell ADD_STATE_CLIENT clients of `name` that wait for `state` (lxc_serve_state_clients). */
+  stateChanged(name: string, state: StateName): void {
+    const served = this.served.get(name);
+    if (!served) return;
+    for (const [socket, states] of served.watchers) {
+      if (!isNotified(states, state)) continue;
+      served.watchers.delete(socket);
+      finish(socket, encodeStateMessage(name, state));
+    }
+  }
+
+  /**
+   * Stop serving `name` (call after STOPPED was told): new clients get ECONNREFUSED, which liblxc
+   * reads as "stopped"; open connections are closed, which a pending STOP takes as success.
+   */
+  close(name: string): void {
+    const served = this.served.get(name);
+    if (!served) return;
+    this.served.delete(name);
+    served.server.close();
+    served.watchers.clear();
+    for (const socket of served.connections) finish(socket);
+  }
+
+  closeAll(): void {
+    for (const name of [...this.served.keys()]) this.close(name);
+  }
+
+  private accept(name: string, served: Served, socket: net.Socket): void {
+    served.connections.add(socket);
+    socket.on("close", () => {
+      served.connections.delete(socket);
+      served.watchers.delete(socket);
+    });
+    // A peer that resets or vanishes only ends its own connection.
+    socket.on("error", () => socket.destroy());
+
+    if (!this.peerAllowed(socket)) {
+      // lxc_cmd_handler answers a refused peer with -EPERM and closes.
+      finish(socket, encodeResponse(-Errno.EPERM));
+      return;
+    }
+
+    let received = Buffer.alloc(0);
+    let handled = false;
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => {
+      if (!handled) socket.destroy();
+    });
+    socket.on("data", (chunk: Buffer) => {
+      // One command per connection (lxc_cmd_handler is a one-shot handler): later bytes are ignored.
+      if (handled) return;
+      received = Buffer.concat([received, chunk]);
+      const parsed = parseRequest(received);
+      if (parsed.status === "incomplete") return;
+      handled = true;
+      socket.setTimeout(0);
+      received = Buffer.alloc(0);
+      if (parsed.status === "invalid") {
+        socket.destroy();
+        return;
+      }
+      this.handle(name, served, socket, parsed.request);
+    });
+    socket.on("end", () => {
+      if (!handled) socket.destroy();
+    });
+  }
+
+  private peerAllowed(socket: net.Socket): boolean {
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd !== "number" || fd < 0) return false;
+    try {
+      const uid = this.sys.peerUid(fd);
+      return uid === 0 || uid === this.ownUid;
+    } catch {
+      return false;
+    }
+  }
+
+  private handle(name: string, served: Served, socket: net.Socket, request: CommandRequest): void {
+    let action;
+    try {
+      action = decideCommand(request, {
+        name,
+        lxcpath: this.lxcpath,
+        state: this.target.state(name),
+        initPid: this.target.initPid(name),
+      });
+    } catch (e) {
+      this.onError(name, new Error(`answering ${commandName(request.cmd) ?? request.cmd}: ${(e as Error).message}`));
+      finish(socket, encodeResponse(-Errno.EINVAL));
+      return;
+    }
+    switch (action.kind) {
+      case "reply":
+        finish(socket, action.response);
+        return;
+      case "watch":
+        served.watchers.set(socket, action.states);
+        socket.write(action.response);
+        return;
+      case "stop":
+        this.stop(name, socket);
+        return;
+    }
+  }
+
+  /** LXC_CMD_STOP: no answer on success, the close says it; a refusal is answered with -errno. */
+  private stop(name: string, socket: net.Socket): void {
+    let stopping: Promise<void>;
+    try {
+      stopping = this.target.stop(name);
+    } catch (e) {
+      finish(socket, encodeResponse(-errnoOf(e)));
+      return;
+    }
+    stopping.then(
+      () => finish(socket),
+      (e: unknown) => finish(socket, encodeResponse(-errnoOf(e))),
+    );
+  }
+}
+
+/** Send the last bytes (if any), then close once they are flushed. */
+function finish(socket: net.Socket, last?: Buffer): void {
+  // An end already under way closes the socket once its bytes are out.
+  if (socket.destroyed || socket.writableEnded) return;
+  socket.end(last ?? Buffer.alloc(0), () => socket.destroy());
+}
+
+/** A SyscallError's errno, or EINVAL for a refusal (the state guards said no). */
+function errnoOf(e: unknown): number {
+  const errno = (e as { errno?: unknown })?.errno;
+  return typeof errno === "number" && errno > 0 ? errno : Errno.EINVAL;
+}

@@ -1,0 +1,197 @@
+// NEEDS ROOT: starts real containers under a temporary lxcpath and drives them with the real LXC
+// tools (Debian's lxc 5.0.2: lxc-monitor, lxc-wait, lxc-info, lxc-stop) through corral's monitor
+// FIFO and command sockets. Without root it fails; it does not skip.
+//   cd apps/agent && node --import tsx --test test/root/lxc-tools.test.ts
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { dirname } from "node:path";
+import { promisify } from "node:util";
+import { decodeWaitStatus, stateNumber } from "@corral/core";
+import { nativeSyscalls } from "../../src/sys/native.ts";
+import { createContainer } from "../../src/runtime/create.ts";
+import { LxcPath } from "../../src/runtime/lxcpath.ts";
+import { Runtime, type StateChange } from "../../src/runtime/runtime.ts";
+import { MonitorFifo, monitorFifoPath } from "../../src/lxc/monitor.ts";
+import { CommandSockets } from "../../src/lxc/commands.ts";
+import { assertNothingLeft, requireRoot } from "./harness.ts";
+
+const run = promisify(execFile);
+const suffix = randomBytes(3).toString("hex");
+const A = `tools-a-${suffix}`;
+const B = `tools-b-${suffix}`;
+const C = `tools-c-${suffix}`;
+
+let lxcpath: LxcPath;
+let runtime: Runtime;
+let sockets: CommandSockets;
+const monitors: ChildProcess[] = [];
+const socketErrors: string[] = [];
+
+/** A tool run as the test's user; never rejects, so a failing tool shows its output in the assert. */
+async function tool(cmd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const t0 = Date.now();
+  try {
+    const { stdout, stderr } = await run(cmd, ["-P", lxcpath.root, ...args], { timeout: 30_000 });
+    return { code: 0, stdout, stderr, ms: Date.now() - t0 };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string; message: string };
+    return { code: typeof err.code === "number" ? err.code : -1, stdout: err.stdout ?? "", stderr: err.stderr ?? err.message, ms: Date.now() - t0 };
+  }
+}
+
+/** lxc-monitor for one container; its output collects in `out.text`. */
+async function monitor(name: string): Promise<{ text: string }> {
+  const out = { text: "" };
+  const child = spawn("lxc-monitor", ["-P", lxcpath.root, "-n", name], { stdio: ["ignore", "pipe", "pipe"] });
+  monitors.push(child);
+  child.stdout.on("data", (d: Buffer) => (out.text += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out.text += d.toString()));
+  // lxc-monitor starts lxc-monitord, which makes the FIFO, then connects to it.
+  await until(() => existsSync(monitorFifoPath(lxcpath.root)), 5000, "lxc-monitord's FIFO");
+  await sleep(500);
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+before(() => {
+  requireRoot();
+  lxcpath = new LxcPath(mkdtempSync("/tmp/corral-lxc-tools-"));
+  for (const name of [A, B, C]) createContainer(lxcpath, { name, template: "host" });
+  const fifo = new MonitorFifo(nativeSyscalls, lxcpath.root);
+  // The wiring the agent does: the socket is up before STARTING is told (lxc_init serves it before
+  // lxc_set_state), every state reaches both, and the socket goes after STOPPED was told.
+  const sink = (c: StateChange) => {
+    if (c.state === "STARTING") sockets.open(c.container);
+    fifo.sendState(c.container, stateNumber(c.state));
+    sockets.stateChanged(c.container, c.state);
+    if (c.state === "STOPPED") {
+      if (c.detail.exitStatus !== undefined) fifo.sendExitCode(c.container, c.detail.exitStatus);
+      sockets.close(c.container);
+    }
+  };
+  runtime = new Runtime(nativeSyscalls, lxcpath, sink);
+  sockets = new CommandSockets(nativeSyscalls, lxcpath.root, {
+    state: (name) => runtime.state(name),
+    initPid: (name) => runtime.initPid(name),
+    stop: (name) => runtime.stop(name, { cause: { actor: "lxc", request: "LXC_CMD_STOP" }, timeoutMs: 0 }),
+  }, (name, e) => socketErrors.push(`${name}: ${e.message}`));
+});
+
+after(async () => {
+  for (const m of monitors) m.kill();
+  for (const name of [A, B, C]) {
+    if (runtime && runtime.state(name) !== "STOPPED") await runtime.stop(name, { cause: { actor: "test" }, timeoutMs: 0 }).catch(() => {});
+  }
+  sockets?.closeAll();
+  runtime?.close();
+  if (lxcpath) {
+    rmSync(lxcpath.root, { recursive: true, force: true });
+    // lxc-monitord's directory under /run/lxc (it ends by itself once no lxc-monitor is left).
+    rmSync(dirname(monitorFifoPath(lxcpath.root)), { recursive: true, force: true });
+  }
+});
+
+test("the config corral writes loads in liblxc: lxc-info says STOPPED", async () => {
+  const r = await tool("lxc-info", "-n", A, "-s");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^State:\s+STOPPED$/m);
+});
+
+test("lxc-monitor, lxc-wait, lxc-info and lxc-stop -k on a running container", async () => {
+  const mon = await monitor(A);
+  // Started before the container: lxc-wait retries each second while nobody serves the socket.
+  const waitRunning = tool("lxc-wait", "-n", A, "-s", "RUNNING", "-t", "20");
+  await sleep(300);
+  const status = await runtime.start(A, { cause: { actor: "test" }, command: ["sleep", "300"], console: "pty" });
+  assert.equal(status.state, "RUNNING");
+  const pid = status.pid!;
+
+  const w = await waitRunning;
+  assert.equal(w.code, 0, w.stderr);
+  // Already RUNNING: answered at once.
+  const again = await tool("lxc-wait", "-n", A, "-s", "RUNNING|FROZEN", "-t", "5");
+  assert.equal(again.code, 0, again.stderr);
+
+  const info = await tool("lxc-info", "-n", A, "-s", "-p");
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /^State:\s+RUNNING$/m);
+  assert.match(info.stdout, new RegExp(`^PID:\\s+${pid}$`, "m"));
+
+  // The full lxc-info also asks for cgroups and ips: commands corral answers with -ENOSYS. It must
+  // end, and the container must not notice.
+  const full = await tool("lxc-info", "-n", A);
+  assert.equal(full.code, 0, full.stderr);
+  assert.match(full.stdout, /^State:\s+RUNNING$/m);
+  assert.equal(runtime.state(A), "RUNNING");
+
+  const waitStopped = tool("lxc-wait", "-n", A, "-s", "STOPPED", "-t", "20");
+  // Only a state message can satisfy this one: a bare close reads as STOPPED, which it does not want.
+  const waitStopping = tool("lxc-wait", "-n", A, "-s", "STOPPING", "-t", "20");
+  await sleep(300);
+  const stop = await tool("lxc-stop", "-n", A, "-k");
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(runtime.state(A), "STOPPED");
+  const exit = decodeWaitStatus(runtime.status(A).lastExit!.status);
+  assert.deepEqual(exit, { signaled: true, signal: 9, coreDumped: false });
+  for (const waited of [await waitStopped, await waitStopping]) assert.equal(waited.code, 0, waited.stderr);
+
+  const after = await tool("lxc-info", "-n", A, "-s", "-p");
+  assert.equal(after.code, 0, after.stderr);
+  assert.match(after.stdout, /^State:\s+STOPPED$/m);
+  assert.doesNotMatch(after.stdout, /PID:/);
+  // Stopped: lxc-wait -s STOPPED answers without a socket; lxc-stop says "not running" (exit 2).
+  assert.equal((await tool("lxc-wait", "-n", A, "-s", "STOPPED", "-t", "5")).code, 0);
+  assert.equal((await tool("lxc-stop", "-n", A, "-k")).code, 2);
+
+  await until(() => /changed state to \[STOPPED\]/.test(mon.text), 5000, `lxc-monitor to print STOPPED; it printed:\n${mon.text}`);
+  assert.match(mon.text, new RegExp(`'${A}' changed state to \\[STARTING\\]`));
+  assert.match(mon.text, new RegExp(`'${A}' changed state to \\[RUNNING\\]`));
+  assert.match(mon.text, new RegExp(`'${A}' changed state to \\[STOPPING\\]`));
+  assert.match(mon.text, new RegExp(`'${A}' changed state to \\[STOPPED\\]`));
+});
+
+test("lxc-stop -t 2 (no -k) on an init that ignores the halt signal: SIGPWR, then LXC_CMD_STOP after 2 s", async () => {
+  // sleep as a PID namespace's init has no SIGPWR handler, so the kernel drops the halt signal;
+  // lxc-stop waits its 2 s on its state client, then falls back to the kill (lxc-stop.c).
+  await runtime.start(B, { cause: { actor: "test" }, command: ["sleep", "300"], console: "pty" });
+  const stop = await tool("lxc-stop", "-n", B, "-t", "2");
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.ok(stop.ms >= 1900, `lxc-stop took ${stop.ms} ms, should have waited for the halt`);
+  assert.equal(runtime.state(B), "STOPPED");
+  assert.deepEqual(decodeWaitStatus(runtime.status(B).lastExit!.status), { signaled: true, signal: 9, coreDumped: false });
+});
+
+test("lxc-stop -t 10 (no -k) on an init that handles SIGPWR: it exits by itself and lxc-stop hears STOPPED", async () => {
+  await runtime.start(C, { cause: { actor: "test" }, command: ["/bin/sh", "-c", "trap 'exit 7' PWR; sleep 300 & wait"], console: "pty" });
+  // Let sh install its trap before the signal comes.
+  await sleep(300);
+  const stop = await tool("lxc-stop", "-n", C, "-t", "10");
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.ok(stop.ms < 5000, `lxc-stop took ${stop.ms} ms`);
+  assert.equal(runtime.state(C), "STOPPED");
+  assert.deepEqual(decodeWaitStatus(runtime.status(C).lastExit!.status), { exited: true, code: 7 });
+});
+
+test("nothing is left: sockets closed, runtime closed, no cgroup, veth or mount", async () => {
+  sockets.closeAll();
+  runtime.close();
+  assert.deepEqual(socketErrors, []);
+  for (const name of [A, B, C]) assertNothingLeft(name, lxcpath.rootfs(name, lxcpath.load(name).config));
+  // With the sockets gone, the tools see the containers as stopped.
+  const info = await tool("lxc-info", "-n", C, "-s");
+  assert.match(info.stdout, /^State:\s+STOPPED$/m);
+});
