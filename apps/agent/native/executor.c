@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -490,14 +491,43 @@ static struct spawn *spawns;
 
 /* ---- the exported surface, called from src/sys/native.ts through ffi-rs ---- */
 
+/* clone3 with CLONE_VM and a stack of our own: the child starts on that stack at the syscall's
+ * return, with no C frame to return to, so it calls fn(arg) from here and exits with its result. */
+static long clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *arg)
+{
+	register long r8 __asm__("r8") = (long)fn;
+	register long r9 __asm__("r9") = (long)arg;
+	long ret;
+	__asm__ volatile(
+		"syscall\n\t"
+		"test %%rax, %%rax\n\t"
+		"jnz 1f\n\t"
+		"xor %%ebp, %%ebp\n\t"
+		"mov %%r9, %%rdi\n\t"
+		"call *%%r8\n\t"
+		"mov %%rax, %%rdi\n\t"
+		"mov %[exit_group], %%eax\n\t"
+		"syscall\n\t"
+		"hlt\n\t"
+		"1:\n\t"
+		: "=a"(ret)
+		: "a"((long)SYS_clone3), "D"(args), "S"(sizeof(*args)), "r"(r8), "r"(r9), [exit_group] "i"(SYS_exit_group)
+		: "rcx", "r11", "memory");
+	return ret;
+}
+
 /* Clone a child into `flags` namespaces and run the plan in it. Returns its pid or -errno.
  *
  * CLONE_VM: the child runs on its own stack in the parent's memory until it execs, as
  * posix_spawn does, so nothing of Node's large address space is copied (a plain fork of the agent
  * took about 1 ms, and every page Node wrote afterwards faulted). The plan and the stack stay
  * allocated until corral_release(pid). Signals are blocked around the clone so that no Node
- * handler ever runs in the child; the child resets them before unblocking. */
-int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd, int parent_fd)
+ * handler ever runs in the child; the child resets them before unblocking.
+ *
+ * cgroup_fd >= 0: clone3 with CLONE_INTO_CGROUP, so the child is born in its cgroup v2 directory:
+ * no migration, which would take the kernel's cgroup_threadgroup_rwsem for writing and wait for
+ * an RCU grace period (about 1 ms per start here). */
+int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd, int parent_fd, int cgroup_fd)
 {
 	struct spawn *s = calloc(1, sizeof(*s));
 	if (!s) return -ENOMEM;
@@ -515,19 +545,31 @@ int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd,
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int pid = clone(child_main, (char *)s->stack + CHILD_STACK, flags | CLONE_VM | SIGCHLD, &s->child);
-	int err = errno;
+	long pid;
+	if (cgroup_fd >= 0) {
+		struct clone_args args = {
+			.flags = (uint64_t)(unsigned)flags | CLONE_VM | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.stack = (uint64_t)(uintptr_t)s->stack,
+			.stack_size = CHILD_STACK,
+			.cgroup = (uint64_t)cgroup_fd,
+		};
+		pid = clone3_on_stack(&args, child_main, &s->child);
+	} else {
+		pid = clone(child_main, (char *)s->stack + CHILD_STACK, flags | CLONE_VM | SIGCHLD, &s->child);
+		if (pid < 0) pid = -errno;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		munmap(s->stack, CHILD_STACK);
 		free_plan(&s->plan);
 		free(s);
-		return -err;
+		return (int)pid;
 	}
-	s->pid = pid;
+	s->pid = (int)pid;
 	s->next = spawns;
 	spawns = s;
-	return pid;
+	return (int)pid;
 }
 
 /* Free a child's plan and stack once it no longer runs in our memory: after its sync socket

@@ -3,6 +3,7 @@
 // write to <rundir>/lxc/<lxcpath>/monitor-fifo (rundir is /run for root). lxc-monitor's daemon
 // (lxc-monitord) reads that FIFO; when nobody does, the open fails with ENXIO or ENOENT and the
 // message is simply not sent, as in LXC.
+import { existsSync } from "node:fs";
 import type { Syscalls } from "../sys/syscalls.ts";
 
 export const LXC_MSG_SIZE = 264;
@@ -39,6 +40,8 @@ export class MonitorFifo {
   }
 
   private send(msg: Buffer): void {
+    // Nobody listens unless lxc-monitord made the FIFO: skip the open then (every state change).
+    if (!existsSync(this.path)) return;
     try {
       this.sys.fifoWrite(this.path, msg);
     } catch {

@@ -1,6 +1,6 @@
 // A cgroup per container, on cgroup v1, v2, or both (a hybrid host: v1 controllers and a v2
 // hierarchy beside them). Runs in the host's namespaces: every path here is on the host.
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, existsSync } from "node:fs";
+import { constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import type { CgroupSetting } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
@@ -109,7 +109,26 @@ export function planCgroupWrites(settings: readonly CgroupSetting[], hierarchies
   return writes;
 }
 
-/** One container's cgroup: a directory of the same name in every hierarchy. */
+/** On a host without a cgroup v2 hierarchy, the v1 controllers every container joins. */
+const BASE_V1_CONTROLLERS = ["memory", "pids", "freezer"];
+
+/**
+ * The hierarchies a container joins. With a cgroup v2 hierarchy (pure v2 or hybrid), that one,
+ * which alone gives process tracking (cgroup.procs), killing (cgroup.kill) and freezing
+ * (cgroup.freeze), and which the child is born into (CLONE_INTO_CGROUP); plus, on a hybrid host,
+ * the v1 hierarchy of each controller a lxc.cgroup(2) key names. Without v2: the v1 hierarchies
+ * of memory, pids and freezer and those the keys name. Every v1 hierarchy joined costs a
+ * migration (the child's pid written to cgroup.procs), which makes the kernel wait for an RCU
+ * grace period, about 1 ms per start here: corral joins none that nothing asks for. Pure.
+ */
+export function hierarchiesFor(settings: readonly CgroupSetting[], hierarchies: readonly Hierarchy[]): Hierarchy[] {
+  const hasV2 = hierarchies.some((h) => h.version === 2);
+  const named = settings.map((s) => s.key.split(".")[0]!);
+  const wanted = new Set(hasV2 ? named : [...BASE_V1_CONTROLLERS, ...named]);
+  return hierarchies.filter((h) => h.version === 2 || h.controllers.some((c) => wanted.has(c)));
+}
+
+/** One container's cgroup: a directory of the same name in every hierarchy it joins. */
 export class ContainerCgroup {
   readonly dirs: string[];
 
@@ -156,8 +175,18 @@ export class ContainerCgroup {
     }
   }
 
-  attach(pid: number): void {
-    for (const dir of this.dirs) this.sys.writeFile(join(dir, "cgroup.procs"), String(pid));
+  /** The cgroup v2 directory, opened for CLONE_INTO_CGROUP; undefined on a host without v2. */
+  openV2(): number | undefined {
+    const i = this.hierarchies.findIndex((h) => h.version === 2);
+    return i < 0 ? undefined : openSync(this.dirs[i]!, constants.O_RDONLY | constants.O_DIRECTORY);
+  }
+
+  /** Move `pid` into every hierarchy it was not born into (v1; v2 too when `bornInV2` is false). */
+  attach(pid: number, bornInV2: boolean): void {
+    for (const [i, dir] of this.dirs.entries()) {
+      if (bornInV2 && this.hierarchies[i]!.version === 2) continue;
+      this.sys.writeFile(join(dir, "cgroup.procs"), String(pid));
+    }
   }
 
   /** Every pid in the cgroup (from the first hierarchy that lists any). */

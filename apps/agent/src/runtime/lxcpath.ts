@@ -36,6 +36,8 @@ export const hostConfigIO: ConfigIO = {
 
 export class LxcPath {
   readonly root: string;
+  /** Parsed configs by name, valid while the config file's mtime and size are unchanged. */
+  private readonly parsed = new Map<string, { mtimeMs: number; size: number; loaded: LoadedConfig }>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -74,9 +76,24 @@ export class LxcPath {
     return readFileSync(this.configPath(name), "utf8");
   }
 
+  /**
+   * The parsed config. Parsing is cached until the file changes (its mtime or size), which keeps
+   * it off every start; a change to an included file alone is seen at the next change of the
+   * config itself or an agent restart.
+   */
   load(name: string): LoadedConfig {
     const file = this.configPath(name);
-    return parseLxcConfig(this.readConfigText(name), { file, io: hostConfigIO });
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      throw new ContainerNotFound(name);
+    }
+    const cached = this.parsed.get(name);
+    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.loaded;
+    const loaded = parseLxcConfig(readFileSync(file, "utf8"), { file, io: hostConfigIO });
+    this.parsed.set(name, { mtimeMs: st.mtimeMs, size: st.size, loaded });
+    return loaded;
   }
 
   /** Where the rootfs is: lxc.rootfs.path, or <lxcpath>/<name>/rootfs as LXC defaults. */
@@ -90,6 +107,7 @@ export class LxcPath {
   }
 
   writeConfig(name: string, text: string): void {
+    this.parsed.delete(name);
     writeFileSync(this.configPath(name), text, { mode: 0o640 });
   }
 
@@ -98,6 +116,7 @@ export class LxcPath {
     const dir = this.dir(name);
     if (!existsSync(dir)) throw new ContainerNotFound(name);
     if (lstatSync(dir).isSymbolicLink()) throw new Error(`${dir} is a symlink; not removing it`);
+    this.parsed.delete(name);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -88,31 +88,37 @@ function fields(op: SetupOp): { code: OpCode; ints: number[]; strs: (string | Ui
 
 /**
  * Encode a plan for the executor: magic, op count, then per op its code, int count, string count,
- * the ints as int64 and the strings as (u32 length, bytes, NUL). All little-endian.
+ * the ints as int64 and the strings as (u32 length, bytes, NUL). All little-endian. One buffer,
+ * sized first: this runs on every start.
  */
 export function encodePlan(ops: readonly SetupOp[]): Uint8Array {
-  const chunks: Buffer[] = [u32(PLAN_MAGIC), u32(ops.length)];
-  for (const op of ops) {
-    const { code, ints, strs } = fields(op);
-    chunks.push(u32(code), u32(ints.length), u32(strs.length));
-    for (const n of ints) {
-      const b = Buffer.alloc(8);
-      b.writeBigInt64LE(BigInt(n));
-      chunks.push(b);
-    }
-    for (const s of strs) {
-      const bytes = typeof s === "string" ? Buffer.from(s) : Buffer.from(s);
-      if (typeof s === "string" && bytes.includes(0)) throw new Error(`plan string contains a NUL byte: ${JSON.stringify(s)}`);
-      chunks.push(u32(bytes.length), bytes, Buffer.alloc(1));
+  const encoded = ops.map((op) => {
+    const f = fields(op);
+    const strs = f.strs.map((s) => {
+      if (typeof s !== "string") return s;
+      const bytes = Buffer.from(s);
+      if (bytes.includes(0)) throw new Error(`plan string contains a NUL byte: ${JSON.stringify(s)}`);
+      return bytes;
+    });
+    return { ...f, strs };
+  });
+  let size = 8;
+  for (const e of encoded) size += 12 + 8 * e.ints.length + e.strs.reduce((n, b) => n + 5 + b.length, 0);
+  const out = Buffer.alloc(size);
+  let at = out.writeUInt32LE(PLAN_MAGIC, 0);
+  at = out.writeUInt32LE(ops.length, at);
+  for (const e of encoded) {
+    at = out.writeUInt32LE(e.code, at);
+    at = out.writeUInt32LE(e.ints.length, at);
+    at = out.writeUInt32LE(e.strs.length, at);
+    for (const n of e.ints) at = out.writeBigInt64LE(BigInt(n), at);
+    for (const b of e.strs) {
+      at = out.writeUInt32LE(b.length, at);
+      out.set(b, at);
+      at += b.length + 1; // the NUL is already there: Buffer.alloc zero-fills
     }
   }
-  return Buffer.concat(chunks);
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n >>> 0);
-  return b;
+  return out;
 }
 
 /** "mount proc on /proc" style words for an op, for the error that names a failed step. */

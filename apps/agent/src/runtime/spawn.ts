@@ -7,12 +7,12 @@
 //   setup    cgroup attach, veths moved in, POST_CONFIGURE, the plan runs to execve
 //   exec     execve succeeded (the sync socket closed)
 import { compileSeccomp, serializeFilter, type ContainerConfig, type StartPhase } from "@corral/core";
-import { readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { closeSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { release } from "node:os";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
 import { errnoName } from "../sys/errno.ts";
-import { createContainerCgroup, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
+import { createContainerCgroup, hierarchiesFor, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
 import { configureInside, createVeths, deleteVeths, needsNetns, type VethPair } from "./network.ts";
 import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
@@ -130,8 +130,9 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     clock.lap("network");
 
     step = "cgroup";
-    const writes = planCgroupWrites(req.config.cgroups, req.hierarchies);
-    const cgroup = createContainerCgroup(sys, req.hierarchies, req.name);
+    const hierarchies = hierarchiesFor(req.config.cgroups, req.hierarchies);
+    const writes = planCgroupWrites(req.config.cgroups, hierarchies);
+    const cgroup = createContainerCgroup(sys, hierarchies, req.name);
     undo.push(() => void cgroup.destroy());
     cgroup.apply(writes);
     clock.lap("cgroup");
@@ -152,11 +153,13 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       dropCapSysBoot: kernelLacksPidnsReboot(release()),
     });
     const [parentFd, childFd] = sys.socketpair();
+    const cgroupFd = cgroup.openV2();
     let pid: number;
     try {
-      pid = sys.spawn(encodePlan(plan), cloneFlags(req.config), childFd, parentFd);
+      pid = sys.spawn(encodePlan(plan), cloneFlags(req.config), childFd, parentFd, cgroupFd ?? -1);
     } finally {
       sys.close(childFd);
+      if (cgroupFd !== undefined) closeSync(cgroupFd);
     }
     const exited = req.onPid(pid);
     const sync = new SyncChannel(parentFd);
@@ -183,7 +186,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     clock.lap("clone");
 
     step = "setup";
-    cgroup.attach(pid);
+    cgroup.attach(pid, cgroupFd !== undefined);
     if (veths.length > 0) await configureInside(pid, veths);
     sync.send(SyncMessage.PostConfigure);
     await expectExec(sync, plan);

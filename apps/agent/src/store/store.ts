@@ -54,7 +54,7 @@ export class Store {
     this.insertAudit = this.db.prepare("INSERT INTO audit (at, actor, address, action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
   }
 
-  appendEvent(container: string, state: StateName, cause: EventCause, detail: EventDetail, at = Date.now()): StateEvent {
+  appendEvent(container: string, state: StateName, cause: EventCause, detail: EventDetail, at = preciseNow()): StateEvent {
     const info = this.insertEvent.run(container, state, at, JSON.stringify(cause), JSON.stringify(detail));
     return { seq: Number(info.lastInsertRowid), container, state, at, cause, detail };
   }
@@ -100,4 +100,9 @@ export class Store {
 
 function toEvent(r: EventRow): StateEvent {
   return { seq: r.seq, container: r.container, state: r.state as StateName, at: r.at, cause: JSON.parse(r.cause), detail: JSON.parse(r.detail) };
+}
+
+/** Milliseconds since the epoch with microseconds: delivery latencies on one host are sub-ms. */
+function preciseNow(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
 }

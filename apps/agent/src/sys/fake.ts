@@ -33,8 +33,8 @@ export class FakeSyscalls implements Syscalls {
     return this.calls.map((c) => c.call);
   }
 
-  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number): number {
-    this.record("spawn", [plan, cloneFlags, childFd, parentFd]);
+  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number, cgroupFd: number): number {
+    this.record("spawn", [plan, cloneFlags, childFd, parentFd, cgroupFd]);
     return this.nextPid++;
   }
   release(pid: number): void {

@@ -11,7 +11,7 @@ export const LIBRARY_PATH = fileURLToPath(new URL("../../native/build/libcorral.
 type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract";
 
 const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
-  corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32] },
+  corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32] },
   corral_release: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_socketpair: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
   corral_reap: { library: LIBRARY, retType: DataType.I64, paramsType: [DataType.I32] },
@@ -41,9 +41,9 @@ const ENXIO = 6;
 const ENOENT = 2;
 
 export const nativeSyscalls: Syscalls = {
-  spawn(plan, cloneFlags, childFd, parentFd) {
+  spawn(plan, cloneFlags, childFd, parentFd, cgroupFd) {
     const buf = Buffer.from(plan.buffer, plan.byteOffset, plan.byteLength);
-    return check("clone", lib().corral_spawn([buf, buf.length, cloneFlags, childFd, parentFd]), "spawning the container's init");
+    return check(cgroupFd >= 0 ? "clone3" : "clone", lib().corral_spawn([buf, buf.length, cloneFlags, childFd, parentFd, cgroupFd]), "spawning the container's init");
   },
   release(pid) {
     check("release", lib().corral_release([pid]), `releasing the spawn memory of pid ${pid}`);

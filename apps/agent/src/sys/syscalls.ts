@@ -4,8 +4,11 @@
 import { errnoName } from "./errno.ts";
 
 export interface Syscalls {
-  /** Clone a child into `cloneFlags` namespaces that runs the encoded setup plan; its pid. */
-  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number): number;
+  /**
+   * Clone a child into `cloneFlags` namespaces that runs the encoded setup plan; its pid. With a
+   * `cgroupFd` (a cgroup v2 directory) the child is born in that cgroup (CLONE_INTO_CGROUP).
+   */
+  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number, cgroupFd: number): number;
   /** Free what a spawned child used of our memory, once it has exec'd or exited. */
   release(pid: number): void;
   /** A SOCK_STREAM pair, both ends close-on-exec. */

@@ -1,0 +1,328 @@
+// `pnpm bench [--quick]`: corral side by side with lxc-start, runc and the kernel's floor, in one
+// run, on one busybox rootfs. Writes bench/results/latest.{json,md}, a dated copy, and the table
+// in the README. Figures are what this machine measured; ratios come first.
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, release, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { StateEvent, StreamItem } from "@corral/core";
+import { connect } from "../apps/agent/src/cli/client.ts";
+import { createContainer } from "../apps/agent/src/runtime/create.ts";
+import { LxcPath } from "../apps/agent/src/runtime/lxcpath.ts";
+import { Runtime } from "../apps/agent/src/runtime/runtime.ts";
+import { nativeSyscalls } from "../apps/agent/src/sys/native.ts";
+import { floorPeer, installPeers, lxcPeer, runcPeer, type Peer, type Skipped } from "./peers.ts";
+import { renderMarkdown, updateReadme } from "./report.ts";
+
+const REPO = join(import.meta.dirname, "..");
+const quick = process.argv.includes("--quick");
+const RUNS = quick ? 15 : 50;
+const WARMUP = 3;
+const SCALE = quick ? 50 : 200;
+const SUBSCRIBERS = 10;
+
+export interface Stat {
+  n: number;
+  median_ms: number;
+  p95_ms: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function stat(samples: number[]): Stat {
+  const s = [...samples].sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return { n: s.length, median_ms: r(percentile(s, 50)), p95_ms: r(percentile(s, 95)) };
+}
+
+async function measure(run: (i: number) => Promise<void>, runs = RUNS): Promise<Stat> {
+  for (let i = 0; i < WARMUP; i++) await run(-1 - i);
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await run(i);
+    samples.push(performance.now() - t0);
+  }
+  return stat(samples);
+}
+
+/** corral's runtime in this process: start to STOPPED. */
+function inProcessPeer(lxcpath: LxcPath): Peer & { close(): void } {
+  const runtime = new Runtime(nativeSyscalls, lxcpath, () => {});
+  return {
+    name: "corral_inprocess",
+    async run() {
+      await runtime.start("bench", { cause: { actor: "bench" }, command: ["/bin/true"] });
+      await runtime.waitForExit("bench");
+    },
+    close: () => runtime.close(),
+  };
+}
+
+/** The agent in its own process, as an operator runs it. */
+class AgentUnderTest {
+  private child: ReturnType<typeof spawn> | undefined;
+  readonly token = `bench-${process.pid}`;
+  constructor(readonly lxcpath: string, readonly port: number) {}
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "apps/agent/src/cli/main.ts"), "agent", "--lxcpath", this.lxcpath, "--listen", `127.0.0.1:${this.port}`], {
+      cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token }, stdio: ["ignore", "pipe", "inherit"],
+    });
+    this.child = child;
+    await new Promise<void>((resolve, reject) => {
+      let log = "";
+      child.stdout!.on("data", (d) => {
+        log += d;
+        if (log.includes("agent listening")) resolve();
+      });
+      child.on("exit", (code) => reject(new Error(`agent exited ${code}: ${log.slice(-500)}`)));
+    });
+    child.stdout!.resume();
+  }
+
+  get pid(): number {
+    return this.child!.pid!;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+/** Events as a long-lived WebSocket subscriber sees them, with the time each arrived. */
+class Watcher {
+  private waiters: Array<{ match: (e: StateEvent) => boolean; resolve: (t: number) => void }> = [];
+  readonly arrivals: Array<{ event: StateEvent; t: number }> = [];
+  private readonly sub: { unsubscribe(): void };
+
+  constructor(conn: ReturnType<typeof connect>, cursor: string) {
+    this.sub = conn.streams().events.onEvent.subscribe({ lastEventId: cursor }, {
+      onData: (d) => {
+        const t = performance.timeOrigin + performance.now();
+        const item = d.data as StreamItem;
+        if (item.kind !== "event") throw new Error(`bench subscriber had to resync: ${item.reason}`);
+        this.arrivals.push({ event: item.event, t });
+        this.waiters = this.waiters.filter((w) => (w.match(item.event) ? (w.resolve(t), false) : true));
+      },
+    });
+  }
+
+  /** Resolves with the arrival time of the first event matching, from now on. */
+  next(match: (e: StateEvent) => boolean): Promise<number> {
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
+
+  close(): void {
+    this.sub.unsubscribe();
+  }
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Math.round((Number(m?.[1]) / 1024) * 10) / 10;
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function leftovers(prefix: string): { cgroups: number; processes: number } {
+  let cgroups = 0;
+  for (const m of readdirSync("/sys/fs/cgroup")) {
+    const base = join("/sys/fs/cgroup", m);
+    try {
+      cgroups += readdirSync(base).filter((d) => d.startsWith(`corral-${prefix}`)).length;
+    } catch {
+      // not a directory
+    }
+  }
+  const processes = Number(execFileSync("sh", ["-c", "ps -eo args | grep -c '^sleep 3600$' || true"], { encoding: "utf8" }).trim());
+  return { cgroups, processes };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("the bench starts real containers: run it as root");
+  installPeers();
+  const work = mkdtempSync(join(tmpdir(), "corral-bench-"));
+  const skipped: Skipped[] = [];
+  try {
+    // One busybox rootfs for everyone: corral's busybox template makes it.
+    const corralPath = new LxcPath(join(work, "corral"));
+    createContainer(corralPath, { name: "bench", template: "busybox" });
+    const rootfs = join(corralPath.dir("bench"), "rootfs");
+
+    const lifecycle: Record<string, Stat> = {};
+    const say = (name: string, s: Stat) => process.stderr.write(`bench: ${name.padEnd(17)} median ${s.median_ms.toFixed(2)} ms  p95 ${s.p95_ms.toFixed(2)} ms\n`);
+
+    // 1. Lifecycle, start request to STOPPED, /bin/true.
+    const agent = new AgentUnderTest(join(work, "agent"), await freePort());
+    mkdirSync(agent.lxcpath, { recursive: true });
+    createContainer(new LxcPath(agent.lxcpath), { name: "bench", template: "busybox" });
+    await agent.start();
+    const conn = connect({ url: `http://127.0.0.1:${agent.port}`, token: agent.token }, "bench");
+    const info = await conn.http.agent.info.query();
+    const watcher = new Watcher(conn, `${info.storeId}:${info.lastSeq}`);
+    // A long-lived client keeps its WebSocket open and sends its calls over it too.
+    const api = conn.streams();
+    lifecycle.corral_agent = await measure(async () => {
+      const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
+      await api.containers.start.mutate({ name: "bench", command: ["/bin/true"] });
+      await stopped;
+    });
+    say("corral_agent", lifecycle.corral_agent);
+
+    const inproc = inProcessPeer(corralPath);
+    lifecycle.corral_inprocess = await measure(inproc.run);
+    inproc.close();
+    say("corral_inprocess", lifecycle.corral_inprocess);
+
+    for (const peer of [lxcPeer(work, rootfs, skipped), runcPeer(work, rootfs, skipped), floorPeer(skipped)]) {
+      if (!peer) continue;
+      try {
+        lifecycle[peer.name] = await measure(peer.run);
+        say(peer.name, lifecycle[peer.name]!);
+      } catch (e) {
+        skipped.push({ peer: peer.name, reason: (e as Error).message });
+        process.stderr.write(`bench: ${peer.name} skipped: ${(e as Error).message}\n`);
+      }
+    }
+
+    // 2. Start request to RUNNING at a WebSocket subscriber.
+    const startSamples: number[] = [];
+    for (let i = -WARMUP; i < RUNS; i++) {
+      const t0 = performance.timeOrigin + performance.now();
+      const running = watcher.next((e) => e.container === "bench" && e.state === "RUNNING");
+      const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
+      await api.containers.start.mutate({ name: "bench", command: ["/bin/sleep", "3600"] });
+      const t = await running;
+      if (i >= 0) startSamples.push(t - t0);
+      await api.containers.abort.mutate({ name: "bench" });
+      await stopped;
+    }
+    const startToRunning = stat(startSamples);
+    say("start_to_running", startToRunning);
+
+    // 3 and 4. Scale with fan-out: SCALE containers started at once, SUBSCRIBERS watching.
+    const agentPath = new LxcPath(agent.lxcpath);
+    for (let i = 0; i < SCALE; i++) createContainer(agentPath, { name: `s${i}`, template: "host" });
+    const cursor = `${info.storeId}:${(await conn.http.agent.info.query()).lastSeq}`;
+    const subscribers = Array.from({ length: SUBSCRIBERS }, () => new Watcher(connect({ url: `http://127.0.0.1:${agent.port}`, token: agent.token }, "bench-sub"), cursor));
+    await new Promise((r) => setTimeout(r, 300));
+    const rssBefore = rssMb(agent.pid);
+    const cpuBefore = cpuSeconds(agent.pid);
+    const t0 = performance.timeOrigin + performance.now();
+    const runningAt = new Map<string, number>();
+    const allRunning = new Promise<void>((resolve) => {
+      const tick = () => {
+        for (const a of watcher.arrivals) if (a.event.state === "RUNNING" && a.event.container.startsWith("s")) runningAt.set(a.event.container, a.t);
+        if (runningAt.size >= SCALE) resolve();
+        else setTimeout(tick, 5);
+      };
+      tick();
+    });
+    const started = await Promise.allSettled(Array.from({ length: SCALE }, (_, i) => api.containers.start.mutate({ name: `s${i}`, command: ["sleep", "3600"] })));
+    const failedStarts = started.filter((r) => r.status === "rejected").length;
+    if (failedStarts) throw new Error(`${failedStarts} of ${SCALE} starts failed: ${(started.find((r) => r.status === "rejected") as PromiseRejectedResult).reason}`);
+    await allRunning;
+    const allRunningMs = Math.max(...runningAt.values()) - t0;
+    const startTimes = [...runningAt.values()].map((t) => t - t0).sort((a, b) => a - b);
+    const rssWith = rssMb(agent.pid);
+    const cpuUsed = cpuSeconds(agent.pid) - cpuBefore;
+    await Promise.all(Array.from({ length: SCALE }, (_, i) => api.containers.stop.mutate({ name: `s${i}`, kill: true })));
+    await new Promise((r) => setTimeout(r, 500));
+    const total = (await conn.http.events.list.query({ after: Number(cursor.split(":")[1]), limit: 100_000 })).events;
+    const latencies: number[] = [];
+    let missed = 0;
+    for (const s of subscribers) {
+      const seqs = new Set(s.arrivals.map((a) => a.event.seq));
+      missed += total.filter((e) => !seqs.has(e.seq)).length;
+      for (const a of s.arrivals) latencies.push(a.t - a.event.at);
+      s.close();
+    }
+    latencies.sort((a, b) => a - b);
+    const left = leftovers("s");
+    const scale = {
+      containers: SCALE,
+      all_running_ms: Math.round(allRunningMs),
+      p99_start_ms: Math.round(percentile(startTimes, 99)),
+      agent_rss_mb: rssWith,
+      agent_rss_before_mb: rssBefore,
+      agent_cpu_s: Math.round(cpuUsed * 100) / 100,
+      per_container_kb: Math.round(((rssWith - rssBefore) * 1024) / SCALE),
+      left_behind: left,
+    };
+    const fanout = {
+      subscribers: SUBSCRIBERS,
+      events: total.length,
+      p50_ms: Math.round(percentile(latencies, 50) * 1000) / 1000,
+      p99_ms: Math.round(percentile(latencies, 99) * 1000) / 1000,
+      missed,
+    };
+    process.stderr.write(`bench: scale ${JSON.stringify(scale)}\nbench: fanout ${JSON.stringify(fanout)}\n`);
+    watcher.close();
+    conn.close();
+    await agent.stop();
+
+    const ratio = (a?: Stat, b?: Stat) => (a && b ? Math.round((a.median_ms / b.median_ms) * 100) / 100 : null);
+    const ratioP95 = (a?: Stat, b?: Stat) => (a && b ? Math.round((a.p95_ms / b.p95_ms) * 100) / 100 : null);
+    const results = {
+      date: new Date().toISOString(),
+      quick,
+      machine: { cpus: cpus().length, kernel: release(), cpu: cpus()[0]?.model },
+      ratios: {
+        corral_agent_over_lxc_start: ratio(lifecycle.corral_agent, lifecycle.lxc_start),
+        corral_agent_over_lxc_start_p95: ratioP95(lifecycle.corral_agent, lifecycle.lxc_start),
+        corral_agent_over_floor: ratio(lifecycle.corral_agent, lifecycle.floor),
+        corral_agent_over_floor_p95: ratioP95(lifecycle.corral_agent, lifecycle.floor),
+        corral_agent_over_runc: ratio(lifecycle.corral_agent, lifecycle.runc),
+      },
+      lifecycle: {
+        ...lifecycle,
+        corral_agent_over_lxc_start: ratio(lifecycle.corral_agent, lifecycle.lxc_start),
+        corral_agent_over_floor: ratio(lifecycle.corral_agent, lifecycle.floor),
+      },
+      start_to_running: startToRunning,
+      scale,
+      fanout,
+      skipped,
+    };
+    const dir = join(REPO, "bench/results");
+    mkdirSync(dir, { recursive: true });
+    const json = `${JSON.stringify(results, null, 2)}\n`;
+    writeFileSync(join(dir, "latest.json"), json);
+    writeFileSync(join(dir, `${results.date.slice(0, 10)}${quick ? "-quick" : ""}.json`), json);
+    const md = renderMarkdown(results);
+    writeFileSync(join(dir, "latest.md"), md);
+    updateReadme(join(REPO, "README.md"), md);
+    process.stdout.write(md);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    if (existsSync(`/run/lxc/${work}`)) rmSync(`/run/lxc/${work}`, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    process.stderr.write(`bench: ${e.stack ?? e.message}\n`);
+    process.exit(1);
+  },
+);
