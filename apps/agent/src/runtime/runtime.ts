@@ -201,12 +201,13 @@ export class Runtime {
     const inst = this.guard("start", name);
     const { config, warnings } = this.loadForStart(name);
     const argv = opts.command && opts.command.length > 0 ? opts.command : config.init.cmd ?? ["/sbin/init"];
+    const notes = [...warnings.map((w) => `${w.key}: ${w.message}`), ...runtimeWarnings(config)];
     inst.starting = true;
     inst.config = config;
     inst.command = argv;
     inst.consoleMode = opts.console ?? "pty";
     inst.lastError = undefined;
-    this.setState(inst, "STARTING", opts.cause, { command: argv, ...(warnings.length ? { warnings: warnings.map((w) => `${w.key}: ${w.message}`) } : {}) });
+    this.setState(inst, "STARTING", opts.cause, { command: argv, ...(notes.length ? { warnings: notes } : {}) });
     await this.spawnInstance(inst, opts.cause);
     return this.status(name);
   }
@@ -517,6 +518,14 @@ function removeCgroup(cgroup: ContainerCgroup): void {
     }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
   }
+}
+
+/** What corral leaves out of a config it otherwise runs, said at every start. */
+export function runtimeWarnings(config: ContainerConfig): string[] {
+  const notes: string[] = [];
+  if (config.mountAuto.cgroup) notes.push(`lxc.mount.auto ${config.mountAuto.cgroup}: corral does not mount cgroupfs inside containers`);
+  if (config.ttyMax > 0) notes.push(`lxc.tty.max = ${config.ttyMax}: corral gives the container its console only, no extra ttys`);
+  return notes;
 }
 
 /** Does `pid` have a handler for `signal`? (SigCgt in /proc/PID/status) */

@@ -189,3 +189,22 @@ describe("corral run (the CLI, in the foreground)", () => {
     await until(() => !h.lxcpath.list().some((n) => n.startsWith("run-")));
   });
 });
+
+describe("Debian's common.conf", () => {
+  it("a container that includes it starts, with its seccomp profile enforced and what corral leaves out named", async () => {
+    h.create("common", "host", "lxc.include = /usr/share/lxc/config/common.conf\n");
+    // common.seccomp answers umount2 with MNT_FORCE with EACCES (reject_force_umount); without
+    // the profile the same forced umount of the container's private /tmp works.
+    const script = ["sh", "-c", "umount -f /tmp; echo umount-exit=$?"];
+    h.create("nocommon", "host");
+    assert.match((await runToEnd("nocommon", script)).console, /umount-exit=0/);
+    const { status, console } = await runToEnd("common", script);
+    assert.equal(shellExitCode(status), 0, console);
+    assert.match(console, /umount-exit=32/);
+    const starting = h.changes.find((c) => c.container === "common" && c.state === "STARTING")!;
+    const warnings = (starting.detail.warnings as string[]).join("\n");
+    assert.match(warnings, /lxc\.hook\.clone/);
+    assert.match(warnings, /lxc\.mount\.auto cgroup:mixed: corral does not mount cgroupfs/);
+    assertNothingLeft("common");
+  });
+});

@@ -1,0 +1,189 @@
+// The setup plan, cgroup planning and network commands: pure, tested without root.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { emptyConfig, type ContainerConfig } from "@corral/core";
+import { buildSetupPlan, capabilitiesToDrop, initEnvironment, kernelLacksPidnsReboot, mountEntryOps } from "../../src/runtime/setup-plan.ts";
+import { describeOp, encodePlan, type SetupOp } from "../../src/runtime/plan.ts";
+import { MS, parseMountOptions } from "../../src/runtime/mount-options.ts";
+import { hierarchiesFor, parseHierarchies, planCgroupWrites, type Hierarchy } from "../../src/runtime/cgroups.ts";
+import { insideCommands } from "../../src/runtime/network.ts";
+
+function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
+  return { ...emptyConfig(), mountAuto: { proc: "mixed", sys: "ro" }, ...over };
+}
+
+function plan(c: ContainerConfig, consoleKind: "pty" | "inherit" = "pty"): SetupOp[] {
+  return buildSetupPlan({
+    config: c, rootfs: "/var/lib/corral/web/rootfs", hostname: "web", argv: ["/bin/sh", "-c", "true"], env: ["PATH=/bin"],
+    console: consoleKind === "pty" ? { kind: "pty", slaveFd: 7, slavePath: "/dev/pts/3" } : { kind: "inherit" }, dropCapSysBoot: false,
+  });
+}
+
+describe("buildSetupPlan", () => {
+  it("orders the child's work as start.c does: pdeathsig, sync, rootfs, hostname, console, caps, fds, exec", () => {
+    const ops = plan(config());
+    const names = ops.map((o) => o.op);
+    assert.deepEqual(names.slice(0, 3), ["prctl", "sync_wake", "sync_wait"]);
+    assert.ok(names.indexOf("pivot_root") < names.indexOf("sethostname"));
+    assert.ok(names.indexOf("sethostname") < names.indexOf("setsid"));
+    assert.deepEqual(names.slice(-3), ["chdir", "limit_fds", "exec"]);
+    assert.deepEqual(ops.at(-1), { op: "exec", path: "/bin/sh", argv: ["/bin/sh", "-c", "true"], env: ["PATH=/bin"], why: "exec the init" });
+  });
+
+  it("mounts everything inside the rootfs, resolved there, before pivot_root", () => {
+    const ops = plan(config());
+    const pivot = ops.findIndex((o) => o.op === "pivot_root");
+    const mounts = ops.filter((o): o is Extract<SetupOp, { op: "mount" }> => o.op === "mount");
+    const hostSide = mounts.filter((m) => !m.inRoot).map((m) => m.target);
+    assert.deepEqual(hostSide, ["/", "/var/lib/corral/web/rootfs"], "only / (made a slave) and the rootfs bind are host paths");
+    assert.ok(ops.findIndex((o) => o.op === "open_root") < ops.findIndex((o) => o.op === "mount" && o.inRoot));
+    assert.ok(ops.slice(pivot).every((o) => o.op !== "mount"));
+  });
+
+  it("refuses symlinked /proc and /sys by checking both are real directories", () => {
+    const checked = plan(config()).filter((o) => o.op === "require_dir").map((o) => (o as { path: string }).path);
+    assert.deepEqual(checked, ["proc", "sys"]);
+  });
+
+  it("makes /proc/sys read-only for proc:mixed, and /sys read-only for sys:ro", () => {
+    const ops = plan(config());
+    const remount = ops.find((o) => o.op === "mount" && o.target === "proc/sys" && (o.flags & MS.REMOUNT));
+    assert.ok(remount && remount.op === "mount" && remount.flags & MS.RDONLY);
+    const sys = ops.find((o) => o.op === "mount" && o.fstype === "sysfs");
+    assert.ok(sys && sys.op === "mount" && sys.flags & MS.RDONLY);
+  });
+
+  it("builds a minimal /dev with the console pty bound on /dev/console", () => {
+    const ops = plan(config());
+    const nodes = ops.filter((o) => o.op === "mknod").map((o) => (o as { path: string }).path);
+    assert.deepEqual(nodes, ["dev/null", "dev/zero", "dev/full", "dev/random", "dev/urandom", "dev/tty", "dev/console"]);
+    assert.ok(ops.some((o) => o.op === "mount" && o.source === "/dev/pts/3" && o.target === "dev/console"));
+    assert.deepEqual(ops.filter((o) => o.op === "dup2").map((o) => (o as { to: number }).to), [0, 1, 2]);
+  });
+
+  it("leaves the console alone in inherit mode (corral run)", () => {
+    const ops = plan(config(), "inherit");
+    assert.ok(!ops.some((o) => o.op === "dup2" || o.op === "setsid" || (o.op === "mount" && o.target === "dev/console")));
+  });
+
+  it("adds a seccomp op only with a profile, and uid/gid changes only when asked", () => {
+    assert.ok(!plan(config()).some((o) => o.op === "seccomp" || o.op === "setuid"));
+    const ops = plan(config({ init: { uid: 1000, gid: 100 } }));
+    assert.deepEqual(ops.filter((o) => ["setgroups_empty", "setgid", "setuid"].includes(o.op)).map((o) => o.op), ["setgroups_empty", "setgid", "setuid"]);
+  });
+});
+
+describe("mount entries", () => {
+  it("a read-only bind takes a bind and a read-only remount", () => {
+    const ops = mountEntryOps({ source: "/usr", target: "usr", fstype: "none", options: ["ro", "bind"], dump: 0, pass: 0 });
+    assert.equal(ops.length, 2);
+    const [bind, remount] = ops as Array<Extract<SetupOp, { op: "mount" }>>;
+    assert.equal(bind!.flags & MS.RDONLY, 0);
+    assert.equal(bind!.flags & MS.BIND, MS.BIND);
+    assert.equal(remount!.flags, MS.BIND | MS.REMOUNT | MS.RDONLY);
+  });
+
+  it("an absolute target still lands in the rootfs; create=dir makes it; optional is kept", () => {
+    const ops = mountEntryOps({ source: "/srv", target: "/mnt/srv", fstype: "none", options: ["bind", "create=dir", "optional"], dump: 0, pass: 0 });
+    assert.deepEqual(ops.map((o) => o.op), ["mkdir", "mount"]);
+    assert.equal((ops[1] as { target: string }).target, "mnt/srv");
+    assert.equal((ops[1] as { optional: boolean }).optional, true);
+  });
+
+  it("options mount(2) does not know go to its data string", () => {
+    const p = parseMountOptions(["rw", "nosuid", "nodev", "mode=1777", "size=10m", "defaults"]);
+    assert.equal(p.flags, MS.NOSUID | MS.NODEV);
+    assert.equal(p.data, "mode=1777,size=10m");
+  });
+});
+
+describe("capabilities and environment", () => {
+  it("lxc.cap.drop drops those; lxc.cap.keep drops every other", () => {
+    assert.deepEqual(capabilitiesToDrop(config({ capDrop: ["sys_module", "sys_time"] }), false), [16, 25]);
+    const keepOne = capabilitiesToDrop(config({ capKeep: ["net_bind_service"] }), false);
+    assert.ok(!keepOne.includes(10) && keepOne.includes(21) && keepOne.length > 30);
+  });
+
+  it("CAP_SYS_BOOT is dropped only on kernels that cannot confine reboot to a PID namespace", () => {
+    assert.equal(kernelLacksPidnsReboot("6.18.44-fc"), false);
+    assert.equal(kernelLacksPidnsReboot("3.2.0"), true);
+    assert.ok(capabilitiesToDrop(config(), true).includes(22));
+  });
+
+  it("the init's environment is LXC's defaults plus lxc.environment", () => {
+    const env = initEnvironment(config({ environment: ["FOO=bar", "HOME=/root", "FROMHOST"] }), { FROMHOST: "yes" });
+    assert.ok(env.includes("container=lxc") && env.includes("FOO=bar") && env.includes("HOME=/root") && env.includes("FROMHOST=yes"));
+  });
+});
+
+describe("encodePlan", () => {
+  it("writes magic, count, and per op code, ints (int64) and NUL-terminated strings", () => {
+    const buf = Buffer.from(encodePlan([{ op: "sethostname", name: "web", why: "" }, { op: "limit_fds", keep: 3, why: "" }]));
+    assert.equal(buf.readUInt32LE(0), 0x4c505243);
+    assert.equal(buf.readUInt32LE(4), 2);
+    assert.deepEqual([buf.readUInt32LE(8), buf.readUInt32LE(12), buf.readUInt32LE(16), buf.readUInt32LE(20)], [6, 0, 1, 3]);
+    assert.equal(buf.subarray(24, 28).toString(), "web\0");
+    assert.equal(buf.length, 28 + 12 + 8);
+    assert.throws(() => encodePlan([{ op: "sethostname", name: "a\0b", why: "" }]), /NUL/);
+    assert.equal(describeOp({ op: "mount", source: "proc", target: "proc", fstype: "proc", flags: 0, data: "", inRoot: true, optional: false, why: "" }), "mount proc on proc");
+  });
+});
+
+const HYBRID = [
+  "25 22 0:22 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw",
+  "26 22 0:23 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory",
+  "27 22 0:24 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids",
+  "28 22 0:25 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct",
+  "29 22 0:26 / /sys/fs/cgroup/devices rw,nosuid - cgroup cgroup rw,devices",
+  "30 22 0:27 / /sys/fs/cgroup/cpuset rw,nosuid - cgroup cgroup rw,cpuset",
+].join("\n");
+
+describe("cgroups", () => {
+  const hierarchies: Hierarchy[] = parseHierarchies(HYBRID, () => []);
+
+  it("reads the hierarchies of a hybrid host", () => {
+    assert.deepEqual(hierarchies.map((h) => [h.version, h.controllers.join(",")]), [[2, ""], [1, "memory"], [1, "pids"], [1, "cpu,cpuacct"], [1, "devices"], [1, "cpuset"]]);
+  });
+
+  it("joins v2, and v1 only where a key needs the controller", () => {
+    assert.deepEqual(hierarchiesFor([], hierarchies).map((h) => h.mountPoint), ["/sys/fs/cgroup/unified"]);
+    const joined = hierarchiesFor([{ version: 2, key: "pids.max", value: "10" }, { version: 1, key: "devices.deny", value: "a" }], hierarchies);
+    assert.deepEqual(joined.map((h) => h.mountPoint), ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/devices"]);
+    const v1only = parseHierarchies(HYBRID.split("\n").slice(1).join("\n"), () => []);
+    assert.deepEqual(hierarchiesFor([], v1only).map((h) => h.mountPoint), ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"]);
+  });
+
+  it("translates lxc.cgroup2 keys to v1 twins where v2 lacks the controller", () => {
+    const writes = planCgroupWrites([
+      { version: 2, key: "memory.max", value: "64M" },
+      { version: 2, key: "cpu.max", value: "50000 100000" },
+      { version: 2, key: "pids.max", value: "max" },
+    ], hierarchies);
+    assert.deepEqual(writes.map((w) => [w.hierarchy.mountPoint, w.file, w.value]), [
+      ["/sys/fs/cgroup/memory", "memory.limit_in_bytes", "64M"],
+      ["/sys/fs/cgroup/cpu,cpuacct", "cpu.cfs_period_us", "100000"],
+      ["/sys/fs/cgroup/cpu,cpuacct", "cpu.cfs_quota_us", "50000"],
+      ["/sys/fs/cgroup/pids", "pids.max", "max"],
+    ]);
+  });
+
+  it("names a key it cannot honour instead of dropping it", () => {
+    assert.throws(() => planCgroupWrites([{ version: 1, key: "hugetlb.2MB.limit_in_bytes", value: "1" }], hierarchies), /lxc\.cgroup\.hugetlb\.2MB\.limit_in_bytes/);
+    const pureV2 = parseHierarchies("25 22 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw", () => ["memory", "pids"]);
+    assert.throws(() => planCgroupWrites([{ version: 2, key: "devices.deny", value: "a" }], pureV2), /eBPF/);
+    assert.deepEqual(planCgroupWrites([{ version: 2, key: "memory.max", value: "1G" }], pureV2).map((w) => w.file), ["memory.max"]);
+  });
+});
+
+describe("network", () => {
+  it("configures the container's side: lo up, rename, address, up, default route", () => {
+    const lines = insideCommands([{
+      net: { index: 0, type: "veth", link: "br0", ipv4Addresses: ["10.0.3.5/24"], flags: "up", hwaddr: "aa:bb:cc:dd:ee:ff" },
+      hostName: "vethabc", peerName: "vpabc", gateway: "10.0.3.1",
+    }]);
+    assert.deepEqual(lines, [
+      "link set lo up", "link set vpabc name eth0", "link set eth0 address aa:bb:cc:dd:ee:ff",
+      "addr add 10.0.3.5/24 dev eth0", "link set eth0 up", "route add default via 10.0.3.1 dev eth0",
+    ]);
+  });
+});
