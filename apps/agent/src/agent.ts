@@ -4,11 +4,10 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
-  allowedActions, parseLxcConfig, stateNumber, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
+  allowedActions, parseLxcConfig, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
 } from "@corral/core";
 import { EventBus } from "./api/bus.ts";
-import { CommandSockets } from "./lxc/commands.ts";
-import { MonitorFifo } from "./lxc/monitor.ts";
+import { LxcBroadcast } from "./lxc/broadcast.ts";
 import { createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./runtime/create.ts";
 import { hostConfigIO, LxcPath } from "./runtime/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
@@ -34,16 +33,14 @@ export class Agent {
   readonly bus = new EventBus();
   readonly runtime: Runtime;
   readonly startedAt = Date.now();
-  private readonly monitor: MonitorFifo;
-  private readonly commands: CommandSockets;
+  private readonly lxc: LxcBroadcast;
 
   constructor(sys: Syscalls, lxcpathDir: string, private readonly log: Logger = jsonLogger) {
     this.lxcpath = new LxcPath(lxcpathDir);
     this.lxcpath.ensure();
     this.store = new Store(join(this.lxcpath.root, "corral.db"));
-    this.monitor = new MonitorFifo(sys, this.lxcpath.root);
     this.runtime = new Runtime(sys, this.lxcpath, (c) => this.onState(c));
-    this.commands = new CommandSockets(sys, this.lxcpath.root, {
+    this.lxc = new LxcBroadcast(sys, this.lxcpath.root, {
       state: (name) => this.runtime.state(name),
       initPid: (name) => this.runtime.initPid(name),
       // LXC_CMD_STOP kills at once (lxc-stop -k, or a halt that timed out): a stop with no wait.
@@ -54,13 +51,7 @@ export class Agent {
   /** lxc_set_state: store, then tell everyone. */
   private onState(change: StateChange): void {
     const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail);
-    if (change.state === "STARTING") this.commands.open(change.container);
-    this.monitor.sendState(change.container, stateNumber(change.state));
-    if (change.state === "STOPPED" && change.detail.exitStatus !== undefined) {
-      this.monitor.sendExitCode(change.container, change.detail.exitStatus);
-    }
-    this.commands.stateChanged(change.container, change.state);
-    if (change.state === "STOPPED") this.commands.close(change.container);
+    this.lxc.onState(change);
     this.bus.publish(event);
     this.log.info("state", { container: change.container, state: change.state, seq: event.seq, cause: change.cause });
   }
@@ -182,7 +173,7 @@ export class Agent {
   /** Stop every running container (agent shutdown), as LXC's monitors die with their containers. */
   async shutdown(cause: EventCause): Promise<void> {
     await Promise.all(this.list().filter((c) => c.state !== "STOPPED").map((c) => this.runtime.abort(c.name, cause).catch(() => undefined)));
-    this.commands.closeAll();
+    this.lxc.close();
     this.runtime.close();
     this.store.close();
   }

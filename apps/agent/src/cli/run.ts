@@ -3,12 +3,12 @@
 // (128 + N when a signal N killed it).
 import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
-import { shellExitCode, stateNumber } from "@corral/core";
+import { shellExitCode } from "@corral/core";
 import { nativeSyscalls } from "../sys/native.ts";
 import { createContainer, deleteContainer } from "../runtime/create.ts";
 import { LxcPath } from "../runtime/lxcpath.ts";
 import { Runtime, type StateChange } from "../runtime/runtime.ts";
-import { MonitorFifo } from "../lxc/monitor.ts";
+import { LxcBroadcast } from "../lxc/broadcast.ts";
 
 /** Signals lxc-start forwards to the init (all but those the kernel keeps, and SIGCHLD). */
 const FORWARDED: NodeJS.Signals[] = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGPWR", "SIGCONT", "SIGALRM"];
@@ -28,13 +28,18 @@ export async function runForeground(opts: RunOptions): Promise<number> {
   if (opts.template || !lxcpath.exists(name)) {
     createContainer(lxcpath, { name, template: opts.template ?? "host" });
   }
-  const monitor = new MonitorFifo(nativeSyscalls, lxcpath.root);
+  // Like lxc-start -F, a foreground run serves LXC's monitor FIFO and command socket too.
+  let runtime: Runtime | undefined;
+  const lxc = new LxcBroadcast(nativeSyscalls, lxcpath.root, {
+    state: (n) => runtime!.state(n),
+    initPid: (n) => runtime!.initPid(n),
+    stop: (n) => runtime!.stop(n, { cause: { actor: "lxc", request: "lxc-stop" }, timeoutMs: 0 }),
+  });
   const sink = (c: StateChange) => {
-    monitor.sendState(c.container, stateNumber(c.state));
-    if (c.state === "STOPPED" && c.detail.exitStatus !== undefined) monitor.sendExitCode(c.container, c.detail.exitStatus);
+    lxc.onState(c);
     if (opts.verbose) process.stderr.write(`corral: ${c.container} ${c.state}${describe(c)}\n`);
   };
-  const runtime = new Runtime(nativeSyscalls, lxcpath, sink);
+  runtime = new Runtime(nativeSyscalls, lxcpath, sink);
   const forward = (signal: NodeJS.Signals) => {
     try {
       runtime.signal(name, signalNumber(signal));
@@ -53,6 +58,7 @@ export async function runForeground(opts: RunOptions): Promise<number> {
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
     runtime.close();
+    lxc.close();
     if (opts.remove) {
       try {
         deleteContainer(lxcpath, name, runtime.state(name));
