@@ -117,6 +117,49 @@ describe("the agent's API and stream", () => {
     assert.deepEqual(states, ["STARTING", "RUNNING", "STOPPING", "STOPPED"]);
   });
 
+  it("freezes and thaws through the cgroup freezer, with LXC's FREEZING, FROZEN, THAWED", async () => {
+    const { http } = agent.client();
+    await http.containers.create.mutate({ name: "icy", template: "host" });
+    await http.containers.start.mutate({ name: "icy", command: ["sh", "-c", "while :; do echo tick; sleep 0.05; done"] });
+    await http.containers.freeze.mutate({ name: "icy" });
+    assert.equal((await http.containers.get.query({ name: "icy" })).state, "FROZEN");
+    const history = async () => (await http.console.history.query({ name: "icy" })).length;
+    const frozenAt = await history();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await history(), frozenAt, "no output while frozen");
+    await assert.rejects(http.containers.freeze.mutate({ name: "icy" }), /FROZEN/);
+    await http.containers.unfreeze.mutate({ name: "icy" });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok((await history()) > frozenAt, "output again once thawed");
+    await http.containers.freeze.mutate({ name: "icy" });
+    await http.containers.stop.mutate({ name: "icy", kill: true });
+    const states = (await http.events.list.query({ container: "icy" })).events.map((e) => e.state);
+    assert.deepEqual(states, ["STARTING", "RUNNING", "FREEZING", "FROZEN", "THAWED", "RUNNING", "FREEZING", "FROZEN", "STOPPING", "STOPPED"]);
+  });
+
+  it("reboots: a kill and a start for an init that does not catch the reboot signal", async () => {
+    const { http } = agent.client();
+    await http.containers.create.mutate({ name: "rb", template: "host", config: "lxc.init.cmd = sleep 300\n" });
+    await http.containers.start.mutate({ name: "rb" });
+    const pid1 = (await http.containers.get.query({ name: "rb" })).pid;
+    await http.containers.reboot.mutate({ name: "rb" });
+    let c = await http.containers.get.query({ name: "rb" });
+    for (let i = 0; i < 50 && !(c.state === "RUNNING" && c.pid !== pid1); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      c = await http.containers.get.query({ name: "rb" });
+    }
+    assert.equal(c.state, "RUNNING");
+    assert.notEqual(c.pid, pid1);
+    const events = (await http.events.list.query({ container: "rb" })).events;
+    assert.deepEqual(events.map((e) => e.state), ["STARTING", "RUNNING", "STOPPING", "STOPPED", "STARTING", "RUNNING"]);
+    assert.equal(events[3]!.detail.reboot, true);
+    assert.equal(events[4]!.cause.request, "reboot");
+    await http.containers.stop.mutate({ name: "rb", kill: true });
+    await assert.rejects(http.containers.delete.mutate({ name: "c7" }), /no container|not found/i);
+    await http.containers.delete.mutate({ name: "rb" });
+    assert.ok(!existsSync(join(lxcpath, "rb")));
+  });
+
   it("keeps the console: history from the ring buffer and live output", async () => {
     const conn = agent.client();
     await conn.http.containers.start.mutate({ name: "c5", command: ["sh", "-c", "echo hello-console; while read line; do echo got:$line; done"] });

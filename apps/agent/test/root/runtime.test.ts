@@ -1,6 +1,7 @@
 // Root tests of the runtime: real namespaces, cgroups, mounts and veths. Needs root; fails without.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { decodeWaitStatus, shellExitCode } from "@corral/core";
@@ -52,6 +53,13 @@ describe("a host-template container", () => {
     assert.equal(running.cause.actor, "test");
     const stopped = h.changes.filter((c) => c.container === "phases").at(-1)!;
     assert.equal(stopped.cause.actor, "init");
+  });
+
+  it("copies the console to lxc.console.logfile", async () => {
+    const log = join(h.lxcpath.root, "console.log");
+    h.create("logged", "host", `lxc.console.logfile = ${log}\n`);
+    await runToEnd("logged", ["sh", "-c", "echo into-the-log"]);
+    assert.match(readFileSync(log, "utf8"), /into-the-log/);
   });
 
   it("never hangs on an init that exits at once: 500 runs in a row", async () => {
