@@ -14,8 +14,9 @@ interface Results {
   ratios: Record<string, number | null>;
   lifecycle: Record<string, Stat | number | null>;
   start_to_running: Stat;
+  start_phases_median_ms: Record<string, number>;
   scale: Record<string, unknown> & { containers: number; all_running_ms: number; p99_start_ms: number; agent_rss_mb: number; agent_cpu_s: number; per_container_kb: number; left_behind: { cgroups: number; processes: number } };
-  fanout: { subscribers: number; events: number; p50_ms: number; p99_ms: number; missed: number };
+  fanout: { subscribers: number; events: number; p50_ms: number; p99_ms: number; missed: number; resyncs: number };
   skipped: Array<{ peer: string; reason: string }>;
 }
 
@@ -48,12 +49,14 @@ export function renderMarkdown(res: Results): string {
   }
   lines.push("", "| other | figure |", "|---|---|");
   lines.push(`| start request to RUNNING at a WebSocket subscriber | median ${r(res.start_to_running.median_ms)} ms, p95 ${r(res.start_to_running.p95_ms)} ms |`);
+  const phases = Object.entries(res.start_phases_median_ms).map(([k, v]) => `${k} ${r(v)}`).join(", ");
+  lines.push(`| a start's phases in the agent (median ms) | ${phases} |`);
   const s = res.scale;
   lines.push(`| ${s.containers} containers started at once: all RUNNING | ${s.all_running_ms} ms (p99 start ${s.p99_start_ms} ms) |`);
   lines.push(`| agent RSS with ${s.containers} running | ${s.agent_rss_mb} MB (${s.per_container_kb} KB per container), CPU ${s.agent_cpu_s} s |`);
   lines.push(`| left after stopping them all | ${s.left_behind.cgroups} cgroups, ${s.left_behind.processes} processes |`);
   const f = res.fanout;
-  lines.push(`| fan-out to ${f.subscribers} subscribers, ${f.events} events | p50 ${r(f.p50_ms)} ms, p99 ${r(f.p99_ms)} ms, ${f.missed} missed |`);
+  lines.push(`| fan-out to ${f.subscribers} subscribers, ${f.events} events | p50 ${r(f.p50_ms)} ms, p99 ${r(f.p99_ms)} ms, ${f.missed} missed, ${f.resyncs} resyncs |`);
   for (const sk of res.skipped) lines.push(`| skipped: ${sk.peer} | ${sk.reason.replace(/\|/g, "/").slice(0, 200)} |`);
   return `${lines.join("\n")}\n`;
 }

@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StateEvent, StreamItem } from "@corral/core";
-import { connect } from "../apps/agent/src/cli/client.ts";
 import { createContainer } from "../apps/agent/src/runtime/create.ts";
 import { LxcPath } from "../apps/agent/src/runtime/lxcpath.ts";
 import { Runtime } from "../apps/agent/src/runtime/runtime.ts";
 import { nativeSyscalls } from "../apps/agent/src/sys/native.ts";
+import { AgentSocket } from "./agent-socket.ts";
 import { floorPeer, installPeers, lxcPeer, runcPeer, type Peer, type Skipped } from "./peers.ts";
 import { renderMarkdown, updateReadme } from "./report.ts";
 
@@ -69,7 +69,7 @@ class AgentUnderTest {
 
   async start(): Promise<void> {
     const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "apps/agent/src/cli/main.ts"), "agent", "--lxcpath", this.lxcpath, "--listen", `127.0.0.1:${this.port}`], {
-      cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token }, stdio: ["ignore", "pipe", "inherit"],
+      cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token }, stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
@@ -81,6 +81,7 @@ class AgentUnderTest {
       child.on("exit", (code) => reject(new Error(`agent exited ${code}: ${log.slice(-500)}`)));
     });
     child.stdout!.resume();
+    child.stderr!.on("data", (d) => process.stderr.write(`agent: ${d}`));
   }
 
   get pid(): number {
@@ -100,18 +101,25 @@ class AgentUnderTest {
 class Watcher {
   private waiters: Array<{ match: (e: StateEvent) => boolean; resolve: (t: number) => void }> = [];
   readonly arrivals: Array<{ event: StateEvent; t: number }> = [];
+  readonly resyncs: string[] = [];
   private readonly sub: { unsubscribe(): void };
 
-  constructor(conn: ReturnType<typeof connect>, cursor: string) {
-    this.sub = conn.streams().events.onEvent.subscribe({ lastEventId: cursor }, {
-      onData: (d) => {
+  constructor(socket: AgentSocket, cursor: string) {
+    const unsubscribe = socket.subscribe("events.onEvent", {}, cursor, {
+      onData: (_id, data) => {
         const t = performance.timeOrigin + performance.now();
-        const item = d.data as StreamItem;
-        if (item.kind !== "event") throw new Error(`bench subscriber had to resync: ${item.reason}`);
+        const item = data as StreamItem;
+        if (item.kind !== "event") {
+          this.resyncs.push(item.reason);
+          process.stderr.write(`bench: a subscriber had to resync: ${item.reason}\n`);
+          return;
+        }
         this.arrivals.push({ event: item.event, t });
         this.waiters = this.waiters.filter((w) => (w.match(item.event) ? (w.resolve(t), false) : true));
       },
+      onError: (e) => process.stderr.write(`bench: subscriber: ${e.message}\n`),
     });
+    this.sub = { unsubscribe };
   }
 
   /** Resolves with the arrival time of the first event matching, from now on. */
@@ -148,6 +156,27 @@ function leftovers(prefix: string): { cgroups: number; processes: number } {
   return { cgroups, processes };
 }
 
+/** The fan-out subscribers, in their own process (bench/subscribers.ts). */
+async function startSubscribers(url: string, token: string, cursor: string, count: number) {
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "bench/subscribers.ts"), url, token, cursor, String(count)], { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  await new Promise<void>((resolve, reject) => {
+    const check = () => (out.includes("ready\n") ? resolve() : setTimeout(check, 10));
+    child.on("exit", (code) => reject(new Error(`subscribers exited ${code}`)));
+    check();
+  });
+  return {
+    collect(): Promise<{ arrivals: Array<Array<{ seq: number; at: number; t: number }>>; resyncs: number }> {
+      return new Promise((resolve) => {
+        child.removeAllListeners("exit");
+        child.on("exit", () => resolve(JSON.parse(out.slice(out.indexOf("\n") + 1))));
+        child.stdin!.end();
+      });
+    },
+  };
+}
+
 async function freePort(): Promise<number> {
   const { createServer } = await import("node:net");
   return new Promise((resolve) => {
@@ -177,17 +206,27 @@ async function main(): Promise<void> {
     mkdirSync(agent.lxcpath, { recursive: true });
     createContainer(new LxcPath(agent.lxcpath), { name: "bench", template: "busybox" });
     await agent.start();
-    const conn = connect({ url: `http://127.0.0.1:${agent.port}`, token: agent.token }, "bench");
-    const info = await conn.http.agent.info.query();
-    const watcher = new Watcher(conn, `${info.storeId}:${info.lastSeq}`);
-    // A long-lived client keeps its WebSocket open and sends its calls over it too.
-    const api = conn.streams();
+    // A long-lived client: one WebSocket for its calls and its event stream.
+    const url = `http://127.0.0.1:${agent.port}`;
+    const socket = await AgentSocket.open(url, agent.token);
+    const info = await socket.call<{ storeId: string; lastSeq: number }>("query", "agent.info");
+    const watcher = new Watcher(socket, `${info.storeId}:${info.lastSeq}`);
+    const mutate = (path: string, input: unknown) => socket.call("mutation", path, input);
     lifecycle.corral_agent = await measure(async () => {
       const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
-      await api.containers.start.mutate({ name: "bench", command: ["/bin/true"] });
+      await mutate("containers.start", { name: "bench", command: ["/bin/true"] });
       await stopped;
     });
     say("corral_agent", lifecycle.corral_agent);
+    // Where a start's time goes, from the RUNNING events' phases (network, cgroup, clone, exec).
+    const phaseSamples: Record<string, number[]> = {};
+    for (const a of watcher.arrivals) {
+      if (a.event.state !== "RUNNING") continue;
+      for (const p of a.event.detail.phases ?? []) (phaseSamples[p.name] ??= []).push(p.ms);
+    }
+    const quiet = watcher.arrivals.map((a) => a.t - a.event.at).sort((a, b) => a - b);
+    process.stderr.write(`bench: delivery latency with one start at a time: p50 ${percentile(quiet, 50).toFixed(3)} ms, p99 ${percentile(quiet, 99).toFixed(3)} ms\n`);
+    const startPhases = Object.fromEntries(Object.entries(phaseSamples).map(([k, v]) => [k, stat(v).median_ms]));
 
     const inproc = inProcessPeer(corralPath);
     lifecycle.corral_inprocess = await measure(inproc.run);
@@ -211,10 +250,10 @@ async function main(): Promise<void> {
       const t0 = performance.timeOrigin + performance.now();
       const running = watcher.next((e) => e.container === "bench" && e.state === "RUNNING");
       const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
-      await api.containers.start.mutate({ name: "bench", command: ["/bin/sleep", "3600"] });
+      await mutate("containers.start", { name: "bench", command: ["/bin/sleep", "3600"] });
       const t = await running;
       if (i >= 0) startSamples.push(t - t0);
-      await api.containers.abort.mutate({ name: "bench" });
+      await mutate("containers.abort", { name: "bench" });
       await stopped;
     }
     const startToRunning = stat(startSamples);
@@ -223,9 +262,8 @@ async function main(): Promise<void> {
     // 3 and 4. Scale with fan-out: SCALE containers started at once, SUBSCRIBERS watching.
     const agentPath = new LxcPath(agent.lxcpath);
     for (let i = 0; i < SCALE; i++) createContainer(agentPath, { name: `s${i}`, template: "host" });
-    const cursor = `${info.storeId}:${(await conn.http.agent.info.query()).lastSeq}`;
-    const subscribers = Array.from({ length: SUBSCRIBERS }, () => new Watcher(connect({ url: `http://127.0.0.1:${agent.port}`, token: agent.token }, "bench-sub"), cursor));
-    await new Promise((r) => setTimeout(r, 300));
+    const cursor = `${info.storeId}:${(await socket.call<{ lastSeq: number }>("query", "agent.info")).lastSeq}`;
+    const subscribers = await startSubscribers(url, agent.token, cursor, SUBSCRIBERS);
     const rssBefore = rssMb(agent.pid);
     const cpuBefore = cpuSeconds(agent.pid);
     const t0 = performance.timeOrigin + performance.now();
@@ -238,7 +276,7 @@ async function main(): Promise<void> {
       };
       tick();
     });
-    const started = await Promise.allSettled(Array.from({ length: SCALE }, (_, i) => api.containers.start.mutate({ name: `s${i}`, command: ["sleep", "3600"] })));
+    const started = await Promise.allSettled(Array.from({ length: SCALE }, (_, i) => mutate("containers.start", { name: `s${i}`, command: ["sleep", "3600"] })));
     const failedStarts = started.filter((r) => r.status === "rejected").length;
     if (failedStarts) throw new Error(`${failedStarts} of ${SCALE} starts failed: ${(started.find((r) => r.status === "rejected") as PromiseRejectedResult).reason}`);
     await allRunning;
@@ -246,16 +284,16 @@ async function main(): Promise<void> {
     const startTimes = [...runningAt.values()].map((t) => t - t0).sort((a, b) => a - b);
     const rssWith = rssMb(agent.pid);
     const cpuUsed = cpuSeconds(agent.pid) - cpuBefore;
-    await Promise.all(Array.from({ length: SCALE }, (_, i) => api.containers.stop.mutate({ name: `s${i}`, kill: true })));
+    await Promise.all(Array.from({ length: SCALE }, (_, i) => mutate("containers.stop", { name: `s${i}`, kill: true })));
     await new Promise((r) => setTimeout(r, 500));
-    const total = (await conn.http.events.list.query({ after: Number(cursor.split(":")[1]), limit: 100_000 })).events;
+    const total = (await socket.call<{ events: StateEvent[] }>("query", "events.list", { after: Number(cursor.split(":")[1]), limit: 100_000 })).events;
+    const { arrivals, resyncs } = await subscribers.collect();
     const latencies: number[] = [];
     let missed = 0;
-    for (const s of subscribers) {
-      const seqs = new Set(s.arrivals.map((a) => a.event.seq));
+    for (const list of arrivals) {
+      const seqs = new Set(list.map((a) => a.seq));
       missed += total.filter((e) => !seqs.has(e.seq)).length;
-      for (const a of s.arrivals) latencies.push(a.t - a.event.at);
-      s.close();
+      for (const a of list) latencies.push(a.t - a.at);
     }
     latencies.sort((a, b) => a - b);
     const left = leftovers("s");
@@ -275,10 +313,11 @@ async function main(): Promise<void> {
       p50_ms: Math.round(percentile(latencies, 50) * 1000) / 1000,
       p99_ms: Math.round(percentile(latencies, 99) * 1000) / 1000,
       missed,
+      resyncs,
     };
     process.stderr.write(`bench: scale ${JSON.stringify(scale)}\nbench: fanout ${JSON.stringify(fanout)}\n`);
     watcher.close();
-    conn.close();
+    socket.close();
     await agent.stop();
 
     const ratio = (a?: Stat, b?: Stat) => (a && b ? Math.round((a.median_ms / b.median_ms) * 100) / 100 : null);
@@ -300,6 +339,7 @@ async function main(): Promise<void> {
         corral_agent_over_floor: ratio(lifecycle.corral_agent, lifecycle.floor),
       },
       start_to_running: startToRunning,
+      start_phases_median_ms: startPhases,
       scale,
       fanout,
       skipped,

@@ -14,6 +14,7 @@
  *   child  -> parent   SYNC_CONFIGURE       child is in its namespaces and waits
  *   parent -> child    SYNC_POST_CONFIGURE  cgroup attached, network moved in: go on
  *   child  -> parent   SYNC_ERROR(op, errno) an op failed; the child exits 127
+ *   child  -> parent   STAMP(kind, s, ns)    a moment of the child's, for the timed phases
  *   (EOF)              execve succeeded
  *
  * Build: cc -O2 -shared -fPIC -o build/libcorral.so executor.c (native/build.sh).
@@ -72,9 +73,11 @@ enum {
 	OP_EXEC = 21,
 	OP_OPEN_ROOT = 22,
 	OP_REQUIRE_DIR = 23,
+	OP_SYNC_STAMP = 24,
 };
 
 enum { SYNC_CONFIGURE = 1, SYNC_POST_CONFIGURE = 2, SYNC_ERROR = 3 };
+/* OP_SYNC_STAMP writes {type, seconds, nanoseconds} of CLOCK_MONOTONIC, for the timed phases. */
 
 #define MAX_INTS 4
 #define MAX_STRS 256
@@ -338,6 +341,16 @@ static int do_sync_wake(const struct child *c, int32_t type)
 	return n == (long)sizeof(msg) ? 0 : (n < 0 ? (int)n : -EPIPE);
 }
 
+static int sync_stamp(const struct child *c, int32_t type)
+{
+	struct timespec ts;
+	long ret = SYS2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+	if (ret < 0) return (int)ret;
+	struct sync_msg msg = { type, (int32_t)ts.tv_sec, (int32_t)ts.tv_nsec };
+	long n = SYS3(SYS_write, c->sync_fd, &msg, sizeof(msg));
+	return n == (long)sizeof(msg) ? 0 : (n < 0 ? (int)n : -EPIPE);
+}
+
 static int do_seccomp(const struct op *op)
 {
 	/* Aligned copy on the stack: the plan's bytes carry no alignment guarantee. */
@@ -433,6 +446,7 @@ static int run_op(struct child *c, const struct op *op)
 		c->root_fd = (int)SYS3(SYS_open, op->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 		return c->root_fd < 0 ? c->root_fd : 0;
 	case OP_REQUIRE_DIR: return require_dir(c, op->strs[0]);
+	case OP_SYNC_STAMP: return sync_stamp(c, (int32_t)op->ints[0]);
 	default: return -ENOSYS;
 	}
 }

@@ -15,6 +15,9 @@ export function parseListen(listen: string): { host: string; port: number } {
 export async function runAgent(lxcpath: string, listen: string): Promise<number> {
   if (process.getuid?.() !== 0) throw new Error("the agent must run as root (it creates namespaces, cgroups and veths)");
   const { host, port } = parseListen(listen);
+  // A log reader that went away must not take the agent down with EPIPE.
+  process.stdout.on("error", () => {});
+  process.stderr.on("error", () => {});
   const agent = new Agent(nativeSyscalls, lxcpath);
   const token = loadOrCreateToken(agent.lxcpath.root, env.token);
   await agent.boot();

@@ -175,10 +175,20 @@ export class ContainerCgroup {
     }
   }
 
-  /** The cgroup v2 directory, opened for CLONE_INTO_CGROUP; undefined on a host without v2. */
-  openV2(): number | undefined {
+  hasV2(): boolean {
+    return this.hierarchies.some((h) => h.version === 2);
+  }
+
+  /** The cgroup v2 directory, opened for CLONE_INTO_CGROUP. */
+  openV2(): number {
     const i = this.hierarchies.findIndex((h) => h.version === 2);
-    return i < 0 ? undefined : openSync(this.dirs[i]!, constants.O_RDONLY | constants.O_DIRECTORY);
+    if (i < 0) throw new CgroupError("no cgroup v2 hierarchy to open");
+    return openSync(this.dirs[i]!, constants.O_RDONLY | constants.O_DIRECTORY);
+  }
+
+  /** Is there a hierarchy the child was not born into? */
+  needsAttach(bornInV2: boolean): boolean {
+    return this.hierarchies.some((h) => !(bornInV2 && h.version === 2));
   }
 
   /** Move `pid` into every hierarchy it was not born into (v1; v2 too when `bornInV2` is false). */

@@ -26,6 +26,7 @@ export enum OpCode {
   Exec = 21,
   OpenRoot = 22,
   RequireDir = 23,
+  SyncStamp = 24,
 }
 
 /** One primitive operation of the plan; `why` says what it is for, for error messages. */
@@ -52,7 +53,8 @@ export type SetupOp =
   | { op: "setctty"; fd: number; why: string }
   | { op: "exec"; path: string; argv: string[]; env: string[]; why: string }
   | { op: "open_root"; path: string; why: string }
-  | { op: "require_dir"; path: string; why: string };
+  | { op: "require_dir"; path: string; why: string }
+  | { op: "sync_stamp"; kind: number; why: string };
 
 const PLAN_MAGIC = 0x4c505243; // "CRPL"
 
@@ -83,6 +85,7 @@ function fields(op: SetupOp): { code: OpCode; ints: number[]; strs: (string | Ui
     case "exec": return { code: OpCode.Exec, ints: [op.argv.length], strs: [op.path, ...op.argv, ...op.env] };
     case "open_root": return { code: OpCode.OpenRoot, ints: [], strs: [op.path] };
     case "require_dir": return { code: OpCode.RequireDir, ints: [], strs: [op.path] };
+    case "sync_stamp": return { code: OpCode.SyncStamp, ints: [op.kind], strs: [] };
   }
 }
 

@@ -285,7 +285,9 @@ export class Runtime {
       }
       if (status === null) continue;
       this.children.delete(pid);
-      resolve(status);
+      // Each exit is handled in a turn of its own, so that when many inits end at once the events
+      // of the first reach subscribers before the cleanup of the next runs.
+      setImmediate(resolve, status);
     }
     if (this.children.size === 0 && this.keepAlive) {
       clearInterval(this.keepAlive);

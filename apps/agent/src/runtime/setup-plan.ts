@@ -33,6 +33,8 @@ export interface PlanInput {
   seccomp?: Uint8Array;
   /** true only on kernels that cannot confine reboot(2) to a PID namespace (before 3.4) */
   dropCapSysBoot: boolean;
+  /** wait for the parent between CONFIGURE and POST_CONFIGURE (a cgroup v1 attach, veths) */
+  syncWithParent: boolean;
 }
 
 /** The devices of a minimal /dev (lxc.autodev): name, major, minor. */
@@ -41,10 +43,14 @@ const AUTODEV_NODES: ReadonlyArray<[string, number, number]> = [
 ];
 
 export function buildSetupPlan(input: PlanInput): SetupOp[] {
-  return [
-    { op: "prctl", option: PR_SET_PDEATHSIG, arg: SIGKILL, why: "die with the supervisor" },
+  const barrier: SetupOp[] = input.syncWithParent ? [
     { op: "sync_wake", barrier: SyncMessage.Configure, why: "tell the parent the namespaces exist" },
     { op: "sync_wait", barrier: SyncMessage.PostConfigure, why: "wait for cgroup and network" },
+  ] : [];
+  return [
+    { op: "sync_stamp", kind: SyncMessage.Started, why: "time the clone" },
+    { op: "prctl", option: PR_SET_PDEATHSIG, arg: SIGKILL, why: "die with the supervisor" },
+    ...barrier,
     ...rootfsOps(input),
     { op: "sethostname", name: input.hostname, why: "set the hostname" },
     ...consoleOps(input.console),
@@ -53,6 +59,7 @@ export function buildSetupPlan(input: PlanInput): SetupOp[] {
     ...identityOps(input.config),
     { op: "chdir", path: input.config.init.cwd ?? "/", why: "enter the init's working directory" },
     { op: "limit_fds", keep: 3, why: "let only fds 0, 1 and 2 reach the init" },
+    { op: "sync_stamp", kind: SyncMessage.SetupDone, why: "time the setup" },
     { op: "exec", path: input.argv[0] ?? "/sbin/init", argv: input.argv, env: input.env, why: "exec the init" },
   ];
 }

@@ -16,7 +16,7 @@ import { createContainerCgroup, hierarchiesFor, planCgroupWrites, type Container
 import { configureInside, createVeths, deleteVeths, needsNetns, type VethPair } from "./network.ts";
 import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
-import { SyncChannel, SyncMessage } from "./sync.ts";
+import { monotonicMs, stampMs, SyncChannel, SyncMessage } from "./sync.ts";
 
 export const CLONE = { NEWNS: 0x20000, NEWUTS: 0x4000000, NEWIPC: 0x8000000, NEWPID: 0x20000000, NEWNET: 0x40000000 } as const;
 
@@ -108,14 +108,21 @@ function seccompFilter(config: ContainerConfig): Uint8Array | undefined {
   }
 }
 
+/** The timed phases of a start, on CLOCK_MONOTONIC so that the child's stamps line up. */
 class Stopwatch {
-  private last = performance.now();
+  private last = monotonicMs();
   readonly phases: StartPhase[] = [];
-  lap(name: StartPhase["name"]): void {
-    const now = performance.now();
+
+  lap(name: StartPhase["name"], now = monotonicMs()): void {
     this.phases.push({ name, ms: Math.round((now - this.last) * 1000) / 1000 });
     this.last = now;
   }
+}
+
+/** The moments the child stamped (its first op, and just before execve). */
+interface ChildStamps {
+  started?: number;
+  setupDone?: number;
 }
 
 export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<SpawnedInit> {
@@ -135,6 +142,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     const cgroup = createContainerCgroup(sys, hierarchies, req.name);
     undo.push(() => void cgroup.destroy());
     cgroup.apply(writes);
+    const bornInV2 = cgroup.hasV2();
     clock.lap("cgroup");
 
     step = "clone";
@@ -142,6 +150,8 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       // The path, not /proc/self/fd/N: a bind source must be a mount of the child's own namespace.
       ? { kind: "pty", slaveFd: req.console.slaveFd, slavePath: readlinkSync(`/proc/self/fd/${req.console.slaveFd}`) }
       : { kind: "inherit" };
+    // The CONFIGURE / POST_CONFIGURE barrier only when the parent has work to do in between.
+    const syncWithParent = veths.length > 0 || cgroup.needsAttach(bornInV2);
     const plan = buildSetupPlan({
       config: req.config,
       rootfs,
@@ -151,15 +161,17 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       console,
       seccomp,
       dropCapSysBoot: kernelLacksPidnsReboot(release()),
+      syncWithParent,
     });
     const [parentFd, childFd] = sys.socketpair();
-    const cgroupFd = cgroup.openV2();
+    const cgroupFd = bornInV2 ? cgroup.openV2() : -1;
+    const spawnedAt = monotonicMs();
     let pid: number;
     try {
-      pid = sys.spawn(encodePlan(plan), cloneFlags(req.config), childFd, parentFd, cgroupFd ?? -1);
+      pid = sys.spawn(encodePlan(plan), cloneFlags(req.config), childFd, parentFd, cgroupFd);
     } finally {
       sys.close(childFd);
-      if (cgroupFd !== undefined) closeSync(cgroupFd);
+      if (cgroupFd >= 0) closeSync(cgroupFd);
     }
     const exited = req.onPid(pid);
     const sync = new SyncChannel(parentFd);
@@ -182,17 +194,22 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     });
-    await expect(sync, SyncMessage.Configure, plan, "clone");
-    clock.lap("clone");
-
+    const stamps: ChildStamps = {};
+    if (syncWithParent) {
+      await expectMessage(sync, SyncMessage.Configure, plan, stamps);
+      step = "setup";
+      cgroup.attach(pid, bornInV2);
+      if (veths.length > 0) await configureInside(pid, veths);
+      sync.send(SyncMessage.PostConfigure);
+    }
     step = "setup";
-    cgroup.attach(pid, cgroupFd !== undefined);
-    if (veths.length > 0) await configureInside(pid, veths);
-    sync.send(SyncMessage.PostConfigure);
-    await expectExec(sync, plan);
+    await expectMessage(sync, "eof", plan, stamps);
+    const execDone = monotonicMs();
     sync.close();
     releaseChild();
-    clock.lap("exec");
+    clock.lap("clone", stamps.started ?? spawnedAt);
+    clock.lap("setup", stamps.setupDone ?? execDone);
+    clock.lap("exec", execDone);
     undo.clear();
     return { pid, cgroup, veths, phases: clock.phases };
   } catch (e) {
@@ -210,17 +227,21 @@ function childError(plan: Plan, index: number, errno: number): StartError {
   return new StartError(phase, `${what}: ${errnoName(errno)} (${errno})`, op?.op, errno);
 }
 
-async function expect(sync: SyncChannel, message: SyncMessage, plan: Plan, step: string): Promise<void> {
-  const e = await sync.next();
-  if (e.type === "eof") throw new StartError(step, "the child exited before it reached its namespaces");
-  if (e.message === SyncMessage.Error) throw childError(plan, e.a, e.b);
-  if (e.message !== message) throw new StartError(step, `sync protocol: expected message ${SyncMessage[message]}, got ${e.message}`);
-}
-
-/** After POST_CONFIGURE: EOF means execve succeeded; an ERROR names the op that failed. */
-async function expectExec(sync: SyncChannel, plan: Plan): Promise<void> {
-  const e = await sync.next();
-  if (e.type === "eof") return;
-  if (e.message === SyncMessage.Error) throw childError(plan, e.a, e.b);
-  throw new StartError("setup", `sync protocol: unexpected message ${e.message} before exec`);
+/**
+ * Read the child's messages until the one expected ("eof": execve succeeded), noting its stamps
+ * on the way; an ERROR names the op that failed.
+ */
+async function expectMessage(sync: SyncChannel, expected: SyncMessage | "eof", plan: Plan, stamps: ChildStamps): Promise<void> {
+  for (;;) {
+    const e = await sync.next();
+    if (e.type === "eof") {
+      if (expected === "eof") return;
+      throw new StartError("clone", "the child exited before it reached its namespaces");
+    }
+    if (e.message === SyncMessage.Error) throw childError(plan, e.a, e.b);
+    if (e.message === SyncMessage.Started) stamps.started = stampMs(e.a, e.b);
+    else if (e.message === SyncMessage.SetupDone) stamps.setupDone = stampMs(e.a, e.b);
+    else if (e.message === expected) return;
+    else throw new StartError("setup", `sync protocol: unexpected message ${e.message}, waiting for ${expected === "eof" ? "exec" : SyncMessage[expected]}`);
+  }
 }

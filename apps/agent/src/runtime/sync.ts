@@ -5,13 +5,29 @@
 //   child  -> parent   CONFIGURE             in its namespaces, waiting (start.c: START_SYNC_CONFIGURE)
 //   parent -> child    POST_CONFIGURE        cgroup attached, network moved in (START_SYNC_POST_CONFIGURE)
 //   child  -> parent   ERROR(op index, errno) an op failed; the child exits 127
+//   child  -> parent   STARTED(s, ns)        the child's first op, CLOCK_MONOTONIC
+//   child  -> parent   SETUP_DONE(s, ns)     the child is about to execve
 //   EOF                                      execve succeeded (the socket is close-on-exec)
+// CONFIGURE and POST_CONFIGURE are only in plans whose parent has work in between (a cgroup v1
+// attach, veths to move in): otherwise the child runs straight through.
 import { Socket } from "node:net";
 
 export enum SyncMessage {
   Configure = 1,
   PostConfigure = 2,
   Error = 3,
+  Started = 4,
+  SetupDone = 5,
+}
+
+/** A STAMP message's moment as milliseconds of CLOCK_MONOTONIC, comparable with monotonicMs(). */
+export function stampMs(seconds: number, nanoseconds: number): number {
+  return seconds * 1000 + nanoseconds / 1e6;
+}
+
+/** Now, in milliseconds of CLOCK_MONOTONIC (process.hrtime's clock). */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 export type SyncEvent =

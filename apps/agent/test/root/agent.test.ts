@@ -155,7 +155,10 @@ describe("the agent's API and stream", () => {
     assert.equal(events[3]!.detail.reboot, true);
     assert.equal(events[4]!.cause.request, "reboot");
     await http.containers.stop.mutate({ name: "rb", kill: true });
-    await assert.rejects(http.containers.delete.mutate({ name: "c7" }), /no container|not found/i);
+    await assert.rejects(http.containers.delete.mutate({ name: "nosuch" }), /no container named/);
+    await http.containers.start.mutate({ name: "c7", command: ["sleep", "30"] });
+    await assert.rejects(http.containers.delete.mutate({ name: "c7" }), /stop it before deleting/);
+    await http.containers.abort.mutate({ name: "c7" });
     await http.containers.delete.mutate({ name: "rb" });
     assert.ok(!existsSync(join(lxcpath, "rb")));
   });

@@ -49,7 +49,8 @@ describe("a host-template container", () => {
     h.create("phases");
     await runToEnd("phases", ["true"]);
     const running = h.changes.find((c) => c.container === "phases" && c.state === "RUNNING")!;
-    assert.deepEqual(running.detail.phases!.map((p) => p.name), ["network", "cgroup", "clone", "exec"]);
+    assert.deepEqual(running.detail.phases!.map((p) => p.name), ["network", "cgroup", "clone", "setup", "exec"]);
+    assert.ok(running.detail.phases!.every((p) => p.ms >= 0 && p.ms < 1000), JSON.stringify(running.detail.phases));
     assert.equal(running.cause.actor, "test");
     const stopped = h.changes.filter((c) => c.container === "phases").at(-1)!;
     assert.equal(stopped.cause.actor, "init");

@@ -12,10 +12,10 @@ function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
   return { ...emptyConfig(), mountAuto: { proc: "mixed", sys: "ro" }, ...over };
 }
 
-function plan(c: ContainerConfig, consoleKind: "pty" | "inherit" = "pty"): SetupOp[] {
+function plan(c: ContainerConfig, consoleKind: "pty" | "inherit" = "pty", syncWithParent = true): SetupOp[] {
   return buildSetupPlan({
     config: c, rootfs: "/var/lib/corral/web/rootfs", hostname: "web", argv: ["/bin/sh", "-c", "true"], env: ["PATH=/bin"],
-    console: consoleKind === "pty" ? { kind: "pty", slaveFd: 7, slavePath: "/dev/pts/3" } : { kind: "inherit" }, dropCapSysBoot: false,
+    console: consoleKind === "pty" ? { kind: "pty", slaveFd: 7, slavePath: "/dev/pts/3" } : { kind: "inherit" }, dropCapSysBoot: false, syncWithParent,
   });
 }
 
@@ -23,11 +23,16 @@ describe("buildSetupPlan", () => {
   it("orders the child's work as start.c does: pdeathsig, sync, rootfs, hostname, console, caps, fds, exec", () => {
     const ops = plan(config());
     const names = ops.map((o) => o.op);
-    assert.deepEqual(names.slice(0, 3), ["prctl", "sync_wake", "sync_wait"]);
+    assert.deepEqual(names.slice(0, 4), ["sync_stamp", "prctl", "sync_wake", "sync_wait"]);
     assert.ok(names.indexOf("pivot_root") < names.indexOf("sethostname"));
     assert.ok(names.indexOf("sethostname") < names.indexOf("setsid"));
-    assert.deepEqual(names.slice(-3), ["chdir", "limit_fds", "exec"]);
+    assert.deepEqual(names.slice(-4), ["chdir", "limit_fds", "sync_stamp", "exec"]);
     assert.deepEqual(ops.at(-1), { op: "exec", path: "/bin/sh", argv: ["/bin/sh", "-c", "true"], env: ["PATH=/bin"], why: "exec the init" });
+  });
+
+  it("waits for the parent only when the parent has work between CONFIGURE and POST_CONFIGURE", () => {
+    const names = plan(config(), "pty", false).map((o) => o.op);
+    assert.ok(!names.includes("sync_wake") && !names.includes("sync_wait"));
   });
 
   it("mounts everything inside the rootfs, resolved there, before pivot_root", () => {

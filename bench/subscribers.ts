@@ -1,0 +1,31 @@
+// The fan-out subscribers, in a process of their own so that their arrival times are not delayed
+// by the bench's own work: N WebSocket subscribers from a cursor; on SIGTERM (or stdin closing)
+// each one's arrivals go to stdout as JSON.
+import { AgentSocket } from "./agent-socket.ts";
+import type { StateEvent, StreamItem } from "@corral/core";
+
+const [url, token, cursor, count] = process.argv.slice(2) as [string, string, string, string];
+const arrivals: Array<Array<{ seq: number; at: number; t: number }>> = [];
+let resyncs = 0;
+
+const sockets = await Promise.all(Array.from({ length: Number(count) }, () => AgentSocket.open(url, token)));
+sockets.forEach((socket, i) => {
+  arrivals[i] = [];
+  socket.subscribe("events.onEvent", {}, cursor, {
+    onData: (_id, data) => {
+      const t = performance.timeOrigin + performance.now();
+      const item = data as StreamItem;
+      if (item.kind !== "event") return void resyncs++;
+      const e: StateEvent = item.event;
+      arrivals[i]!.push({ seq: e.seq, at: e.at, t });
+    },
+    onError: () => resyncs++,
+  });
+});
+process.stdout.write("ready\n");
+process.stdin.resume();
+process.stdin.on("end", () => {
+  process.stdout.write(`${JSON.stringify({ arrivals, resyncs })}\n`);
+  sockets.forEach((s) => s.close());
+  process.exit(0);
+});
