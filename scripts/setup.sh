@@ -26,6 +26,8 @@ fi
 
 # node-gyp cannot download Node's headers here: build native modules against the local ones.
 [ -d /usr/include/node ] && export npm_config_nodedir=/usr
+# Next.js would report telemetry to a host this machine cannot reach.
+export NEXT_TELEMETRY_DISABLED=1
 say "installing the workspace's packages"
 pnpm install --frozen-lockfile --reporter=silent 2>/dev/null || pnpm install --reporter=silent
 

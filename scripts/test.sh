@@ -3,6 +3,7 @@
 # in Chromium. Ends with one line "N passed, N failed". Root tests need root and fail without it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
 [ -d node_modules ] && [ -f apps/agent/native/build/libcorral.so ] || bash scripts/setup.sh
 
 passed=0; failed=0; broken=()

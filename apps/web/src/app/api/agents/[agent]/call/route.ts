@@ -1,0 +1,25 @@
+// POST /api/agents/:agent/call {path, input}: relay one allowlisted tRPC call to the agent.
+import { actorOf, currentSession, unauthorized } from "@/server/auth";
+import { getAgent } from "@/server/agents";
+import { relay } from "@/server/relay";
+import { isRelayed } from "@/lib/procedures";
+
+export const dynamic = "force-dynamic";
+
+export async function POST(req: Request, ctx: { params: Promise<{ agent: string }> }): Promise<Response> {
+  const session = await currentSession();
+  if (!session) return unauthorized();
+  const { agent: name } = await ctx.params;
+  const agent = getAgent(name);
+  if (!agent) return Response.json({ error: { message: `No agent named "${name}" is configured.`, code: "NOT_FOUND" } }, { status: 404 });
+  let body: { path?: unknown; input?: unknown };
+  try {
+    body = (await req.json()) as typeof body;
+  } catch {
+    return Response.json({ error: { message: "The request body must be JSON {path, input}.", code: "BAD_REQUEST" } }, { status: 400 });
+  }
+  if (!isRelayed(body.path)) {
+    return Response.json({ error: { message: `"${String(body.path)}" is not a procedure the dashboard relays.`, code: "FORBIDDEN" } }, { status: 403 });
+  }
+  return relay(agent, actorOf(session), body.path, body.input);
+}

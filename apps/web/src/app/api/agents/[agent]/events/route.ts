@@ -1,0 +1,43 @@
+// GET /api/agents/:agent/events: the agent's event stream as Server-Sent Events.
+// Each item carries its agent cursor ("storeId:seq") as the SSE id, so the browser resumes with
+// Last-Event-ID (or ?after= on its first connection, after loading events.list). The WebSocket to
+// the agent reconnects by itself and resubscribes from the last id it delivered; the browser is told
+// "reconnecting" meanwhile, and a resync item makes it reload the timeline.
+import type { StreamItem } from "@corral/core";
+import { currentSession, unauthorized } from "@/server/auth";
+import { describeAgentError, getAgent } from "@/server/agents";
+import { sseResponse } from "@/server/sse";
+
+export const dynamic = "force-dynamic";
+
+export async function GET(req: Request, ctx: { params: Promise<{ agent: string }> }): Promise<Response> {
+  if (!(await currentSession())) return unauthorized();
+  const { agent: name } = await ctx.params;
+  const agent = getAgent(name);
+  if (!agent) return Response.json({ error: { message: `No agent named "${name}" is configured.`, code: "NOT_FOUND" } }, { status: 404 });
+  const url = new URL(req.url);
+  const cursor = req.headers.get("last-event-id") || url.searchParams.get("after") || undefined;
+
+  return sseResponse(req, (out) => {
+    out.send("status", { agent: name, live: false, state: "connecting" });
+    const sub = agent.streams().events.onEvent.subscribe({ lastEventId: cursor ?? null }, {
+      onStarted: () => out.send("status", { agent: name, live: true, state: "live" }),
+      onData: (tracked: { id: string; data: StreamItem }) => {
+        out.send("item", tracked.data, tracked.id);
+        if (tracked.data.kind === "resync") out.send("status", { agent: name, live: true, state: "live" });
+      },
+      onConnectionStateChange: (s: { state: string; error: unknown }) => {
+        if (s.state === "connecting") {
+          const why = s.error ? describeAgentError(agent.config, s.error).message : `Connecting to agent "${name}"...`;
+          out.send("status", { agent: name, live: false, state: "reconnecting", message: why });
+        }
+      },
+      onError: (e: unknown) => {
+        out.send("status", { agent: name, live: false, state: "error", message: describeAgentError(agent.config, e).message });
+        out.close(); // the browser reconnects with Last-Event-ID
+      },
+      onComplete: () => out.close(),
+    });
+    return () => sub.unsubscribe();
+  });
+}

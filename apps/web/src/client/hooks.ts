@@ -1,0 +1,20 @@
+"use client";
+import { useEffect, useState, useSyncExternalStore } from "react";
+import { dashboardStore, type DashboardStore } from "./store";
+
+/** The dashboard store; the component re-renders on every change. */
+export function useDashboard(): DashboardStore {
+  const store = dashboardStore();
+  useSyncExternalStore(store.subscribe, store.getVersion, () => 0);
+  return store;
+}
+
+/** The time now, ticking. */
+export function useNow(everyMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}

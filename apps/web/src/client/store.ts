@@ -1,0 +1,245 @@
+// The browser's picture of every agent: its containers, its events (the timeline) and the live
+// stream that keeps both current. One store for the whole page; React reads it through
+// useSyncExternalStore, the timeline canvas reads it directly.
+import { allowedActions, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
+import type { AgentStatus, StreamStatus } from "@/lib/types";
+import { call, CallError } from "./api";
+
+/** How much history the dashboard loads per agent. */
+export const EVENT_WINDOW = 50_000;
+
+export interface AgentView {
+  name: string;
+  status: AgentStatus;
+  containers: ContainerSummary[];
+  /** why the container list could not be loaded, if it could not */
+  containersError?: string;
+  /** every loaded event, in seq order */
+  events: StateEvent[];
+  /** events per container, in seq order */
+  byContainer: Map<string, StateEvent[]>;
+  storeId?: string;
+  lastSeq: number;
+  stream: StreamStatus["state"];
+  streamMessage?: string;
+  loaded: boolean;
+}
+
+type Listener = () => void;
+
+export class DashboardStore {
+  agents: AgentView[] = [];
+  configError?: string;
+  /** bumps on every change; React snapshots compare it */
+  version = 0;
+  /** bumps when events change, for the canvas */
+  eventsVersion = 0;
+  private listeners = new Set<Listener>();
+  private sources = new Map<string, EventSource>();
+  private refreshTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private statusTimer: ReturnType<typeof setInterval> | undefined;
+  private started = false;
+
+  subscribe = (l: Listener): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+
+  getVersion = (): number => this.version;
+
+  private changed(events = false): void {
+    this.version++;
+    if (events) this.eventsVersion++;
+    for (const l of this.listeners) l();
+  }
+
+  agent(name: string): AgentView | undefined {
+    return this.agents.find((a) => a.name === name);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.refreshAgents();
+    for (const a of this.agents) void this.loadAgent(a.name);
+    this.statusTimer = setInterval(() => void this.refreshAgents(), 5000);
+  }
+
+  stop(): void {
+    clearInterval(this.statusTimer);
+    for (const es of this.sources.values()) es.close();
+    this.sources.clear();
+    this.started = false;
+  }
+
+  async refreshAgents(): Promise<void> {
+    let body: { agents: AgentStatus[]; error?: string };
+    try {
+      const res = await fetch("/api/agents", { cache: "no-store" });
+      if (res.status === 401) {
+        window.location.href = "/login";
+        return;
+      }
+      body = (await res.json()) as typeof body;
+    } catch {
+      return; // the dashboard server itself is away; the streams show "reconnecting"
+    }
+    this.configError = body.error;
+    for (const status of body.agents) {
+      let view = this.agent(status.name);
+      if (!view) {
+        view = { name: status.name, status, containers: [], events: [], byContainer: new Map(), lastSeq: 0, stream: "connecting", loaded: false };
+        this.agents.push(view);
+      } else {
+        const cameBack = !view.status.up && status.up;
+        view.status = status;
+        if (cameBack) void this.loadContainers(view.name);
+      }
+    }
+    this.changed();
+  }
+
+  private async loadAgent(name: string): Promise<void> {
+    await Promise.all([this.loadContainers(name), this.loadEvents(name)]);
+    this.openStream(name);
+  }
+
+  async loadContainers(name: string): Promise<void> {
+    const view = this.agent(name);
+    if (!view) return;
+    try {
+      const list = await call(name, "containers.list");
+      view.containers = list.slice().sort((a, b) => a.name.localeCompare(b.name));
+      view.containersError = undefined;
+    } catch (e) {
+      view.containersError = (e as Error).message;
+      if (e instanceof CallError && e.code === "AGENT_UNREACHABLE") view.status = { ...view.status, up: false, message: e.message };
+    }
+    this.changed();
+  }
+
+  /** The newest EVENT_WINDOW events, replacing what was loaded. */
+  async loadEvents(name: string): Promise<void> {
+    const view = this.agent(name);
+    if (!view) return;
+    try {
+      const page = await call(name, "events.list", { before: Number.MAX_SAFE_INTEGER, limit: EVENT_WINDOW });
+      view.storeId = page.storeId;
+      this.setEvents(view, page.events);
+      view.loaded = true;
+    } catch (e) {
+      view.streamMessage = (e as Error).message;
+    }
+    this.changed(true);
+  }
+
+  private setEvents(view: AgentView, events: StateEvent[]): void {
+    view.events = events;
+    view.byContainer = new Map();
+    for (const e of events) this.index(view, e);
+    view.lastSeq = events.at(-1)?.seq ?? 0;
+  }
+
+  private index(view: AgentView, e: StateEvent): void {
+    let lane = view.byContainer.get(e.container);
+    if (!lane) view.byContainer.set(e.container, (lane = []));
+    lane.push(e);
+  }
+
+  private cursor(view: AgentView): string | undefined {
+    return view.storeId ? `${view.storeId}:${view.lastSeq}` : undefined;
+  }
+
+  /**
+   * The live stream. The browser's EventSource reconnects by itself with Last-Event-ID; the
+   * server resumes from that cursor. A first connection passes the cursor of what events.list gave.
+   */
+  private openStream(name: string): void {
+    this.sources.get(name)?.close();
+    const view = this.agent(name);
+    if (!view) return;
+    const cursor = this.cursor(view);
+    const es = new EventSource(`/api/agents/${encodeURIComponent(name)}/events${cursor ? `?after=${encodeURIComponent(cursor)}` : ""}`);
+    this.sources.set(name, es);
+    es.addEventListener("status", (m) => {
+      const s = JSON.parse((m as MessageEvent<string>).data) as StreamStatus;
+      view.stream = s.state;
+      view.streamMessage = s.message;
+      if (s.live && !view.status.up) {
+        view.status = { ...view.status, up: true, message: undefined };
+        void this.loadContainers(name);
+      }
+      if (!s.live && s.state !== "connecting") view.status = { ...view.status, up: false, message: s.message };
+      this.changed();
+    });
+    es.addEventListener("item", (m) => {
+      const item = JSON.parse((m as MessageEvent<string>).data) as StreamItem;
+      if (item.kind === "resync") void this.resync(name, item);
+      else this.onEvent(view, item.event);
+    });
+    es.onerror = () => {
+      if (es.readyState === EventSource.CLOSED) {
+        // refused (signed out, or the server is away): try again shortly, from our own cursor
+        view.stream = "reconnecting";
+        this.changed();
+        setTimeout(() => {
+          if (this.sources.get(name) === es) this.openStream(name);
+        }, 2000);
+        return;
+      }
+      view.stream = "reconnecting";
+      view.streamMessage = "The connection to the dashboard's server dropped.";
+      this.changed();
+    };
+  }
+
+  private async resync(name: string, item: Extract<StreamItem, { kind: "resync" }>): Promise<void> {
+    const view = this.agent(name);
+    if (!view) return;
+    if (view.storeId !== item.storeId) view.lastSeq = 0;
+    await Promise.all([this.loadEvents(name), this.loadContainers(name)]);
+  }
+
+  private onEvent(view: AgentView, e: StateEvent): void {
+    if (e.seq <= view.lastSeq) return; // already have it (replay overlap)
+    view.events.push(e);
+    view.lastSeq = e.seq;
+    this.index(view, e);
+    if (view.events.length > EVENT_WINDOW * 1.2) this.setEvents(view, view.events.slice(-EVENT_WINDOW));
+    // the state is known now; pid, uptime and the rest come with the list shortly after
+    const c = view.containers.find((x) => x.name === e.container);
+    if (c) {
+      c.state = e.state;
+      c.actions = allowedActions(e.state);
+      if (e.state === "RUNNING" && typeof e.detail.pid === "number") (c.pid = e.detail.pid), (c.startedAt = e.at);
+      if (e.state === "STOPPED") (c.pid = undefined), (c.startedAt = undefined);
+      view.containers = view.containers.slice();
+    }
+    this.scheduleRefresh(view.name, c ? 250 : 0);
+    this.changed(true);
+  }
+
+  private scheduleRefresh(name: string, ms: number): void {
+    if (this.refreshTimers.has(name)) return;
+    this.refreshTimers.set(name, setTimeout(() => {
+      this.refreshTimers.delete(name);
+      void this.loadContainers(name);
+    }, ms));
+  }
+
+  /** The latest event of a container, if loaded. */
+  lastEvent(agent: string, container: string): StateEvent | undefined {
+    return this.agent(agent)?.byContainer.get(container)?.at(-1);
+  }
+
+  /** Whether every agent's stream is live. */
+  allLive(): boolean {
+    return this.agents.every((a) => a.stream === "live");
+  }
+}
+
+let singleton: DashboardStore | undefined;
+export function dashboardStore(): DashboardStore {
+  singleton ??= new DashboardStore();
+  return singleton;
+}

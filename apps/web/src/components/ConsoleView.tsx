@@ -1,0 +1,88 @@
+"use client";
+// A container's console: xterm.js fed by the dashboard's SSE relay of console.onOutput (the ring
+// buffer's history first, then live output); keystrokes go back through console.write.
+import { useEffect, useRef, useState } from "react";
+import { Terminal } from "@xterm/xterm";
+import { FitAddon } from "@xterm/addon-fit";
+import "@xterm/xterm/css/xterm.css";
+import { call } from "@/client/api";
+
+export function ConsoleView({ agent, name, running }: { agent: string; name: string; running: boolean }) {
+  const host = useRef<HTMLDivElement>(null);
+  const [status, setStatus] = useState<{ live: boolean; message?: string }>({ live: false, message: "connecting…" });
+  const [inputError, setInputError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    const term = new Terminal({
+      convertEol: false,
+      cursorBlink: true,
+      fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
+      fontSize: 13,
+      scrollback: 5000,
+      theme: { background: "#0f141b", foreground: "#d7dde8", cursor: "#7dd3fc" },
+    });
+    const fit = new FitAddon();
+    term.loadAddon(fit);
+    term.open(el);
+    try {
+      fit.fit();
+    } catch {
+      // not laid out yet
+    }
+    const ro = new ResizeObserver(() => {
+      try {
+        fit.fit();
+      } catch {
+        // hidden
+      }
+    });
+    ro.observe(el);
+
+    // typing: batch keystrokes a little so a paste is one call
+    let pending = "";
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      const data = pending;
+      pending = "";
+      timer = undefined;
+      if (data) call(agent, "console.write", { name, data }).then(() => setInputError(null), (e: Error) => setInputError(e.message));
+    };
+    const onData = term.onData((d) => {
+      pending += d;
+      timer ??= setTimeout(flush, 15);
+    });
+
+    const es = new EventSource(`/api/agents/${encodeURIComponent(agent)}/console/${encodeURIComponent(name)}`);
+    es.addEventListener("reset", (m) => {
+      term.reset();
+      term.write(JSON.parse((m as MessageEvent<string>).data) as string);
+      setStatus({ live: true });
+    });
+    es.addEventListener("output", (m) => term.write(JSON.parse((m as MessageEvent<string>).data) as string));
+    es.addEventListener("status", (m) => setStatus(JSON.parse((m as MessageEvent<string>).data) as { live: boolean; message?: string }));
+    es.onerror = () => setStatus({ live: false, message: "reconnecting…" });
+    term.focus();
+
+    return () => {
+      es.close();
+      onData.dispose();
+      clearTimeout(timer);
+      ro.disconnect();
+      term.dispose();
+    };
+  }, [agent, name]);
+
+  return (
+    <div className="console">
+      <div className="console-bar">
+        <span className={`dot ${status.live ? "live" : "pending"}`} />
+        <span data-testid="console-status">{status.live ? "attached" : status.message ?? "connecting…"}</span>
+        {!running && <span className="muted"> · the container is stopped: this is the output of its last run</span>}
+        {inputError && <span className="action-error" data-testid="console-error"> {inputError}</span>}
+      </div>
+      <div className="console-term" ref={host} data-testid="console" />
+    </div>
+  );
+}

@@ -1,0 +1,245 @@
+"use client";
+// The left column: every container of every agent, grouped by host, with filter, state filter,
+// checkboxes and bulk start / stop / abort.
+import { useMemo, useState } from "react";
+import { STATE_NAMES, actionRefusal, type Action, type ContainerSummary, type StateEvent, type StateName } from "@corral/core";
+import type { DashboardStore } from "@/client/store";
+import { call } from "@/client/api";
+import { exitShort, uptime } from "@/lib/format";
+import { StateChip } from "./StateChip";
+
+/** The step a container's last start failed at, if its last event says so. */
+function failedStep(last: StateEvent | undefined): string | undefined {
+  return last?.state === "STOPPED" ? last.detail.error?.step : undefined;
+}
+
+export type Selected = { agent: string; name: string } | null;
+
+const key = (agent: string, name: string) => `${agent}/${name}`;
+
+export function ContainerList({
+  store,
+  now,
+  selected,
+  onSelect,
+  onCreate,
+}: {
+  store: DashboardStore;
+  now: number;
+  selected: Selected;
+  onSelect: (s: Selected) => void;
+  onCreate: () => void;
+}) {
+  const [filter, setFilter] = useState("");
+  const [stateFilter, setStateFilter] = useState<"" | StateName>("");
+  const [checked, setChecked] = useState<Set<string>>(new Set());
+  const [bulkResult, setBulkResult] = useState<{ ok: string[]; refused: string[] } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const groups = useMemo(
+    () =>
+      store.agents.map((a) => ({
+        agent: a,
+        rows: a.containers.filter(
+          (c) => (!filter || c.name.toLowerCase().includes(filter.toLowerCase())) && (!stateFilter || c.state === stateFilter),
+        ),
+      })),
+    // the store mutates in place; its version drives re-renders
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [store.version, filter, stateFilter],
+  );
+  const visibleKeys = groups.flatMap((g) => g.rows.map((c) => key(g.agent.name, c.name)));
+  const allChecked = visibleKeys.length > 0 && visibleKeys.every((k) => checked.has(k));
+
+  const toggle = (k: string) => {
+    const next = new Set(checked);
+    if (next.has(k)) next.delete(k);
+    else next.add(k);
+    setChecked(next);
+  };
+
+  const bulk = async (action: Extract<Action, "start" | "stop" | "abort">) => {
+    setBusy(true);
+    setBulkResult(null);
+    const ok: string[] = [];
+    const refused: string[] = [];
+    const targets = store.agents.flatMap((a) =>
+      a.containers.filter((c) => checked.has(key(a.name, c.name))).map((c) => ({ agent: a.name, c })),
+    );
+    await Promise.all(
+      targets.map(async ({ agent, c }) => {
+        const why = actionRefusal(action, c.state);
+        if (why) return void refused.push(`${c.name}: ${why}`);
+        try {
+          if (action === "start") await call(agent, "containers.start", { name: c.name });
+          else if (action === "stop") await call(agent, "containers.stop", { name: c.name, timeout: 10, wait: false });
+          else await call(agent, "containers.abort", { name: c.name });
+          ok.push(c.name);
+        } catch (e) {
+          refused.push(`${c.name}: ${(e as Error).message}`);
+        }
+      }),
+    );
+    setBulkResult({ ok, refused });
+    setBusy(false);
+  };
+
+  const counts = useMemo(() => {
+    const m = new Map<StateName, number>();
+    for (const a of store.agents) for (const c of a.containers) m.set(c.state, (m.get(c.state) ?? 0) + 1);
+    return m;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [store.version]);
+
+  return (
+    <section className="list-pane" aria-label="containers">
+      <div className="list-tools">
+        <input
+          className="input grow"
+          placeholder="Filter by name"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          data-testid="filter"
+          aria-label="filter by name"
+        />
+        <select
+          className="input"
+          value={stateFilter}
+          onChange={(e) => setStateFilter(e.target.value as StateName | "")}
+          data-testid="state-filter"
+          aria-label="filter by state"
+        >
+          <option value="">All states</option>
+          {STATE_NAMES.map((s) => (
+            <option key={s} value={s}>
+              {s} {counts.get(s) ? `(${counts.get(s)})` : ""}
+            </option>
+          ))}
+        </select>
+        <button className="btn primary" onClick={onCreate} data-testid="create-open">+ New</button>
+      </div>
+      <div className="bulk-bar">
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={allChecked}
+            onChange={() => setChecked(allChecked ? new Set() : new Set(visibleKeys))}
+            data-testid="check-all"
+            aria-label="select all shown"
+          />
+          {checked.size ? `${checked.size} selected` : "Select"}
+        </label>
+        <div className="btn-group">
+          <button className="btn small" disabled={!checked.size || busy} onClick={() => bulk("start")} data-testid="bulk-start">Start</button>
+          <button className="btn small" disabled={!checked.size || busy} onClick={() => bulk("stop")} data-testid="bulk-stop">Stop</button>
+          <button className="btn small danger" disabled={!checked.size || busy} onClick={() => bulk("abort")} data-testid="bulk-abort">Abort</button>
+        </div>
+      </div>
+      {bulkResult && (
+        <div className={`notice ${bulkResult.refused.length ? "warn" : "ok"}`} data-testid="bulk-result">
+          {bulkResult.ok.length > 0 && <div>Done: {bulkResult.ok.join(", ")}</div>}
+          {bulkResult.refused.map((r) => (
+            <div key={r}>Refused: {r}</div>
+          ))}
+          <button className="link" onClick={() => setBulkResult(null)}>dismiss</button>
+        </div>
+      )}
+      <div className="list-scroll">
+        <table className="clist">
+          <thead>
+            <tr>
+              <th className="w-check" />
+              <th>State</th>
+              <th>Name</th>
+              <th className="num">Uptime</th>
+              <th className="num">PID</th>
+              <th>IP</th>
+              <th>Last exit</th>
+            </tr>
+          </thead>
+          {groups.map(({ agent, rows }) => {
+            const greyed = !agent.status.up;
+            return (
+              <tbody key={agent.name} data-testid={`group-${agent.name}`} className={greyed ? "greyed" : ""}>
+                <tr className="group-row">
+                  <td colSpan={7}>
+                    <span className={`dot ${agent.status.up ? "live" : "down"}`} /> {agent.name}
+                    <span className="muted"> · {agent.status.hostname ?? agent.status.url} · {agent.containers.length} containers</span>
+                    {greyed && <span className="tag down">unreachable</span>}
+                  </td>
+                </tr>
+                {agent.containersError && !greyed && (
+                  <tr>
+                    <td colSpan={7} className="row-error">{agent.containersError}</td>
+                  </tr>
+                )}
+                {rows.length === 0 && !agent.containersError && (
+                  <tr>
+                    <td colSpan={7} className="muted empty">{agent.containers.length ? "No container matches the filter." : agent.loaded || agent.status.up ? "No containers yet." : "Loading…"}</td>
+                  </tr>
+                )}
+                {rows.map((c) => (
+                  <Row
+                    key={c.name}
+                    c={c}
+                    now={now}
+                    greyed={greyed}
+                    checked={checked.has(key(agent.name, c.name))}
+                    onCheck={() => toggle(key(agent.name, c.name))}
+                    selected={selected?.agent === agent.name && selected.name === c.name}
+                    onSelect={() => onSelect({ agent: agent.name, name: c.name })}
+                    failedStep={failedStep(store.lastEvent(agent.name, c.name))}
+                  />
+                ))}
+              </tbody>
+            );
+          })}
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Row({
+  c,
+  now,
+  greyed,
+  checked,
+  onCheck,
+  selected,
+  onSelect,
+  failedStep,
+}: {
+  failedStep?: string;
+  c: ContainerSummary;
+  now: number;
+  greyed: boolean;
+  checked: boolean;
+  onCheck: () => void;
+  selected: boolean;
+  onSelect: () => void;
+}) {
+  return (
+    <tr
+      className={`crow ${selected ? "selected" : ""}`}
+      data-testid={`row-${c.name}`}
+      data-state={c.state}
+      onClick={onSelect}
+      aria-selected={selected}
+    >
+      <td className="w-check" onClick={(e) => e.stopPropagation()}>
+        <input type="checkbox" checked={checked} onChange={onCheck} data-testid={`check-${c.name}`} aria-label={`select ${c.name}`} />
+      </td>
+      <td>
+        <StateChip state={c.state} greyed={greyed} />
+      </td>
+      <td className="name">{c.name}</td>
+      <td className="num" data-testid="uptime">{c.state === "STOPPED" ? "-" : uptime(c.startedAt, now)}</td>
+      <td className="num" data-testid="pid">{c.pid ?? "-"}</td>
+      <td className="mono">{c.ips.join(", ") || "-"}</td>
+      <td data-testid="last-exit" className={failedStep ? "bad" : ""} title={c.lastError}>
+        {failedStep ? `failed at ${failedStep}` : c.lastExit ? exitShort(c.lastExit.status, c.lastExit.code) : "-"}
+      </td>
+    </tr>
+  );
+}

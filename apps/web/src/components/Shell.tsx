@@ -1,0 +1,66 @@
+"use client";
+// The frame of every signed-in page: top bar (product, pages, agents with their dots, user, sign
+// out) and the banners for unreachable agents and a stream that is reconnecting.
+import Link from "next/link";
+import { useEffect, type ReactNode } from "react";
+import { dashboardStore } from "@/client/store";
+import { useDashboard } from "@/client/hooks";
+
+export function Shell({ user, page, children }: { user: string; page: "containers" | "timeline"; children: ReactNode }) {
+  const store = useDashboard();
+  useEffect(() => {
+    void dashboardStore().start();
+  }, []);
+
+  const down = store.agents.filter((a) => !a.status.up);
+  const reconnecting = store.agents.filter((a) => a.stream !== "live" && a.loaded);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <span className="logo" aria-hidden>◧</span> corral
+        </div>
+        <nav className="nav">
+          <Link href="/" className={page === "containers" ? "active" : ""} data-testid="nav-containers">Containers</Link>
+          <Link href="/timeline" className={page === "timeline" ? "active" : ""} data-testid="nav-timeline">Timeline</Link>
+        </nav>
+        <div className="agents" data-testid="agents">
+          {store.agents.map((a) => (
+            <span
+              key={a.name}
+              className="agent"
+              data-testid={`agent-${a.name}`}
+              data-up={a.status.up ? "yes" : "no"}
+              title={a.status.up ? `${a.name}: ${a.status.hostname ?? ""} ${a.status.url} — ${a.stream}` : a.status.message ?? "unreachable"}
+            >
+              <span className={`dot ${a.status.up ? (a.stream === "live" ? "live" : "pending") : "down"}`} />
+              {a.name}
+              <span className="agent-state">{a.status.up ? (a.stream === "live" ? "live" : a.stream) : "unreachable"}</span>
+            </span>
+          ))}
+        </div>
+        <div className="user">
+          <span data-testid="user">{user}</span>
+          <form method="post" action="/api/logout">
+            <button type="submit" className="link" data-testid="sign-out">Sign out</button>
+          </form>
+        </div>
+      </header>
+      {store.configError && (
+        <div className="banner error" role="alert">The dashboard's agent list is wrong: {store.configError}</div>
+      )}
+      {down.map((a) => (
+        <div key={a.name} className="banner error" role="alert" data-testid={`agent-unreachable-${a.name}`}>
+          <strong>Agent “{a.name}” unreachable.</strong> {a.status.message ?? ""} Its containers are shown greyed with their last known state; the dashboard keeps trying.
+        </div>
+      ))}
+      {reconnecting.length > 0 && (
+        <div className="banner warn" role="status" data-testid="reconnecting">
+          <span className="spinner" /> Reconnecting to {reconnecting.map((a) => a.name).join(", ")}… the timeline will catch up from where it stopped.
+        </div>
+      )}
+      <main className="main">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+// Every environment variable the dashboard's server reads, in one place. Server only.
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface AgentConfig {
+  /** short name shown in the UI and used in the dashboard's URLs */
+  name: string;
+  /** the agent's base URL, e.g. http://127.0.0.1:7690 */
+  url: string;
+  /** the agent's API token: never leaves this server */
+  token: string;
+}
+
+const DEFAULT_AGENT_URL = "http://127.0.0.1:7690";
+const DEFAULT_LXCPATH = "/var/lib/corral";
+/** Used only outside production, so `next dev` works without setup. */
+export const DEV_PASSWORD = "corral";
+
+const AGENT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+function parseAgents(json: string, from: string): AgentConfig[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    throw new Error(`${from} is not JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(raw)) throw new Error(`${from} must be a JSON array of {name, url, token}`);
+  const agents = raw.map((a: unknown, i): AgentConfig => {
+    const o = a as Partial<AgentConfig> | null;
+    if (!o || typeof o.name !== "string" || typeof o.url !== "string" || typeof o.token !== "string") {
+      throw new Error(`${from}[${i}] needs string fields name, url and token`);
+    }
+    if (!AGENT_NAME_RE.test(o.name)) throw new Error(`${from}[${i}]: agent name "${o.name}" must match ${AGENT_NAME_RE}`);
+    return { name: o.name, url: o.url.replace(/\/+$/, ""), token: o.token.trim() };
+  });
+  const names = new Set(agents.map((a) => a.name));
+  if (names.size !== agents.length) throw new Error(`${from}: agent names must be unique`);
+  return agents;
+}
+
+function readDefaultToken(): string {
+  const lxcpath = process.env.CORRAL_LXCPATH || DEFAULT_LXCPATH;
+  const path = join(lxcpath, "agent.token");
+  if (process.env.CORRAL_TOKEN) return process.env.CORRAL_TOKEN;
+  return existsSync(path) ? readFileSync(path, "utf8").trim() : "";
+}
+
+/** CORRAL_WEB_AGENTS (JSON), else CORRAL_WEB_AGENTS_FILE, else the local agent. */
+export function loadAgents(): AgentConfig[] {
+  if (process.env.CORRAL_WEB_AGENTS) return parseAgents(process.env.CORRAL_WEB_AGENTS, "CORRAL_WEB_AGENTS");
+  const file = process.env.CORRAL_WEB_AGENTS_FILE;
+  if (file) return parseAgents(readFileSync(file, "utf8"), `CORRAL_WEB_AGENTS_FILE (${file})`);
+  return [{ name: "local", url: DEFAULT_AGENT_URL, token: readDefaultToken() }];
+}
+
+/** The sign-in password: CORRAL_WEB_PASSWORD; "corral" outside production; none (sign-in refused) in production. */
+export function webPassword(): string | undefined {
+  if (process.env.CORRAL_WEB_PASSWORD) return process.env.CORRAL_WEB_PASSWORD;
+  return process.env.NODE_ENV === "production" ? undefined : DEV_PASSWORD;
+}
+
+/** The user name to sign in as: CORRAL_WEB_USER, default "admin". Recorded as the actor "dashboard:<user>". */
+export function webUser(): string {
+  return process.env.CORRAL_WEB_USER || "admin";
+}
+
+/** How long a session lasts: CORRAL_WEB_SESSION_HOURS, default 12. */
+export function sessionHours(): number {
+  const h = Number(process.env.CORRAL_WEB_SESSION_HOURS);
+  return Number.isFinite(h) && h > 0 ? h : 12;
+}
+
+/**
+ * The key that signs session cookies: CORRAL_WEB_SECRET, else a random one made on first use.
+ * It is kept in process.env so the proxy and the route handlers (separate bundles, one process)
+ * agree; sessions then end when the server restarts.
+ */
+export function sessionSecret(): string {
+  if (!process.env.CORRAL_WEB_SECRET) process.env.CORRAL_WEB_SECRET = randomBytes(32).toString("hex");
+  return process.env.CORRAL_WEB_SECRET;
+}

@@ -1,0 +1,67 @@
+// Server-Sent Events from a route handler: a stream the handler writes to, closed when the browser
+// goes away. Server only.
+
+export interface SseWriter {
+  send(event: string, data: unknown, id?: string): void;
+  comment(text: string): void;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export function sseResponse(req: Request, run: (out: SseWriter) => () => void): Response {
+  const encoder = new TextEncoder();
+  let cleanup: (() => void) | undefined;
+  let closed = false;
+  let keepalive: ReturnType<typeof setInterval> | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (text: string) => {
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          finish();
+        }
+      };
+      const finish = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(keepalive);
+        cleanup?.();
+        try {
+          controller.close();
+        } catch {
+          // already closed by the browser
+        }
+      };
+      const out: SseWriter = {
+        send(event, data, id) {
+          // one "data:" line: JSON never holds a raw newline
+          write(`${id ? `id: ${id}\n` : ""}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        },
+        comment: (text) => write(`: ${text}\n\n`),
+        close: finish,
+        get closed() {
+          return closed;
+        },
+      };
+      write("retry: 1000\n\n");
+      keepalive = setInterval(() => out.comment("keepalive"), 15_000);
+      req.signal.addEventListener("abort", finish);
+      cleanup = run(out);
+    },
+    cancel() {
+      closed = true;
+      clearInterval(keepalive);
+      cleanup?.();
+    },
+  });
+  return new Response(stream, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    },
+  });
+}

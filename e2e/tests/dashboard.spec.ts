@@ -1,0 +1,283 @@
+// The dashboard, end to end: a real agent running real containers, the production dashboard, and
+// Chromium. Every test asserts what an operator sees; each makes its own containers.
+import { join } from "node:path";
+import type { Page, TestInfo } from "@playwright/test";
+import { expect, signIn, test } from "../support/stack.ts";
+import { ARTIFACTS } from "../support/paths.ts";
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${counter++}`;
+
+/** Mark the page: a reload would lose the mark. */
+async function markPage(page: Page): Promise<void> {
+  await page.evaluate(() => ((window as unknown as { __e2eMark: number }).__e2eMark = 42));
+}
+async function expectNoReload(page: Page): Promise<void> {
+  expect(await page.evaluate(() => (window as unknown as { __e2eMark?: number }).__e2eMark)).toBe(42);
+}
+
+async function selectContainer(page: Page, name: string): Promise<void> {
+  await page.getByTestId(`row-${name}`).click();
+  await expect(page.getByTestId("detail-name")).toHaveText(name);
+}
+
+const rowState = (page: Page, name: string) => page.getByTestId(`row-${name}`).getByTestId("state");
+
+async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: false });
+  await testInfo.attach(name, { path, contentType: "image/png" });
+}
+
+test("an unauthenticated browser gets only the login, and the API refuses it", async ({ page, stack, request }) => {
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByTestId("login-form")).toBeVisible();
+  await expect(page.getByTestId("agents")).toHaveCount(0);
+  await page.goto("/timeline");
+  await expect(page).toHaveURL(/\/login\?next=%2Ftimeline$/);
+
+  for (const [method, path] of [
+    ["GET", "/api/agents"],
+    ["POST", "/api/agents/local/call"],
+    ["GET", "/api/agents/local/events"],
+    ["GET", "/api/agents/local/console/x"],
+  ] as const) {
+    const res = method === "GET" ? await request.get(path) : await request.post(path, { data: { path: "containers.list" } });
+    expect(res.status(), `${method} ${path}`).toBe(401);
+    expect(JSON.stringify(await res.json())).not.toContain(stack.token);
+  }
+  // a forged cookie is no session either
+  const forged = await request.get("/api/agents", { headers: { cookie: "corral_session=eyJ1c2VyIjoiYWRtaW4iLCJleHAiOjk5OTk5OTk5OTk5OTl9.AAAA" } });
+  expect(forged.status()).toBe(401);
+
+  // a wrong password is refused in words
+  await page.getByTestId("login-user").fill(stack.user);
+  await page.getByTestId("login-password").fill("not-the-password");
+  await page.getByTestId("login-submit").click();
+  await expect(page.getByTestId("login-error")).toContainText("Wrong user name or password");
+
+  // the right one signs in, with an HttpOnly, SameSite=Strict session cookie
+  await signIn(page, stack);
+  const cookie = (await page.context().cookies()).find((c) => c.name === "corral_session");
+  expect(cookie?.httpOnly).toBe(true);
+  expect(cookie?.sameSite).toBe("Strict");
+  expect(await page.evaluate(() => document.cookie)).not.toContain("corral_session");
+  // the agent's token never reaches the browser
+  expect(await page.content()).not.toContain(stack.token);
+
+  // signing out ends it
+  await page.getByTestId("sign-out").click();
+  await expect(page.getByTestId("login-form")).toBeVisible();
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("create a container, start it, see RUNNING live and its console", async ({ signedIn: page }, testInfo) => {
+  const name = unique("web");
+  await markPage(page);
+
+  // pasted config: the parser's error shows inline at its line
+  await page.getByTestId("create-open").click();
+  await page.getByTestId("create-name").fill(name);
+  await page.getByTestId("create-mode-config").click();
+  await page.getByTestId("create-config").fill(`lxc.uts.name = ${name}\nlxc.bogus.key = 1\n`);
+  await expect(page.getByTestId("config-error")).toContainText("Line 2");
+  await expect(page.getByTestId("config-error")).toContainText("lxc.bogus.key");
+  await expect(page.getByTestId("config-error-line")).toHaveText("2");
+  await expect(page.getByTestId("create-submit")).toBeDisabled();
+
+  // from the "host" template instead
+  await page.getByTestId("create-config").fill("");
+  await page.getByTestId("create-mode-template").click();
+  await page.getByTestId("create-template").selectOption("host");
+  await page.getByTestId("create-submit").click();
+  await expect(page.getByTestId("create-dialog")).toHaveCount(0);
+  await expect(rowState(page, name)).toHaveText("STOPPED");
+  await expect(page.getByTestId("detail-name")).toHaveText(name);
+
+  // start: RUNNING appears without a reload, with a pid and the start's phases
+  await page.getByTestId("action-start").click();
+  await expect(rowState(page, name)).toHaveText("RUNNING");
+  await expect(page.getByTestId(`row-${name}`).getByTestId("pid")).toHaveText(/^\d+$/);
+  await expect(page.getByTestId("detail-state")).toHaveText("RUNNING");
+  await expect(page.getByTestId("event-row").filter({ hasText: "running, pid" })).toContainText("dashboard:admin");
+  await expect(page.getByTestId("action-start")).toBeDisabled();
+  await expect(page.getByTestId("action-stop")).toBeEnabled();
+  await expectNoReload(page);
+
+  // its console: type into the shell, see the answer
+  await page.getByTestId("tab-console").click();
+  await expect(page.getByTestId("console-status")).toHaveText("attached");
+  await page.getByTestId("console").click();
+  await page.keyboard.type("echo console-says-$((6*7))\n");
+  await expect(page.getByTestId("console")).toContainText("console-says-42");
+  await screenshot(page, testInfo, "console");
+
+  // a new view of the console gets the history from the ring buffer
+  await page.getByTestId("tab-timeline").click();
+  await page.getByTestId("tab-console").click();
+  await expect(page.getByTestId("console")).toContainText("console-says-42");
+  await expectNoReload(page);
+});
+
+test("stop shows the countdown, kill now, then STOPPING and STOPPED with their cause", async ({ signedIn: page, stack }, testInfo) => {
+  const name = unique("trap");
+  // an init that catches the halt signal (SIGPWR), so the stop really waits for its timeout
+  await stack.agent.containers.create.mutate({ name, template: "host", config: `lxc.init.cmd = sh -c "trap 'echo got PWR' PWR; echo ready; while :; do sleep 1; done"\n` });
+  await page.reload();
+  await markPage(page);
+  await selectContainer(page, name);
+  await page.getByTestId("action-start").click();
+  await expect(rowState(page, name)).toHaveText("RUNNING");
+
+  await page.getByTestId("stop-timeout").fill("6");
+  await page.getByTestId("action-stop").click();
+  await expect(rowState(page, name)).toHaveText("STOPPING");
+  const countdown = page.getByTestId("countdown");
+  await expect(countdown).toContainText("SIGPWR");
+  await expect(countdown).toContainText("dashboard:admin (stop --timeout 6)");
+  const left = async () => Number((await page.getByTestId("countdown-left").textContent())?.replace(" s", ""));
+  const first = await left();
+  expect(first).toBeGreaterThan(0);
+  expect(first).toBeLessThanOrEqual(6);
+  await expect.poll(left).toBeLessThan(first);
+  await screenshot(page, testInfo, "stop-countdown");
+
+  // the init hears the halt signal, live on its console, while the countdown runs
+  await page.getByTestId("tab-console").click();
+  await expect(page.getByTestId("console")).toContainText("got PWR");
+  await expect(countdown).toBeVisible();
+
+  await page.getByTestId("kill-now").click();
+  await page.getByTestId("tab-timeline").click();
+  await expect(rowState(page, name)).toHaveText("STOPPED");
+  await expect(countdown).toHaveCount(0);
+  await expect(page.getByTestId(`row-${name}`).getByTestId("last-exit")).toHaveText("SIGKILL (137)");
+
+  const rows = page.getByTestId("event-row");
+  await expect(rows.filter({ has: page.locator('[data-state="STOPPING"]') }).first()).toContainText("SIGPWR sent; kill after 6.0 s");
+  await expect(rows.filter({ has: page.locator('[data-state="STOPPING"]') }).first()).toContainText("dashboard:admin (stop --timeout 6)");
+  await expect(rows.filter({ has: page.locator('[data-state="STOPPED"]') }).first()).toContainText("killed by SIGKILL");
+  await expect(rows.filter({ has: page.locator('[data-state="STOPPED"]') }).first()).toContainText("dashboard:admin (kill now)");
+
+  await expectNoReload(page);
+});
+
+test("abort a container, and bulk actions say what they refused", async ({ signedIn: page, stack }) => {
+  const a = unique("abort");
+  const b = unique("bulk");
+  for (const name of [a, b]) await stack.agent.containers.create.mutate({ name, template: "host", config: 'lxc.init.cmd = sh -c "while :; do sleep 1; done"\n' });
+  await stack.agent.containers.start.mutate({ name: a });
+  await page.reload();
+  await expect(rowState(page, a)).toHaveText("RUNNING");
+
+  // bulk start of a running and a stopped container: one starts, one is refused in words
+  await page.getByTestId("filter").fill("-");
+  await page.getByTestId(`check-${a}`).check();
+  await page.getByTestId(`check-${b}`).check();
+  await page.getByTestId("bulk-start").click();
+  await expect(page.getByTestId("bulk-result")).toContainText(`Done: ${b}`);
+  await expect(page.getByTestId("bulk-result")).toContainText(`Refused: ${a}: container is already running`);
+  await expect(rowState(page, b)).toHaveText("RUNNING");
+
+  // the state filter
+  await page.getByTestId("filter").fill("");
+  await page.getByTestId("state-filter").selectOption("RUNNING");
+  await expect(page.getByTestId(`row-${a}`)).toBeVisible();
+  await page.getByTestId("state-filter").selectOption("STOPPED");
+  await expect(page.getByTestId(`row-${a}`)).toHaveCount(0);
+  await page.getByTestId("state-filter").selectOption("");
+
+  await selectContainer(page, a);
+  await page.getByTestId("action-abort").click();
+  await expect(rowState(page, a)).toHaveText("STOPPED");
+  const aborting = page.getByTestId("event-row").filter({ has: page.locator('[data-state="ABORTING"]') }).first();
+  await expect(aborting).toContainText("abort: SIGKILL to every process");
+  await expect(aborting).toContainText("dashboard:admin (abort)");
+
+  // the other one, aborted with the bulk button
+  await page.getByTestId(`check-${a}`).uncheck();
+  await page.getByTestId("bulk-abort").click();
+  await expect(rowState(page, b)).toHaveText("STOPPED");
+});
+
+test("a start that fails shows the step that failed", async ({ signedIn: page }, testInfo) => {
+  const name = unique("broken");
+  await page.getByTestId("create-open").click();
+  await page.getByTestId("create-name").fill(name);
+  await page.getByTestId("create-mode-config").click();
+  await page.getByTestId("create-config").fill(`lxc.uts.name = ${name}\nlxc.rootfs.path = dir:/nonexistent\nlxc.init.cmd = /bin/sh\n`);
+  await expect(page.getByTestId("config-error")).toHaveCount(0);
+  await page.getByTestId("create-submit").click();
+  await expect(page.getByTestId("detail-name")).toHaveText(name);
+
+  await page.getByTestId("action-start").click();
+  await expect(page.getByTestId("action-error")).toContainText("start failed at setup: rootfs /nonexistent does not exist");
+  await expect(page.getByTestId("start-failure")).toContainText("Start failed at step “setup”");
+  await expect(page.getByTestId("start-failure")).toContainText("rootfs /nonexistent does not exist");
+  await expect(page.getByTestId("failed-step")).toHaveAttribute("data-step", "setup");
+  await expect(rowState(page, name)).toHaveText("STOPPED");
+  await expect(page.getByTestId(`row-${name}`).getByTestId("last-exit")).toHaveText("failed at setup");
+  await expect(page.getByTestId("event-row").filter({ has: page.locator('[data-state="ABORTING"]') }).first()).toContainText(
+    "start failed at step setup: rootfs /nonexistent does not exist",
+  );
+  await screenshot(page, testInfo, "containers-view");
+
+  // on the host timeline, the failed start is there too
+  await page.getByTestId("nav-timeline").click();
+  await expect(page.getByTestId("host-timeline-canvas")).toBeVisible();
+  await page.getByTestId("timeline-all").click();
+  await page.getByTestId("follow-live").click();
+  await page.waitForTimeout(300);
+  await screenshot(page, testInfo, "timeline");
+});
+
+test("after the agent restarts, the timeline shows reconnecting and catches up with nothing missing", async ({ signedIn: page, stack }, testInfo) => {
+  // something running, so the agent's shutdown and the restart both leave events behind
+  const running = unique("survivor");
+  const auto = unique("autostart");
+  await stack.agent.containers.create.mutate({ name: running, template: "host", config: 'lxc.init.cmd = sh -c "while :; do sleep 1; done"\n' });
+  await stack.agent.containers.create.mutate({ name: auto, template: "host", config: 'lxc.init.cmd = sh -c "while :; do sleep 1; done"\nlxc.start.auto = 1\n' });
+  await stack.agent.containers.start.mutate({ name: running });
+
+  await page.goto("/timeline");
+  await markPage(page);
+  const stats = page.getByTestId("timeline-stats");
+  const before = await stack.agent.events.list.query({ before: Number.MAX_SAFE_INTEGER, limit: 100_000 });
+  await expect(stats).toHaveAttribute("data-event-count", String(before.events.length));
+  await expect(page.getByTestId("reconnecting")).toHaveCount(0);
+
+  await stack.stopAgent();
+  await expect(page.getByTestId("reconnecting")).toBeVisible();
+  await expect(page.getByTestId("agent-unreachable-local")).toContainText("unreachable");
+  await expect(page.getByTestId("host-timeline-canvas")).toBeVisible(); // never a blank page
+  await screenshot(page, testInfo, "timeline-reconnecting");
+
+  await stack.startAgent();
+  await expect(page.getByTestId("reconnecting")).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId("agent-unreachable-local")).toHaveCount(0);
+
+  // more happens once it is back
+  await stack.agent.containers.start.mutate({ name: running });
+  const after = await stack.agent.events.list.query({ before: Number.MAX_SAFE_INTEGER, limit: 100_000 });
+  const last = after.events.at(-1)!;
+  expect(after.events.length).toBeGreaterThan(before.events.length + 3);
+  // the shutdown's aborts and the autostart happened while the dashboard was cut off
+  expect(after.events.some((e) => e.container === auto && e.state === "RUNNING" && e.seq > before.events.at(-1)!.seq)).toBe(true);
+  await expect(stats).toHaveAttribute("data-last-seq", `local:${last.seq}`);
+  await expect(stats).toHaveAttribute("data-event-count", String(after.events.length));
+  // no gap: the seqs the agent has are exactly those the dashboard has
+  const seqs = after.events.map((e) => e.seq);
+  expect(seqs.at(-1)! - seqs[0]! + 1).toBe(seqs.length);
+  await expectNoReload(page);
+
+  // and the container's own timeline lists the shutdown's abort with its cause
+  await page.getByTestId("nav-containers").click();
+  await selectContainer(page, running);
+  const rows = page.getByTestId("event-row");
+  await expect(rows.filter({ has: page.locator('[data-state="ABORTING"]') }).first()).toContainText("agent");
+  const shown = await rows.evaluateAll((els) => els.map((el) => Number(el.getAttribute("data-seq"))));
+  const expected = after.events.filter((e) => e.container === running).map((e) => e.seq).reverse();
+  expect(shown).toEqual(expected);
+});
