@@ -34,11 +34,14 @@ export class Agent {
   readonly runtime: Runtime;
   readonly startedAt = Date.now();
   private readonly lxc: LxcBroadcast;
+  /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
+  private readonly lastStops: Map<string, StateEvent>;
 
   constructor(sys: Syscalls, lxcpathDir: string, private readonly log: Logger = jsonLogger) {
     this.lxcpath = new LxcPath(lxcpathDir);
     this.lxcpath.ensure();
     this.store = new Store(join(this.lxcpath.root, "corral.db"));
+    this.lastStops = this.store.latestByContainer("STOPPED");
     this.runtime = new Runtime(sys, this.lxcpath, (c) => this.onState(c));
     this.lxc = new LxcBroadcast(sys, this.lxcpath.root, {
       state: (name) => this.runtime.state(name),
@@ -51,6 +54,7 @@ export class Agent {
   /** lxc_set_state: store, then tell everyone. */
   private onState(change: StateChange): void {
     const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail);
+    if (event.state === "STOPPED") this.lastStops.set(event.container, event);
     this.lxc.onState(change);
     this.bus.publish(event);
     this.log.info("state", { container: change.container, state: change.state, seq: event.seq, cause: change.cause });
@@ -109,8 +113,7 @@ export class Agent {
       pid: s.pid,
       startedAt: s.startedAt,
       ips: (config?.net ?? []).flatMap((n) => n.ipv4Addresses.map((a) => a.split("/")[0]!)),
-      lastExit: s.lastExit ?? this.lastExitFromStore(name),
-      lastError: s.lastError,
+      ...this.lastStop(name),
       command: s.command,
       cgroup: s.cgroup,
       autostart: config?.start.auto ?? false,
@@ -118,12 +121,15 @@ export class Agent {
     };
   }
 
-  /** Across agent restarts the last exit is in the timeline. */
-  private lastExitFromStore(name: string): ContainerSummary["lastExit"] {
-    const last = this.store.events({ container: name, before: Number.MAX_SAFE_INTEGER, limit: 50 })
-      .reverse().find((e) => e.state === "STOPPED" && e.detail.exitStatus !== undefined);
-    if (!last) return undefined;
-    return { status: last.detail.exitStatus!, code: last.detail.exitCode ?? 0, at: last.at };
+  /** How the last run ended: its exit status, or the step a failed start stopped at. */
+  private lastStop(name: string): Pick<ContainerSummary, "lastExit" | "lastError"> {
+    const last = this.lastStops.get(name);
+    if (!last) return {};
+    const { exitStatus, exitCode, error } = last.detail;
+    return {
+      lastExit: exitStatus === undefined ? undefined : { status: exitStatus, code: exitCode ?? 0, at: last.at },
+      lastError: error ? `${error.step}: ${error.message}` : undefined,
+    };
   }
 
   list(): ContainerSummary[] {
@@ -160,6 +166,7 @@ export class Agent {
 
   delete(name: string): void {
     deleteContainer(this.lxcpath, name, this.runtime.state(name));
+    this.lastStops.delete(name);
   }
 
   info() {

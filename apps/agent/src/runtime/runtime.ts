@@ -77,7 +77,6 @@ interface Instance {
   stopping?: Promise<void>;
   restartRequested?: EventCause;
   lastExit?: { status: number; code: number; at: number };
-  lastError?: string;
 }
 
 export interface ContainerStatus {
@@ -88,7 +87,6 @@ export interface ContainerStatus {
   command?: string[];
   cgroup?: string;
   lastExit?: { status: number; code: number; at: number };
-  lastError?: string;
 }
 
 export class Runtime {
@@ -129,7 +127,6 @@ export class Runtime {
       command: inst?.command,
       cgroup: inst?.cgroup?.name,
       lastExit: inst?.lastExit,
-      lastError: inst?.lastError,
     };
   }
 
@@ -206,7 +203,6 @@ export class Runtime {
     inst.config = config;
     inst.command = argv;
     inst.consoleMode = opts.console ?? "pty";
-    inst.lastError = undefined;
     this.setState(inst, "STARTING", opts.cause, { command: argv, ...(notes.length ? { warnings: notes } : {}) });
     await this.spawnInstance(inst, opts.cause);
     return this.status(name);
@@ -253,7 +249,6 @@ export class Runtime {
       inst.starting = false;
       inst.pid = undefined;
       const err = e instanceof StartError ? e : new StartError("setup", (e as Error).message);
-      inst.lastError = `${err.step}: ${err.message}`;
       this.setState(inst, "ABORTING", cause, { error: err.toDetail() });
       this.setState(inst, "STOPPED", cause, { error: err.toDetail() });
       this.resolveExit(inst, -1);

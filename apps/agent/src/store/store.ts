@@ -78,9 +78,11 @@ export class Store {
     return row.s ?? 0;
   }
 
-  /** The newest event of each container. */
-  latestByContainer(): Map<string, StateEvent> {
-    const rows = this.db.prepare("SELECT e.* FROM events e JOIN (SELECT container, MAX(seq) AS seq FROM events GROUP BY container) m ON e.seq = m.seq").all() as EventRow[];
+  /** The newest event of each container, or its newest event in `state`. */
+  latestByContainer(state?: StateName): Map<string, StateEvent> {
+    const filter = state ? "WHERE state = ?" : "";
+    const sql = `SELECT e.* FROM events e JOIN (SELECT container, MAX(seq) AS seq FROM events ${filter} GROUP BY container) m ON e.seq = m.seq`;
+    const rows = this.db.prepare(sql).all(...(state ? [state] : [])) as EventRow[];
     return new Map(rows.map((r) => [r.container, toEvent(r)]));
   }
 

@@ -224,6 +224,8 @@ describe("restarts", () => {
   it("after a crash the timeline is whole, leftovers are gone, and autostart containers start", async () => {
     const { http } = agent.client();
     await http.containers.create.mutate({ name: "auto", template: "host", config: "lxc.start.auto = 1\nlxc.init.cmd = sleep 300\n" });
+    await http.containers.create.mutate({ name: "broken", config: "lxc.rootfs.path = dir:/nonexistent\n" });
+    await assert.rejects(http.containers.start.mutate({ name: "broken" }), /start failed at setup: rootfs \/nonexistent does not exist/);
     await http.containers.start.mutate({ name: "c6", command: ["sleep", "300"] });
     const cgroup = (await http.containers.get.query({ name: "c6" })).cgroup!;
     const before = (await http.events.list.query({ after: 0, limit: 10_000 })).events;
@@ -235,6 +237,8 @@ describe("restarts", () => {
     const recovered = after.find((e) => e.seq > before.at(-1)!.seq && e.container === "c6")!;
     assert.equal(recovered.state, "STOPPED");
     assert.equal(recovered.cause.actor, "agent");
+    assert.match((await http.containers.get.query({ name: "broken" })).lastError ?? "", /^setup: rootfs \/nonexistent does not exist/, "the last failed start survives the restart");
+    assert.equal((await http.containers.get.query({ name: "c6" })).lastExit, undefined, "c6 ended with the agent, not with an exit of its own");
     for (const mount of readdirSync("/sys/fs/cgroup")) {
       assert.ok(!existsSync(join("/sys/fs/cgroup", mount, cgroup)), `cgroup ${cgroup} left in ${mount}`);
     }
