@@ -68,7 +68,8 @@ class AgentUnderTest {
   constructor(readonly lxcpath: string, readonly port: number) {}
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "apps/agent/src/cli/main.ts"), "agent", "--lxcpath", this.lxcpath, "--listen", `127.0.0.1:${this.port}`], {
+    // As an operator runs it: the corral command (its bundle), not the TypeScript sources.
+    const child = spawn(process.execPath, [join(REPO, "apps/agent/bin/corral.mjs"), "agent", "--lxcpath", this.lxcpath, "--listen", `127.0.0.1:${this.port}`], {
       cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token }, stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;

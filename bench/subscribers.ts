@@ -25,7 +25,7 @@ sockets.forEach((socket, i) => {
 process.stdout.write("ready\n");
 process.stdin.resume();
 process.stdin.on("end", () => {
-  process.stdout.write(`${JSON.stringify({ arrivals, resyncs })}\n`);
   sockets.forEach((s) => s.close());
-  process.exit(0);
+  // Exit only once the whole report is written: it is larger than a pipe's buffer.
+  process.stdout.write(`${JSON.stringify({ arrivals, resyncs })}\n`, () => process.exit(0));
 });

@@ -71,6 +71,8 @@ interface Instance {
   /** resolves with the init's raw wait status once it is reaped */
   exit?: Promise<number>;
   starting: boolean;
+  /** aborts a start in progress (lxc_abort during STARTING) */
+  startAbort?: AbortController;
   exitWaiters: Array<(status: number) => void>;
   stopCause?: EventCause;
   stopTimer?: NodeJS.Timeout;
@@ -216,9 +218,9 @@ export class Runtime {
         pty = this.sys.openpty();
         inst.ring = new RingBuffer();
         inst.console = new ConsoleCapture(pty.master, inst.ring, config.console.logfile);
-        const unsub = inst.console.subscribe((data) => this.consoleListeners.forEach((l) => l(inst.name, data)));
-        void unsub;
+        inst.console.subscribe((data) => this.consoleListeners.forEach((l) => l(inst.name, data)));
       }
+      inst.startAbort = new AbortController();
       const spawned = await spawnContainer(this.sys, {
         name: inst.name,
         config,
@@ -226,6 +228,7 @@ export class Runtime {
         argv: inst.command!,
         console: pty ? { kind: "pty", slaveFd: pty.slave } : { kind: "inherit" },
         hierarchies: this.hierarchies,
+        signal: inst.startAbort.signal,
         onPid: (pid) => {
           inst.pid = pid;
           inst.exit = this.watchChild(pid);
@@ -238,6 +241,7 @@ export class Runtime {
       inst.veths = spawned.veths;
       inst.startedAt = Date.now();
       inst.starting = false;
+      inst.startAbort = undefined;
       // The cgroup and veth names are what a restarted agent needs to clean up after a crash.
       this.setState(inst, "RUNNING", cause, { pid: spawned.pid, phases: spawned.phases, cgroup: spawned.cgroup.name, veths: spawned.veths.map((v) => v.hostName) });
       // An init that already exited is handled now, after RUNNING, as LXC reports it.
@@ -247,10 +251,16 @@ export class Runtime {
       inst.console?.close();
       inst.console = undefined;
       inst.starting = false;
+      inst.startAbort = undefined;
       inst.pid = undefined;
       const err = e instanceof StartError ? e : new StartError("setup", (e as Error).message);
-      this.setState(inst, "ABORTING", cause, { error: err.toDetail() });
-      this.setState(inst, "STOPPED", cause, { error: err.toDetail() });
+      // An abort during STARTING has said ABORTING already, with its own cause.
+      const endCause = inst.stopCause ?? cause;
+      if (inst.state !== "ABORTING") this.setState(inst, "ABORTING", cause, { error: err.toDetail() });
+      this.setState(inst, "STOPPED", endCause, { error: err.toDetail() });
+      inst.stopCause = undefined;
+      inst.stopping = undefined;
+      inst.restartRequested = undefined;
       this.resolveExit(inst, -1);
       throw err;
     }
@@ -387,7 +397,8 @@ export class Runtime {
       killAt,
       ...(handled ? {} : { note: `the init does not handle ${signalName(halt)}: killed at once` }),
     });
-    if (inst.state === "STOPPING" && this.isFrozen(inst)) inst.cgroup?.setFrozen(false);
+    // A frozen init cannot handle the halt signal, nor die of SIGKILL, until thawed.
+    if (this.isFrozen(inst)) inst.cgroup?.setFrozen(false);
     if (timeoutMs > 0) {
       this.trySignal(inst, halt);
       inst.stopTimer = setTimeout(() => this.killAll(inst), timeoutMs);
@@ -414,7 +425,9 @@ export class Runtime {
     inst.stopCause = cause;
     clearTimeout(inst.stopTimer);
     this.setState(inst, "ABORTING", cause, { signal: "SIGKILL" });
-    // ABORTING is not STOPPING: the exit handler must still pass through STOPPING.
+    // During STARTING the start path undoes what it made and ends in STOPPED; after it, the
+    // exit handler passes through STOPPING (ABORTING is not STOPPING).
+    inst.startAbort?.abort();
     this.killAll(inst);
     inst.stopping ??= this.stopped(inst);
     return inst.stopping;
@@ -438,7 +451,12 @@ export class Runtime {
   async freeze(name: string, cause: EventCause): Promise<void> {
     const inst = this.guard("freeze", name);
     this.setState(inst, "FREEZING", cause);
-    inst.cgroup!.setFrozen(true);
+    try {
+      inst.cgroup!.setFrozen(true);
+    } catch (e) {
+      this.setState(inst, "RUNNING", cause, { error: { step: "freeze", message: (e as Error).message } });
+      throw e;
+    }
     await waitFor(() => inst.cgroup === undefined || inst.cgroup.isFrozen(), 5000);
     if (inst.state === "FREEZING") this.setState(inst, "FROZEN", cause);
   }

@@ -44,6 +44,8 @@ export interface SpawnRequest {
   argv: string[];
   console: { kind: "inherit" } | { kind: "pty"; slaveFd: number };
   hierarchies: readonly Hierarchy[];
+  /** aborted when the start is to be abandoned (lxc_abort during STARTING) */
+  signal?: AbortSignal;
   /** called with the pid as soon as the child exists; returns its exit (raw wait status) */
   onPid(pid: number): Promise<number>;
 }
@@ -136,6 +138,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     undo.push(() => deleteVeths(veths));
     clock.lap("network");
 
+    checkAborted(req.signal);
     step = "cgroup";
     const hierarchies = hierarchiesFor(req.config.cgroups, req.hierarchies);
     const writes = planCgroupWrites(req.config.cgroups, hierarchies);
@@ -195,6 +198,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     });
     const stamps: ChildStamps = {};
+    checkAborted(req.signal);
     if (syncWithParent) {
       await expectMessage(sync, SyncMessage.Configure, plan, stamps);
       step = "setup";
@@ -204,6 +208,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     }
     step = "setup";
     await expectMessage(sync, "eof", plan, stamps);
+    checkAborted(req.signal);
     const execDone = monotonicMs();
     sync.close();
     releaseChild();
@@ -219,6 +224,10 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
 }
 
 type Plan = ReturnType<typeof buildSetupPlan>;
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StartError("abort", "the start was aborted");
+}
 
 function childError(plan: Plan, index: number, errno: number): StartError {
   const op = plan[index];

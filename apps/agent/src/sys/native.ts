@@ -6,7 +6,10 @@ import { DataType, define, open, type FieldType } from "ffi-rs";
 import { check, SyscallError, unpack, type Syscalls } from "./syscalls.ts";
 
 const LIBRARY = "corral";
-export const LIBRARY_PATH = fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
+/** native/build/libcorral.so of this package: two levels up from src/sys, one from a dist bundle. */
+export const LIBRARY_PATH = ["../../native/build/libcorral.so", "../native/build/libcorral.so"]
+  .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  .find((path) => existsSync(path)) ?? fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
 
 type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract";
 

@@ -96,6 +96,18 @@ describe("failures after clone undo what was done", () => {
     assertNothingLeft("badmount");
   });
 
+  it("an abort during STARTING undoes the start: ABORTING, STOPPED, and the next start works", async () => {
+    h.create("early");
+    const starting = h.runtime.start("early", { cause: { actor: "test" }, command: ["sleep", "30"] });
+    await h.runtime.abort("early", { actor: "test", request: "abort" });
+    await assert.rejects(starting, /aborted/);
+    assert.deepEqual(h.states("early"), ["STARTING", "ABORTING", "STOPPED"]);
+    assert.equal(h.changes.at(-1)!.cause.request, "abort");
+    assertNothingLeft("early");
+    await h.runtime.start("early", { cause: { actor: "test" }, command: ["true"] });
+    assert.equal(await h.runtime.waitForExit("early"), 0);
+  });
+
   it("a bad command fails at exec with ENOENT", async () => {
     h.create("nocmd");
     await assert.rejects(h.runtime.start("nocmd", { cause: { actor: "test" }, command: ["/no/such/binary"] }), /exec.*ENOENT/);
@@ -174,7 +186,8 @@ describe("veth networking", () => {
 describe("corral run (the CLI, in the foreground)", () => {
   function cli(args: string[], onSpawn?: (pid: number) => void): Promise<{ code: number | null; out: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "apps/agent/src/cli/main.ts"), ...args], {
+      // The corral command as users run it: bin/corral.mjs and its bundle.
+      const child = spawn(process.execPath, [join(REPO, "apps/agent/bin/corral.mjs"), ...args], {
         cwd: REPO, env: { ...process.env, CORRAL_LXCPATH: h.lxcpath.root }, stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";

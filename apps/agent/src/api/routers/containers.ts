@@ -1,6 +1,6 @@
 // containers.*: the container list and the lifecycle verbs.
 import { z } from "zod";
-import { NAME_RE } from "@corral/core";
+import { ConfigError, NAME_RE } from "@corral/core";
 import { mutationProcedure, publicProcedure, router } from "../trpc.ts";
 
 const name = z.string().regex(NAME_RE, "a name is 1 to 64 of A-Z a-z 0-9 _ . - and starts with a letter or digit");
@@ -66,8 +66,9 @@ export const containersRouter = router({
     try {
       return { ok: true as const, warnings: ctx.agent.checkConfig(input.name, input.config) };
     } catch (e) {
-      const err = e as Error & { line?: number; key?: string };
-      return { ok: false as const, message: err.message, line: err.line, key: err.key };
+      if (!(e instanceof ConfigError)) throw e;
+      // The line is in `file`: the pasted text, or a file it includes.
+      return { ok: false as const, message: `${e.key}: ${e.reason}`, line: e.line, key: e.key, file: e.file };
     }
   }),
 });
