@@ -352,7 +352,8 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, `${results.date.slice(0, 10)}${quick ? "-quick" : ""}.json`), json);
     const md = renderMarkdown(results);
     writeFileSync(join(dir, "latest.md"), md);
-    updateReadme(join(REPO, "README.md"), md);
+    // The README shows the full run; a quick one only refreshes latest.*.
+    if (!quick) updateReadme(join(REPO, "README.md"), md);
     process.stdout.write(md);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -40,6 +40,10 @@ if [ -z "${CORRAL_WEB_PASSWORD:-}" ]; then
   [ -f "$PASSFILE" ] || (umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' >"$PASSFILE")
   CORRAL_WEB_PASSWORD=$(cat "$PASSFILE")
 fi
+# A session key that outlives a restart of the dashboard.
+SECRETFILE="$LXCPATH/dashboard.secret"
+[ -f "$SECRETFILE" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$SECRETFILE")
+export CORRAL_WEB_SECRET=${CORRAL_WEB_SECRET:-$(cat "$SECRETFILE")}
 TOKEN=$(cat "$LXCPATH/agent.token")
 export CORRAL_WEB_PASSWORD
 export CORRAL_WEB_AGENTS="[{\"name\":\"$(hostname)\",\"url\":\"http://$LISTEN\",\"token\":\"$TOKEN\"}]"

@@ -208,6 +208,20 @@ describe("corral run (the CLI, in the foreground)", () => {
     const { code, out } = await running;
     assert.equal(code, 42, out);
     assert.match(out, /got TERM/);
+    // An init killed by a signal: corral run exits 128 + N, as a shell would report it.
+    let cliPid = 0;
+    const killed = cli(["run", "--rm", "--template", "host", "--", "sleep", "30"], (p) => (cliPid = p));
+    let initPid = "";
+    await until(() => {
+      try {
+        initPid = execFileSync("pgrep", ["-P", String(cliPid), "sleep"], { encoding: "utf8" }).trim();
+      } catch {
+        initPid = "";
+      }
+      return initPid !== "";
+    }, 10_000);
+    process.kill(Number(initPid), "SIGKILL");
+    assert.equal((await killed).code, 137);
     await until(() => !h.lxcpath.list().some((n) => n.startsWith("run-")));
   });
 });
