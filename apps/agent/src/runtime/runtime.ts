@@ -301,7 +301,7 @@ export class Runtime {
   }
 
   /** __lxc_start's end: SIGHUP = reboot, SIGINT = halt, anything else = the init's exit. */
-  private onInitExit(inst: Instance, status: number): void {
+  private async onInitExit(inst: Instance, status: number): Promise<void> {
     clearTimeout(inst.stopTimer);
     inst.pid = undefined;
     const decoded = decodeWaitStatus(status);
@@ -316,7 +316,8 @@ export class Runtime {
       ...(reboot ? { reboot: true } : {}),
     };
     if (inst.state !== "STOPPING") this.setState(inst, "STOPPING", cause, detail);
-    this.cleanup(inst);
+    const leftover = await this.cleanup(inst);
+    if (leftover) detail.leftover = leftover;
     inst.lastExit = { status, code: shellExitCode(status), at: Date.now() };
     inst.stopCause = undefined;
     inst.restartRequested = undefined;
@@ -336,17 +337,19 @@ export class Runtime {
     }
   }
 
-  /** lxc_fini: the cgroup (with anything left in it), veths and console go. */
-  private cleanup(inst: Instance): void {
+  /** lxc_fini: the cgroup (with anything left in it), veths and console go. What stayed, if any. */
+  private async cleanup(inst: Instance): Promise<string | undefined> {
     const cgroup = inst.cgroup;
+    let leftover: string | undefined;
     if (cgroup) {
-      removeCgroup(cgroup);
+      if (!(await removeCgroup(cgroup))) leftover = `cgroup ${cgroup.name} could not be removed (busy)`;
       inst.cgroup = undefined;
     }
     if (inst.veths.length > 0) void deleteVeths(inst.veths);
     inst.veths = [];
     inst.console?.close();
     inst.console = undefined;
+    return leftover;
   }
 
   private resolveExit(inst: Instance, status: number): void {
@@ -508,7 +511,7 @@ export class Runtime {
       } catch {
         // nothing left to kill
       }
-      removeCgroup(cg);
+      await removeCgroup(cg);
     }
     if (left.veths?.length) await deleteVethsByName(left.veths);
     this.setState(this.instance(name), "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: left.pid });
@@ -522,17 +525,22 @@ async function deleteVethsByName(names: string[]): Promise<void> {
   }
 }
 
-/** Remove a cgroup, waiting briefly for dying processes to leave it. */
-function removeCgroup(cgroup: ContainerCgroup): void {
-  for (let i = 0; i < 200; i++) {
-    if (cgroup.destroy()) return;
+/**
+ * Remove a cgroup. Once the init is reaped its PID namespace is empty and this succeeds at once;
+ * a process that entered the cgroup from outside is killed, and the removal retried for a while
+ * without blocking the event loop. False if the cgroup is still there.
+ */
+async function removeCgroup(cgroup: ContainerCgroup): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (cgroup.destroy()) return true;
     try {
       cgroup.killAll();
     } catch {
       // gone meanwhile
     }
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    await new Promise((r) => setTimeout(r, 10));
   }
+  return false;
 }
 
 /** What corral leaves out of a config it otherwise runs, said at every start. */
