@@ -18,6 +18,10 @@ export async function runAgent(lxcpath: string, listen: string): Promise<number>
   // A log reader that went away must not take the agent down with EPIPE.
   process.stdout.on("error", () => {});
   process.stderr.on("error", () => {});
+  // The containers die with the agent (PDEATHSIG): a bug in one request's handling is logged,
+  // never allowed to end the process and every container with it.
+  process.on("unhandledRejection", (e) => jsonLogger.error("unhandled rejection", { error: String((e as Error)?.stack ?? e) }));
+  process.on("uncaughtException", (e) => jsonLogger.error("uncaught exception", { error: String(e.stack ?? e) }));
   const agent = new Agent(nativeSyscalls, lxcpath);
   const token = loadOrCreateToken(agent.lxcpath.root, env.token);
   await agent.boot();

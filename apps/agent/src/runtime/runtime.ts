@@ -12,7 +12,6 @@ import {
   type Action, type EventCause, type EventDetail, type StateName, type ContainerConfig,
 } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
-import { SyscallError } from "../sys/syscalls.ts";
 import { ConsoleCapture, RingBuffer } from "./console.ts";
 import { ContainerCgroup, detectHierarchies, type Hierarchy } from "./cgroups.ts";
 import { LxcPath, ContainerNotFound, type LoadedConfig } from "./lxcpath.ts";
@@ -284,8 +283,8 @@ export class Runtime {
       let status: number | null;
       try {
         status = this.sys.reap(pid);
-      } catch (e) {
-        if (!(e instanceof SyscallError && e.code === "ECHILD")) throw e;
+      } catch {
+        // ECHILD: someone else reaped it. There is no status to report, and nothing to wait for.
         status = 0;
       }
       if (status === null) continue;
