@@ -71,6 +71,12 @@ export class ParseContext {
     this.unsupported = this.unsupported.filter((i) => i.key !== key);
   }
 
+  /** Forget every key under a prefix (a reset of a whole network). */
+  forgetPrefix(prefix: string): void {
+    this.warnings = this.warnings.filter((i) => !i.key.startsWith(prefix));
+    this.unsupported = this.unsupported.filter((i) => !i.key.startsWith(prefix));
+  }
+
   net(index: number, where: Where): NetDraft {
     let entry = this.nets.get(index);
     if (!entry) {

@@ -287,7 +287,11 @@ const EXACT_KEYS: Readonly<Record<string, Handler>> = {
   "lxc.cgroup2": resetOnly((ctx) => void (ctx.config.cgroups = ctx.config.cgroups.filter((c) => c.version !== 2)), "all lxc.cgroup2.* settings"),
 
   // Ignored, with a warning.
-  "lxc.arch": ignored("corral runs containers with the host's architecture"),
+  // The host's architecture is all corral runs; any other is refused, not quietly ignored.
+  "lxc.arch": (ctx, value, where) => {
+    ctx.forget(where.key);
+    if (value !== "" && !["x86_64", "amd64", "linux64"].includes(value)) ctx.refuse(where, `not supported: ${value}; corral runs x86_64 containers only`);
+  },
   "lxc.tty.dir": ignored("corral creates ttys directly under /dev"),
   "lxc.log.level": ignored("corral logs through the agent"),
   "lxc.log.file": ignored("corral logs through the agent"),
@@ -420,6 +424,8 @@ function applyNetKey(ctx: ParseContext, index: number, sub: string | undefined, 
     if (value !== "") throw new ConfigError(where, "takes no value (it only resets this network)");
     ctx.nets.delete(index);
     ctx.skippedNets.delete(index);
+    // What earlier lines said about this network's keys goes with it.
+    ctx.forgetPrefix(`lxc.net.${index}.`);
     return;
   }
   if (sub === "type") return setNetType(ctx, index, value, where);
@@ -429,6 +435,7 @@ function applyNetKey(ctx: ParseContext, index: number, sub: string | undefined, 
   } else if (NET_KEYS_IGNORED.has(sub)) {
     ignored("network scripts are not run by corral")(ctx, value, where);
   } else if (NET_KEYS_UNSUPPORTED.has(sub)) {
+    ctx.forget(where.key);
     if (value !== "" && !(sub === "l2proxy" && value === "0")) ctx.refuse(where, `not supported: lxc.net.*.${sub}`);
   } else {
     throw new ConfigError(where, "unknown network key");

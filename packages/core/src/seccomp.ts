@@ -156,7 +156,10 @@ function parseV2(lines: Line[]): SeccompPolicy {
     } else if (text === "reject_force_umount" || text.startsWith("reject_force_umount ")) {
       if (native) policy.rules.push(rejectForceUmount(line));
     } else if (native) {
-      policy.rules.push(parseRule(text, line, ruleDefault));
+      const rule = parseRule(text, line, ruleDefault);
+      // LXC skips a syscall this architecture does not have (with a log line): so does corral.
+      if (rule) policy.rules.push(rule);
+      else policy.warnings.push(`line ${line}: ${JSON.stringify(text.split(/\s+/)[0])} is not an x86_64 system call; the rule is skipped, as LXC does`);
     }
   }
   return policy;
@@ -184,12 +187,13 @@ function rejectForceUmount(line: number): SeccompRule {
   };
 }
 
-function parseRule(text: string, line: number, ruleDefault: SeccompAction): SeccompRule {
+/** One rule line; undefined when it names no x86_64 system call. */
+function parseRule(text: string, line: number, ruleDefault: SeccompAction): SeccompRule | undefined {
   const filters = text.match(/\[[^\]]*\]/g) ?? [];
   const words = text.replace(/\[[^\]]*\]/g, " ").split(/\s+/).filter(Boolean);
   const [syscall = "", ...actionWords] = words;
   const nr = syscallNumber(syscall);
-  if (nr === undefined) throw new SeccompError(line, `unknown x86_64 system call ${JSON.stringify(syscall)}`);
+  if (nr === undefined) return undefined;
   if (filters.length > 6) throw new SeccompError(line, "at most 6 argument filters");
   return {
     syscall,
@@ -242,9 +246,10 @@ function parseArgFilter(filter: string, line: number): ArgCondition {
   return { index: Number(index), op, value: u64(value, filter, line), mask: mask === undefined ? 0n : u64(mask, filter, line) };
 }
 
+/** A filter value as LXC reads it (strtoull with base 0): 0x hex, leading-0 octal, or decimal. */
 function u64(text: string, filter: string, line: number): bigint {
-  if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(text)) throw new SeccompError(line, `${filter}: ${JSON.stringify(text)} is not a number`);
-  const n = BigInt(text);
+  if (!/^(0x[0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.test(text)) throw new SeccompError(line, `${filter}: ${JSON.stringify(text)} is not a number`);
+  const n = /^0[0-7]+$/.test(text) ? BigInt(`0o${text.slice(1)}`) : BigInt(text);
   if (n >= 1n << 64n) throw new SeccompError(line, `${filter}: ${text} does not fit in 64 bits`);
   return n;
 }
@@ -278,9 +283,11 @@ export function compileSeccomp(text: string): CompiledSeccomp {
 export function compileSeccompPolicy(policy: SeccompPolicy): CompiledSeccomp {
   const asm = new BpfAssembler();
   const defaultAction = actionValue(policy.defaultAction);
-  // A denylist allows by default, but a syscall made through another ABI (i386, x32) would
-  // then escape every rule: kill it instead.
-  const badArchAction = policy.defaultAction.kind === "allow" ? SECCOMP_RET.KILL_PROCESS : defaultAction;
+  // A syscall made through another ABI (i386, x32) is not checked against the rules, which name
+  // x86_64 numbers: unless the default action refuses the call anyway (kill, trap, errno), kill
+  // it, or it would escape every rule (a denylist allows by default, "log" lets it run too).
+  const refuses = ["kill", "trap", "errno"].includes(policy.defaultAction.kind);
+  const badArchAction = refuses ? defaultAction : SECCOMP_RET.KILL_PROCESS;
 
   // The bad-arch returns sit right after their checks: a jump to the program's end could
   // exceed classic BPF's 255-instruction reach.

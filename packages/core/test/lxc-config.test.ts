@@ -201,6 +201,16 @@ lxc.init.cwd = /srv
   assert.deepEqual(config.init, { uid: 1000, gid: 100, cwd: "/srv" });
 });
 
+test("lxc.arch: the host's x86_64 is fine, any other is refused", () => {
+  assert.deepEqual(parse("lxc.arch = amd64\n").unsupported, []);
+  assert.deepEqual(parse("lxc.arch = i686\n").unsupported.map((u) => [u.key, u.line]), [["lxc.arch", 1]]);
+});
+
+test("a reset network takes its earlier refusals with it", () => {
+  const { unsupported } = parse("lxc.net.0.type = veth\nlxc.net.0.ipv6.address = fd00::2/64\nlxc.net.0 =\n");
+  assert.deepEqual(unsupported, []);
+});
+
 test("ignored keys warn, security keys are reported unsupported with file and line", () => {
   const { warnings, unsupported, config } = parse(`lxc.arch = x86_64
 lxc.log.level = 1
@@ -216,7 +226,7 @@ lxc.net.0.type = macvlan
 lxc.net.0.link = eth0
 lxc.prlimit.nofile = 1024
 `);
-  assert.deepEqual(warnings.map((w) => [w.key, w.line]), [["lxc.arch", 1], ["lxc.log.level", 2], ["lxc.apparmor.allow_nesting", 4]]);
+  assert.deepEqual(warnings.map((w) => [w.key, w.line]), [["lxc.log.level", 2], ["lxc.apparmor.allow_nesting", 4]]);
   assert.deepEqual(unsupported.map((u) => [u.key, u.line]), [
     ["lxc.apparmor.profile", 6],
     ["lxc.selinux.context", 7],
