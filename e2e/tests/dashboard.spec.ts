@@ -56,6 +56,11 @@ test("an unauthenticated browser gets only the login, and the API refuses it", a
   await page.getByTestId("login-password").fill("not-the-password");
   await page.getByTestId("login-submit").click();
   await expect(page.getByTestId("login-error")).toContainText("Wrong user name or password");
+  await expect(page).toHaveURL(/[?&]error=wrong(&|$)/);
+  // the page shows only its own sentences, never text from the URL
+  await page.goto("/login?error=Your+account+is+locked%2C+call+0800");
+  await expect(page.getByTestId("login-form")).toBeVisible();
+  await expect(page.getByTestId("login-error")).toHaveCount(0);
 
   // the right one signs in, with an HttpOnly, SameSite=Strict session cookie
   await signIn(page, stack);
@@ -71,6 +76,44 @@ test("an unauthenticated browser gets only the login, and the API refuses it", a
   await expect(page.getByTestId("login-form")).toBeVisible();
   await page.goto("/");
   await expect(page).toHaveURL(/\/login$/);
+
+  // after signing in, `next` leads only to a path on the dashboard: browsers read "/\host" and
+  // "/<TAB>/host" as "//host", another site
+  for (const next of ["/\\evil.example", "/\t/evil.example", "//evil.example", "https://evil.example/"]) {
+    const res = await request.post("/api/login", { form: { user: stack.user, password: stack.password, next }, maxRedirects: 0 });
+    expect(res.status(), JSON.stringify(next)).toBe(303);
+    const location = res.headers()["location"] ?? "";
+    expect(new URL(location, stack.webUrl).origin, `Location ${location} for next=${JSON.stringify(next)}`).toBe(new URL(stack.webUrl).origin);
+    expect(location).not.toContain("evil");
+  }
+  const fine = await request.post("/api/login", { form: { user: stack.user, password: stack.password, next: "/timeline?x=1#y" }, maxRedirects: 0 });
+  expect(fine.headers()["location"]).toBe("/timeline?x=1#y");
+});
+
+test("a signed-in browser's cookies do not work for another site's requests", async ({ signedIn: page, stack }) => {
+  const name = unique("csrf");
+  const create = { path: "containers.create", input: { name, template: "host" } };
+  // another origin posting with the user's cookies: refused before the agent is called
+  const foreign: Record<string, string>[] = [{ origin: "http://evil.example" }, { origin: "null" }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }];
+  for (const headers of foreign) {
+    const res = await page.request.post("/api/agents/local/call", { headers, data: create });
+    expect(res.status(), JSON.stringify(headers)).toBe(403);
+    expect((await res.json()) as unknown).toEqual({ error: { message: "Cross-site request refused.", code: "CROSS_SITE" } });
+  }
+  // so is signing in (or out) from another site
+  const login = await page.request.post("/api/login", { headers: { origin: "http://evil.example" }, form: { user: stack.user, password: stack.password }, maxRedirects: 0 });
+  expect(login.status()).toBe(403);
+  const logout = await page.request.post("/api/logout", { headers: { origin: "http://evil.example" }, maxRedirects: 0 });
+  expect(logout.status()).toBe(403);
+  // a body that is not JSON (what a cross-site form could send) is refused too
+  const form = await page.request.post("/api/agents/local/call", { headers: { origin: stack.webUrl, "content-type": "text/plain" }, data: JSON.stringify(create) });
+  expect(form.status()).toBe(415);
+  expect((await stack.agent.containers.list.query()).map((c) => c.name)).not.toContain(name);
+
+  // the same cookies from the dashboard's own origin do work
+  const own = await page.request.post("/api/agents/local/call", { headers: { origin: stack.webUrl, "sec-fetch-site": "same-origin" }, data: create });
+  expect(own.status()).toBe(200);
+  expect((await stack.agent.containers.list.query()).map((c) => c.name)).toContain(name);
 });
 
 test("create a container, start it, see RUNNING live and its console", async ({ signedIn: page }, testInfo) => {
@@ -196,9 +239,14 @@ test("abort a container, and bulk actions say what they refused", async ({ signe
   await expect(aborting).toContainText("abort: SIGKILL to every process");
   await expect(aborting).toContainText("dashboard:admin (abort)");
 
-  // the other one, aborted with the bulk button
-  await page.getByTestId(`check-${a}`).uncheck();
+  // the other one, aborted with the bulk button: the filter hides the checked (and stopped) first
+  // one, which is then neither counted nor acted on
+  await page.getByTestId("filter").fill(b);
+  await expect(page.getByTestId(`row-${a}`)).toHaveCount(0);
+  await expect(page.getByTestId("selected-count")).toHaveText("1 selected");
   await page.getByTestId("bulk-abort").click();
+  await expect(page.getByTestId("bulk-result")).toContainText(`Done: ${b}`);
+  await expect(page.getByTestId("bulk-result")).not.toContainText(a);
   await expect(rowState(page, b)).toHaveText("STOPPED");
 });
 
@@ -224,12 +272,21 @@ test("a start that fails shows the step that failed", async ({ signedIn: page },
   );
   await screenshot(page, testInfo, "containers-view");
 
-  // on the host timeline, the failed start is there too
+  // on the host timeline, the failed start is there too: its lane, hovered after the failure,
+  // says so in words
   await page.getByTestId("nav-timeline").click();
-  await expect(page.getByTestId("host-timeline-canvas")).toBeVisible();
+  const canvas = page.getByTestId("host-timeline-canvas");
+  await expect(canvas).toBeVisible();
+  await page.getByTestId("lane-filter").fill(name);
+  await expect(page.getByTestId("timeline-stats")).toHaveAttribute("data-lanes", "1");
   await page.getByTestId("timeline-all").click();
   await page.getByTestId("follow-live").click();
-  await page.waitForTimeout(300);
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.85, box.y + 26 + 14); // below the axis, in the one lane
+  const tooltip = page.getByTestId("timeline-tooltip");
+  await expect(tooltip).toContainText(name);
+  await expect(tooltip).toContainText("stopped: start failed at setup");
+  await expect(tooltip.getByTestId("tooltip-state")).toHaveText("STOPPED");
   await screenshot(page, testInfo, "timeline");
 });
 
@@ -267,9 +324,10 @@ test("after the agent restarts, the timeline shows reconnecting and catches up w
   expect(after.events.some((e) => e.container === auto && e.state === "RUNNING" && e.seq > before.events.at(-1)!.seq)).toBe(true);
   await expect(stats).toHaveAttribute("data-last-seq", `local:${last.seq}`);
   await expect(stats).toHaveAttribute("data-event-count", String(after.events.length));
-  // no gap: the seqs the agent has are exactly those the dashboard has
+  // no gap: the seqs the dashboard holds are exactly those the agent has (count, first, last, sum)
   const seqs = after.events.map((e) => e.seq);
-  expect(seqs.at(-1)! - seqs[0]! + 1).toBe(seqs.length);
+  const digest = `local:${seqs.length}:${seqs[0]}:${seqs.at(-1)}:${seqs.reduce((a, b) => a + b, 0)}`;
+  await expect(stats).toHaveAttribute("data-seqs", digest);
   await expectNoReload(page);
 
   // and the container's own timeline lists the shutdown's abort with its cause

@@ -1,8 +1,9 @@
 // The host timeline with 200 containers and 50,000 events (served by a real agent from its store):
-// it loads, draws every lane, and stays smooth while it is panned and zoomed.
-import type { Page } from "@playwright/test";
+// it loads, draws every lane, and each redraw fits in a 60 Hz frame while it is panned and zoomed.
+// It starts its own stack, so it uses Playwright's plain `test` (not the one with the default stack).
+import { expect, test, type Page } from "@playwright/test";
 import { join } from "node:path";
-import { expect, startStack, test, type Stack } from "../support/stack.ts";
+import { startStack, type Stack } from "../support/stack.ts";
 import { seedHistory } from "../support/seed.ts";
 import { ARTIFACTS } from "../support/paths.ts";
 
@@ -17,26 +18,15 @@ test.afterAll(async () => {
   await big?.close();
 });
 
-/** Frame intervals (ms) measured with requestAnimationFrame while `during` runs. */
-async function frames(page: Page, during: () => Promise<void>): Promise<number[]> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __stop: boolean };
-    w.__frames = [];
-    w.__stop = false;
-    let last = performance.now();
-    const tick = (t: number) => {
-      w.__frames.push(t - last);
-      last = t;
-      if (!w.__stop) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  });
+type DrawLog = { __corralTimelineDraws?: Record<string, number[]> };
+
+/** The durations (ms) of the canvas's draw() calls while `during` runs, as the dashboard records them. */
+async function drawTimes(page: Page, testId: string, during: () => Promise<void>): Promise<number[]> {
+  const earlier = await page.evaluate((id) => (window as unknown as DrawLog).__corralTimelineDraws?.[id]?.splice(0).length ?? 0, testId);
+  expect(earlier, "the timeline records its draws").toBeGreaterThan(0);
   await during();
-  return page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __stop: boolean };
-    w.__stop = true;
-    return w.__frames.slice(1);
-  });
+  await page.waitForTimeout(100); // the last frame's draw
+  return page.evaluate((id) => (window as unknown as DrawLog).__corralTimelineDraws?.[id] ?? [], testId);
 }
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
@@ -55,7 +45,7 @@ test("the host timeline stays smooth with 200 containers and 50,000 events", asy
 
   const canvas = page.getByTestId("host-timeline-canvas");
   const box = (await canvas.boundingBox())!;
-  const intervals = await frames(page, async () => {
+  const draws = await drawTimes(page, "host-timeline", async () => {
     // pan by dragging, then zoom in and out with ctrl + wheel, then scroll the lanes
     await page.mouse.move(box.x + box.width * 0.7, box.y + 200);
     await page.mouse.down();
@@ -66,14 +56,13 @@ test("the host timeline stays smooth with 200 containers and 50,000 events", asy
     await page.keyboard.up("Control");
     for (let i = 0; i < 10; i++) await page.mouse.wheel(0, 200);
   });
-  const p50 = percentile(intervals, 0.5);
-  const p95 = percentile(intervals, 0.95);
-  const summary = `${intervals.length} frames while panning and zooming: median ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`;
-  testInfo.annotations.push({ type: "frames", description: summary });
+  const p50 = percentile(draws, 0.5);
+  const p95 = percentile(draws, 0.95);
+  const summary = `${draws.length} draws while panning and zooming: median ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`;
+  testInfo.annotations.push({ type: "draws", description: summary });
   process.stdout.write(`      ${summary}\n`);
-  expect(intervals.length).toBeGreaterThan(20);
-  expect(p50).toBeLessThan(50);
-  expect(p95).toBeLessThan(150);
+  expect(draws.length).toBeGreaterThan(20);
+  expect(p95).toBeLessThan(16);
 
   // hovering a lane tells what happened there
   await page.getByTestId("timeline-all").click();

@@ -37,6 +37,12 @@ export class DashboardStore {
   private listeners = new Set<Listener>();
   private sources = new Map<string, EventSource>();
   private refreshTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** per agent, the events the stream delivered while an events.list was in flight */
+  private arriving = new Map<string, Set<StateEvent[]>>();
+  /** agents whose stream has been live at least once */
+  private wasLive = new Set<string>();
+  /** agents whose history is being reloaded after they came back */
+  private reloading = new Set<string>();
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   private started = false;
 
@@ -93,7 +99,7 @@ export class DashboardStore {
       } else {
         const cameBack = !view.status.up && status.up;
         view.status = status;
-        if (cameBack) void this.loadContainers(view.name);
+        if (cameBack) this.cameBack(view);
       }
     }
     this.changed();
@@ -102,6 +108,24 @@ export class DashboardStore {
   private async loadAgent(name: string): Promise<void> {
     await Promise.all([this.loadContainers(name), this.loadEvents(name)]);
     this.openStream(name);
+  }
+
+  /**
+   * An agent answers again. If its history never loaded (it was down when the page opened), load
+   * it now and reopen the stream from there; else the list is enough, the stream resumes by itself.
+   */
+  private cameBack(view: AgentView): void {
+    if (view.loaded) {
+      void this.loadContainers(view.name);
+      return;
+    }
+    if (this.reloading.has(view.name)) return;
+    this.reloading.add(view.name);
+    void Promise.all([this.loadEvents(view.name), this.loadContainers(view.name)])
+      .then(() => {
+        if (view.loaded && this.started) this.openStream(view.name);
+      })
+      .finally(() => this.reloading.delete(view.name));
   }
 
   async loadContainers(name: string): Promise<void> {
@@ -118,17 +142,33 @@ export class DashboardStore {
     this.changed();
   }
 
-  /** The newest EVENT_WINDOW events, replacing what was loaded. */
+  /**
+   * The newest EVENT_WINDOW events, replacing what was loaded. Events the stream delivers while the
+   * page is in flight are kept: those after the page's last seq are appended to it.
+   */
   async loadEvents(name: string): Promise<void> {
     const view = this.agent(name);
     if (!view) return;
+    const arrived: StateEvent[] = [];
+    let buffers = this.arriving.get(name);
+    if (!buffers) this.arriving.set(name, (buffers = new Set()));
+    buffers.add(arrived);
     try {
       const page = await call(name, "events.list", { before: Number.MAX_SAFE_INTEGER, limit: EVENT_WINDOW });
       view.storeId = page.storeId;
-      this.setEvents(view, page.events);
+      let last = page.events.at(-1)?.seq ?? 0;
+      const events = page.events.slice();
+      for (const e of arrived) {
+        if (e.seq <= last) continue; // in the page already, or delivered twice
+        events.push(e);
+        last = e.seq;
+      }
+      this.setEvents(view, events);
       view.loaded = true;
     } catch (e) {
       view.streamMessage = (e as Error).message;
+    } finally {
+      buffers.delete(arrived);
     }
     this.changed(true);
   }
@@ -163,11 +203,14 @@ export class DashboardStore {
     this.sources.set(name, es);
     es.addEventListener("status", (m) => {
       const s = JSON.parse((m as MessageEvent<string>).data) as StreamStatus;
-      view.stream = s.state;
+      // every new connection (the EventSource's own retries too) says "connecting" first; once the
+      // agent's stream was live, that is a reconnection
+      view.stream = s.state === "connecting" && this.wasLive.has(name) ? "reconnecting" : s.state;
+      if (s.live) this.wasLive.add(name);
       view.streamMessage = s.message;
-      if (s.live && !view.status.up) {
+      if (s.live && (!view.status.up || !view.loaded)) {
         view.status = { ...view.status, up: true, message: undefined };
-        void this.loadContainers(name);
+        this.cameBack(view);
       }
       if (!s.live && s.state !== "connecting") view.status = { ...view.status, up: false, message: s.message };
       this.changed();
@@ -205,6 +248,7 @@ export class DashboardStore {
     view.events.push(e);
     view.lastSeq = e.seq;
     this.index(view, e);
+    for (const arrived of this.arriving.get(view.name) ?? []) arrived.push(e);
     if (view.events.length > EVENT_WINDOW * 1.2) this.setEvents(view, view.events.slice(-EVENT_WINDOW));
     // the state is known now; pid, uptime and the rest come with the list shortly after
     const c = view.containers.find((x) => x.name === e.container);

@@ -40,18 +40,28 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
     });
     ro.observe(el);
 
-    // typing: batch keystrokes a little so a paste is one call
+    // typing: batch keystrokes a little so a paste is one call, and keep at most one write in
+    // flight, so keys reach the console in the order they were typed; the rest waits in `pending`
     let pending = "";
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let writing = false;
+    let disposed = false;
     const flush = () => {
+      timer = undefined;
+      if (writing || !pending || disposed) return;
       const data = pending;
       pending = "";
-      timer = undefined;
-      if (data) call(agent, "console.write", { name, data }).then(() => setInputError(null), (e: Error) => setInputError(e.message));
+      writing = true;
+      call(agent, "console.write", { name, data })
+        .then(() => !disposed && setInputError(null), (e: Error) => !disposed && setInputError(e.message))
+        .finally(() => {
+          writing = false;
+          flush();
+        });
     };
     const onData = term.onData((d) => {
       pending += d;
-      timer ??= setTimeout(flush, 15);
+      if (!writing) timer ??= setTimeout(flush, 15);
     });
 
     const es = new EventSource(`/api/agents/${encodeURIComponent(agent)}/console/${encodeURIComponent(name)}`);
@@ -66,6 +76,7 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
     term.focus();
 
     return () => {
+      disposed = true;
       es.close();
       onData.dispose();
       clearTimeout(timer);

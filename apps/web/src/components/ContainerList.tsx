@@ -50,6 +50,8 @@ export function ContainerList({
   );
   const visibleKeys = groups.flatMap((g) => g.rows.map((c) => key(g.agent.name, c.name)));
   const allChecked = visibleKeys.length > 0 && visibleKeys.every((k) => checked.has(k));
+  // a checked row the filter hides is neither counted nor acted on
+  const selectedCount = visibleKeys.filter((k) => checked.has(k)).length;
 
   const toggle = (k: string) => {
     const next = new Set(checked);
@@ -63,8 +65,8 @@ export function ContainerList({
     setBulkResult(null);
     const ok: string[] = [];
     const refused: string[] = [];
-    const targets = store.agents.flatMap((a) =>
-      a.containers.filter((c) => checked.has(key(a.name, c.name))).map((c) => ({ agent: a.name, c })),
+    const targets = groups.flatMap((g) =>
+      g.rows.filter((c) => checked.has(key(g.agent.name, c.name))).map((c) => ({ agent: g.agent.name, c })),
     );
     await Promise.all(
       targets.map(async ({ agent, c }) => {
@@ -127,12 +129,12 @@ export function ContainerList({
             data-testid="check-all"
             aria-label="select all shown"
           />
-          {checked.size ? `${checked.size} selected` : "Select"}
+          <span data-testid="selected-count">{selectedCount ? `${selectedCount} selected` : "Select"}</span>
         </label>
         <div className="btn-group">
-          <button className="btn small" disabled={!checked.size || busy} onClick={() => bulk("start")} data-testid="bulk-start">Start</button>
-          <button className="btn small" disabled={!checked.size || busy} onClick={() => bulk("stop")} data-testid="bulk-stop">Stop</button>
-          <button className="btn small danger" disabled={!checked.size || busy} onClick={() => bulk("abort")} data-testid="bulk-abort">Abort</button>
+          <button className="btn small" disabled={!selectedCount || busy} onClick={() => bulk("start")} data-testid="bulk-start">Start</button>
+          <button className="btn small" disabled={!selectedCount || busy} onClick={() => bulk("stop")} data-testid="bulk-stop">Stop</button>
+          <button className="btn small danger" disabled={!selectedCount || busy} onClick={() => bulk("abort")} data-testid="bulk-abort">Abort</button>
         </div>
       </div>
       {bulkResult && (

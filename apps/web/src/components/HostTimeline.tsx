@@ -7,6 +7,17 @@ import { STATE_COLOR } from "@/lib/states";
 import { EventDetail } from "./ContainerPanel";
 import { TimelineCanvas, type Lane } from "./TimelineCanvas";
 
+/**
+ * What the browser holds of an agent's events, short enough for an attribute: count, first and last
+ * seq, and the sum of the seqs. Tests compare it with the agent's own events.list to see that no
+ * event is missing or doubled.
+ */
+function seqDigest(events: readonly StateEvent[]): string {
+  let sum = 0;
+  for (const e of events) sum += e.seq;
+  return `${events.length}:${events[0]?.seq ?? 0}:${events.at(-1)?.seq ?? 0}:${sum}`;
+}
+
 export function HostTimeline() {
   const store = useDashboard();
   const [filter, setFilter] = useState("");
@@ -38,13 +49,14 @@ export function HostTimeline() {
 
   const total = store.agents.reduce((s, a) => s + a.events.length, 0);
   const lastSeqs = store.agents.map((a) => `${a.name}:${a.lastSeq}`).join(",");
+  const seqs = store.agents.map((a) => `${a.name}:${seqDigest(a.events)}`).join(",");
   const live = store.agents.every((a) => a.stream === "live");
 
   return (
     <div className="page-timeline">
       <div className="page-head">
         <h1>Timeline</h1>
-        <span className="muted" data-testid="timeline-stats" data-event-count={total} data-last-seq={lastSeqs} data-lanes={lanes.length}>
+        <span className="muted" data-testid="timeline-stats" data-event-count={total} data-last-seq={lastSeqs} data-seqs={seqs} data-lanes={lanes.length}>
           {lanes.length} containers · {total.toLocaleString("en")} events
         </span>
         <input className="input" placeholder="Filter lanes by name" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="lane-filter" />

@@ -13,7 +13,8 @@ export function Shell({ user, page, children }: { user: string; page: "container
   }, []);
 
   const down = store.agents.filter((a) => !a.status.up);
-  const reconnecting = store.agents.filter((a) => a.stream !== "live" && a.loaded);
+  // "connecting" is a first connection, not yet a loss: no banner for it
+  const reconnecting = store.agents.filter((a) => (a.stream === "reconnecting" || a.stream === "error") && a.loaded);
 
   return (
     <div className="app">

@@ -36,6 +36,19 @@ const RANGES: [string, number][] = [["10s", 10_000], ["1m", 60_000], ["15m", 900
 
 type Hover = { lane: Lane; event: StateEvent; next?: StateEvent; x: number; y: number };
 
+/**
+ * How long the recent draws of each timeline (by test id) took, in ms, for the performance test:
+ * window.__corralTimelineDraws[testId]. The newest DRAW_SAMPLES only.
+ */
+const DRAW_SAMPLES = 1000;
+function recordDraw(testId: string, ms: number): void {
+  const w = window as unknown as { __corralTimelineDraws?: Record<string, number[]> };
+  const all = (w.__corralTimelineDraws ??= {});
+  const samples = (all[testId] ??= []);
+  samples.push(ms);
+  if (samples.length > DRAW_SAMPLES) samples.splice(0, samples.length - DRAW_SAMPLES);
+}
+
 function eventsOf(store: DashboardStore, lane: Lane): StateEvent[] {
   return store.agent(lane.agent)?.byContainer.get(lane.container) ?? [];
 }
@@ -234,13 +247,15 @@ export function TimelineCanvas({
         dirty.current = false;
         drawnEventsVersion.current = store.eventsVersion;
         lastLive = ts;
+        const t = performance.now();
         draw();
+        recordDraw(testId, performance.now() - t);
       }
       raf = requestAnimationFrame(tick);
     };
     raf = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(raf);
-  }, [draw, store]);
+  }, [draw, store, testId]);
 
   const hit = (clientX: number, clientY: number): Hover | null => {
     const canvas = canvasRef.current;

@@ -10,18 +10,15 @@ export type AgentClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 const CALL_TIMEOUT_MS = 20_000;
 
 export class AgentConnection {
+  /** the dashboard's own calls (status checks), with no user as the actor */
   readonly http: AgentClient;
+  /** one HTTP client per actor, made on first use */
+  private clients = new Map<string, AgentClient>();
   private wsClient: ReturnType<typeof createWSClient> | undefined;
   private streamClient: AgentClient | undefined;
 
   constructor(readonly config: AgentConfig) {
-    this.http = createTRPCClient<AppRouter>({
-      links: [httpLink({
-        url: `${config.url}/trpc`,
-        headers: () => this.headers(),
-        fetch: (url, init) => fetch(url, { ...(init as RequestInit), signal: init?.signal ?? AbortSignal.timeout(CALL_TIMEOUT_MS) }),
-      })],
-    });
+    this.http = this.httpClient();
   }
 
   private headers(actor?: string): Record<string, string> {
@@ -30,8 +27,7 @@ export class AgentConnection {
     return h;
   }
 
-  /** A client for one call, recording the dashboard user as the actor. */
-  as(actor: string): AgentClient {
+  private httpClient(actor?: string): AgentClient {
     return createTRPCClient<AppRouter>({
       links: [httpLink({
         url: `${this.config.url}/trpc`,
@@ -39,6 +35,13 @@ export class AgentConnection {
         fetch: (url, init) => fetch(url, { ...(init as RequestInit), signal: init?.signal ?? AbortSignal.timeout(CALL_TIMEOUT_MS) }),
       })],
     });
+  }
+
+  /** The client for calls made for a dashboard user, recording them as the actor. */
+  as(actor: string): AgentClient {
+    let client = this.clients.get(actor);
+    if (!client) this.clients.set(actor, (client = this.httpClient(actor)));
+    return client;
   }
 
   /** The streaming client: one WebSocket, reconnecting every second, resubscribing from the last id. */

@@ -1,6 +1,7 @@
 // Signed session cookies: "<base64url(JSON {user, exp})>.<base64url(HMAC-SHA256)>". Server only.
 import { createHmac, timingSafeEqual, createHash } from "node:crypto";
 import { sessionHours, sessionSecret, webPassword, webUser } from "./env.ts";
+import type { LoginErrorCode } from "../lib/login-errors.ts";
 
 export const SESSION_COOKIE = "corral_session";
 
@@ -41,16 +42,14 @@ export function verifySession(value: string | undefined, now = Date.now()): Sess
   }
 }
 
-export type LoginVerdict = { ok: true; user: string } | { ok: false; message: string };
+export type LoginVerdict = { ok: true; user: string } | { ok: false; refusal: Exclude<LoginErrorCode, "form"> };
 
 export function checkLogin(user: string, password: string): LoginVerdict {
   const expected = webPassword();
-  if (expected === undefined) {
-    return { ok: false, message: "Sign-in is disabled: set CORRAL_WEB_PASSWORD on the dashboard's server." };
-  }
+  if (expected === undefined) return { ok: false, refusal: "disabled" };
   const userOk = sameString(user.trim(), webUser());
   const passOk = sameString(password, expected);
-  return userOk && passOk ? { ok: true, user: webUser() } : { ok: false, message: "Wrong user name or password." };
+  return userOk && passOk ? { ok: true, user: webUser() } : { ok: false, refusal: "wrong" };
 }
 
 export const cookieOptions = (maxAge: number) =>

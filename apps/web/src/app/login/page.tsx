@@ -2,6 +2,7 @@
 import { redirect } from "next/navigation";
 import { currentSession } from "@/server/auth";
 import { webPassword, webUser } from "@/server/env";
+import { LOGIN_ERRORS, loginErrorText } from "@/lib/login-errors";
 
 export const dynamic = "force-dynamic";
 
@@ -9,7 +10,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
   if (await currentSession()) redirect("/");
   const q = await searchParams;
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-  const error = one(q.error);
+  const error = loginErrorText(one(q.error));
   const next = one(q.next) ?? "/";
   const disabled = webPassword() === undefined;
   return (
@@ -30,7 +31,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         </label>
         {(error || disabled) && (
           <div className="notice error" role="alert" data-testid="login-error">
-            {error ?? "Sign-in is disabled: set CORRAL_WEB_PASSWORD on the dashboard's server."}
+            {error ?? LOGIN_ERRORS.disabled}
           </div>
         )}
         <button className="btn primary wide" type="submit" data-testid="login-submit">Sign in</button>

@@ -12,6 +12,11 @@ export async function POST(req: Request, ctx: { params: Promise<{ agent: string 
   const { agent: name } = await ctx.params;
   const agent = getAgent(name);
   if (!agent) return Response.json({ error: { message: `No agent named "${name}" is configured.`, code: "NOT_FOUND" } }, { status: 404 });
+  // a JSON content type cannot be sent cross-site without a CORS preflight, which nothing here answers
+  const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") {
+    return Response.json({ error: { message: "The request body must be JSON (content-type: application/json).", code: "UNSUPPORTED_MEDIA_TYPE" } }, { status: 415 });
+  }
   let body: { path?: unknown; input?: unknown };
   try {
     body = (await req.json()) as typeof body;

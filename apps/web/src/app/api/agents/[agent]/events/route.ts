@@ -2,7 +2,8 @@
 // Each item carries its agent cursor ("storeId:seq") as the SSE id, so the browser resumes with
 // Last-Event-ID (or ?after= on its first connection, after loading events.list). The WebSocket to
 // the agent reconnects by itself and resubscribes from the last id it delivered; the browser is told
-// "reconnecting" meanwhile, and a resync item makes it reload the timeline.
+// "connecting" until the stream first starts, "reconnecting" when it drops after that, and a resync
+// item makes it reload the timeline.
 import type { StreamItem } from "@corral/core";
 import { currentSession, unauthorized } from "@/server/auth";
 import { describeAgentError, getAgent } from "@/server/agents";
@@ -20,8 +21,12 @@ export async function GET(req: Request, ctx: { params: Promise<{ agent: string }
 
   return sseResponse(req, (out) => {
     out.send("status", { agent: name, live: false, state: "connecting" });
+    let startedOnce = false;
     const sub = agent.streams().events.onEvent.subscribe({ lastEventId: cursor ?? null }, {
-      onStarted: () => out.send("status", { agent: name, live: true, state: "live" }),
+      onStarted: () => {
+        startedOnce = true;
+        out.send("status", { agent: name, live: true, state: "live" });
+      },
       onData: (tracked: { id: string; data: StreamItem }) => {
         out.send("item", tracked.data, tracked.id);
         if (tracked.data.kind === "resync") out.send("status", { agent: name, live: true, state: "live" });
@@ -29,7 +34,7 @@ export async function GET(req: Request, ctx: { params: Promise<{ agent: string }
       onConnectionStateChange: (s: { state: string; error: unknown }) => {
         if (s.state === "connecting") {
           const why = s.error ? describeAgentError(agent.config, s.error).message : `Connecting to agent "${name}"...`;
-          out.send("status", { agent: name, live: false, state: "reconnecting", message: why });
+          out.send("status", { agent: name, live: false, state: startedOnce ? "reconnecting" : "connecting", message: why });
         }
       },
       onError: (e: unknown) => {
