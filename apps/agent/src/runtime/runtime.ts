@@ -16,6 +16,7 @@ import { ConsoleCapture, RingBuffer } from "./console.ts";
 import { ContainerCgroup, detectHierarchies, type Hierarchy } from "./cgroups.ts";
 import { LxcPath, ContainerNotFound, type LoadedConfig } from "./lxcpath.ts";
 import { deleteVeths, type VethPair } from "./network.ts";
+import { runHooks } from "./hooks.ts";
 import { spawnContainer, StartError } from "./spawn.ts";
 
 const SIGHUP = 1;
@@ -191,6 +192,11 @@ export class Runtime {
       const list = loaded.unsupported.map((u) => `${u.key} (${u.file}:${u.line}): ${u.message}`).join("; ");
       throw new Refusal(`${name}: the config asks for what corral cannot enforce: ${list}`, "BAD_REQUEST");
     }
+    if (loaded.config.hooks.start.length > 0) {
+      // LXC runs it in the container just before the init; corral's child runs no program but
+      // the init (no JavaScript, no fork, between clone and exec), so it cannot.
+      throw new Refusal(`${name}: lxc.hook.start cannot be run by corral (it would run inside the container before the init); wrap the init with lxc.init.cmd instead`, "BAD_REQUEST");
+    }
     return loaded;
   }
 
@@ -228,6 +234,7 @@ export class Runtime {
         console: pty ? { kind: "pty", slaveFd: pty.slave } : { kind: "inherit" },
         hierarchies: this.hierarchies,
         signal: inst.startAbort.signal,
+        configFile: this.lxcpath.configPath(inst.name),
         onPid: (pid) => {
           inst.pid = pid;
           inst.exit = this.watchChild(pid);
@@ -317,6 +324,8 @@ export class Runtime {
     if (inst.state !== "STOPPING") this.setState(inst, "STOPPING", cause, detail);
     const leftover = await this.cleanup(inst);
     if (leftover) detail.leftover = leftover;
+    const hookError = await this.postStop(inst);
+    if (hookError) detail.hookError = hookError;
     inst.lastExit = { status, code: shellExitCode(status), at: Date.now() };
     inst.stopCause = undefined;
     inst.restartRequested = undefined;
@@ -349,6 +358,18 @@ export class Runtime {
     inst.console?.close();
     inst.console = undefined;
     return leftover;
+  }
+
+  /** lxc.hook.post-stop, once the container is gone; a failure is reported, not fatal. */
+  private async postStop(inst: Instance): Promise<string | undefined> {
+    const hooks = inst.config?.hooks.postStop ?? [];
+    if (hooks.length === 0) return undefined;
+    try {
+      await runHooks("post-stop", hooks, { name: inst.name, configFile: this.lxcpath.configPath(inst.name), rootfs: this.lxcpath.rootfs(inst.name, inst.config!) });
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
   }
 
   private resolveExit(inst: Instance, status: number): void {

@@ -13,6 +13,7 @@ import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
 import { errnoName } from "../sys/errno.ts";
 import { createContainerCgroup, hierarchiesFor, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
+import { runHooks } from "./hooks.ts";
 import { configureInside, createVeths, deleteVeths, needsNetns, type VethPair } from "./network.ts";
 import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
@@ -46,6 +47,8 @@ export interface SpawnRequest {
   hierarchies: readonly Hierarchy[];
   /** aborted when the start is to be abandoned (lxc_abort during STARTING) */
   signal?: AbortSignal;
+  /** the config file, for the hooks' LXC_CONFIG_FILE */
+  configFile: string;
   /** called with the pid as soon as the child exists; returns its exit (raw wait status) */
   onPid(pid: number): Promise<number>;
 }
@@ -130,8 +133,12 @@ interface ChildStamps {
 export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<SpawnedInit> {
   const undo = new Undo();
   const clock = new Stopwatch();
-  let step = "network";
+  let step = "pre-start";
   try {
+    // lxc_init runs the pre-start hooks once STARTING is set, before anything is made.
+    await runHooks("pre-start", req.config.hooks.preStart, { name: req.name, configFile: req.configFile, rootfs: req.rootfs });
+    checkAborted(req.signal);
+    step = "network";
     const rootfs = checkRootfs(req.rootfs);
     const seccomp = seccompFilter(req.config);
     const veths = await createVeths(req.config.net);

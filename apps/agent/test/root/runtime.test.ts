@@ -1,7 +1,7 @@
 // Root tests of the runtime: real namespaces, cgroups, mounts and veths. Needs root; fails without.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { decodeWaitStatus, shellExitCode } from "@corral/core";
@@ -119,6 +119,33 @@ describe("failures after clone undo what was done", () => {
     execFileSync("sh", ["-c", `rmdir ${h.lxcpath.dir("symproc")}/rootfs/proc && ln -s /etc ${h.lxcpath.dir("symproc")}/rootfs/proc`]);
     await assert.rejects(h.runtime.start("symproc", { cause: { actor: "test" }, command: ["true"] }), /ENOTDIR|EEXIST|ELOOP/);
     assertNothingLeft("symproc");
+  });
+});
+
+describe("hooks", () => {
+  it("runs lxc.hook.pre-start before and lxc.hook.post-stop after, on the host, with LXC's arguments and environment", async () => {
+    const log = join(h.lxcpath.root, "hooks.log");
+    const script = join(h.lxcpath.root, "hook.sh");
+    writeFileSync(script, `#!/bin/sh\necho "$* $LXC_NAME $LXC_HOOK_TYPE $LXC_CONFIG_FILE" >> ${log}\n`, { mode: 0o755 });
+    h.create("hooked", "host", `lxc.hook.pre-start = ${script}\nlxc.hook.post-stop = ${script}\n`);
+    await runToEnd("hooked", ["true"]);
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    const config = h.lxcpath.configPath("hooked");
+    assert.deepEqual(lines, [`hooked lxc pre-start hooked pre-start ${config}`, `hooked lxc post-stop hooked post-stop ${config}`]);
+  });
+
+  it("a failing pre-start hook aborts the start, naming the hook", async () => {
+    h.create("badhook", "host", "lxc.hook.pre-start = exit 3\n");
+    await assert.rejects(h.runtime.start("badhook", { cause: { actor: "test" }, command: ["true"] }), /lxc\.hook\.pre-start "exit 3": failed \(3\)/);
+    assert.deepEqual(h.states("badhook"), ["STARTING", "ABORTING", "STOPPED"]);
+    assert.equal(h.changes.find((c) => c.container === "badhook" && c.state === "ABORTING")!.detail.error?.step, "pre-start");
+    assertNothingLeft("badhook");
+  });
+
+  it("refuses lxc.hook.start, which would have to run inside the container, and changes nothing", async () => {
+    h.create("starthook", "host", "lxc.hook.start = /bin/true\n");
+    await assert.rejects(h.runtime.start("starthook", { cause: { actor: "test" } }), /lxc\.hook\.start cannot be run by corral/);
+    assert.deepEqual(h.states("starthook"), []);
   });
 });
 
