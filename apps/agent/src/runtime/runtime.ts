@@ -415,7 +415,7 @@ export class Runtime {
     inst.stopCause = opts.cause;
     const killAt = Date.now() + timeoutMs;
     this.setState(inst, "STOPPING", opts.cause, {
-      signal: signalName(timeoutMs > 0 ? halt : SIGKILL),
+      signal: signalName(timeoutMs > 0 ? halt : inst.config?.signals.stop ?? DEFAULT_SIGNALS.stop),
       timeoutMs,
       killAt,
       ...(handled ? {} : { note: `the init does not handle ${signalName(halt)}: killed at once` }),
@@ -424,12 +424,19 @@ export class Runtime {
     if (this.isFrozen(inst)) inst.cgroup?.setFrozen(false);
     if (timeoutMs > 0) {
       this.trySignal(inst, halt);
-      inst.stopTimer = setTimeout(() => this.killAll(inst), timeoutMs);
+      inst.stopTimer = setTimeout(() => this.sendStopSignal(inst), timeoutMs);
     } else {
-      this.killAll(inst);
+      this.sendStopSignal(inst);
     }
     inst.stopping = this.stopped(inst);
     return inst.stopping;
+  }
+
+  /** The end of a stop: lxc.signal.stop to the init, or by default SIGKILL to the whole cgroup. */
+  private sendStopSignal(inst: Instance): void {
+    const stop = inst.config?.signals.stop ?? DEFAULT_SIGNALS.stop;
+    if (stop === SIGKILL) this.killAll(inst);
+    else this.trySignal(inst, stop);
   }
 
   /** Skip the rest of a running stop's timeout ("kill now"). */
@@ -438,6 +445,7 @@ export class Runtime {
     if (!inst?.stopping) throw new Refusal(`${name} is not stopping`);
     inst.stopCause = cause;
     clearTimeout(inst.stopTimer);
+    // "Kill now" means it: SIGKILL to every process, whatever lxc.signal.stop says.
     this.killAll(inst);
     return inst.stopping;
   }

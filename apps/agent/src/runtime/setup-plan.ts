@@ -72,7 +72,7 @@ function rootfsOps(input: PlanInput): SetupOp[] {
     { op: "mount", source: rootfs, target: rootfs, fstype: "", flags: MS.BIND | MS.REC, data: "", inRoot: false, optional: false, why: "bind the rootfs onto itself" },
     { op: "open_root", path: rootfs, why: "open the rootfs" },
     ...autoMountOps(config, rootfs),
-    ...(config.autodev ? autodevOps(input.console) : []),
+    ...(config.autodev ? autodevOps(input.console, config.ptyMax) : []),
     ...config.mountEntries.flatMap(mountEntryOps),
     { op: "pivot_root", newRoot: rootfs, why: "pivot_root into the rootfs" },
   ];
@@ -121,7 +121,9 @@ function makedev(major: number, minor: number): number {
 }
 
 /** A minimal /dev on a tmpfs: the standard nodes, pts, shm and the console (lxc.autodev). */
-function autodevOps(console: ConsoleSetup): SetupOp[] {
+function autodevOps(console: ConsoleSetup, ptyMax: number): SetupOp[] {
+  // lxc.pty.max: the container's own devpts instance holds at most that many ptys.
+  const devpts = `newinstance,ptmxmode=0666,mode=0620,gid=5${ptyMax > 0 ? `,max=${ptyMax}` : ""}`;
   const ops: SetupOp[] = [
     mkdirInRoot("dev", "create /dev"),
     inRootMount("none", "dev", "tmpfs", MS.NOSUID | MS.NOEXEC, "size=500000,mode=755", "mount a tmpfs on /dev"),
@@ -129,7 +131,7 @@ function autodevOps(console: ConsoleSetup): SetupOp[] {
       op: "mknod", path: `dev/${name}`, mode: S_IFCHR | 0o666, dev: makedev(major, minor), why: `create /dev/${name}`,
     })),
     mkdirInRoot("dev/pts", "create /dev/pts"),
-    inRootMount("devpts", "dev/pts", "devpts", MS.NOSUID | MS.NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", "mount /dev/pts"),
+    inRootMount("devpts", "dev/pts", "devpts", MS.NOSUID | MS.NOEXEC, devpts, "mount /dev/pts"),
     { op: "symlink", target: "pts/ptmx", path: "dev/ptmx", why: "link /dev/ptmx" },
     mkdirInRoot("dev/shm", "create /dev/shm", 0o1777),
     inRootMount("shm", "dev/shm", "tmpfs", MS.NOSUID | MS.NODEV, "mode=1777", "mount /dev/shm"),

@@ -66,6 +66,12 @@ describe("buildSetupPlan", () => {
     assert.deepEqual(ops.filter((o) => o.op === "dup2").map((o) => (o as { to: number }).to), [0, 1, 2]);
   });
 
+  it("limits the container's devpts to lxc.pty.max", () => {
+    const devpts = (c: ContainerConfig) => plan(c).find((o) => o.op === "mount" && o.fstype === "devpts") as { data: string };
+    assert.match(devpts(config({ ptyMax: 16 })).data, /,max=16$/);
+    assert.doesNotMatch(devpts(config()).data, /max=/);
+  });
+
   it("leaves the console alone in inherit mode (corral run)", () => {
     const ops = plan(config(), "inherit");
     assert.ok(!ops.some((o) => o.op === "dup2" || o.op === "setsid" || (o.op === "mount" && o.target === "dev/console")));
