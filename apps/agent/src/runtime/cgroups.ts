@@ -252,7 +252,25 @@ export class ContainerCgroup {
     return /^frozen 1$/m.test(readFileSync(join(f.dir, "cgroup.events"), "utf8"));
   }
 
-  /** Remove every directory (children first). False if some are still busy. */
+  /**
+   * Remove the cgroup. Once the init is reaped its PID namespace is empty and this succeeds at
+   * once; a process that entered the cgroup from outside is killed, and the removal retried for
+   * a while without blocking the event loop. False if the cgroup is still there.
+   */
+  async remove(): Promise<boolean> {
+    for (let i = 0; i < 100; i++) {
+      if (this.destroy()) return true;
+      try {
+        this.killAll();
+      } catch {
+        // gone meanwhile
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  }
+
+  /** Remove every directory (children first), once. False if some are still busy. */
   destroy(): boolean {
     let clean = true;
     for (const dir of this.dirs) clean = removeTree(dir) && clean;

@@ -95,13 +95,20 @@ export async function configureInside(pid: number, pairs: readonly VethPair[]): 
 /** Delete host ends (which deletes the pair); a pair already gone with its namespace is fine. */
 export async function deleteVeths(pairs: readonly VethPair[]): Promise<void> {
   for (const p of pairs) {
-    for (const name of [p.hostName, p.peerName]) {
-      try {
-        await run("network", "ip", ["link", "del", name]);
-        break;
-      } catch {
-        // Already gone: the namespace took the pair with it.
-      }
-    }
+    if (!(await deleteLink(p.hostName))) await deleteLink(p.peerName);
+  }
+}
+
+/** Delete links by name (a restarted agent's leftovers); those already gone are fine. */
+export async function deleteLinks(names: readonly string[]): Promise<void> {
+  for (const name of names) await deleteLink(name);
+}
+
+async function deleteLink(name: string): Promise<boolean> {
+  try {
+    await run("network", "ip", ["link", "del", name]);
+    return true;
+  } catch {
+    return false; // already gone: the namespace took the pair with it
   }
 }

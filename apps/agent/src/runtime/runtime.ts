@@ -6,7 +6,6 @@
 //   lxc_abort  ABORTING, SIGKILL to the whole cgroup
 // The runtime knows no transport: it reports every state change to a synchronous sink, which
 // stores it before anyone else hears of it.
-import { readFileSync } from "node:fs";
 import {
   actionRefusal, decodeWaitStatus, shellExitCode, signalName, DEFAULT_SIGNALS,
   type Action, type EventCause, type EventDetail, type StateName, type ContainerConfig,
@@ -15,7 +14,8 @@ import type { Syscalls } from "../sys/syscalls.ts";
 import { ConsoleCapture, RingBuffer } from "./console.ts";
 import { ContainerCgroup, detectHierarchies, type Hierarchy } from "./cgroups.ts";
 import { LxcPath, ContainerNotFound, type LoadedConfig } from "./lxcpath.ts";
-import { deleteVeths, type VethPair } from "./network.ts";
+import { deleteLinks, deleteVeths, type VethPair } from "./network.ts";
+import { catchesSignal, exitWords } from "./signals.ts";
 import { runHooks } from "./hooks.ts";
 import { spawnContainer, StartError } from "./spawn.ts";
 
@@ -350,7 +350,7 @@ export class Runtime {
     const cgroup = inst.cgroup;
     let leftover: string | undefined;
     if (cgroup) {
-      if (!(await removeCgroup(cgroup))) leftover = `cgroup ${cgroup.name} could not be removed (busy)`;
+      if (!(await cgroup.remove())) leftover = `cgroup ${cgroup.name} could not be removed (busy)`;
       inst.cgroup = undefined;
     }
     if (inst.veths.length > 0) void deleteVeths(inst.veths);
@@ -539,36 +539,11 @@ export class Runtime {
       } catch {
         // nothing left to kill
       }
-      await removeCgroup(cg);
+      await cg.remove();
     }
-    if (left.veths?.length) await deleteVethsByName(left.veths);
+    if (left.veths?.length) await deleteLinks(left.veths);
     this.setState(this.instance(name), "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: left.pid });
   }
-}
-
-async function deleteVethsByName(names: string[]): Promise<void> {
-  const { execFile } = await import("node:child_process");
-  for (const name of names) {
-    await new Promise<void>((resolve) => execFile("ip", ["link", "del", name], () => resolve()));
-  }
-}
-
-/**
- * Remove a cgroup. Once the init is reaped its PID namespace is empty and this succeeds at once;
- * a process that entered the cgroup from outside is killed, and the removal retried for a while
- * without blocking the event loop. False if the cgroup is still there.
- */
-async function removeCgroup(cgroup: ContainerCgroup): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if (cgroup.destroy()) return true;
-    try {
-      cgroup.killAll();
-    } catch {
-      // gone meanwhile
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return false;
 }
 
 /** What corral leaves out of a config it otherwise runs, said at every start. */
@@ -577,25 +552,6 @@ export function runtimeWarnings(config: ContainerConfig): string[] {
   if (config.mountAuto.cgroup) notes.push(`lxc.mount.auto ${config.mountAuto.cgroup}: corral does not mount cgroupfs inside containers`);
   if (config.ttyMax > 0) notes.push(`lxc.tty.max = ${config.ttyMax}: corral gives the container its console only, no extra ttys`);
   return notes;
-}
-
-/** Does `pid` have a handler for `signal`? (SigCgt in /proc/PID/status) */
-export function catchesSignal(pid: number, signal: number): boolean {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status);
-    if (!m) return false;
-    return ((BigInt(`0x${m[1]}`) >> BigInt(signal - 1)) & 1n) === 1n;
-  } catch {
-    return false;
-  }
-}
-
-function exitWords(status: number): string {
-  const d = decodeWaitStatus(status);
-  if ("exited" in d) return `exited with code ${d.code}`;
-  if ("signaled" in d) return `killed by ${signalName(d.signal)}`;
-  return "ended";
 }
 
 async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
