@@ -193,6 +193,7 @@ async function main(): Promise<void> {
   installPeers();
   const work = mkdtempSync(join(tmpdir(), "corral-bench-"));
   const skipped: Skipped[] = [];
+  let agent: AgentUnderTest | undefined;
   try {
     // One busybox rootfs for everyone: corral's busybox template makes it.
     const corralPath = new LxcPath(join(work, "corral"));
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
     const say = (name: string, s: Stat) => process.stderr.write(`bench: ${name.padEnd(17)} median ${s.median_ms.toFixed(2)} ms  p95 ${s.p95_ms.toFixed(2)} ms\n`);
 
     // 1. Lifecycle, start request to STOPPED, /bin/true.
-    const agent = new AgentUnderTest(join(work, "agent"), await freePort());
+    agent = new AgentUnderTest(join(work, "agent"), await freePort());
     mkdirSync(agent.lxcpath, { recursive: true });
     createContainer(new LxcPath(agent.lxcpath), { name: "bench", template: "busybox" });
     await agent.start();
@@ -356,6 +357,8 @@ async function main(): Promise<void> {
     if (!quick) updateReadme(join(REPO, "README.md"), md);
     process.stdout.write(md);
   } finally {
+    // A failed run must not leave its agent (and its containers) behind.
+    await agent?.stop();
     rmSync(work, { recursive: true, force: true });
     if (existsSync(`/run/lxc/${work}`)) rmSync(`/run/lxc/${work}`, { recursive: true, force: true });
   }
