@@ -339,3 +339,102 @@ test("after the agent restarts, the timeline shows reconnecting and catches up w
   const expected = after.events.filter((e) => e.container === running).map((e) => e.seq).reverse();
   expect(shown).toEqual(expected);
 });
+
+test("freeze, unfreeze, reboot, stop and delete a container with its buttons", async ({ signedIn: page, stack }) => {
+  const name = unique("cycle");
+  await markPage(page);
+  // the container's events after a seq, oldest first: state and the row's words
+  const eventsAfter = (seq: number) =>
+    page.getByTestId("event-row").evaluateAll(
+      (els, after) =>
+        els
+          .map((el) => ({ seq: Number(el.getAttribute("data-seq")), state: el.getAttribute("data-state"), text: el.textContent ?? "" }))
+          .filter((e) => e.seq > after)
+          .sort((a, b) => a.seq - b.seq),
+      seq,
+    );
+  const lastSeq = async () => Math.max(0, ...(await eventsAfter(0)).map((e) => e.seq));
+
+  // from the "host" template, with an init that keeps running and prints a line every second. It
+  // ignores the reboot signal (SIGINT; dash -c would catch it and exit 130, a plain stop), so the
+  // reboot kills it and starts it again.
+  await page.getByTestId("create-open").click();
+  await page.getByTestId("create-name").fill(name);
+  await page.getByTestId("create-mode-template").click();
+  await page.getByTestId("create-template").selectOption("host");
+  await page.getByTestId("create-config").fill(`lxc.init.cmd = sh -c "trap '' INT; while :; do echo tick; sleep 1; done"\n`);
+  await page.getByTestId("create-submit").click();
+  await expect(page.getByTestId("create-dialog")).toHaveCount(0);
+  await expect(page.getByTestId("detail-name")).toHaveText(name);
+  await expect(rowState(page, name)).toHaveText("STOPPED");
+  await page.getByTestId("action-start").click();
+  await expect(rowState(page, name)).toHaveText("RUNNING");
+  await expect(page.getByTestId("detail-pid")).toHaveText(/^\d+$/);
+  const pid = (await page.getByTestId("detail-pid").textContent())!;
+  await page.getByTestId("tab-console").click();
+  await expect(page.getByTestId("console")).toContainText("tick");
+  await page.getByTestId("tab-timeline").click();
+
+  // freeze: FROZEN live; Freeze gives way to Unfreeze, and what a frozen container cannot do is off
+  let seq = await lastSeq();
+  await page.getByTestId("action-freeze").click();
+  await expect(rowState(page, name)).toHaveText("FROZEN");
+  await expect(page.getByTestId("detail-state")).toHaveText("FROZEN");
+  await expect(page.getByTestId("action-freeze")).toHaveCount(0);
+  await expect(page.getByTestId("action-unfreeze")).toBeEnabled();
+  await expect(page.getByTestId("action-reboot")).toBeDisabled();
+  await expect(page.getByTestId("action-reboot")).toHaveAttribute("title", /frozen; unfreeze it first/);
+  await expect(page.getByTestId("action-start")).toBeDisabled();
+  await expect(page.getByTestId("action-delete")).toBeDisabled();
+  await expect(page.getByTestId("action-stop")).toBeEnabled();
+  await expect.poll(async () => (await eventsAfter(seq)).map((e) => e.state)).toEqual(["FREEZING", "FROZEN"]);
+  for (const e of await eventsAfter(seq)) expect(e.text).toContain("dashboard:admin (freeze)");
+
+  // unfreeze: THAWED then RUNNING, the same process
+  seq = await lastSeq();
+  await page.getByTestId("action-unfreeze").click();
+  await expect(rowState(page, name)).toHaveText("RUNNING");
+  await expect(page.getByTestId("detail-state")).toHaveText("RUNNING");
+  await expect(page.getByTestId("action-unfreeze")).toHaveCount(0);
+  await expect(page.getByTestId("action-freeze")).toBeEnabled();
+  await expect(page.getByTestId("action-reboot")).toBeEnabled();
+  await expect.poll(async () => (await eventsAfter(seq)).map((e) => e.state)).toEqual(["THAWED", "RUNNING"]);
+  for (const e of await eventsAfter(seq)) expect(e.text).toContain("dashboard:admin (unfreeze)");
+  await expect(page.getByTestId("detail-pid")).toHaveText(pid);
+
+  // reboot: STOPPING, STOPPED, a second STARTING and RUNNING, all caused by the reboot; a new pid
+  seq = await lastSeq();
+  await page.getByTestId("action-reboot").click();
+  await expect.poll(async () => (await eventsAfter(seq)).map((e) => e.state)).toEqual(["STOPPING", "STOPPED", "STARTING", "RUNNING"]);
+  const reboot = await eventsAfter(seq);
+  for (const e of reboot) expect(e.text, e.state ?? "").toContain("dashboard:admin (reboot)");
+  expect(reboot[0]!.text).toContain("init asked for a reboot");
+  expect(reboot[1]!.text).toContain("rebooting");
+  expect(reboot[3]!.text).toMatch(/running, pid \d+/);
+  await expect(page.getByTestId("event-row").filter({ has: page.locator('[data-state="STARTING"]') })).toHaveCount(2);
+  await expect(rowState(page, name)).toHaveText("RUNNING");
+  await expect(page.getByTestId("detail-pid")).toHaveText(/^\d+$/);
+  await expect(page.getByTestId("detail-pid")).not.toHaveText(pid);
+  await expect(page.getByTestId(`row-${name}`).getByTestId("pid")).not.toHaveText(pid);
+  const newPid = (await page.getByTestId("detail-pid").textContent())!;
+  expect(reboot[3]!.text).toContain(`running, pid ${newPid}`);
+
+  // stop (the init ignores the halt signal: a short timeout), then delete, confirming the dialog
+  await page.getByTestId("stop-timeout").fill("1");
+  await page.getByTestId("action-stop").click();
+  await expect(rowState(page, name)).toHaveText("STOPPED");
+  await expect(page.getByTestId("detail-pid")).toHaveText("-");
+  let confirmed = "";
+  page.once("dialog", (d) => {
+    confirmed = d.message();
+    void d.accept();
+  });
+  await page.getByTestId("action-delete").click();
+  await expect(page.getByTestId(`row-${name}`)).toHaveCount(0);
+  // the panel moves on to another container (the first in the list), never the deleted one
+  await expect(page.getByTestId("detail-name")).not.toHaveText(name);
+  await expect(page).not.toHaveURL(new RegExp(`[?&]c=local%2F${name}`));
+  expect(confirmed).toBe(`Delete ${name} and its rootfs directory?`);
+  await expect.poll(async () => (await stack.agent.containers.list.query()).map((c) => c.name)).not.toContain(name);
+  await expectNoReload(page);
+});

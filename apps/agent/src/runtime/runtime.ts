@@ -91,6 +91,9 @@ export interface ContainerStatus {
   lastExit?: { status: number; code: number; at: number };
 }
 
+/** How long an init that handles the reboot signal gets to end before it is killed. */
+const REBOOT_TIMEOUT_MS = 10_000;
+
 export class Runtime {
   private readonly instances = new Map<string, Instance>();
   /** The children we cloned (libuv knows nothing of them): pid -> who wants its exit status. */
@@ -465,17 +468,22 @@ export class Runtime {
   }
 
   /**
-   * lxc-stop -r: the reboot signal to an init that handles it (its reboot(2) then ends it with
-   * SIGHUP, which restarts it); an init that does not handle it is killed and started again.
+   * lxc-stop -r: the reboot signal to an init that handles it (a system init then calls reboot(2),
+   * which ends it with SIGHUP); an init that does not handle it is killed. Either way the
+   * container starts again once the init has ended, however it ended: an application init that
+   * simply exits on the signal (a shell exits on SIGINT) is rebooted too, since a reboot was asked
+   * for. One that handles the signal and stays is killed after the reboot timeout.
    */
-  reboot(name: string, cause: EventCause): void {
+  reboot(name: string, cause: EventCause, timeoutMs = REBOOT_TIMEOUT_MS): void {
     const inst = this.guard("reboot", name);
     const sig = inst.config?.signals.reboot ?? DEFAULT_SIGNALS.reboot;
+    inst.restartRequested = cause;
     if (inst.pid !== undefined && catchesSignal(inst.pid, sig)) {
       this.trySignal(inst, sig);
+      clearTimeout(inst.stopTimer);
+      inst.stopTimer = setTimeout(() => this.killAll(inst), timeoutMs);
       return;
     }
-    inst.restartRequested = cause;
     this.killAll(inst);
   }
 

@@ -154,6 +154,20 @@ describe("the agent's API and stream", () => {
     assert.deepEqual(events.map((e) => e.state), ["STARTING", "RUNNING", "STOPPING", "STOPPED", "STARTING", "RUNNING"]);
     assert.equal(events[3]!.detail.reboot, true);
     assert.equal(events[4]!.cause.request, "reboot");
+    // An init that handles the reboot signal by exiting (a shell and SIGINT) is rebooted too.
+    await http.containers.stop.mutate({ name: "rb", kill: true });
+    await http.containers.start.mutate({ name: "rb", command: ["sh", "-c", "trap 'exit 130' INT; while :; do sleep 0.1; done"] });
+    const pid2 = (await http.containers.get.query({ name: "rb" })).pid;
+    await http.containers.reboot.mutate({ name: "rb" });
+    c = await http.containers.get.query({ name: "rb" });
+    for (let i = 0; i < 50 && !(c.state === "RUNNING" && c.pid !== pid2); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      c = await http.containers.get.query({ name: "rb" });
+    }
+    assert.equal(c.state, "RUNNING");
+    assert.notEqual(c.pid, pid2);
+    const last = (await http.events.list.query({ container: "rb" })).events.slice(-4);
+    assert.deepEqual(last.map((e) => [e.state, e.cause.request]), [["STOPPING", "reboot"], ["STOPPED", "reboot"], ["STARTING", "reboot"], ["RUNNING", "reboot"]]);
     await http.containers.stop.mutate({ name: "rb", kill: true });
     await assert.rejects(http.containers.delete.mutate({ name: "nosuch" }), /no container named/);
     await http.containers.start.mutate({ name: "c7", command: ["sleep", "30"] });
