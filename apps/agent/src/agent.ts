@@ -4,12 +4,12 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
-  allowedActions, parseLxcConfig, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
+  allowedActions, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
 } from "@corral/core";
 import { EventBus } from "./api/bus.ts";
 import { LxcBroadcast } from "./lxc/broadcast.ts";
 import { createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./runtime/create.ts";
-import { hostConfigIO, LxcPath } from "./runtime/lxcpath.ts";
+import { describeIssue, LxcPath } from "./runtime/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
 import { Store } from "./store/store.ts";
 import type { Syscalls } from "./sys/syscalls.ts";
@@ -145,7 +145,7 @@ export class Agent {
     let host = name;
     try {
       const loaded = this.lxcpath.load(name);
-      warnings = [...loaded.warnings, ...loaded.unsupported].map((w) => `${w.file}:${w.line}: ${w.key}: ${w.message}`);
+      warnings = [...loaded.warnings, ...loaded.unsupported].map(describeIssue);
       rootfs = this.lxcpath.rootfs(name, loaded.config);
       host = loaded.config.utsname ?? name;
     } catch (e) {
@@ -160,7 +160,7 @@ export class Agent {
 
   /** Parse config text as if it were NAME's config; throws the parser's ConfigError (with its line). */
   checkConfig(name: string, text: string): string[] {
-    const parsed = parseLxcConfig(text, { file: join(this.lxcpath.root, name, "config"), io: hostConfigIO });
+    const parsed = this.lxcpath.parseAs(name, text);
     return [...parsed.warnings, ...parsed.unsupported].map((w) => `line ${w.line}: ${w.key}: ${w.message}`);
   }
 

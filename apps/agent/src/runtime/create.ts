@@ -2,8 +2,8 @@
 // given as LXC text. Every check runs before anything is written, so a refusal changes nothing.
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, parseLxcConfig, validateName } from "@corral/core";
-import { hostConfigIO, type LxcPath } from "./lxcpath.ts";
+import { ConfigError, validateName } from "@corral/core";
+import { describeIssue, type LxcPath } from "./lxcpath.ts";
 import { Refusal } from "./runtime.ts";
 import { applyTemplate, configText, isTemplate, TEMPLATES } from "./templates.ts";
 
@@ -55,8 +55,8 @@ export function createContainer(lxcpath: LxcPath, req: CreateRequest): CreateRes
 /** Parse config text as it would be read from the container's directory; refusals name the line. */
 export function checkConfigText(lxcpath: LxcPath, name: string, text: string): string[] {
   try {
-    const parsed = parseLxcConfig(text, { file: join(lxcpath.root, name, "config"), io: hostConfigIO });
-    return [...parsed.warnings, ...parsed.unsupported].map((w) => `${w.file}:${w.line}: ${w.key}: ${w.message}`);
+    const parsed = lxcpath.parseAs(name, text);
+    return [...parsed.warnings, ...parsed.unsupported].map(describeIssue);
   } catch (e) {
     if (e instanceof ConfigError) throw new Refusal(e.message, "BAD_REQUEST");
     throw e;

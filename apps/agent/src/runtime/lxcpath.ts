@@ -34,6 +34,11 @@ export const hostConfigIO: ConfigIO = {
   listDir: (path) => readdirSync(path),
 };
 
+/** "<file>:<line>: <key>: <message>", the way a parser issue is reported everywhere. */
+export function describeIssue(issue: ConfigIssue): string {
+  return `${issue.file}:${issue.line}: ${issue.key}: ${issue.message}`;
+}
+
 export class LxcPath {
   readonly root: string;
   /** Parsed configs by name, valid while the config file's mtime and size are unchanged. */
@@ -91,9 +96,14 @@ export class LxcPath {
     }
     const cached = this.parsed.get(name);
     if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.loaded;
-    const loaded = parseLxcConfig(readFileSync(file, "utf8"), { file, io: hostConfigIO });
+    const loaded = this.parseAs(name, readFileSync(file, "utf8"));
     this.parsed.set(name, { mtimeMs: st.mtimeMs, size: st.size, loaded });
     return loaded;
+  }
+
+  /** Parse config text as NAME's config file would be parsed (its includes resolved on the host). */
+  parseAs(name: string, text: string): LoadedConfig {
+    return parseLxcConfig(text, { file: this.configPath(name), io: hostConfigIO });
   }
 
   /** Where the rootfs is: lxc.rootfs.path, or <lxcpath>/<name>/rootfs as LXC defaults. */

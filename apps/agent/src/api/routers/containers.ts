@@ -1,10 +1,19 @@
 // containers.*: the container list and the lifecycle verbs.
 import { z } from "zod";
-import { ConfigError, NAME_RE } from "@corral/core";
+import { ConfigError, NAME_RE, type EventCause } from "@corral/core";
+import type { Runtime } from "../../runtime/runtime.ts";
 import { mutationProcedure, publicProcedure, router } from "../trpc.ts";
 
 const name = z.string().regex(NAME_RE, "a name is 1 to 64 of A-Z a-z 0-9 _ . - and starts with a letter or digit");
 const byName = z.object({ name });
+
+/** A verb on one container, caused by the caller; answers the container's summary after it. */
+function verb(request: string, act: (runtime: Runtime, name: string, cause: EventCause) => unknown) {
+  return mutationProcedure.input(byName).mutation(async ({ ctx, input }) => {
+    await act(ctx.agent.runtime, input.name, { actor: ctx.actor, request });
+    return ctx.agent.summary(input.name);
+  });
+}
 
 export const containersRouter = router({
   list: publicProcedure.query(({ ctx }) => ctx.agent.list()),
@@ -36,30 +45,11 @@ export const containersRouter = router({
       return ctx.agent.summary(input.name);
     }),
 
-  killNow: mutationProcedure.input(byName).mutation(async ({ ctx, input }) => {
-    await ctx.agent.runtime.killNow(input.name, { actor: ctx.actor, request: "kill now" });
-    return ctx.agent.summary(input.name);
-  }),
-
-  abort: mutationProcedure.input(byName).mutation(async ({ ctx, input }) => {
-    await ctx.agent.runtime.abort(input.name, { actor: ctx.actor, request: "abort" });
-    return ctx.agent.summary(input.name);
-  }),
-
-  reboot: mutationProcedure.input(byName).mutation(({ ctx, input }) => {
-    ctx.agent.runtime.reboot(input.name, { actor: ctx.actor, request: "reboot" });
-    return ctx.agent.summary(input.name);
-  }),
-
-  freeze: mutationProcedure.input(byName).mutation(async ({ ctx, input }) => {
-    await ctx.agent.runtime.freeze(input.name, { actor: ctx.actor, request: "freeze" });
-    return ctx.agent.summary(input.name);
-  }),
-
-  unfreeze: mutationProcedure.input(byName).mutation(({ ctx, input }) => {
-    ctx.agent.runtime.unfreeze(input.name, { actor: ctx.actor, request: "unfreeze" });
-    return ctx.agent.summary(input.name);
-  }),
+  killNow: verb("kill now", (runtime, name, cause) => runtime.killNow(name, cause)),
+  abort: verb("abort", (runtime, name, cause) => runtime.abort(name, cause)),
+  reboot: verb("reboot", (runtime, name, cause) => runtime.reboot(name, cause)),
+  freeze: verb("freeze", (runtime, name, cause) => runtime.freeze(name, cause)),
+  unfreeze: verb("unfreeze", (runtime, name, cause) => runtime.unfreeze(name, cause)),
 
   /** Check LXC config text without writing anything: the parser's error names the line. */
   checkConfig: publicProcedure.input(z.object({ name, config: z.string().max(1 << 20) })).query(({ ctx, input }) => {
