@@ -29,6 +29,8 @@ type Listener = () => void;
 
 export class DashboardStore {
   agents: AgentView[] = [];
+  /** The newest list request per agent: an older answer arriving after it is stale (it could show a container deleted meanwhile). */
+  private readonly listRequests = new Map<string, number>();
   configError?: string;
   /** bumps on every change; React snapshots compare it */
   version = 0;
@@ -131,11 +133,15 @@ export class DashboardStore {
   async loadContainers(name: string): Promise<void> {
     const view = this.agent(name);
     if (!view) return;
+    const request = (this.listRequests.get(name) ?? 0) + 1;
+    this.listRequests.set(name, request);
     try {
       const list = await call(name, "containers.list");
+      if (this.listRequests.get(name) !== request) return;
       view.containers = list.slice().sort((a, b) => a.name.localeCompare(b.name));
       view.containersError = undefined;
     } catch (e) {
+      if (this.listRequests.get(name) !== request) return;
       view.containersError = (e as Error).message;
       if (e instanceof CallError && e.code === "AGENT_UNREACHABLE") view.status = { ...view.status, up: false, message: e.message };
     }
