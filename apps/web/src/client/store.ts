@@ -70,7 +70,17 @@ export class DashboardStore {
     this.started = true;
     await this.refreshAgents();
     for (const a of this.agents) void this.loadAgent(a.name);
-    this.statusTimer = setInterval(() => void this.refreshAgents(), 5000);
+    this.statusTimer = setInterval(() => void this.poll(), 5000);
+  }
+
+  /**
+   * Every few seconds: which agents answer, and each live agent's list. The stream carries state
+   * changes only; a container created or deleted by another client (the CLI, another browser) shows
+   * up with the next list.
+   */
+  private async poll(): Promise<void> {
+    await this.refreshAgents();
+    for (const a of this.agents) if (a.loaded && a.status.up) void this.loadContainers(a.name);
   }
 
   stop(): void {
@@ -146,6 +156,18 @@ export class DashboardStore {
       if (e instanceof CallError && e.code === "AGENT_UNREACHABLE") view.status = { ...view.status, up: false, message: e.message };
     }
     this.changed();
+  }
+
+  /**
+   * A container this page deleted: off the list at once (nothing on the stream says so), and the
+   * list reloaded; the reload also makes any list answer still in flight from before stale.
+   */
+  forgetContainer(agent: string, name: string): void {
+    const view = this.agent(agent);
+    if (!view) return;
+    view.containers = view.containers.filter((c) => c.name !== name);
+    this.changed();
+    void this.loadContainers(agent);
   }
 
   /**

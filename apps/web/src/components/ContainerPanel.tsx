@@ -53,7 +53,15 @@ export function ContainerPanel({ store, agent, name, onDeleted }: { store: Dashb
         </dl>
       </div>
       {greyed && <div className="notice warn">Agent “{agent}” is unreachable: this is the last known state, and actions wait until it is back.</div>}
-      <Actions agent={agent} c={c} disabled={greyed} onDeleted={onDeleted} />
+      <Actions
+        agent={agent}
+        c={c}
+        disabled={greyed}
+        onDeleted={() => {
+          store.forgetContainer(agent, name);
+          onDeleted();
+        }}
+      />
       <Countdown store={store} agent={agent} c={c} />
       <StartFailure events={events} />
       <div className="tabs" role="tablist">
