@@ -145,9 +145,15 @@ export class DashboardStore {
     if (!view) return;
     const request = (this.listRequests.get(name) ?? 0) + 1;
     this.listRequests.set(name, request);
+    const seenSeq = view.lastSeq;
     try {
       const list = await call(name, "containers.list");
       if (this.listRequests.get(name) !== request) return;
+      // an event the stream brought while the list was in flight may be newer than the list
+      for (const c of list) {
+        const e = view.byContainer.get(c.name)?.at(-1);
+        if (e && e.seq > seenSeq) applyEvent(c, e);
+      }
       view.containers = list.slice().sort((a, b) => a.name.localeCompare(b.name));
       view.containersError = undefined;
     } catch (e) {
@@ -281,10 +287,7 @@ export class DashboardStore {
     // the state is known now; pid, uptime and the rest come with the list shortly after
     const c = view.containers.find((x) => x.name === e.container);
     if (c) {
-      c.state = e.state;
-      c.actions = allowedActions(e.state);
-      if (e.state === "RUNNING" && typeof e.detail.pid === "number") (c.pid = e.detail.pid), (c.startedAt = e.at);
-      if (e.state === "STOPPED") (c.pid = undefined), (c.startedAt = undefined);
+      applyEvent(c, e);
       view.containers = view.containers.slice();
     }
     this.scheduleRefresh(view.name, c ? 250 : 0);
@@ -307,6 +310,20 @@ export class DashboardStore {
   /** Whether every agent's stream is live. */
   allLive(): boolean {
     return this.agents.every((a) => a.stream === "live");
+  }
+}
+
+/** What a state event tells about a container's summary: its state, and its pid when it starts or stops. */
+function applyEvent(c: ContainerSummary, e: StateEvent): void {
+  c.state = e.state;
+  c.actions = allowedActions(e.state);
+  if (e.state === "RUNNING" && typeof e.detail.pid === "number") {
+    c.pid = e.detail.pid;
+    c.startedAt = e.at;
+  }
+  if (e.state === "STOPPED") {
+    c.pid = undefined;
+    c.startedAt = undefined;
   }
 }
 
