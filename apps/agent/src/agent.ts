@@ -7,7 +7,7 @@ import {
   allowedActions, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
 } from "@corral/core";
 import { EventBus } from "./api/bus.ts";
-import { LxcBroadcast } from "./lxc/broadcast.ts";
+import { LxcBroadcast, runtimeCommandTarget } from "./lxc/broadcast.ts";
 import { createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./runtime/create.ts";
 import { describeIssue, LxcPath } from "./runtime/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
@@ -43,12 +43,7 @@ export class Agent {
     this.store = new Store(join(this.lxcpath.root, "corral.db"));
     this.lastStops = this.store.latestByContainer("STOPPED");
     this.runtime = new Runtime(sys, this.lxcpath, (c) => this.onState(c));
-    this.lxc = new LxcBroadcast(sys, this.lxcpath.root, {
-      state: (name) => this.runtime.state(name),
-      initPid: (name) => this.runtime.initPid(name),
-      // LXC_CMD_STOP kills at once (lxc-stop -k, or a halt that timed out): a stop with no wait.
-      stop: (name) => this.runtime.stop(name, { cause: { actor: "lxc", request: "lxc-stop" }, timeoutMs: 0 }),
-    });
+    this.lxc = new LxcBroadcast(sys, this.lxcpath.root, runtimeCommandTarget(() => this.runtime));
   }
 
   /** lxc_set_state: store, then tell everyone. */

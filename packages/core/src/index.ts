@@ -7,7 +7,7 @@ export * from "./signals.ts";
 export { splitCommandLine, quoteCommandLine } from "./shell-words.ts";
 export { parseLxcConfig, type ParseOptions, type ParseResult } from "./lxc-config.ts";
 export { ConfigError, type ConfigIO, type ConfigIssue } from "./lxc-config-context.ts";
-export { writeLxcConfig } from "./lxc-config-write.ts";
+export { lxcConfigItem, writeLxcConfig } from "./lxc-config-write.ts";
 export {
   AUDIT_ARCH_X86_64,
   SECCOMP_RET,

@@ -8,6 +8,22 @@ import { quoteCommandLine } from "./shell-words.ts";
 type Line = [key: string, value: string | number | undefined];
 
 export function writeLxcConfig(config: ContainerConfig): string {
+  return lxcConfigItems(config)
+    .map(([key, value]) => `${key} = ${formatValue(key, value)}\n`)
+    .join("");
+}
+
+/**
+ * A key's value as liblxc's get_config_item gives it (LXC_CMD_GET_CONFIG_ITEM, `lxc-info -c`):
+ * the values of a repeated key one per line; undefined when the config does not set it.
+ */
+export function lxcConfigItem(config: ContainerConfig, key: string): string | undefined {
+  const values = lxcConfigItems(config).filter(([k]) => k === key).map(([, v]) => v);
+  return values.length ? values.join("\n") : undefined;
+}
+
+/** Every key the config sets, in file order, with its value unquoted. */
+function lxcConfigItems(config: ContainerConfig): Array<[key: string, value: string]> {
   const lines: Line[] = [
     ["lxc.uts.name", config.utsname],
     ...rootfsLines(config),
@@ -38,10 +54,7 @@ export function writeLxcConfig(config: ContainerConfig): string {
     ["lxc.start.order", config.start.order || undefined],
     ["lxc.seccomp.profile", config.seccompProfile],
   ];
-  return lines
-    .filter((l): l is [string, string | number] => l[1] !== undefined)
-    .map(([key, value]) => `${key} = ${formatValue(key, String(value))}\n`)
-    .join("");
+  return lines.filter((l): l is [string, string | number] => l[1] !== undefined).map(([key, value]) => [key, String(value)]);
 }
 
 function rootfsLines(config: ContainerConfig): Line[] {

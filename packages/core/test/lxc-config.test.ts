@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import {
   ConfigError,
   emptyConfig,
+  lxcConfigItem,
   parseLxcConfig,
   writeLxcConfig,
   type ConfigIO,
@@ -335,6 +336,17 @@ test("write then parse gives the same config", () => {
   assert.equal(writeLxcConfig(emptyConfig()), "");
   const keepNone = { ...emptyConfig(), capKeep: ["none"] };
   assert.deepEqual(parse(writeLxcConfig(keepNone)).config, keepNone);
+});
+
+test("a config item reads as liblxc's get_config_item gives it: repeated keys one per line", () => {
+  const { config } = parse(
+    ["lxc.net.0.type = veth", "lxc.net.0.link = br0", "lxc.net.0.veth.pair = vhost0", "lxc.net.0.ipv4.address = 10.0.0.2/24", "lxc.net.0.ipv4.address = 10.0.0.3/24", "lxc.signal.halt = SIGRTMIN+3", ""].join("\n"),
+  );
+  assert.equal(lxcConfigItem(config, "lxc.net.0.type"), "veth");
+  assert.equal(lxcConfigItem(config, "lxc.net.0.veth.pair"), "vhost0");
+  assert.equal(lxcConfigItem(config, "lxc.net.0.ipv4.address"), "10.0.0.2/24\n10.0.0.3/24");
+  assert.equal(lxcConfigItem(config, "lxc.net.1.type"), undefined);
+  assert.equal(lxcConfigItem(config, "lxc.signal.stop"), undefined);
 });
 
 test("the writer refuses values that would inject lines or reset keys", () => {

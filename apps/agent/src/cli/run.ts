@@ -8,7 +8,7 @@ import { nativeSyscalls } from "../sys/native.ts";
 import { createContainer, deleteContainer } from "../runtime/create.ts";
 import { LxcPath } from "../runtime/lxcpath.ts";
 import { Runtime, type StateChange } from "../runtime/runtime.ts";
-import { LxcBroadcast } from "../lxc/broadcast.ts";
+import { LxcBroadcast, runtimeCommandTarget } from "../lxc/broadcast.ts";
 
 /** Signals lxc-start forwards to the init (all but those the kernel keeps, and SIGCHLD). */
 const FORWARDED: NodeJS.Signals[] = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGPWR", "SIGCONT", "SIGALRM"];
@@ -30,11 +30,7 @@ export async function runForeground(opts: RunOptions): Promise<number> {
   }
   // Like lxc-start -F, a foreground run serves LXC's monitor FIFO and command socket too.
   let runtime: Runtime | undefined;
-  const lxc = new LxcBroadcast(nativeSyscalls, lxcpath.root, {
-    state: (n) => runtime!.state(n),
-    initPid: (n) => runtime!.initPid(n),
-    stop: (n) => runtime!.stop(n, { cause: { actor: "lxc", request: "lxc-stop" }, timeoutMs: 0 }),
-  });
+  const lxc = new LxcBroadcast(nativeSyscalls, lxcpath.root, runtimeCommandTarget(() => runtime!));
   const sink = (c: StateChange) => {
     lxc.onState(c);
     if (opts.verbose) process.stderr.write(`corral: ${c.container} ${c.state}${describe(c)}\n`);

@@ -2,7 +2,7 @@
 // and the command socket, opened at STARTING, telling its state clients, closed after STOPPED.
 // Shared by the agent and by `corral run`.
 import { stateNumber } from "@corral/core";
-import type { StateChange } from "../runtime/runtime.ts";
+import type { Runtime, StateChange } from "../runtime/runtime.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { CommandSockets, type CommandTarget } from "./commands.ts";
 import { MonitorFifo } from "./monitor.ts";
@@ -29,4 +29,19 @@ export class LxcBroadcast {
   close(): void {
     this.sockets.closeAll();
   }
+}
+
+/**
+ * What LXC's commands ask of a container, answered by the runtime (a getter: the runtime is made
+ * after the broadcast whose onState it calls). LXC_CMD_STOP kills at once: lxc-stop sends it for
+ * -k, or after its own halt signal timed out.
+ */
+export function runtimeCommandTarget(runtime: () => Runtime): CommandTarget {
+  return {
+    state: (name) => runtime().state(name),
+    initPid: (name) => runtime().initPid(name),
+    cgroupPath: (name, controller) => runtime().cgroupPath(name, controller),
+    runningConfigItem: (name, key) => runtime().runningConfigItem(name, key),
+    stop: (name) => runtime().stop(name, { cause: { actor: "lxc", request: "lxc-stop" }, timeoutMs: 0 }),
+  };
 }

@@ -230,6 +230,10 @@ export interface ContainerView {
   lxcpath: string;
   state: StateName;
   initPid: number | undefined;
+  /** the cgroup path liblxc joins to the mount of the hierarchy holding `controller` */
+  cgroupPath(controller?: string): string | undefined;
+  /** a key of the config the container runs with */
+  configItem(key: string): string | undefined;
 }
 
 /**
@@ -246,9 +250,17 @@ export type CommandAction =
 
 const reply = (ret: number, value?: number | string | Buffer): CommandAction => ({ kind: "reply", response: encodeResponse(ret, value) });
 
+/** A request's string argument (NUL-terminated, as validate_string_request wants it), if any. */
+function requestString(req: CommandRequest): string | undefined {
+  if (req.data.length === 0) return undefined;
+  const end = req.data.indexOf(0);
+  return req.data.subarray(0, end < 0 ? req.data.length : end).toString("utf8");
+}
+
 /**
- * The answer table. Commands the LXC tools need for `lxc-info -s -p`, `lxc-wait` and `lxc-stop`
- * are answered as lxc-start answers them; the fd-passing ones answer as lxc-start does when it has
+ * The answer table. Commands the LXC tools need for `lxc-info` (state, pid, the statistics of
+ * cgroups corral joined and of veths), `lxc-wait` and `lxc-stop` are answered as lxc-start
+ * answers them; the fd-passing ones answer as lxc-start does when it has
  * no such fd (GET_INIT_PIDFD: -EBADF, so lxc-stop signals the pid instead of a pidfd); every other
  * command gets -ENOSYS, as lxc-start gives a number it does not know.
  */
@@ -267,6 +279,18 @@ export function decideCommand(req: CommandRequest, view: ContainerView): Command
     case LxcCommand.GET_DEVPTS_FD:
     case LxcCommand.GET_SECCOMP_NOTIFY_FD:
       return reply(-EBADF);
+    case LxcCommand.GET_CGROUP:
+    case LxcCommand.GET_LIMIT_CGROUP: {
+      // lxc-info's statistics: liblxc reads <hierarchy>/<path>/memory.usage_in_bytes and the like
+      const path = view.cgroupPath(requestString(req));
+      return path === undefined ? reply(-ENOENT) : reply(0, path);
+    }
+    case LxcCommand.GET_CONFIG_ITEM: {
+      // lxc_cmd_get_config_item_callback answers -1 for a key that is unset or unknown
+      const key = requestString(req);
+      const value = key ? view.configItem(key) : undefined;
+      return value ? reply(0, value) : reply(-1);
+    }
     case LxcCommand.GET_NAME:
       return reply(0, view.name);
     case LxcCommand.GET_LXCPATH:

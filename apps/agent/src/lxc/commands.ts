@@ -15,6 +15,8 @@ import {
 export interface CommandTarget {
   state(name: string): StateName;
   initPid(name: string): number | undefined;
+  cgroupPath(name: string, controller?: string): string | undefined;
+  runningConfigItem(name: string, key: string): string | undefined;
   /** LXC_CMD_STOP: stop at once; resolves once the container is STOPPED */
   stop(name: string): Promise<void>;
 }
@@ -160,6 +162,8 @@ export class CommandSockets {
         lxcpath: this.lxcpath,
         state: this.target.state(name),
         initPid: this.target.initPid(name),
+        cgroupPath: (controller) => this.target.cgroupPath(name, controller),
+        configItem: (key) => this.target.runningConfigItem(name, key),
       });
     } catch (e) {
       this.onError(name, new Error(`answering ${commandName(request.cmd) ?? request.cmd}: ${(e as Error).message}`));

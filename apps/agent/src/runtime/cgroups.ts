@@ -175,6 +175,16 @@ export class ContainerCgroup {
     }
   }
 
+  /**
+   * The cgroup's path as liblxc's get_cgroup/get_limit_cgroup answer it (relative to the mount of
+   * the hierarchy that holds `controller`; no controller: the v2 hierarchy), or undefined when
+   * the container is in no such hierarchy.
+   */
+  pathFor(controller?: string): string | undefined {
+    const holds = (h: Hierarchy) => (controller === undefined ? h.version === 2 : h.controllers.includes(controller));
+    return this.hierarchies.some(holds) ? `/${this.name}` : undefined;
+  }
+
   hasV2(): boolean {
     return this.hierarchies.some((h) => h.version === 2);
   }

@@ -7,7 +7,7 @@
 // The runtime knows no transport: it reports every state change to a synchronous sink, which
 // stores it before anyone else hears of it.
 import {
-  actionRefusal, decodeWaitStatus, shellExitCode, signalName, DEFAULT_SIGNALS,
+  actionRefusal, decodeWaitStatus, lxcConfigItem, shellExitCode, signalName, DEFAULT_SIGNALS,
   type Action, type EventCause, type EventDetail, type StateName, type ContainerConfig,
 } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
@@ -141,6 +141,24 @@ export class Runtime {
 
   initPid(name: string): number | undefined {
     return this.instances.get(name)?.pid;
+  }
+
+  /** Where a running container's cgroup is, for LXC_CMD_GET_CGROUP (see ContainerCgroup.pathFor). */
+  cgroupPath(name: string, controller?: string): string | undefined {
+    return this.instances.get(name)?.cgroup?.pathFor(controller);
+  }
+
+  /**
+   * A key of the config the container runs with (LXC_CMD_GET_CONFIG_ITEM), with the host names
+   * its veths got, as liblxc keeps them in its running config: `lxc-info` reads the traffic of
+   * lxc.net.N.veth.pair.
+   */
+  runningConfigItem(name: string, key: string): string | undefined {
+    const inst = this.instances.get(name);
+    if (!inst?.config || inst.state === "STOPPED") return undefined;
+    const hostNames = new Map(inst.veths.map((v) => [v.net.index, v.hostName]));
+    const net = inst.config.net.map((n) => (hostNames.has(n.index) ? { ...n, vethPair: hostNames.get(n.index) } : n));
+    return lxcConfigItem({ ...inst.config, net }, key);
   }
 
   consoleHistory(name: string): Buffer {

@@ -4,7 +4,7 @@
 //   cd apps/agent && node --import tsx --test test/root/lxc-tools.test.ts
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
@@ -16,6 +16,7 @@ import { LxcPath } from "../../src/runtime/lxcpath.ts";
 import { Runtime, type StateChange } from "../../src/runtime/runtime.ts";
 import { MonitorFifo, monitorFifoPath } from "../../src/lxc/monitor.ts";
 import { CommandSockets } from "../../src/lxc/commands.ts";
+import { runtimeCommandTarget } from "../../src/lxc/broadcast.ts";
 import { assertNothingLeft, requireRoot } from "./harness.ts";
 
 const run = promisify(execFile);
@@ -23,6 +24,9 @@ const suffix = randomBytes(3).toString("hex");
 const A = `tools-a-${suffix}`;
 const B = `tools-b-${suffix}`;
 const C = `tools-c-${suffix}`;
+/** a container with a memory limit and a veth, for lxc-info's statistics */
+const D = `tools-d-${suffix}`;
+const BRIDGE = `ctools${suffix}`.slice(0, 15);
 
 let lxcpath: LxcPath;
 let runtime: Runtime;
@@ -71,6 +75,15 @@ before(() => {
   requireRoot();
   lxcpath = new LxcPath(mkdtempSync("/tmp/corral-lxc-tools-"));
   for (const name of [A, B, C]) createContainer(lxcpath, { name, template: "host" });
+  execFileSync("sh", ["-c", `ip link add ${BRIDGE} type bridge && ip addr add 10.252.0.1/24 dev ${BRIDGE} && ip link set ${BRIDGE} up`]);
+  createContainer(lxcpath, {
+    name: D,
+    template: "busybox",
+    config: [
+      "lxc.cgroup2.memory.max = 256M", "lxc.net.0.type = veth", `lxc.net.0.link = ${BRIDGE}`, "lxc.net.0.name = eth0",
+      "lxc.net.0.ipv4.address = 10.252.0.2/24", "lxc.net.0.flags = up", "",
+    ].join("\n"),
+  });
   const fifo = new MonitorFifo(nativeSyscalls, lxcpath.root);
   // The wiring the agent does: the socket is up before STARTING is told (lxc_init serves it before
   // lxc_set_state), every state reaches both, and the socket goes after STOPPED was told.
@@ -84,16 +97,13 @@ before(() => {
     }
   };
   runtime = new Runtime(nativeSyscalls, lxcpath, sink);
-  sockets = new CommandSockets(nativeSyscalls, lxcpath.root, {
-    state: (name) => runtime.state(name),
-    initPid: (name) => runtime.initPid(name),
-    stop: (name) => runtime.stop(name, { cause: { actor: "lxc", request: "LXC_CMD_STOP" }, timeoutMs: 0 }),
-  }, (name, e) => socketErrors.push(`${name}: ${e.message}`));
+  sockets = new CommandSockets(nativeSyscalls, lxcpath.root, runtimeCommandTarget(() => runtime), (name, e) => socketErrors.push(`${name}: ${e.message}`));
 });
 
 after(async () => {
   for (const m of monitors) m.kill();
-  for (const name of [A, B, C]) {
+  execFileSync("sh", ["-c", `ip link del ${BRIDGE} 2>/dev/null || true`]);
+  for (const name of [A, B, C, D]) {
     if (runtime && runtime.state(name) !== "STOPPED") await runtime.stop(name, { cause: { actor: "test" }, timeoutMs: 0 }).catch(() => {});
   }
   sockets?.closeAll();
@@ -131,8 +141,8 @@ test("lxc-monitor, lxc-wait, lxc-info and lxc-stop -k on a running container", a
   assert.match(info.stdout, /^State:\s+RUNNING$/m);
   assert.match(info.stdout, new RegExp(`^PID:\\s+${pid}$`, "m"));
 
-  // The full lxc-info also asks for cgroups and ips: commands corral answers with -ENOSYS. It must
-  // end, and the container must not notice.
+  // The full lxc-info also asks for statistics: A has no limits, so it is in none of the v1
+  // hierarchies lxc-info reads, and no network. It must end, and the container must not notice.
   const full = await tool("lxc-info", "-n", A);
   assert.equal(full.code, 0, full.stderr);
   assert.match(full.stdout, /^State:\s+RUNNING$/m);
@@ -186,11 +196,28 @@ test("lxc-stop -t 10 (no -k) on an init that handles SIGPWR: it exits by itself 
   assert.deepEqual(decodeWaitStatus(runtime.status(C).lastExit!.status), { exited: true, code: 7 });
 });
 
+test("lxc-info shows the memory use of a container with a memory limit, and its veth's traffic", async () => {
+  await runtime.start(D, { cause: { actor: "test" }, command: ["/bin/sh", "-c", "ping -c 2 -i 0.2 10.252.0.1; echo pinged; sleep 300"], console: "pty" });
+  await until(() => runtime.consoleHistory(D).toString().includes("pinged"), 10_000, "the pings");
+  const info = await tool("lxc-info", "-n", D);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /^IP:\s+10\.252\.0\.2$/m);
+  assert.match(info.stdout, /^Memory use:\s+[\d.]+ (bytes|KiB|MiB)$/m);
+  const veth = runtime.runningConfigItem(D, "lxc.net.0.veth.pair")!;
+  assert.ok(veth, "the running config names the host end");
+  assert.match(info.stdout, new RegExp(`^Link:\\s+${veth}$`, "m"));
+  // two pings each way: the counters are not zero
+  assert.match(info.stdout, /^ TX bytes:\s+[1-9][\d.]* (bytes|KiB)$/m);
+  assert.match(info.stdout, /^ RX bytes:\s+[1-9][\d.]* (bytes|KiB)$/m);
+  await runtime.stop(D, { cause: { actor: "test" }, timeoutMs: 0 });
+  assert.equal(runtime.runningConfigItem(D, "lxc.net.0.veth.pair"), undefined);
+});
+
 test("nothing is left: sockets closed, runtime closed, no cgroup, veth or mount", async () => {
   sockets.closeAll();
   runtime.close();
   assert.deepEqual(socketErrors, []);
-  for (const name of [A, B, C]) assertNothingLeft(name, lxcpath.rootfs(name, lxcpath.load(name).config));
+  for (const name of [A, B, C, D]) assertNothingLeft(name, lxcpath.rootfs(name, lxcpath.load(name).config));
   // With the sockets gone, the tools see the containers as stopped.
   const info = await tool("lxc-info", "-n", C, "-s");
   assert.match(info.stdout, /^State:\s+STOPPED$/m);

@@ -45,6 +45,12 @@ class Harness implements CommandTarget {
   initPid(): number | undefined {
     return this.pid;
   }
+  cgroupPath(): string | undefined {
+    return undefined;
+  }
+  runningConfigItem(): string | undefined {
+    return undefined;
+  }
   stop(): Promise<void> {
     return new Promise((resolve, reject) => this.stops.push({ resolve, reject }));
   }
@@ -100,7 +106,7 @@ test("unknown commands get -ENOSYS and the socket keeps serving", async () => {
   const h = new Harness();
   h.sockets.open("c2");
   try {
-    for (const cmd of [99, LxcCommand.GET_CGROUP, LxcCommand.GET_TTY_FD]) {
+    for (const cmd of [99, LxcCommand.GET_CGROUP_CTX, LxcCommand.GET_TTY_FD]) {
       assert.equal(parseResponse(await exchange("c2", encodeRequest(cmd, Buffer.from("memory\0"))))?.ret, -38);
     }
     assert.equal(parseResponse(await exchange("c2", encodeRequest(LxcCommand.GET_STATE)))?.inline, 2);

@@ -9,7 +9,15 @@ import {
   type CommandAction, type CommandRequest, type ContainerView,
 } from "../../src/lxc/command-codec.ts";
 
-const view = (state: StateName, initPid?: number): ContainerView => ({ name: "web", lxcpath: "/var/lib/corral", state, initPid });
+const view = (state: StateName, initPid?: number): ContainerView => ({
+  name: "web",
+  lxcpath: "/var/lib/corral",
+  state,
+  initPid,
+  // in the v2 hierarchy and the v1 memory one; one veth
+  cgroupPath: (controller) => (controller === undefined || controller === "memory" ? "/corral-web" : undefined),
+  configItem: (key) => ({ "lxc.net.0.type": "veth", "lxc.net.0.veth.pair": "vethweb" })[key],
+});
 
 function request(cmd: number, data?: Buffer | number): CommandRequest {
   const parsed = parseRequest(encodeRequest(cmd, data));
@@ -149,6 +157,23 @@ test("GET_NAME and GET_LXCPATH answer strings", () => {
   assert.deepEqual(replyOf(decideCommand(request(LxcCommand.GET_LXCPATH), view("RUNNING"))).data, Buffer.from("/var/lib/corral\0"));
 });
 
+test("GET_CGROUP and GET_LIMIT_CGROUP answer the path for a hierarchy the container is in, else -ENOENT", () => {
+  const ask = (cmd: number, controller?: string) =>
+    replyOf(decideCommand(request(cmd, controller === undefined ? undefined : Buffer.from(`${controller}\0`)), view("RUNNING", 1)));
+  for (const cmd of [LxcCommand.GET_CGROUP, LxcCommand.GET_LIMIT_CGROUP]) {
+    assert.deepEqual(ask(cmd, "memory").data, Buffer.from("/corral-web\0"));
+    assert.deepEqual(ask(cmd).data, Buffer.from("/corral-web\0"));
+    assert.equal(ask(cmd, "cpuacct").ret, -2);
+  }
+});
+
+test("GET_CONFIG_ITEM answers a key's value, and -1 for one that is unset", () => {
+  const ask = (key: string) => replyOf(decideCommand(request(LxcCommand.GET_CONFIG_ITEM, Buffer.from(`${key}\0`)), view("RUNNING", 1)));
+  assert.deepEqual(ask("lxc.net.0.veth.pair").data, Buffer.from("vethweb\0"));
+  assert.equal(ask("lxc.net.1.type").ret, -1);
+  assert.equal(replyOf(decideCommand(request(LxcCommand.GET_CONFIG_ITEM), view("RUNNING", 1))).ret, -1);
+});
+
 test("STOP asks for a stop and no answer", () => {
   assert.deepEqual(decideCommand(request(LxcCommand.STOP), view("RUNNING", 7)), { kind: "stop" });
 });
@@ -172,7 +197,7 @@ test("ADD_STATE_CLIENT with the wrong size is -EINVAL", () => {
 });
 
 test("every other command, known or not, is -ENOSYS", () => {
-  for (const cmd of [LxcCommand.GET_TTY_FD, LxcCommand.GET_CGROUP, LxcCommand.GET_LIMIT_CGROUP, LxcCommand.GET_CGROUP_CTX,
+  for (const cmd of [LxcCommand.GET_TTY_FD, LxcCommand.GET_CGROUP_CTX,
     LxcCommand.FREEZE, LxcCommand.SERVE_STATE_CLIENTS, LxcCommand.CONSOLE_LOG, 27, 1000, -1]) {
     const rsp = replyOf(decideCommand(request(cmd), view("RUNNING", 1)));
     assert.equal(rsp.ret, -38, `command ${cmd}`);
