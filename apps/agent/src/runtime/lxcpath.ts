@@ -34,6 +34,49 @@ export const hostConfigIO: ConfigIO = {
   listDir: (path) => readdirSync(path),
 };
 
+/** A file as the parse cache saw it: a change of its mtime or size means parse again. */
+interface Stamp {
+  path: string;
+  mtimeMs: number;
+  size: number;
+}
+
+function stampOf(path: string): Stamp | undefined {
+  try {
+    const st = statSync(path);
+    return { path, mtimeMs: st.mtimeMs, size: st.size };
+  } catch {
+    return undefined;
+  }
+}
+
+function isCurrent(s: Stamp): boolean {
+  const now = stampOf(s.path);
+  return now !== undefined && now.mtimeMs === s.mtimeMs && now.size === s.size;
+}
+
+/**
+ * hostConfigIO that stamps every file and directory lxc.include reads, before reading it (a
+ * change made during the parse is then seen by the next load).
+ */
+function stampingConfigIO(stamps: Stamp[]): ConfigIO {
+  const stamp = (path: string) => {
+    const s = stampOf(path);
+    if (s) stamps.push(s);
+  };
+  return {
+    readFile: (path) => {
+      stamp(path);
+      return hostConfigIO.readFile(path);
+    },
+    isDirectory: hostConfigIO.isDirectory,
+    listDir: (path) => {
+      stamp(path);
+      return hostConfigIO.listDir(path);
+    },
+  };
+}
+
 /** "<file>:<line>: <key>: <message>", the way a parser issue is reported everywhere. */
 export function describeIssue(issue: ConfigIssue): string {
   return `${issue.file}:${issue.line}: ${issue.key}: ${issue.message}`;
@@ -41,8 +84,8 @@ export function describeIssue(issue: ConfigIssue): string {
 
 export class LxcPath {
   readonly root: string;
-  /** Parsed configs by name, valid while the config file's mtime and size are unchanged. */
-  private readonly parsed = new Map<string, { mtimeMs: number; size: number; loaded: LoadedConfig }>();
+  /** Parsed configs by name, valid while the config and every file it includes are unchanged. */
+  private readonly parsed = new Map<string, { stamps: Stamp[]; loaded: LoadedConfig }>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -82,22 +125,18 @@ export class LxcPath {
   }
 
   /**
-   * The parsed config. Parsing is cached until the file changes (its mtime or size), which keeps
-   * it off every start; a change to an included file alone is seen at the next change of the
-   * config itself or an agent restart.
+   * The parsed config. Parsing is cached until the config or a file or directory it includes
+   * changes (mtime or size), which keeps it off every start: a check is one stat per file.
    */
   load(name: string): LoadedConfig {
-    const file = this.configPath(name);
-    let st;
-    try {
-      st = statSync(file);
-    } catch {
-      throw new ContainerNotFound(name);
-    }
     const cached = this.parsed.get(name);
-    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.loaded;
-    const loaded = this.parseAs(name, readFileSync(file, "utf8"));
-    this.parsed.set(name, { mtimeMs: st.mtimeMs, size: st.size, loaded });
+    if (cached && cached.stamps.every(isCurrent)) return cached.loaded;
+    const file = this.configPath(name);
+    const own = stampOf(file);
+    if (!own) throw new ContainerNotFound(name);
+    const stamps = [own];
+    const loaded = parseLxcConfig(readFileSync(file, "utf8"), { file, io: stampingConfigIO(stamps) });
+    this.parsed.set(name, { stamps, loaded });
     return loaded;
   }
 
