@@ -671,6 +671,36 @@ int corral_fifo_write(const char *path, const uint8_t *buf, int len)
 	return n == len ? 0 : (n < 0 ? -err : -EIO);
 }
 
+/* Send buf[0..len) on a connected unix socket with nfds descriptors (int32 each, in fds_buf)
+ * attached as SCM_RIGHTS, in one sendmsg: how liblxc's command server hands a client its cgroup
+ * directories. The bytes sent, or -errno. */
+int corral_send_fds(int sock, const uint8_t *buf, int len, const uint8_t *fds_buf, int nfds)
+{
+	if (len <= 0 || nfds <= 0 || nfds > 253) return -EINVAL;
+	size_t fds_size = (size_t)nfds * sizeof(int);
+	union {
+		char buf[CMSG_SPACE(253 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = (size_t)len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = CMSG_SPACE(fds_size),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(fds_size);
+	memcpy(CMSG_DATA(cmsg), fds_buf, fds_size);
+	ssize_t n;
+	do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : (int)n;
+}
+
 int corral_kill(int pid, int sig)
 {
 	return kill(pid, sig) < 0 ? -errno : 0;

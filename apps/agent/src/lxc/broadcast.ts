@@ -42,6 +42,7 @@ export function runtimeCommandTarget(runtime: () => Runtime): CommandTarget {
     initPid: (name) => runtime().initPid(name),
     cgroupPath: (name, controller) => runtime().cgroupPath(name, controller),
     runningConfigItem: (name, key) => runtime().runningConfigItem(name, key),
+    cgroupDirs: (name) => runtime().cgroupDirs(name),
     stop: (name) => runtime().stop(name, { cause: { actor: "lxc", request: "lxc-stop" }, timeoutMs: 0 }),
   };
 }

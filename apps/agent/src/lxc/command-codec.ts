@@ -240,15 +240,41 @@ export interface ContainerView {
  * What to do with one request:
  *   reply   send `response`, then close
  *   stop    stop the container; close without a word once it is STOPPED (reply only on failure)
+ *   cgroup-ctx  send the container's cgroup directories as fds with a struct cgroup_ctx of
+ *           `size` bytes (encodeCgroupCtx), then close
  *   watch   send `response` (data field MAX_STATE), keep the connection, send one lxc_msg when a
  *           state in `states` is reached, then close
  */
 export type CommandAction =
   | { kind: "reply"; response: Buffer }
+  | { kind: "cgroup-ctx"; size: number }
   | { kind: "stop" }
   | { kind: "watch"; response: Buffer; states: Int32Array };
 
 const reply = (ret: number, value?: number | string | Buffer): CommandAction => ({ kind: "reply", response: encodeResponse(ret, value) });
+
+/** struct cgroup_ctx (cgroups/cgroup.h): s32 layout, u32 utilities, u32 fd_len, s32 fd[20], 8-aligned. */
+export const CGROUP_CTX_SIZE = 96;
+const CGROUP_CTX_MAX_FD = 20;
+const CGROUP_LAYOUT = { legacy: 0, hybrid: 1, unified: 2 } as const;
+
+/**
+ * The answer to GET_CGROUP_CTX that goes with `fdCount` directory fds (SCM_RIGHTS on the same
+ * sendmsg): the response header, then `size` bytes of struct cgroup_ctx. The client puts the fds
+ * it received in fd[]; what is sent there is unused. `utilities` (the v2 freezer and device
+ * bits) stays 0: lxc-attach does not read it.
+ */
+export function encodeCgroupCtx(layout: keyof typeof CGROUP_LAYOUT, fdCount: number, size: number): Buffer {
+  if (fdCount < 1 || fdCount > CGROUP_CTX_MAX_FD) throw new RangeError(`a cgroup_ctx holds 1 to ${CGROUP_CTX_MAX_FD} fds, not ${fdCount}`);
+  const ctx = Buffer.alloc(CGROUP_CTX_SIZE);
+  ctx.writeInt32LE(CGROUP_LAYOUT[layout], 0);
+  ctx.writeUInt32LE(fdCount, 8);
+  for (let i = 0; i < CGROUP_CTX_MAX_FD; i++) ctx.writeInt32LE(-EBADF, 12 + 4 * i);
+  const header = Buffer.alloc(CMD_RSP_SIZE);
+  header.writeInt32LE(0, 0);
+  header.writeInt32LE(size, 4);
+  return Buffer.concat([header, ctx.subarray(0, size)]);
+}
 
 /** A request's string argument (NUL-terminated, as validate_string_request wants it), if any. */
 function requestString(req: CommandRequest): string | undefined {
@@ -285,6 +311,9 @@ export function decideCommand(req: CommandRequest, view: ContainerView): Command
       const path = view.cgroupPath(requestString(req));
       return path === undefined ? reply(-ENOENT) : reply(0, path);
     }
+    case LxcCommand.GET_CGROUP_CTX:
+      // the client sends its struct cgroup_ctx and gets back at most that many bytes
+      return { kind: "cgroup-ctx", size: Math.min(CGROUP_CTX_SIZE, Math.max(req.datalen, 0)) };
     case LxcCommand.GET_CONFIG_ITEM: {
       // lxc_cmd_get_config_item_callback answers -1 for a key that is unset or unknown
       const key = requestString(req);

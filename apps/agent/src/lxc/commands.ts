@@ -4,11 +4,13 @@
 // served from STARTING until STOPPED has been told; what each command gets is decided in
 // command-codec.ts. Nothing a client sends can throw out of here: a bad request closes its
 // connection, and the container and the other clients go on.
+import { closeSync, constants, openSync } from "node:fs";
 import net from "node:net";
 import type { StateName } from "@corral/core";
+import type { CgroupLayout } from "../runtime/cgroups.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import {
-  commandName, commandSocketName, decideCommand, encodeResponse, encodeStateMessage, Errno, isNotified, parseRequest,
+  commandName, commandSocketName, decideCommand, encodeCgroupCtx, encodeResponse, encodeStateMessage, Errno, isNotified, parseRequest,
   type CommandRequest,
 } from "./command-codec.ts";
 
@@ -17,6 +19,7 @@ export interface CommandTarget {
   initPid(name: string): number | undefined;
   cgroupPath(name: string, controller?: string): string | undefined;
   runningConfigItem(name: string, key: string): string | undefined;
+  cgroupDirs(name: string): { layout: CgroupLayout; dirs: string[] } | undefined;
   /** LXC_CMD_STOP: stop at once; resolves once the container is STOPPED */
   stop(name: string): Promise<void>;
 }
@@ -144,8 +147,8 @@ export class CommandSockets {
   }
 
   private peerAllowed(socket: net.Socket): boolean {
-    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    if (typeof fd !== "number" || fd < 0) return false;
+    const fd = socketFd(socket);
+    if (fd === undefined) return false;
     try {
       const uid = this.sys.peerUid(fd);
       return uid === 0 || uid === this.ownUid;
@@ -181,6 +184,34 @@ export class CommandSockets {
       case "stop":
         this.stop(name, socket);
         return;
+      case "cgroup-ctx":
+        this.sendCgroupCtx(name, socket, action.size);
+        return;
+    }
+  }
+
+  /**
+   * LXC_CMD_GET_CGROUP_CTX: the container's cgroup directories, opened here and passed to the
+   * client, which writes its pid into them (lxc-attach). No cgroup: -ENOENT, which the client
+   * reads as "nothing to join", as from an lxc-start without writable cgroups.
+   */
+  private sendCgroupCtx(name: string, socket: net.Socket, size: number): void {
+    const cgroup = this.target.cgroupDirs(name);
+    const fd = socketFd(socket);
+    if (!cgroup || cgroup.dirs.length === 0 || fd === undefined) {
+      finish(socket, encodeResponse(-Errno.ENOENT));
+      return;
+    }
+    const dirs: number[] = [];
+    try {
+      for (const dir of cgroup.dirs) dirs.push(openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY));
+      this.sys.sendWithFds(fd, encodeCgroupCtx(cgroup.layout, dirs.length, size), dirs);
+      finish(socket);
+    } catch (e) {
+      this.onError(name, new Error(`answering GET_CGROUP_CTX: ${(e as Error).message}`));
+      socket.destroy();
+    } finally {
+      for (const dir of dirs) closeSync(dir);
     }
   }
 
@@ -198,6 +229,12 @@ export class CommandSockets {
       (e: unknown) => finish(socket, encodeResponse(-errnoOf(e))),
     );
   }
+}
+
+/** The fd under a connected net.Socket (for SO_PEERCRED and SCM_RIGHTS), if it has one. */
+function socketFd(socket: net.Socket): number | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === "number" && fd >= 0 ? fd : undefined;
 }
 
 /** Send the last bytes (if any), then close once they are flushed. */

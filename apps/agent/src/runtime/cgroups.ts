@@ -48,6 +48,15 @@ export function detectHierarchies(): Hierarchy[] {
   });
 }
 
+/** LXC's name for a host's cgroup layout: v1 only, v1 beside v2, or v2 only. */
+export type CgroupLayout = "legacy" | "hybrid" | "unified";
+
+export function layoutOf(hierarchies: readonly Hierarchy[]): CgroupLayout {
+  const v1 = hierarchies.some((h) => h.version === 1);
+  const v2 = hierarchies.some((h) => h.version === 2);
+  return v1 && v2 ? "hybrid" : v1 ? "legacy" : "unified";
+}
+
 /** Where a setting is written: hierarchy and file, and the value to write. */
 export interface CgroupWrite {
   hierarchy: Hierarchy;

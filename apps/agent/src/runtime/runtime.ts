@@ -12,7 +12,7 @@ import {
 } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { ConsoleCapture, RingBuffer } from "./console.ts";
-import { ContainerCgroup, detectHierarchies, type Hierarchy } from "./cgroups.ts";
+import { ContainerCgroup, detectHierarchies, layoutOf, type CgroupLayout, type Hierarchy } from "./cgroups.ts";
 import { LxcPath, ContainerNotFound, type LoadedConfig } from "./lxcpath.ts";
 import { deleteLinks, deleteVeths, type VethPair } from "./network.ts";
 import { catchesSignal, exitWords } from "./signals.ts";
@@ -146,6 +146,15 @@ export class Runtime {
   /** Where a running container's cgroup is, for LXC_CMD_GET_CGROUP (see ContainerCgroup.pathFor). */
   cgroupPath(name: string, controller?: string): string | undefined {
     return this.instances.get(name)?.cgroup?.pathFor(controller);
+  }
+
+  /**
+   * The directories of a running container's cgroup, one per hierarchy it is in, and the host's
+   * layout, for LXC_CMD_GET_CGROUP_CTX: lxc-attach moves what it runs into them.
+   */
+  cgroupDirs(name: string): { layout: CgroupLayout; dirs: string[] } | undefined {
+    const cgroup = this.instances.get(name)?.cgroup;
+    return cgroup && { layout: layoutOf(this.hierarchies), dirs: cgroup.dirs };
   }
 
   /**

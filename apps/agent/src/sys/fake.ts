@@ -76,4 +76,7 @@ export class FakeSyscalls implements Syscalls {
     this.record("listenAbstract", [name]);
     return this.nextFd++;
   }
+  sendWithFds(sock: number, data: Uint8Array, fds: number[]): void {
+    this.record("sendWithFds", [sock, data, fds]);
+  }
 }

@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
@@ -211,6 +211,31 @@ test("lxc-info shows the memory use of a container with a memory limit, and its 
   assert.match(info.stdout, /^ RX bytes:\s+[1-9][\d.]* (bytes|KiB)$/m);
   await runtime.stop(D, { cause: { actor: "test" }, timeoutMs: 0 });
   assert.equal(runtime.runningConfigItem(D, "lxc.net.0.veth.pair"), undefined);
+});
+
+test("lxc-attach runs a command in the container's namespaces and cgroups, and an abort ends it", async () => {
+  await runtime.start(D, { cause: { actor: "test" }, command: ["sleep", "300"], console: "pty" });
+  const attach = await tool("lxc-attach", "-n", D, "--", "/bin/sh", "-c", "hostname; echo pid1=$(cat /proc/1/comm); cat /proc/self/cgroup");
+  assert.equal(attach.code, 0, attach.stderr);
+  assert.match(attach.stdout, new RegExp(`^${D}$`, "m"));
+  assert.match(attach.stdout, /^pid1=sleep$/m);
+  // LXC's attach puts itself in a ".lxc" leaf under the container's v2 cgroup, and in the v1 ones
+  const path = runtime.cgroupPath(D)!;
+  assert.match(attach.stdout, new RegExp(`^0::${path}/\\.lxc$`, "m"));
+  if (runtime.cgroupPath(D, "memory")) assert.match(attach.stdout, new RegExp(`^\\d+:memory:${path}$`, "m"));
+
+  // a process attached for good is in the cgroup the abort kills, and the cgroup goes with it
+  const long = spawn("lxc-attach", ["-P", lxcpath.root, "-n", D, "--", "sleep", "301"], { stdio: "ignore" });
+  const ended = new Promise<number | null>((resolve) => long.on("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const attached = () =>
+    runtime.cgroupDirs(D)!.dirs
+      .map((dir) => `${dir}/.lxc/cgroup.procs`)
+      .filter((file) => existsSync(file))
+      .flatMap((file) => readFileSync(file, "utf8").split("\n").filter(Boolean));
+  await until(() => attached().length > 0, 5000, "the attached sleep in lxc-attach's leaf cgroup");
+  await runtime.abort(D, { actor: "test" });
+  assert.equal(runtime.state(D), "STOPPED");
+  assert.notEqual(await ended, 0);
 });
 
 test("nothing is left: sockets closed, runtime closed, no cgroup, veth or mount", async () => {

@@ -51,6 +51,9 @@ class Harness implements CommandTarget {
   runningConfigItem(): string | undefined {
     return undefined;
   }
+  cgroupDirs(): undefined {
+    return undefined;
+  }
   stop(): Promise<void> {
     return new Promise((resolve, reject) => this.stops.push({ resolve, reject }));
   }
@@ -106,7 +109,7 @@ test("unknown commands get -ENOSYS and the socket keeps serving", async () => {
   const h = new Harness();
   h.sockets.open("c2");
   try {
-    for (const cmd of [99, LxcCommand.GET_CGROUP_CTX, LxcCommand.GET_TTY_FD]) {
+    for (const cmd of [99, LxcCommand.GET_CLONE_FLAGS, LxcCommand.GET_TTY_FD]) {
       assert.equal(parseResponse(await exchange("c2", encodeRequest(cmd, Buffer.from("memory\0"))))?.ret, -38);
     }
     assert.equal(parseResponse(await exchange("c2", encodeRequest(LxcCommand.GET_STATE)))?.inline, 2);

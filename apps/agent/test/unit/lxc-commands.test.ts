@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { StateName } from "@corral/core";
 import {
-  CMD_DATA_MAX, CMD_REQ_SIZE, LxcCommand, MAX_STATE, commandName, commandSocketName, decideCommand, encodeRequest,
+  CMD_DATA_MAX, CMD_REQ_SIZE, LxcCommand, MAX_STATE, commandName, commandSocketName, decideCommand, encodeCgroupCtx, encodeRequest,
   encodeResponse, encodeStateMessage, encodeWantedStates, fnv1a64, parseRequest, parseResponse,
   type CommandAction, type CommandRequest, type ContainerView,
 } from "../../src/lxc/command-codec.ts";
@@ -174,6 +174,17 @@ test("GET_CONFIG_ITEM answers a key's value, and -1 for one that is unset", () =
   assert.equal(replyOf(decideCommand(request(LxcCommand.GET_CONFIG_ITEM), view("RUNNING", 1))).ret, -1);
 });
 
+test("GET_CGROUP_CTX asks for the cgroup fds, with at most the client's struct size back", () => {
+  assert.deepEqual(decideCommand(request(LxcCommand.GET_CGROUP_CTX, Buffer.alloc(96)), view("RUNNING", 1)), { kind: "cgroup-ctx", size: 96 });
+  assert.deepEqual(decideCommand(request(LxcCommand.GET_CGROUP_CTX, Buffer.alloc(200)), view("RUNNING", 1)), { kind: "cgroup-ctx", size: 96 });
+  const rsp = encodeCgroupCtx("hybrid", 3, 96);
+  assert.equal(rsp.length, 16 + 96);
+  assert.deepEqual([rsp.readInt32LE(0), rsp.readInt32LE(4)], [0, 96]);
+  assert.deepEqual([rsp.readInt32LE(16), rsp.readUInt32LE(20), rsp.readUInt32LE(24)], [1, 0, 3]);
+  assert.equal(encodeCgroupCtx("unified", 1, 64).length, 16 + 64);
+  assert.throws(() => encodeCgroupCtx("legacy", 0, 96), RangeError);
+});
+
 test("STOP asks for a stop and no answer", () => {
   assert.deepEqual(decideCommand(request(LxcCommand.STOP), view("RUNNING", 7)), { kind: "stop" });
 });
@@ -197,7 +208,7 @@ test("ADD_STATE_CLIENT with the wrong size is -EINVAL", () => {
 });
 
 test("every other command, known or not, is -ENOSYS", () => {
-  for (const cmd of [LxcCommand.GET_TTY_FD, LxcCommand.GET_CGROUP_CTX,
+  for (const cmd of [LxcCommand.GET_TTY_FD, LxcCommand.GET_CLONE_FLAGS,
     LxcCommand.FREEZE, LxcCommand.SERVE_STATE_CLIENTS, LxcCommand.CONSOLE_LOG, 27, 1000, -1]) {
     const rsp = replyOf(decideCommand(request(cmd), view("RUNNING", 1)));
     assert.equal(rsp.ret, -38, `command ${cmd}`);
