@@ -701,6 +701,16 @@ int corral_send_fds(int sock, const uint8_t *buf, int len, const uint8_t *fds_bu
 	return n < 0 ? -errno : (int)n;
 }
 
+/* Put a terminal in raw mode (cfmakeraw: no echo, no line editing, no output processing): the
+ * agent's end of an lxc-console proxy passes bytes through unchanged. 0 or -errno. */
+int corral_make_raw(int fd)
+{
+	struct termios tios;
+	if (tcgetattr(fd, &tios) < 0) return -errno;
+	cfmakeraw(&tios);
+	return tcsetattr(fd, TCSANOW, &tios) < 0 ? -errno : 0;
+}
+
 int corral_kill(int pid, int sig)
 {
 	return kill(pid, sig) < 0 ? -errno : 0;

@@ -20,6 +20,7 @@ export interface CommandTarget {
   cgroupPath(name: string, controller?: string): string | undefined;
   runningConfigItem(name: string, key: string): string | undefined;
   cgroupDirs(name: string): { layout: CgroupLayout; dirs: string[] } | undefined;
+  openConsoleProxy(name: string): { master: number; proxy: { close(): void } } | undefined;
   /** LXC_CMD_STOP: stop at once; resolves once the container is STOPPED */
   stop(name: string): Promise<void>;
 }
@@ -187,6 +188,39 @@ export class CommandSockets {
       case "cgroup-ctx":
         this.sendCgroupCtx(name, socket, action.size);
         return;
+      case "console":
+        this.sendConsole(name, socket);
+        return;
+    }
+  }
+
+  /**
+   * LXC_CMD_GET_TTY_FD for the console: the master of a new proxy terminal, with tty number 0 in
+   * the data field. The proxy lives as long as this connection (lxc_terminal_free on close);
+   * lxc-console keeps it open until it exits. No console: -EBADF ("Denied access to tty").
+   */
+  private sendConsole(name: string, socket: net.Socket): void {
+    const fd = socketFd(socket);
+    let opened: ReturnType<CommandTarget["openConsoleProxy"]>;
+    try {
+      opened = fd === undefined ? undefined : this.target.openConsoleProxy(name);
+    } catch (e) {
+      this.onError(name, new Error(`answering GET_TTY_FD: ${(e as Error).message}`));
+    }
+    if (!opened || fd === undefined) {
+      finish(socket, encodeResponse(-Errno.EBADF));
+      return;
+    }
+    const { master, proxy } = opened;
+    try {
+      this.sys.sendWithFds(fd, encodeResponse(0, 0), [master]);
+      socket.once("close", () => proxy.close());
+    } catch (e) {
+      this.onError(name, new Error(`answering GET_TTY_FD: ${(e as Error).message}`));
+      proxy.close();
+      socket.destroy();
+    } finally {
+      closeSync(master);
     }
   }
 

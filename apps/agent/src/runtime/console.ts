@@ -1,6 +1,6 @@
 // A container's console: the master side of its pty, read by the agent into a ring buffer of the
 // last 256 KiB, copied to lxc.console.logfile, and handed live to listeners.
-import { appendFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, writeSync } from "node:fs";
 import { ReadStream } from "node:tty";
 
 export const CONSOLE_RING_BYTES = 256 * 1024;
@@ -38,6 +38,7 @@ export type ConsoleListener = (data: Buffer) => void;
 export class ConsoleCapture {
   private readonly stream: ReadStream;
   private readonly listeners = new Set<ConsoleListener>();
+  private readonly closeListeners = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -78,9 +79,60 @@ export class ConsoleCapture {
     }
   }
 
+  /** Be told once the console has ended; returns the unsubscribe. */
+  onClose(listener: () => void): () => void {
+    if (this.closed) listener();
+    else this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.stream.destroy();
+    for (const l of this.closeListeners) l();
+    this.closeListeners.clear();
+  }
+}
+
+/** Console output a proxy client has not read yet beyond this is dropped, never buffered without end. */
+const PROXY_MAX_PENDING = 1024 * 1024;
+
+/**
+ * A second terminal on a container's console, as LXC's terminal proxy gives lxc-console: the
+ * client gets the master of a new pty, whose slave (raw) is `slaveFd`. What the console prints is
+ * written to the slave; what the client types is read from it and typed into the console. It ends
+ * when the client closes its master (EIO here), when close() is called (the client's command
+ * connection closed), or when the console ends.
+ */
+export class ConsoleProxy {
+  private readonly stream: ReadStream;
+  private readonly unsubscribe: Array<() => void>;
+  private closed = false;
+
+  constructor(console: ConsoleCapture, private readonly slaveFd: number) {
+    // libuv reads and writes the slave through its own reopened fd; slaveFd stays ours to close.
+    this.stream = new ReadStream(slaveFd);
+    this.stream.on("data", (chunk: Buffer) => console.write(chunk));
+    this.stream.on("error", () => this.close());
+    this.stream.on("end", () => this.close());
+    this.unsubscribe = [console.subscribe((data) => this.forward(data)), console.onClose(() => this.close())];
+  }
+
+  private forward(data: Buffer): void {
+    if (this.closed || this.stream.writableLength > PROXY_MAX_PENDING) return;
+    this.stream.write(data);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const off of this.unsubscribe) off();
+    this.stream.destroy();
+    try {
+      closeSync(this.slaveFd);
+    } catch {
+      // already closed
+    }
   }
 }

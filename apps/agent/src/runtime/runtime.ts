@@ -11,7 +11,7 @@ import {
   type Action, type EventCause, type EventDetail, type StateName, type ContainerConfig,
 } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
-import { ConsoleCapture, RingBuffer } from "./console.ts";
+import { ConsoleCapture, ConsoleProxy, RingBuffer } from "./console.ts";
 import { ContainerCgroup, detectHierarchies, layoutOf, type CgroupLayout, type Hierarchy } from "./cgroups.ts";
 import { LxcPath, ContainerNotFound, type LoadedConfig } from "./lxcpath.ts";
 import { deleteLinks, deleteVeths, type VethPair } from "./network.ts";
@@ -168,6 +168,26 @@ export class Runtime {
     const hostNames = new Map(inst.veths.map((v) => [v.net.index, v.hostName]));
     const net = inst.config.net.map((n) => (hostNames.has(n.index) ? { ...n, vethPair: hostNames.get(n.index) } : n));
     return lxcConfigItem({ ...inst.config, net }, key);
+  }
+
+  /**
+   * A proxy terminal on a running container's console, for lxc-console (LXC_CMD_GET_TTY_FD, tty
+   * 0): `master` goes to the client (the caller closes its own copy), `proxy` is closed when the
+   * client leaves. Undefined when the container has no console here (not running, or `corral run`,
+   * whose init has the terminal itself).
+   */
+  openConsoleProxy(name: string): { master: number; proxy: ConsoleProxy } | undefined {
+    const console = this.instances.get(name)?.console;
+    if (!console) return undefined;
+    const { master, slave } = this.sys.openpty();
+    try {
+      this.sys.makeRaw(slave);
+      return { master, proxy: new ConsoleProxy(console, slave) };
+    } catch (e) {
+      this.sys.close(master);
+      this.sys.close(slave);
+      throw e;
+    }
   }
 
   consoleHistory(name: string): Buffer {

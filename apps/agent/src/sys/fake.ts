@@ -76,6 +76,9 @@ export class FakeSyscalls implements Syscalls {
     this.record("listenAbstract", [name]);
     return this.nextFd++;
   }
+  makeRaw(fd: number): void {
+    this.record("makeRaw", [fd]);
+  }
   sendWithFds(sock: number, data: Uint8Array, fds: number[]): void {
     this.record("sendWithFds", [sock, data, fds]);
   }

@@ -11,7 +11,7 @@ export const LIBRARY_PATH = ["../../native/build/libcorral.so", "../native/build
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((path) => existsSync(path)) ?? fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
 
-type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds";
+type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw";
 
 const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
   corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32] },
@@ -24,6 +24,7 @@ const signatures: Record<NativeName, { library: string; retType: DataType; param
   corral_kill: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.I32] },
   corral_close: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_listen_abstract: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32] },
+  corral_make_raw: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_send_fds: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.U8Array, DataType.I32, DataType.U8Array, DataType.I32] },
 };
 
@@ -91,6 +92,9 @@ export const nativeSyscalls: Syscalls = {
   listenAbstract(name) {
     const buf = Buffer.from(name.buffer, name.byteOffset, name.byteLength);
     return check("bind", lib().corral_listen_abstract([buf, buf.length]), `listening on the abstract socket @${buf.toString().replace(/\0+$/, "")}`);
+  },
+  makeRaw(fd) {
+    check("tcsetattr", lib().corral_make_raw([fd]), `putting terminal fd ${fd} in raw mode`);
   },
   sendWithFds(sock, data, fds) {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

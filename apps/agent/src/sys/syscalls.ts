@@ -30,6 +30,8 @@ export interface Syscalls {
    * whose address length counts the name's bytes only, as liblxc connects; its fd.
    */
   listenAbstract(name: Uint8Array): number;
+  /** Put a terminal in raw mode (cfmakeraw): bytes pass through it unchanged. */
+  makeRaw(fd: number): void;
   /** Send `data` on a connected unix socket with `fds` attached (SCM_RIGHTS), all in one sendmsg. */
   sendWithFds(sock: number, data: Uint8Array, fds: number[]): void;
 }

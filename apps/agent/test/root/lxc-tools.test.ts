@@ -238,6 +238,33 @@ test("lxc-attach runs a command in the container's namespaces and cgroups, and a
   assert.notEqual(await ended, 0);
 });
 
+/** lxc-console -t 0 on `name`, its stdout and stderr collected, resolved once it says it is connected. */
+async function lxcConsole(name: string) {
+  const child = spawn("lxc-console", ["-P", lxcpath.root, "-n", name, "-t", "0"], { stdio: ["pipe", "pipe", "pipe"] });
+  const out = { text: "" };
+  for (const s of [child.stdout, child.stderr]) s.on("data", (d: Buffer) => (out.text += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  await until(() => out.text.includes("Connected to tty 0"), 5000, `lxc-console to connect; it printed:\n${out.text}`);
+  return { child, out, exited };
+}
+
+test("lxc-console -t 0 types into the console and shows it; Ctrl+a q leaves; a stop lets a client go", async () => {
+  await runtime.start(D, { cause: { actor: "test" }, command: ["/bin/sh"], console: "pty" });
+  const first = await lxcConsole(D);
+  first.child.stdin.write("echo con$((6*7))sole\n");
+  await until(() => first.out.text.includes("con42sole"), 5000, `the shell's answer; lxc-console printed:\n${first.out.text}`);
+  first.child.stdin.write("\x01q");
+  assert.equal(await first.exited, 0);
+  assert.equal(runtime.state(D), "RUNNING");
+  assert.match(runtime.consoleHistory(D).toString(), /con42sole/);
+
+  const second = await lxcConsole(D);
+  await runtime.stop(D, { cause: { actor: "test" }, timeoutMs: 0 });
+  const gone = await Promise.race([second.exited.then(() => true), sleep(5000).then(() => false)]);
+  if (!gone) second.child.kill();
+  assert.ok(gone, "lxc-console still attached 5 s after the container stopped");
+});
+
 test("nothing is left: sockets closed, runtime closed, no cgroup, veth or mount", async () => {
   sockets.closeAll();
   runtime.close();

@@ -54,6 +54,9 @@ class Harness implements CommandTarget {
   cgroupDirs(): undefined {
     return undefined;
   }
+  openConsoleProxy(): undefined {
+    return undefined;
+  }
   stop(): Promise<void> {
     return new Promise((resolve, reject) => this.stops.push({ resolve, reject }));
   }
@@ -109,7 +112,7 @@ test("unknown commands get -ENOSYS and the socket keeps serving", async () => {
   const h = new Harness();
   h.sockets.open("c2");
   try {
-    for (const cmd of [99, LxcCommand.GET_CLONE_FLAGS, LxcCommand.GET_TTY_FD]) {
+    for (const cmd of [99, LxcCommand.GET_CLONE_FLAGS, LxcCommand.CONSOLE_LOG]) {
       assert.equal(parseResponse(await exchange("c2", encodeRequest(cmd, Buffer.from("memory\0"))))?.ret, -38);
     }
     assert.equal(parseResponse(await exchange("c2", encodeRequest(LxcCommand.GET_STATE)))?.inline, 2);

@@ -185,6 +185,11 @@ test("GET_CGROUP_CTX asks for the cgroup fds, with at most the client's struct s
   assert.throws(() => encodeCgroupCtx("legacy", 0, 96), RangeError);
 });
 
+test("GET_TTY_FD: tty 0 is the console's proxy; any other tty is -EBADF, as for a container with none", () => {
+  assert.deepEqual(decideCommand(request(LxcCommand.GET_TTY_FD, 0), view("RUNNING", 1)), { kind: "console" });
+  for (const tty of [-1, 1, 4]) assert.equal(replyOf(decideCommand(request(LxcCommand.GET_TTY_FD, tty), view("RUNNING", 1))).ret, -9);
+});
+
 test("STOP asks for a stop and no answer", () => {
   assert.deepEqual(decideCommand(request(LxcCommand.STOP), view("RUNNING", 7)), { kind: "stop" });
 });
@@ -208,7 +213,7 @@ test("ADD_STATE_CLIENT with the wrong size is -EINVAL", () => {
 });
 
 test("every other command, known or not, is -ENOSYS", () => {
-  for (const cmd of [LxcCommand.GET_TTY_FD, LxcCommand.GET_CLONE_FLAGS,
+  for (const cmd of [LxcCommand.TERMINAL_WINCH, LxcCommand.GET_CLONE_FLAGS,
     LxcCommand.FREEZE, LxcCommand.SERVE_STATE_CLIENTS, LxcCommand.CONSOLE_LOG, 27, 1000, -1]) {
     const rsp = replyOf(decideCommand(request(cmd), view("RUNNING", 1)));
     assert.equal(rsp.ret, -38, `command ${cmd}`);
