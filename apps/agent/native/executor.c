@@ -43,6 +43,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <termios.h>
+#include <linux/netlink.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <pty.h>
 #include <pthread.h>
@@ -709,6 +711,55 @@ int corral_make_raw(int fd)
 	if (tcgetattr(fd, &tios) < 0) return -errno;
 	cfmakeraw(&tios);
 	return tcsetattr(fd, TCSANOW, &tios) < 0 ? -errno : 0;
+}
+
+/* A NETLINK_ROUTE socket (CLOEXEC) in the network namespace of `pid`, or in our own for pid 0.
+ * A network namespace is per thread: this thread enters the target's just for the socket() and
+ * comes back; the socket stays bound to the namespace it was made in. The fd or -errno. */
+int corral_netlink_socket(int pid)
+{
+	if (pid == 0) {
+		int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+		return fd < 0 ? -errno : fd;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	int target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0) return -errno;
+	int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (own < 0) {
+		int err = errno;
+		close(target);
+		return -err;
+	}
+	int fd = -1, err = 0;
+	if (setns(target, CLONE_NEWNET) < 0) {
+		err = errno;
+	} else {
+		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+		if (fd < 0) err = errno;
+		/* Coming back cannot fail for root with a valid fd; if it did, this thread (Node's main
+		 * thread) would be in the container's network namespace: better to stop than go on. */
+		if (setns(own, CLONE_NEWNET) < 0) abort();
+	}
+	close(target);
+	close(own);
+	return fd < 0 ? -err : fd;
+}
+
+/* One rtnetlink request and its reply: send req[0..len), then receive one datagram into
+ * resp[0..resp_len). The bytes received, or -errno (-EMSGSIZE if the reply did not fit). */
+int corral_netlink_call(int sock, const uint8_t *req, int len, uint8_t *resp, int resp_len)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t n;
+	do n = sendto(sock, req, (size_t)len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) return -errno;
+	do n = recv(sock, resp, (size_t)resp_len, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) return -errno;
+	return n > resp_len ? -EMSGSIZE : (int)n;
 }
 
 int corral_kill(int pid, int sig)

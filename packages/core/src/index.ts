@@ -27,3 +27,4 @@ export {
 export { BPF, serializeFilter, type BpfInstruction } from "./bpf.ts";
 export { X86_64_SYSCALLS, syscallNumber } from "./syscalls-x86_64.ts";
 export * from "./wire.ts";
+export * as rtnetlink from "./netlink.ts";

@@ -1,10 +1,13 @@
-// veth networking, as start.c does it: the pair is created on the host before clone, the host end
-// joins the bridge named by lxc.net.N.link, and once the child's network namespace exists the
-// other end is moved in, renamed, addressed and brought up. Runs in the host's namespaces, through
-// iproute2 (ip, nsenter): spawned only for containers that have a network.
-import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import type { NetConfig } from "@corral/core";
+// veth networking, after start.c and network.c: the bridge and gateway are looked up before clone;
+// once the child's network namespace exists, each pair is made with its container end born in
+// it, the host end joins the bridge named by lxc.net.N.link, and the container end is addressed
+// and brought up. All of it is rtnetlink requests (built in @corral/core) through the syscall
+// boundary: no program is spawned.
+import { randomBytes, randomInt } from "node:crypto";
+import { networkInterfaces } from "node:os";
+import { rtnetlink, type NetConfig } from "@corral/core";
+import { errnoName } from "../sys/errno.ts";
+import type { Syscalls } from "../sys/syscalls.ts";
 
 export class NetworkError extends Error {
   constructor(readonly step: string, message: string) {
@@ -13,22 +16,19 @@ export class NetworkError extends Error {
   }
 }
 
-function run(step: string, cmd: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { timeout: 10_000 }, (err, stdout, stderr) => {
-      if (err) reject(new NetworkError(step, `${cmd} ${args.join(" ")}: ${stderr.trim() || err.message}`));
-      else resolve(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
-/** One veth pair made for a container: host end, and the temporary name of the container end. */
+/**
+ * One veth pair of a container: the host end, the name the container end is born with in the
+ * container's namespace, and what was looked up for it before clone.
+ */
 export interface VethPair {
   net: NetConfig;
   hostName: string;
   peerName: string;
   gateway?: string;
+  /** lxc.net.N.hwaddr with its "x" placeholders filled in */
+  hwaddr?: string;
+  /** the index of the bridge named by lxc.net.N.link */
+  master?: number;
 }
 
 /** Is a network namespace needed? Any lxc.net entry that is not "none". */
@@ -36,79 +36,139 @@ export function needsNetns(nets: readonly NetConfig[]): boolean {
   return nets.some((n) => n.type !== "none");
 }
 
+/** An rtnetlink socket in the host's network namespace (pid 0) or in a process's. */
+class Rtnl {
+  private readonly sock: number;
+
+  constructor(private readonly sys: Syscalls, pid = 0) {
+    this.sock = sys.netlinkSocket(pid);
+  }
+
+  /** The errno a request gets; 0 when it is done. */
+  errnoOf(request: Buffer): number {
+    const errno = rtnetlink.replyErrno(this.sys.netlinkCall(this.sock, request));
+    if (errno === undefined) throw new NetworkError("network", "rtnetlink answered a change with something other than an ack");
+    return errno;
+  }
+
+  /** Make a change, or throw naming `what` and the errno. */
+  request(request: Buffer, what: string): void {
+    const errno = this.errnoOf(request);
+    if (errno !== 0) throw failed(what, errno);
+  }
+
+  linkIndex(name: string, what = `looking up link ${name}`): number {
+    const reply = this.sys.netlinkCall(this.sock, rtnetlink.getLink(name));
+    const errno = rtnetlink.replyErrno(reply);
+    if (errno !== undefined) throw failed(what, errno);
+    return rtnetlink.linkIndexOf(reply);
+  }
+
+  close(): void {
+    this.sys.close(this.sock);
+  }
+}
+
+const ENODEV = 19;
+
+function failed(what: string, errno: number): NetworkError {
+  return new NetworkError("network", `${what}: ${errnoName(errno)} (${errno})`);
+}
+
+function withRtnl<T>(sys: Syscalls, pid: number, work: (nl: Rtnl) => T): T {
+  const nl = new Rtnl(sys, pid);
+  try {
+    return work(nl);
+  } finally {
+    nl.close();
+  }
+}
+
 /** The first IPv4 address of a bridge, for ipv4.gateway = auto (start.c looks it up before clone). */
-export async function bridgeAddress(link: string): Promise<string> {
-  const out = await run("network", "ip", ["-j", "-4", "addr", "show", "dev", link]);
-  const info = JSON.parse(out) as Array<{ addr_info?: Array<{ local?: string }> }>;
-  const addr = info[0]?.addr_info?.[0]?.local;
+export function bridgeAddress(link: string): string {
+  const addr = networkInterfaces()[link]?.find((a) => a.family === "IPv4")?.address;
   if (!addr) throw new NetworkError("network", `ipv4.gateway = auto, but bridge ${link} has no IPv4 address`);
   return addr;
 }
 
-/** Create the veth pairs of a container before clone; undo on failure. */
-export async function createVeths(nets: readonly NetConfig[]): Promise<VethPair[]> {
+function gatewayOf(net: NetConfig): string | undefined {
+  if (net.ipv4Gateway === "auto") {
+    if (!net.link) throw new NetworkError("network", `lxc.net.${net.index}.ipv4.gateway = auto needs lxc.net.${net.index}.link`);
+    return bridgeAddress(net.link);
+  }
+  return net.ipv4Gateway && net.ipv4Gateway !== "dev" ? net.ipv4Gateway : undefined;
+}
+
+/**
+ * Before clone, as start.c does: each veth's names, its gateway (`auto`: the bridge's address) and
+ * its bridge looked up, so that a wrong link fails the start before anything is made.
+ */
+export function planVeths(sys: Syscalls, nets: readonly NetConfig[]): VethPair[] {
+  const veths = nets.filter((n) => n.type === "veth");
+  if (veths.length === 0) return [];
+  return withRtnl(sys, 0, (nl) =>
+    veths.map((net) => {
+      const pair: VethPair = { net, hostName: net.vethPair ?? `veth${randomBytes(3).toString("hex")}`, peerName: net.name ?? `eth${net.index}`, gateway: gatewayOf(net) };
+      if (net.hwaddr) pair.hwaddr = rtnetlink.completeHwaddr(net.hwaddr, () => randomInt(16));
+      if (net.link) pair.master = nl.linkIndex(net.link, `finding bridge ${net.link} (lxc.net.${net.index}.link)`);
+      return pair;
+    }),
+  );
+}
+
+/**
+ * At CONFIGURE, once the init's network namespace exists: each pair is created with its container
+ * end born in that namespace, already named, with its hwaddr and mtu (LXC creates it on the host
+ * and moves it, but a move waits for an RCU grace period: 15 to 40 ms here). The host end goes up
+ * on its bridge; inside, lo and the container end go up with their addresses and default route.
+ * On failure the pairs made are deleted.
+ */
+export function createVeths(sys: Syscalls, pid: number, pairs: readonly VethPair[]): void {
   const made: VethPair[] = [];
   try {
-    for (const net of nets.filter((n) => n.type === "veth")) {
-      const id = randomBytes(3).toString("hex");
-      const pair: VethPair = { net, hostName: net.vethPair ?? `veth${id}`, peerName: `vp${id}` };
-      if (net.ipv4Gateway === "auto") {
-        if (!net.link) throw new NetworkError("network", `lxc.net.${net.index}.ipv4.gateway = auto needs lxc.net.${net.index}.link`);
-        pair.gateway = await bridgeAddress(net.link);
-      } else if (net.ipv4Gateway && net.ipv4Gateway !== "dev") {
-        pair.gateway = net.ipv4Gateway;
+    withRtnl(sys, 0, (nl) => {
+      for (const p of pairs) {
+        const peer = { name: p.peerName, mtu: p.net.mtu, hwaddr: p.hwaddr, netnsPid: pid };
+        nl.request(rtnetlink.newVethPair(p.hostName, peer), `creating the veth pair ${p.hostName}`);
+        made.push(p);
+        nl.request(rtnetlink.setLink({ name: p.hostName }, { up: true, master: p.master }), `raising ${p.hostName}${p.net.link ? ` on ${p.net.link}` : ""}`);
       }
-      await run("network", "ip", ["link", "add", pair.hostName, "type", "veth", "peer", "name", pair.peerName]);
-      made.push(pair);
-      const up = ["link", "set", pair.hostName, ...(net.mtu ? ["mtu", String(net.mtu)] : [])];
-      if (net.link) up.push("master", net.link);
-      await run("network", "ip", [...up, "up"]);
-    }
-    return made;
+    });
+    withRtnl(sys, pid, (nl) => {
+      nl.request(rtnetlink.setLink({ name: "lo" }, { up: true }), "raising lo");
+      for (const p of pairs) configureInside(nl, p);
+    });
   } catch (e) {
-    await deleteVeths(made);
+    deleteVeths(sys, made);
     throw e;
   }
 }
 
-/** The `ip -batch` lines that configure the container's side, run inside its network namespace. Pure. */
-export function insideCommands(pairs: readonly VethPair[]): string[] {
-  const lines = ["link set lo up"];
-  for (const p of pairs) {
-    const name = p.net.name ?? `eth${p.net.index}`;
-    lines.push(`link set ${p.peerName} name ${name}`);
-    if (p.net.hwaddr) lines.push(`link set ${name} address ${p.net.hwaddr}`);
-    if (p.net.mtu) lines.push(`link set ${name} mtu ${p.net.mtu}`);
-    for (const addr of p.net.ipv4Addresses) lines.push(`addr add ${addr.split(/\s+/)[0]} dev ${name}`);
-    if (p.net.flags === "up" || p.net.ipv4Addresses.length > 0) lines.push(`link set ${name} up`);
-    if (p.gateway) lines.push(`route add default via ${p.gateway} dev ${name}`);
-  }
-  return lines;
+/** The container end, on a socket in the container's namespace: addresses, up, default route. */
+function configureInside(nl: Rtnl, p: VethPair): void {
+  const name = p.peerName;
+  const index = nl.linkIndex(name);
+  for (const addr of p.net.ipv4Addresses) nl.request(rtnetlink.addIPv4Address(index, addr), `adding ${addr} to ${name}`);
+  if (p.net.flags === "up" || p.net.ipv4Addresses.length > 0) nl.request(rtnetlink.setLink({ index }, { up: true }), `raising ${name}`);
+  if (p.gateway) nl.request(rtnetlink.addDefaultRoute(index, p.gateway), `adding the default route via ${p.gateway}`);
 }
 
-/** Move the container ends into the init's network namespace and configure them there. */
-export async function configureInside(pid: number, pairs: readonly VethPair[]): Promise<void> {
-  for (const p of pairs) await run("network", "ip", ["link", "set", p.peerName, "netns", String(pid)]);
-  await run("network", "nsenter", ["-t", String(pid), "-n", "ip", "-batch", "-"], insideCommands(pairs).join("\n") + "\n");
+/**
+ * Delete the host ends, which deletes each pair (one already gone with its namespace is fine).
+ * Never the container end's name: that name lives in the container, and the host may have a link
+ * of that name too. Never throws: it runs while undoing and stopping. False if some link could not
+ * be removed.
+ */
+export function deleteVeths(sys: Syscalls, pairs: readonly VethPair[]): boolean {
+  return deleteLinks(sys, pairs.map((p) => p.hostName));
 }
 
-/** Delete host ends (which deletes the pair); a pair already gone with its namespace is fine. */
-export async function deleteVeths(pairs: readonly VethPair[]): Promise<void> {
-  for (const p of pairs) {
-    if (!(await deleteLink(p.hostName))) await deleteLink(p.peerName);
-  }
-}
-
-/** Delete links by name (a restarted agent's leftovers); those already gone are fine. */
-export async function deleteLinks(names: readonly string[]): Promise<void> {
-  for (const name of names) await deleteLink(name);
-}
-
-async function deleteLink(name: string): Promise<boolean> {
+/** Delete links of the host by name (a restarted agent's leftovers); those already gone are fine. */
+export function deleteLinks(sys: Syscalls, names: readonly string[]): boolean {
+  if (names.length === 0) return true;
   try {
-    await run("network", "ip", ["link", "del", name]);
-    return true;
+    return withRtnl(sys, 0, (nl) => names.map((name) => [0, ENODEV].includes(nl.errnoOf(rtnetlink.deleteLink(name)))).every(Boolean));
   } catch {
-    return false; // already gone: the namespace took the pair with it
+    return false;
   }
 }

@@ -403,7 +403,7 @@ export class Runtime {
       if (!(await cgroup.remove())) leftover = `cgroup ${cgroup.name} could not be removed (busy)`;
       inst.cgroup = undefined;
     }
-    if (inst.veths.length > 0) void deleteVeths(inst.veths);
+    if (inst.veths.length > 0) deleteVeths(this.sys, inst.veths);
     inst.veths = [];
     inst.console?.close();
     inst.console = undefined;
@@ -596,7 +596,7 @@ export class Runtime {
       }
       await cg.remove();
     }
-    if (left.veths?.length) await deleteLinks(left.veths);
+    if (left.veths?.length) deleteLinks(this.sys, left.veths);
     this.setState(this.instance(name), "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: left.pid });
   }
 }

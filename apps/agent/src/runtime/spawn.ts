@@ -14,7 +14,7 @@ import { SyscallError } from "../sys/syscalls.ts";
 import { errnoName } from "../sys/errno.ts";
 import { createContainerCgroup, hierarchiesFor, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
 import { runHooks } from "./hooks.ts";
-import { configureInside, createVeths, deleteVeths, needsNetns, type VethPair } from "./network.ts";
+import { createVeths, deleteVeths, needsNetns, planVeths, type VethPair } from "./network.ts";
 import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
 import { monotonicMs, stampMs, SyncChannel, SyncMessage } from "./sync.ts";
@@ -141,8 +141,9 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     step = "network";
     const rootfs = checkRootfs(req.rootfs);
     const seccomp = seccompFilter(req.config);
-    const veths = await createVeths(req.config.net);
-    undo.push(() => deleteVeths(veths));
+    const veths = planVeths(sys, req.config.net);
+    // Deleting pairs not made yet is harmless (ENODEV counts as gone).
+    undo.push(() => void deleteVeths(sys, veths));
     clock.lap("network");
 
     checkAborted(req.signal);
@@ -210,7 +211,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       await expectMessage(sync, SyncMessage.Configure, plan, stamps);
       step = "setup";
       cgroup.attach(pid, bornInV2);
-      if (veths.length > 0) await configureInside(pid, veths);
+      if (veths.length > 0) createVeths(sys, pid, veths);
       sync.send(SyncMessage.PostConfigure);
     }
     step = "setup";

@@ -76,6 +76,18 @@ export class FakeSyscalls implements Syscalls {
     this.record("listenAbstract", [name]);
     return this.nextFd++;
   }
+  netlinkSocket(pid: number): number {
+    this.record("netlinkSocket", [pid]);
+    return this.nextFd++;
+  }
+  netlinkCall(sock: number, request: Uint8Array): Buffer {
+    this.record("netlinkCall", [sock, request]);
+    // an ack: nlmsghdr of type NLMSG_ERROR with error 0
+    const ack = Buffer.alloc(36);
+    ack.writeUInt32LE(36, 0);
+    ack.writeUInt16LE(2, 4);
+    return ack;
+  }
   makeRaw(fd: number): void {
     this.record("makeRaw", [fd]);
   }

@@ -30,6 +30,10 @@ export interface Syscalls {
    * whose address length counts the name's bytes only, as liblxc connects; its fd.
    */
   listenAbstract(name: Uint8Array): number;
+  /** A NETLINK_ROUTE socket in the network namespace of `pid` (0: our own); its fd. */
+  netlinkSocket(pid: number): number;
+  /** Send one rtnetlink request on `sock` and return the one datagram that answers it. */
+  netlinkCall(sock: number, request: Uint8Array): Buffer;
   /** Put a terminal in raw mode (cfmakeraw): bytes pass through it unchanged. */
   makeRaw(fd: number): void;
   /** Send `data` on a connected unix socket with `fds` attached (SCM_RIGHTS), all in one sendmsg. */

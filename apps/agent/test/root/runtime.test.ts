@@ -198,15 +198,36 @@ describe("veth networking", () => {
 
   it("has its interface up with its address, reaching the host end over the bridge", async () => {
     h.create("net", "busybox", [
-      "lxc.net.0.type = veth", `lxc.net.0.link = ${bridge}`, "lxc.net.0.name = eth0",
-      "lxc.net.0.ipv4.address = 10.251.0.2/24", "lxc.net.0.ipv4.gateway = auto", "lxc.net.0.flags = up", "",
+      "lxc.net.0.type = veth", `lxc.net.0.link = ${bridge}`, "lxc.net.0.name = eth0", "lxc.net.0.hwaddr = 00:16:3e:xx:xx:xx",
+      "lxc.net.0.mtu = 1400", "lxc.net.0.ipv4.address = 10.251.0.2/24 10.251.0.255", "lxc.net.0.ipv4.gateway = auto",
+      "lxc.net.0.flags = up", "",
     ].join("\n"));
-    const { status, console } = await runToEnd("net", ["/bin/sh", "-c", "ip addr show eth0; ip route; ping -c 1 -W 2 10.251.0.1"]);
+    const command = ["/bin/sh", "-c", "ip addr show eth0; ip route; ip link show lo; ping -c 1 -W 2 10.251.0.1; sleep 0.3"];
+    await h.runtime.start("net", { cause: { actor: "test" }, command });
+    // while it runs, the host end is up on the bridge
+    const hostEnd = execFileSync("ip", ["-o", "link", "show", "master", bridge], { encoding: "utf8" });
+    const status = await h.runtime.waitForExit("net");
+    const console = h.runtime.consoleHistory("net").toString("utf8");
     assert.equal(shellExitCode(status), 0, console);
-    assert.match(console, /inet 10\.251\.0\.2\/24/);
+    assert.match(console, /inet 10\.251\.0\.2\/24 brd 10\.251\.0\.255/);
+    assert.match(console, /eth0@\S+: <[^>]*UP[^>]*> mtu 1400/);
+    assert.match(console, /link\/ether 00:16:3e:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2} /);
+    assert.match(console, /lo: <LOOPBACK,UP/);
     assert.match(console, /default via 10\.251\.0\.1/);
     assert.match(console, /1 packets received/);
+    assert.match(hostEnd, /veth[0-9a-f]{6}@.* mtu 1400 .*master corraltest0 .*state UP/);
     assertNothingLeft("net");
+  });
+});
+
+describe("veth networking failures", () => {
+  it("a link that does not exist fails the start at step network, naming it, with nothing made", async () => {
+    h.create("nobridge", "busybox", ["lxc.net.0.type = veth", "lxc.net.0.link = nosuchbr0", "lxc.net.0.ipv4.address = 10.250.0.2/24", ""].join("\n"));
+    const links = execFileSync("ip", ["-o", "link"], { encoding: "utf8" }).split("\n").length;
+    await assert.rejects(h.runtime.start("nobridge", { cause: { actor: "test" }, command: ["true"] }), /finding bridge nosuchbr0 \(lxc\.net\.0\.link\): ENODEV/);
+    assert.equal(h.changes.find((c) => c.container === "nobridge" && c.state === "ABORTING")!.detail.error?.step, "network");
+    assert.equal(execFileSync("ip", ["-o", "link"], { encoding: "utf8" }).split("\n").length, links);
+    assertNothingLeft("nobridge");
   });
 });
 

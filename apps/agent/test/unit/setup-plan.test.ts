@@ -1,12 +1,13 @@
 // The setup plan, cgroup planning and network commands: pure, tested without root.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { emptyConfig, type ContainerConfig } from "@corral/core";
+import { emptyConfig, type ContainerConfig, type NetConfig } from "@corral/core";
 import { buildSetupPlan, capabilitiesToDrop, initEnvironment, kernelLacksPidnsReboot, mountEntryOps } from "../../src/runtime/setup-plan.ts";
 import { describeOp, encodePlan, type SetupOp } from "../../src/runtime/plan.ts";
 import { MS, parseMountOptions } from "../../src/runtime/mount-options.ts";
 import { hierarchiesFor, parseHierarchies, planCgroupWrites, type Hierarchy } from "../../src/runtime/cgroups.ts";
-import { insideCommands } from "../../src/runtime/network.ts";
+import { createVeths, planVeths } from "../../src/runtime/network.ts";
+import { FakeSyscalls } from "../../src/sys/fake.ts";
 
 function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
   return { ...emptyConfig(), mountAuto: { proc: "mixed", sys: "ro" }, ...over };
@@ -187,14 +188,74 @@ describe("cgroups", () => {
 });
 
 describe("network", () => {
-  it("configures the container's side: lo up, rename, address, up, default route", () => {
-    const lines = insideCommands([{
-      net: { index: 0, type: "veth", link: "br0", ipv4Addresses: ["10.0.3.5/24"], flags: "up", hwaddr: "aa:bb:cc:dd:ee:ff" },
-      hostName: "vethabc", peerName: "vpabc", gateway: "10.0.3.1",
-    }]);
-    assert.deepEqual(lines, [
-      "link set lo up", "link set vpabc name eth0", "link set eth0 address aa:bb:cc:dd:ee:ff",
-      "addr add 10.0.3.5/24 dev eth0", "link set eth0 up", "route add default via 10.0.3.1 dev eth0",
+  /** A fake whose rtnetlink answers a link lookup with index 7 and everything else with an ack. */
+  class NetlinkFake extends FakeSyscalls {
+    override netlinkCall(sock: number, request: Uint8Array): Buffer {
+      super.netlinkCall(sock, request);
+      if (Buffer.from(request).readUInt16LE(4) !== 18) return ack(0);
+      const link = Buffer.alloc(32);
+      link.writeUInt32LE(32, 0);
+      link.writeUInt16LE(16, 4);
+      link.writeInt32LE(7, 20);
+      return link;
+    }
+    /** [socket's pid, message type, link index (of a link or address message)] of each request, in order */
+    requests(): Array<[number, number, number]> {
+      const socketPid = new Map<number, number>();
+      let nextFd = 100;
+      const out: Array<[number, number, number]> = [];
+      for (const c of this.calls) {
+        if (c.call === "netlinkSocket") socketPid.set(nextFd++, c.args[0] as number);
+        if (c.call === "netlinkCall") {
+          const msg = Buffer.from(c.args[1] as Uint8Array);
+          const type = msg.readUInt16LE(4);
+          out.push([socketPid.get(c.args[0] as number)!, type, type === 16 || type === 20 ? msg.readInt32LE(20) : 0]);
+        }
+      }
+      return out;
+    }
+  }
+  function ack(errno: number): Buffer {
+    const b = Buffer.alloc(36);
+    b.writeUInt32LE(36, 0);
+    b.writeUInt16LE(2, 4);
+    b.writeInt32LE(-errno, 16);
+    return b;
+  }
+  const net: NetConfig = { index: 0, type: "veth", link: "br0", ipv4Addresses: ["10.0.3.5/24"], ipv4Gateway: "10.0.3.1", flags: "up", hwaddr: "aa:bb:cc:dd:ee:ff" };
+
+  it("before clone: names, gateway and the bridge looked up; nothing made", () => {
+    const sys = new NetlinkFake();
+    const [pair] = planVeths(sys, [net, { index: 1, type: "empty", ipv4Addresses: [] }]);
+    assert.match(pair!.hostName, /^veth[0-9a-f]{6}$/);
+    assert.deepEqual([pair!.peerName, pair!.gateway, pair!.master, pair!.hwaddr], ["eth0", "10.0.3.1", 7, "aa:bb:cc:dd:ee:ff"]);
+    assert.deepEqual(sys.requests(), [[0, 18, 0]]);
+    assert.deepEqual(sys.names().filter((n) => n === "netlinkSocket" || n === "close"), ["netlinkSocket", "close"]);
+    assert.deepEqual(planVeths(new NetlinkFake(), [{ index: 0, type: "empty", ipv4Addresses: [] }]), []);
+  });
+
+  it("at CONFIGURE: the pair made with its container end inside, then lo, address, up and route in there", () => {
+    const sys = new NetlinkFake();
+    createVeths(sys, 4242, [{ net, hostName: "vethabc", peerName: "eth0", gateway: "10.0.3.1", hwaddr: net.hwaddr, master: 3 }]);
+    assert.deepEqual(sys.requests(), [
+      [0, 16, 0], // new pair, from the host, the container end born in pid 4242's namespace
+      [0, 16, 0], // host end up on its bridge
+      [4242, 16, 0], // lo up
+      [4242, 18, 0], // find eth0
+      [4242, 20, 7], // 10.0.3.5/24
+      [4242, 16, 7], // up
+      [4242, 24, 0], // default via 10.0.3.1
     ]);
+  });
+
+  it("deletes the pairs it made when a later step fails, naming the step and errno; never a container-side name", () => {
+    const sys = new NetlinkFake();
+    let calls = 0;
+    sys.netlinkCall = (sock, request) => (++calls === 3 ? ack(17) : NetlinkFake.prototype.netlinkCall.call(sys, sock, request));
+    assert.throws(() => createVeths(sys, 4242, [{ net, hostName: "vethabc", peerName: "eth0" }]), /raising lo: EEXIST/);
+    const deleted = sys.calls
+      .filter((c) => c.call === "netlinkCall" && Buffer.from(c.args[1] as Uint8Array).readUInt16LE(4) === 17)
+      .map((c) => Buffer.from(c.args[1] as Uint8Array).subarray(36).toString().replace(/\0.*$/s, ""));
+    assert.deepEqual(deleted, ["vethabc"]);
   });
 });

@@ -1,0 +1,219 @@
+// rtnetlink messages (rtnetlink(7), linux/rtnetlink.h, linux/if_link.h, linux/veth.h), built and
+// read as bytes. Pure: the agent sends them through its syscall boundary. These are the requests
+// LXC's network.c makes for a veth (create the pair, attach it, move it, name, address and raise
+// it inside), and what `ip` would send for the same commands.
+
+/** nlmsghdr: len u32, type u16, flags u16, seq u32, pid u32. */
+const NLMSG_HDRLEN = 16;
+const NLMSG_ERROR = 2;
+
+const RTM_NEWLINK = 16;
+const RTM_DELLINK = 17;
+const RTM_GETLINK = 18;
+const RTM_NEWADDR = 20;
+const RTM_NEWROUTE = 24;
+
+const NLM_F_REQUEST = 0x1;
+const NLM_F_ACK = 0x4;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+const CREATE = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+const CHANGE = NLM_F_REQUEST | NLM_F_ACK;
+
+const AF_UNSPEC = 0;
+const AF_INET = 2;
+const IFF_UP = 0x1;
+
+const IFLA_ADDRESS = 1;
+const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
+const IFLA_MASTER = 10;
+const IFLA_LINKINFO = 18;
+const IFLA_NET_NS_PID = 19;
+const IFLA_INFO_KIND = 1;
+const IFLA_INFO_DATA = 2;
+const VETH_INFO_PEER = 1;
+const NLA_F_NESTED = 0x8000;
+
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const IFA_BROADCAST = 4;
+
+const RTA_OIF = 4;
+const RTA_GATEWAY = 5;
+const RT_TABLE_MAIN = 254;
+const RTPROT_BOOT = 3;
+const RT_SCOPE_UNIVERSE = 0;
+const RTN_UNICAST = 1;
+
+/** An attribute: rtattr { len u16, type u16 } and its payload, padded to 4 bytes. */
+function attr(type: number, payload: Buffer): Buffer {
+  const len = 4 + payload.length;
+  const buf = Buffer.alloc(align4(len));
+  buf.writeUInt16LE(len, 0);
+  buf.writeUInt16LE(type, 2);
+  payload.copy(buf, 4);
+  return buf;
+}
+
+const align4 = (n: number) => (n + 3) & ~3;
+const nested = (type: number, ...children: Buffer[]) => attr(type | NLA_F_NESTED, Buffer.concat(children));
+const u32 = (type: number, value: number) => attr(type, uint32(value));
+const str = (type: number, value: string) => attr(type, Buffer.from(`${value}\0`));
+
+function uint32(value: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(value >>> 0);
+  return b;
+}
+
+/** ifinfomsg: family u8, pad u8, type u16, index s32, flags u32, change u32. */
+function ifinfo(index = 0, up = false): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt8(AF_UNSPEC, 0);
+  b.writeInt32LE(index, 4);
+  b.writeUInt32LE(up ? IFF_UP : 0, 8);
+  b.writeUInt32LE(up ? IFF_UP : 0, 12);
+  return b;
+}
+
+function message(type: number, flags: number, body: Buffer[]): Buffer {
+  const payload = Buffer.concat(body);
+  const hdr = Buffer.alloc(NLMSG_HDRLEN);
+  hdr.writeUInt32LE(NLMSG_HDRLEN + payload.length, 0);
+  hdr.writeUInt16LE(type, 4);
+  hdr.writeUInt16LE(flags, 6);
+  hdr.writeUInt32LE(1, 8); // seq: one request at a time on a socket
+  return Buffer.concat([hdr, payload]);
+}
+
+/** A link picked by index, or by name when the index is 0 (rtnl_setlink looks IFLA_IFNAME up). */
+export type LinkRef = { index: number } | { name: string };
+
+function linkHeader(ref: LinkRef, up = false): Buffer[] {
+  return "index" in ref ? [ifinfo(ref.index, up)] : [ifinfo(0, up), str(IFLA_IFNAME, ref.name)];
+}
+
+/** How the container end of a veth pair is born. */
+export interface VethPeer {
+  name: string;
+  mtu?: number;
+  /** "aa:bb:cc:dd:ee:ff" */
+  hwaddr?: string;
+  /** born in this process's network namespace, so it never has to be moved */
+  netnsPid?: number;
+}
+
+/** `ip link add NAME [mtu M] type veth peer name PEER [address A] [mtu M] [netns PID]` */
+export function newVethPair(name: string, peer: VethPeer): Buffer {
+  const mtuAttr = peer.mtu ? [u32(IFLA_MTU, peer.mtu)] : [];
+  const peerAttrs = [str(IFLA_IFNAME, peer.name), ...mtuAttr];
+  if (peer.hwaddr !== undefined) peerAttrs.push(attr(IFLA_ADDRESS, parseHwaddr(peer.hwaddr)));
+  if (peer.netnsPid !== undefined) peerAttrs.push(u32(IFLA_NET_NS_PID, peer.netnsPid));
+  const peerInfo = nested(VETH_INFO_PEER, ifinfo(), ...peerAttrs);
+  return message(RTM_NEWLINK, CREATE, [
+    ifinfo(),
+    str(IFLA_IFNAME, name),
+    ...mtuAttr,
+    nested(IFLA_LINKINFO, str(IFLA_INFO_KIND, "veth"), nested(IFLA_INFO_DATA, peerInfo)),
+  ]);
+}
+
+export interface LinkChange {
+  /** raise it (IFF_UP) */
+  up?: boolean;
+  /** a new name; only with a link picked by index */
+  rename?: string;
+  mtu?: number;
+  /** the bridge's index (IFLA_MASTER) */
+  master?: number;
+  /** "aa:bb:cc:dd:ee:ff" */
+  hwaddr?: string;
+  /** move the link into this process's network namespace */
+  netnsPid?: number;
+}
+
+/** `ip link set LINK [name N] [address A] [mtu M] [master B] [netns PID] [up]` */
+export function setLink(ref: LinkRef, change: LinkChange): Buffer {
+  if (change.rename !== undefined && !("index" in ref)) throw new Error("a rename picks the link by index");
+  const attrs: Buffer[] = [];
+  if (change.rename !== undefined) attrs.push(str(IFLA_IFNAME, change.rename));
+  if (change.hwaddr !== undefined) attrs.push(attr(IFLA_ADDRESS, parseHwaddr(change.hwaddr)));
+  if (change.mtu !== undefined) attrs.push(u32(IFLA_MTU, change.mtu));
+  if (change.master !== undefined) attrs.push(u32(IFLA_MASTER, change.master));
+  if (change.netnsPid !== undefined) attrs.push(u32(IFLA_NET_NS_PID, change.netnsPid));
+  return message(RTM_NEWLINK, CHANGE, [...linkHeader(ref, change.up), ...attrs]);
+}
+
+/** `ip link del NAME` */
+export function deleteLink(name: string): Buffer {
+  return message(RTM_DELLINK, CHANGE, linkHeader({ name }));
+}
+
+/** `ip link show NAME`: the reply's ifinfomsg carries the index (see linkIndexOf). */
+export function getLink(name: string): Buffer {
+  return message(RTM_GETLINK, NLM_F_REQUEST, linkHeader({ name }));
+}
+
+/** `ip addr add ADDR/PREFIX [broadcast B] dev INDEX`, from LXC's "a.b.c.d/n [broadcast]" value. */
+export function addIPv4Address(index: number, value: string): Buffer {
+  const [cidr = "", broadcast] = value.trim().split(/\s+/);
+  const [address = "", prefix = "32"] = cidr.split("/");
+  const prefixLen = Number(prefix);
+  if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 32) throw new Error(`"${value}": the prefix length is not 0 to 32`);
+  const local = parseIPv4(address);
+  const ifaddr = Buffer.alloc(8);
+  ifaddr.writeUInt8(AF_INET, 0);
+  ifaddr.writeUInt8(prefixLen, 1);
+  ifaddr.writeUInt8(RT_SCOPE_UNIVERSE, 3);
+  ifaddr.writeUInt32LE(index, 4);
+  const attrs = [attr(IFA_LOCAL, local), attr(IFA_ADDRESS, local)];
+  if (broadcast) attrs.push(attr(IFA_BROADCAST, parseIPv4(broadcast)));
+  return message(RTM_NEWADDR, CREATE, [ifaddr, ...attrs]);
+}
+
+/** `ip route add default via GATEWAY dev INDEX` */
+export function addDefaultRoute(index: number, gateway: string): Buffer {
+  const rtmsg = Buffer.alloc(12);
+  rtmsg.writeUInt8(AF_INET, 0);
+  rtmsg.writeUInt8(RT_TABLE_MAIN, 4);
+  rtmsg.writeUInt8(RTPROT_BOOT, 5);
+  rtmsg.writeUInt8(RT_SCOPE_UNIVERSE, 6);
+  rtmsg.writeUInt8(RTN_UNICAST, 7);
+  return message(RTM_NEWROUTE, CREATE, [rtmsg, attr(RTA_GATEWAY, parseIPv4(gateway)), u32(RTA_OIF, index)]);
+}
+
+/** What a reply says: the errno of an NLMSG_ERROR (0 for an ack), or a message of another type. */
+export function replyErrno(reply: Buffer): number | undefined {
+  if (reply.length < NLMSG_HDRLEN + 4 || reply.readUInt16LE(4) !== NLMSG_ERROR) return undefined;
+  const error = reply.readInt32LE(NLMSG_HDRLEN);
+  return error === 0 ? 0 : -error;
+}
+
+/** The index in the ifinfomsg of an RTM_NEWLINK reply to getLink. */
+export function linkIndexOf(reply: Buffer): number {
+  if (reply.length < NLMSG_HDRLEN + 16 || reply.readUInt16LE(4) !== RTM_NEWLINK) throw new Error("not a link description");
+  return reply.readInt32LE(NLMSG_HDRLEN + 4);
+}
+
+export function parseIPv4(text: string): Buffer {
+  const parts = text.split(".");
+  const bytes = parts.map(Number);
+  if (parts.length !== 4 || bytes.some((b, i) => !/^\d{1,3}$/.test(parts[i]!) || b > 255)) throw new Error(`"${text}" is not an IPv4 address`);
+  return Buffer.from(bytes);
+}
+
+/**
+ * A MAC address with LXC's "x" placeholders filled in (lxc.net.N.hwaddr = 00:16:3e:xx:xx:xx),
+ * as rand_complete_hwaddr does: random hex digits, the first octet kept unicast. `nibble` gives
+ * random numbers 0..15.
+ */
+export function completeHwaddr(text: string, nibble: () => number): string {
+  return text.replace(/[xX]/g, (_, offset: number) => "0123456789abcdef"[offset === 1 ? nibble() & 0x0e : nibble() & 0x0f]!);
+}
+
+function parseHwaddr(text: string): Buffer {
+  const parts = text.split(":");
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw new Error(`"${text}" is not a MAC address`);
+  return Buffer.from(parts.map((p) => parseInt(p, 16)));
+}

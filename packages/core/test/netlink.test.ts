@@ -1,0 +1,107 @@
+// rtnetlink messages: decoded back and checked field by field against the kernel's structs.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { rtnetlink } from "../src/index.ts";
+
+interface Attr { type: number; payload: Buffer }
+
+/** The rtattrs in buf, in order (NLA_F_NESTED stripped from the type). */
+function attrs(buf: Buffer): Attr[] {
+  const out: Attr[] = [];
+  for (let off = 0; off + 4 <= buf.length; ) {
+    const len = buf.readUInt16LE(off);
+    out.push({ type: buf.readUInt16LE(off + 2) & 0x7fff, payload: buf.subarray(off + 4, off + len) });
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+const attr = (list: Attr[], type: number) => list.find((a) => a.type === type)?.payload;
+const cstr = (b: Buffer | undefined) => b?.subarray(0, b.indexOf(0)).toString();
+
+function header(msg: Buffer) {
+  return { len: msg.readUInt32LE(0), type: msg.readUInt16LE(4), flags: msg.readUInt16LE(6) };
+}
+
+test("a veth pair: RTM_NEWLINK, create-exclusive with an ack, the peer nested in linkinfo", () => {
+  const msg = rtnetlink.newVethPair("vethab", { name: "eth0", mtu: 1400, hwaddr: "00:16:3e:00:00:01", netnsPid: 4242 });
+  assert.deepEqual(header(msg), { len: msg.length, type: 16, flags: 0x1 | 0x4 | 0x200 | 0x400 });
+  const top = attrs(msg.subarray(16 + 16));
+  assert.equal(cstr(attr(top, 3)), "vethab");
+  assert.equal(attr(top, 4)?.readUInt32LE(0), 1400);
+  const linkinfo = attrs(attr(top, 18)!);
+  assert.equal(cstr(attr(linkinfo, 1)), "veth");
+  const peer = attr(attrs(attr(linkinfo, 2)!), 1)!;
+  const peerAttrs = attrs(peer.subarray(16));
+  assert.equal(cstr(attr(peerAttrs, 3)), "eth0");
+  assert.equal(attr(peerAttrs, 4)?.readUInt32LE(0), 1400);
+  assert.deepEqual([...attr(peerAttrs, 1)!], [0, 0x16, 0x3e, 0, 0, 1]);
+  assert.equal(attr(peerAttrs, 19)?.readUInt32LE(0), 4242);
+  // without the options, only the name
+  const plain = attrs(attr(attrs(attr(attrs(attr(attrs(rtnetlink.newVethPair("v", { name: "p" }).subarray(32)), 18)!), 2)!), 1)!.subarray(16));
+  assert.deepEqual(plain.map((a) => a.type), [3]);
+});
+
+test("setLink picks by name or index and carries each change", () => {
+  const byName = rtnetlink.setLink({ name: "vethab" }, { up: true, master: 7 });
+  assert.deepEqual(header(byName), { len: byName.length, type: 16, flags: 0x1 | 0x4 });
+  assert.equal(byName.readInt32LE(16 + 4), 0);
+  assert.deepEqual([byName.readUInt32LE(16 + 8), byName.readUInt32LE(16 + 12)], [1, 1]);
+  const named = attrs(byName.subarray(32));
+  assert.equal(cstr(attr(named, 3)), "vethab");
+  assert.equal(attr(named, 10)?.readUInt32LE(0), 7);
+
+  const byIndex = rtnetlink.setLink({ index: 12 }, { rename: "eth0", hwaddr: "aa:bb:cc:dd:ee:0f", netnsPid: 4242 });
+  assert.equal(byIndex.readInt32LE(16 + 4), 12);
+  assert.equal(byIndex.readUInt32LE(16 + 12), 0, "not up: the flags are left alone");
+  const changes = attrs(byIndex.subarray(32));
+  assert.equal(cstr(attr(changes, 3)), "eth0");
+  assert.deepEqual([...attr(changes, 1)!], [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x0f]);
+  assert.equal(attr(changes, 19)?.readUInt32LE(0), 4242);
+  assert.throws(() => rtnetlink.setLink({ name: "x" }, { rename: "y" }), /by index/);
+  assert.throws(() => rtnetlink.setLink({ index: 1 }, { hwaddr: "aa:bb" }), /not a MAC address/);
+});
+
+test("an IPv4 address with its prefix and optional broadcast, and a default route", () => {
+  const addr = rtnetlink.addIPv4Address(5, "10.0.3.7/24 10.0.3.255");
+  assert.equal(header(addr).type, 20);
+  assert.deepEqual([addr[16], addr[17], addr.readUInt32LE(20)], [2, 24, 5]);
+  const a = attrs(addr.subarray(24));
+  assert.deepEqual([...attr(a, 2)!], [10, 0, 3, 7]);
+  assert.deepEqual([...attr(a, 1)!], [10, 0, 3, 7]);
+  assert.deepEqual([...attr(a, 4)!], [10, 0, 3, 255]);
+  assert.equal(attr(attrs(rtnetlink.addIPv4Address(5, "10.0.3.7").subarray(24)), 4), undefined);
+  assert.equal(rtnetlink.addIPv4Address(5, "10.0.3.7")[17], 32);
+  assert.throws(() => rtnetlink.addIPv4Address(5, "10.0.3.7/33"), /prefix/);
+  assert.throws(() => rtnetlink.addIPv4Address(5, "10.0.300.7/24"), /not an IPv4 address/);
+
+  const route = rtnetlink.addDefaultRoute(5, "10.0.3.1");
+  assert.equal(header(route).type, 24);
+  assert.deepEqual([route[16], route[17], route[20], route[23]], [2, 0, 254, 1]);
+  const r = attrs(route.subarray(28));
+  assert.deepEqual([...attr(r, 5)!], [10, 0, 3, 1]);
+  assert.equal(attr(r, 4)?.readUInt32LE(0), 5);
+});
+
+test("replies: an ack is errno 0, an error its errno, a link description its index", () => {
+  const error = (errno: number) => {
+    const b = Buffer.alloc(36);
+    b.writeUInt32LE(36, 0);
+    b.writeUInt16LE(2, 4);
+    b.writeInt32LE(-errno, 16);
+    return b;
+  };
+  assert.equal(rtnetlink.replyErrno(error(0)), 0);
+  assert.equal(rtnetlink.replyErrno(error(19)), 19);
+  const link = Buffer.alloc(32);
+  link.writeUInt16LE(16, 4);
+  link.writeInt32LE(9, 20);
+  assert.equal(rtnetlink.replyErrno(link), undefined);
+  assert.equal(rtnetlink.linkIndexOf(link), 9);
+  assert.throws(() => rtnetlink.linkIndexOf(error(0)), /not a link/);
+});
+
+test("an hwaddr's x placeholders are filled, the first octet kept unicast", () => {
+  assert.equal(rtnetlink.completeHwaddr("00:16:3e:xx:xx:xx", () => 15), "00:16:3e:ff:ff:ff");
+  assert.equal(rtnetlink.completeHwaddr("xx:16:3e:00:00:01", () => 15), "fe:16:3e:00:00:01");
+  assert.equal(rtnetlink.completeHwaddr("00:16:3e:00:00:01", () => 15), "00:16:3e:00:00:01");
+});
