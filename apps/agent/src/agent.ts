@@ -65,10 +65,12 @@ export class Agent {
   private async recoverFromTimeline(): Promise<void> {
     for (const [name, last] of this.store.latestByContainer()) {
       if (last.state === "STOPPED") continue;
-      const running = this.store.events({ container: name, before: last.seq + 1, limit: 20 }).reverse().find((e) => e.detail.cgroup);
-      const detail = running?.detail ?? {};
+      // RUNNING names the cgroup made; STARTING (a start that did not finish) the one planned
+      const recorded = this.store.events({ container: name, before: last.seq + 1, limit: 20 }).reverse().find((e) => e.detail.cgroup);
+      const detail = recorded?.detail ?? {};
       await this.runtime.recoverLeftover(name, {
         cgroup: typeof detail.cgroup === "string" ? detail.cgroup : undefined,
+        cgroupMade: recorded?.state !== "STARTING",
         veths: Array.isArray(detail.veths) ? (detail.veths as string[]) : undefined,
         pid: detail.pid,
       }, { actor: "agent", request: "restart recovery" });

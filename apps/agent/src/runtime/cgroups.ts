@@ -319,13 +319,33 @@ function removeTree(dir: string): boolean {
   return clean;
 }
 
+/** corral-NAME, then corral-NAME-1, -2, ... as LXC picks lxc.payload.NAME-N. */
+function cgroupName(container: string, n: number): string {
+  return n === 0 ? `corral-${container}` : `corral-${container}-${n}`;
+}
+
 /**
- * Create a container's cgroup under a free name: corral-NAME, or corral-NAME-N when another
- * lxcpath (or a leftover) holds that name, as LXC picks lxc.payload.NAME-N.
+ * The name the container's cgroup will get: the first whose directory exists in none of the
+ * hierarchies. Known before anything is made, so STARTING can record it and a restarted agent
+ * can remove a cgroup left by a start it did not finish.
  */
-export function createContainerCgroup(sys: Syscalls, hierarchies: readonly Hierarchy[], container: string): ContainerCgroup {
+export function freeCgroupName(hierarchies: readonly Hierarchy[], container: string): string {
   for (let n = 0; n < 1000; n++) {
-    const cgroup = new ContainerCgroup(sys, hierarchies, n === 0 ? `corral-${container}` : `corral-${container}-${n}`);
+    const name = cgroupName(container, n);
+    if (!hierarchies.some((h) => existsSync(join(h.mountPoint, name)))) return name;
+  }
+  throw new CgroupError(`no free cgroup name for ${container}`);
+}
+
+/**
+ * Create a container's cgroup, under `preferred` (from freeCgroupName) or, if another lxcpath
+ * took that name meanwhile, the next free one.
+ */
+export function createContainerCgroup(sys: Syscalls, hierarchies: readonly Hierarchy[], container: string, preferred?: string): ContainerCgroup {
+  const names = preferred ? [preferred] : [];
+  for (let n = 0; n < 1000; n++) names.push(cgroupName(container, n));
+  for (const name of names) {
+    const cgroup = new ContainerCgroup(sys, hierarchies, name);
     try {
       cgroup.create();
       return cgroup;

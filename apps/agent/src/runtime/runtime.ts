@@ -12,7 +12,7 @@ import {
 } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { ConsoleCapture, ConsoleProxy, RingBuffer } from "./console.ts";
-import { ContainerCgroup, detectHierarchies, layoutOf, type CgroupLayout, type Hierarchy } from "./cgroups.ts";
+import { ContainerCgroup, detectHierarchies, freeCgroupName, hierarchiesFor, layoutOf, type CgroupLayout, type Hierarchy } from "./cgroups.ts";
 import { LxcPath, ContainerNotFound, type LoadedConfig } from "./lxcpath.ts";
 import { deleteLinks, deleteVeths, type VethPair } from "./network.ts";
 import { catchesSignal, exitWords } from "./signals.ts";
@@ -260,12 +260,21 @@ export class Runtime {
     inst.config = config;
     inst.command = argv;
     inst.consoleMode = opts.console ?? "pty";
-    this.setState(inst, "STARTING", opts.cause, { command: argv, ...(notes.length ? { warnings: notes } : {}) });
-    await this.spawnInstance(inst, opts.cause);
+    const cgroup = this.plannedCgroup(inst);
+    this.setState(inst, "STARTING", opts.cause, { command: argv, cgroup, ...(notes.length ? { warnings: notes } : {}) });
+    await this.spawnInstance(inst, opts.cause, cgroup);
     return this.status(name);
   }
 
-  private async spawnInstance(inst: Instance, cause: EventCause): Promise<void> {
+  /**
+   * The cgroup name this start will use, recorded in STARTING: if the agent dies before RUNNING,
+   * the next one finds and removes it (recoverLeftover).
+   */
+  private plannedCgroup(inst: Instance): string {
+    return freeCgroupName(hierarchiesFor(inst.config!.cgroups, this.hierarchies), inst.name);
+  }
+
+  private async spawnInstance(inst: Instance, cause: EventCause, cgroupName: string): Promise<void> {
     const config = inst.config!;
     let pty: { master: number; slave: number } | undefined;
     try {
@@ -285,6 +294,7 @@ export class Runtime {
         hierarchies: this.hierarchies,
         signal: inst.startAbort.signal,
         configFile: this.lxcpath.configPath(inst.name),
+        cgroupName,
         onPid: (pid) => {
           inst.pid = pid;
           inst.exit = this.watchChild(pid);
@@ -386,12 +396,13 @@ export class Runtime {
   }
 
   private async restart(inst: Instance, cause: EventCause): Promise<void> {
-    inst.starting = true;
-    this.setState(inst, "STARTING", cause, { reboot: true, command: inst.command });
     try {
-      await this.spawnInstance(inst, cause);
+      const cgroup = this.plannedCgroup(inst);
+      inst.starting = true;
+      this.setState(inst, "STARTING", cause, { reboot: true, command: inst.command, cgroup });
+      await this.spawnInstance(inst, cause, cgroup);
     } catch {
-      // Already reported as ABORTING then STOPPED.
+      // Reported as ABORTING then STOPPED; or no cgroup name was free, and it stays STOPPED.
     }
   }
 
@@ -586,19 +597,35 @@ export class Runtime {
    * anything left in its cgroup, remove the cgroup and its veths (named in its RUNNING event),
    * and report it STOPPED.
    */
-  async recoverLeftover(name: string, left: { cgroup?: string; veths?: string[]; pid?: number }, cause: EventCause): Promise<void> {
+  async recoverLeftover(name: string, left: Leftover, cause: EventCause): Promise<void> {
     if (left.cgroup) {
       const cg = new ContainerCgroup(this.sys, this.hierarchies, left.cgroup);
-      try {
-        cg.killAll();
-      } catch {
-        // nothing left to kill
+      if (left.cgroupMade) {
+        try {
+          cg.killAll();
+        } catch {
+          // nothing left to kill
+        }
+        await cg.remove();
+      } else {
+        // Only planned (the start died before RUNNING): maybe never made, and then perhaps taken
+        // since by another lxcpath's container. Remove it only if nothing runs in it.
+        cg.destroy();
       }
-      await cg.remove();
     }
     if (left.veths?.length) deleteLinks(this.sys, left.veths);
     this.setState(this.instance(name), "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: left.pid });
   }
+
+}
+
+/** What a container of a dead agent may have left, from its timeline. */
+export interface Leftover {
+  cgroup?: string;
+  /** the cgroup was made (RUNNING recorded it), not only planned (STARTING) */
+  cgroupMade?: boolean;
+  veths?: string[];
+  pid?: number;
 }
 
 /** What corral leaves out of a config it otherwise runs, said at every start. */

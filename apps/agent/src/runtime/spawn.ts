@@ -49,6 +49,8 @@ export interface SpawnRequest {
   signal?: AbortSignal;
   /** the config file, for the hooks' LXC_CONFIG_FILE */
   configFile: string;
+  /** the cgroup name STARTING recorded (freeCgroupName) */
+  cgroupName?: string;
   /** called with the pid as soon as the child exists; returns its exit (raw wait status) */
   onPid(pid: number): Promise<number>;
 }
@@ -150,7 +152,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     step = "cgroup";
     const hierarchies = hierarchiesFor(req.config.cgroups, req.hierarchies);
     const writes = planCgroupWrites(req.config.cgroups, hierarchies);
-    const cgroup = createContainerCgroup(sys, hierarchies, req.name);
+    const cgroup = createContainerCgroup(sys, hierarchies, req.name, req.cgroupName);
     undo.push(() => void cgroup.destroy());
     cgroup.apply(writes);
     const bornInV2 = cgroup.hasV2();

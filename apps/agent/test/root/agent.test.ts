@@ -1,13 +1,16 @@
 // Root tests of the agent as a separate process: the API, the durable event stream, restarts and
 // refusals. Needs root (real containers); fails without.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { StateEvent, StreamItem } from "@corral/core";
 import { AgentProcess, freePort } from "./agent-process.ts";
 import { requireRoot, until } from "./harness.ts";
+import { detectHierarchies } from "../../src/runtime/cgroups.ts";
+import { Store } from "../../src/store/store.ts";
 
 let agent: AgentProcess;
 let lxcpath: string;
@@ -263,6 +266,34 @@ describe("restarts", () => {
     }
     assert.equal(autoState, "RUNNING", "lxc.start.auto = 1 started it");
     await http.containers.stop.mutate({ name: "auto", kill: true });
+  });
+
+  it("after a crash during STARTING, the planned cgroup is removed if empty, never one that runs something", async () => {
+    const { http } = agent.client();
+    for (const name of ["half", "taken"]) await http.containers.create.mutate({ name, template: "host" });
+    await agent.stop("SIGKILL");
+    // What a start cut short leaves: STARTING with its planned cgroup, made (empty: PDEATHSIG
+    // killed the init). "taken"'s planned name was never made here, and a process of someone
+    // else's now runs in a cgroup of that name.
+    const v2 = detectHierarchies().find((h) => h.version === 2)!.mountPoint;
+    const store = new Store(join(agent.lxcpath, "corral.db"));
+    for (const name of ["half", "taken"]) store.appendEvent(name, "STARTING", { actor: "test" }, { cgroup: `corral-${name}` });
+    store.close();
+    mkdirSync(join(v2, "corral-half"));
+    mkdirSync(join(v2, "corral-taken"));
+    const other = spawn("sleep", ["60"], { stdio: "ignore" });
+    try {
+      writeFileSync(join(v2, "corral-taken", "cgroup.procs"), String(other.pid));
+      await agent.start();
+      assert.ok(!existsSync(join(v2, "corral-half")), "the empty planned cgroup is gone");
+      assert.ok(existsSync(join(v2, "corral-taken")), "a planned name that holds a process is left alone");
+      assert.equal(other.exitCode, null, "and the process in it was not killed");
+      for (const name of ["half", "taken"]) assert.equal((await http.containers.get.query({ name })).state, "STOPPED");
+    } finally {
+      other.kill("SIGKILL");
+      await until(() => other.exitCode !== null || other.signalCode !== null, 5000);
+      rmdirSync(join(v2, "corral-taken"));
+    }
   });
 });
 

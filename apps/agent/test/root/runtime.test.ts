@@ -52,6 +52,10 @@ describe("a host-template container", () => {
     assert.deepEqual(running.detail.phases!.map((p) => p.name), ["network", "cgroup", "clone", "setup", "exec"]);
     assert.ok(running.detail.phases!.every((p) => p.ms >= 0 && p.ms < 1000), JSON.stringify(running.detail.phases));
     assert.equal(running.cause.actor, "test");
+    // STARTING names the cgroup before it is made, so a restarted agent can clean up a cut-short start
+    const starting = h.changes.find((c) => c.container === "phases" && c.state === "STARTING")!;
+    assert.match(String(starting.detail.cgroup), /^corral-phases(-\d+)?$/);
+    assert.equal(starting.detail.cgroup, running.detail.cgroup);
     const stopped = h.changes.filter((c) => c.container === "phases").at(-1)!;
     assert.equal(stopped.cause.actor, "init");
   });
