@@ -107,7 +107,7 @@ const PROXY_MAX_PENDING = 1024 * 1024;
  */
 export class ConsoleProxy {
   private readonly stream: ReadStream;
-  private readonly unsubscribe: Array<() => void>;
+  private readonly unsubscribe: Array<() => void> = [];
   private closed = false;
 
   constructor(console: ConsoleCapture, private readonly slaveFd: number) {
@@ -116,7 +116,9 @@ export class ConsoleProxy {
     this.stream.on("data", (chunk: Buffer) => console.write(chunk));
     this.stream.on("error", () => this.close());
     this.stream.on("end", () => this.close());
-    this.unsubscribe = [console.subscribe((data) => this.forward(data)), console.onClose(() => this.close())];
+    this.unsubscribe.push(console.subscribe((data) => this.forward(data)));
+    // last: a console that has ended already closes the proxy at once
+    this.unsubscribe.push(console.onClose(() => this.close()));
   }
 
   private forward(data: Buffer): void {

@@ -616,7 +616,6 @@ export class Runtime {
     if (left.veths?.length) deleteLinks(this.sys, left.veths);
     this.setState(this.instance(name), "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: left.pid });
   }
-
 }
 
 /** What a container of a dead agent may have left, from its timeline. */

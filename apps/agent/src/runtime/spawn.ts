@@ -144,8 +144,6 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     const rootfs = checkRootfs(req.rootfs);
     const seccomp = seccompFilter(req.config);
     const veths = planVeths(sys, req.config.net);
-    // Deleting pairs not made yet is harmless (ENODEV counts as gone).
-    undo.push(() => void deleteVeths(sys, veths));
     clock.lap("network");
 
     checkAborted(req.signal);
@@ -213,7 +211,12 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       await expectMessage(sync, SyncMessage.Configure, plan, stamps);
       step = "setup";
       cgroup.attach(pid, bornInV2);
-      if (veths.length > 0) createVeths(sys, pid, veths);
+      if (veths.length > 0) {
+        // On failure createVeths deletes what it made; only made pairs are undone here (a planned
+        // host name may be a link of the host's own).
+        createVeths(sys, pid, veths);
+        undo.push(() => void deleteVeths(sys, veths));
+      }
       sync.send(SyncMessage.PostConfigure);
     }
     step = "setup";

@@ -233,6 +233,18 @@ describe("veth networking failures", () => {
     assert.equal(execFileSync("ip", ["-o", "link"], { encoding: "utf8" }).split("\n").length, links);
     assertNothingLeft("nobridge");
   });
+
+  it("a veth.pair name the host already uses fails with EEXIST, and the host's link stays", async () => {
+    execFileSync("sh", ["-c", "ip link del corralclash0 2>/dev/null; ip link add corralclash0 type bridge"]);
+    try {
+      h.create("clash", "busybox", ["lxc.net.0.type = veth", "lxc.net.0.veth.pair = corralclash0", ""].join("\n"));
+      await assert.rejects(h.runtime.start("clash", { cause: { actor: "test" }, command: ["true"] }), /creating the veth pair corralclash0: EEXIST/);
+      assert.match(execFileSync("ip", ["-o", "link", "show", "corralclash0"], { encoding: "utf8" }), /corralclash0: .* link\/ether/);
+      assertNothingLeft("clash");
+    } finally {
+      execFileSync("sh", ["-c", "ip link del corralclash0 2>/dev/null || true"]);
+    }
+  });
 });
 
 describe("corral run (the CLI, in the foreground)", () => {
