@@ -9,9 +9,10 @@ import { rtnetlink, type NetConfig } from "@corral/core";
 import { errnoName } from "../sys/errno.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 
+/** A network step that failed: what was being done, and the errno rtnetlink gave, if any. */
 export class NetworkError extends Error {
-  constructor(readonly step: string, message: string) {
-    super(`${step}: ${message}`);
+  constructor(message: string, readonly errno?: number) {
+    super(message);
     this.name = "NetworkError";
   }
 }
@@ -47,7 +48,7 @@ class Rtnl {
   /** The errno a request gets; 0 when it is done. */
   errnoOf(request: Buffer): number {
     const errno = rtnetlink.replyErrno(this.sys.netlinkCall(this.sock, request));
-    if (errno === undefined) throw new NetworkError("network", "rtnetlink answered a change with something other than an ack");
+    if (errno === undefined) throw new NetworkError("rtnetlink answered a change with something other than an ack");
     return errno;
   }
 
@@ -72,7 +73,7 @@ class Rtnl {
 const ENODEV = 19;
 
 function failed(what: string, errno: number): NetworkError {
-  return new NetworkError("network", `${what}: ${errnoName(errno)} (${errno})`);
+  return new NetworkError(`${what}: ${errnoName(errno)} (${errno})`, errno);
 }
 
 function withRtnl<T>(sys: Syscalls, pid: number, work: (nl: Rtnl) => T): T {
@@ -87,13 +88,13 @@ function withRtnl<T>(sys: Syscalls, pid: number, work: (nl: Rtnl) => T): T {
 /** The first IPv4 address of a bridge, for ipv4.gateway = auto (start.c looks it up before clone). */
 export function bridgeAddress(link: string): string {
   const addr = networkInterfaces()[link]?.find((a) => a.family === "IPv4")?.address;
-  if (!addr) throw new NetworkError("network", `ipv4.gateway = auto, but bridge ${link} has no IPv4 address`);
+  if (!addr) throw new NetworkError(`ipv4.gateway = auto, but bridge ${link} has no IPv4 address`);
   return addr;
 }
 
 function gatewayOf(net: NetConfig): string | undefined {
   if (net.ipv4Gateway === "auto") {
-    if (!net.link) throw new NetworkError("network", `lxc.net.${net.index}.ipv4.gateway = auto needs lxc.net.${net.index}.link`);
+    if (!net.link) throw new NetworkError(`lxc.net.${net.index}.ipv4.gateway = auto needs lxc.net.${net.index}.link`);
     return bridgeAddress(net.link);
   }
   return net.ipv4Gateway && net.ipv4Gateway !== "dev" ? net.ipv4Gateway : undefined;

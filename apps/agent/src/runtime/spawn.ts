@@ -14,7 +14,7 @@ import { SyscallError } from "../sys/syscalls.ts";
 import { errnoName } from "../sys/errno.ts";
 import { createContainerCgroup, hierarchiesFor, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
 import { runHooks } from "./hooks.ts";
-import { createVeths, deleteVeths, needsNetns, planVeths, type VethPair } from "./network.ts";
+import { createVeths, deleteVeths, needsNetns, NetworkError, planVeths, type VethPair } from "./network.ts";
 import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
 import { monotonicMs, stampMs, SyncChannel, SyncMessage } from "./sync.ts";
@@ -71,6 +71,7 @@ export function cloneFlags(config: ContainerConfig): number {
 function asStartError(step: string, e: unknown): StartError {
   if (e instanceof StartError) return e;
   if (e instanceof SyscallError) return new StartError(step, e.message, e.call, e.errno);
+  if (e instanceof NetworkError) return new StartError("network", e.message, e.errno === undefined ? undefined : "netlink", e.errno);
   return new StartError(step, e instanceof Error ? e.message : String(e));
 }
 

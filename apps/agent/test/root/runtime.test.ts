@@ -239,6 +239,8 @@ describe("veth networking failures", () => {
     try {
       h.create("clash", "busybox", ["lxc.net.0.type = veth", "lxc.net.0.veth.pair = corralclash0", ""].join("\n"));
       await assert.rejects(h.runtime.start("clash", { cause: { actor: "test" }, command: ["true"] }), /creating the veth pair corralclash0: EEXIST/);
+      const error = h.changes.find((c) => c.container === "clash" && c.state === "ABORTING")!.detail.error;
+      assert.deepEqual([error?.step, error?.syscall, error?.errno], ["network", "netlink", 17]);
       assert.match(execFileSync("ip", ["-o", "link", "show", "corralclash0"], { encoding: "utf8" }), /corralclash0: .* link\/ether/);
       assertNothingLeft("clash");
     } finally {
