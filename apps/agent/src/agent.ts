@@ -109,7 +109,7 @@ export class Agent {
       state: s.state,
       pid: s.pid,
       startedAt: s.startedAt,
-      ips: (config?.net ?? []).flatMap((n) => n.ipv4Addresses.map((a) => a.split("/")[0]!)),
+      ips: (config?.net ?? []).flatMap((n) => [...n.ipv4Addresses, ...n.ipv6Addresses].map((a) => a.split("/")[0]!)),
       ...this.lastStop(name),
       command: s.command,
       cgroup: s.cgroup,

@@ -25,6 +25,10 @@ export interface NetConfig {
   ipv4Addresses: string[];
   /** an address, or "auto" (the bridge's address) or "dev" (a device route) */
   ipv4Gateway?: string;
+  /** "2001:db8::5/64" */
+  ipv6Addresses: string[];
+  /** an address, or "auto" (the bridge's first global IPv6 address) or "dev" */
+  ipv6Gateway?: string;
   vethPair?: string;
   flags?: "up";
   mtu?: number;

@@ -28,3 +28,4 @@ export { BPF, serializeFilter, type BpfInstruction } from "./bpf.ts";
 export { X86_64_SYSCALLS, syscallNumber } from "./syscalls-x86_64.ts";
 export * from "./wire.ts";
 export * as rtnetlink from "./netlink.ts";
+export { isIPv4, isIPv6, parseIPv4, parseIPv6 } from "./ip.ts";

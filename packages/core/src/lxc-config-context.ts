@@ -80,7 +80,7 @@ export class ParseContext {
   net(index: number, where: Where): NetDraft {
     let entry = this.nets.get(index);
     if (!entry) {
-      entry = { draft: { index, ipv4Addresses: [] }, firstSeen: where };
+      entry = { draft: { index, ipv4Addresses: [], ipv6Addresses: [] }, firstSeen: where };
       this.nets.set(index, entry);
     }
     return entry.draft;

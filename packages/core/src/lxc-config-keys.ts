@@ -10,6 +10,7 @@
 // A key LXC does not know is an error, as it is for liblxc.
 
 import { parseCapability } from "./capabilities.ts";
+import { isIPv4, isIPv6 } from "./ip.ts";
 import type { MountEntry, NetType } from "./config.ts";
 import { ConfigError, type NetDraft, type ParseContext, type Where } from "./lxc-config-context.ts";
 import { splitCommandLine } from "./shell-words.ts";
@@ -355,16 +356,18 @@ function interfaceName(value: string, where: Where): string {
   return value;
 }
 
-function isIpv4(text: string): boolean {
-  const octets = text.split(".");
-  return octets.length === 4 && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255);
+function ipv6Address(value: string, where: Where): string {
+  const [address = "", prefix, ...more] = value.trim().split("/");
+  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= 128);
+  if (!isIPv6(address) || !prefixOk || more.length > 0) throw new ConfigError(where, `${JSON.stringify(value)} is not an IPv6 address like 2001:db8::5/64`);
+  return value.trim();
 }
 
 function ipv4Address(value: string, where: Where): string {
   const [address = "", broadcast, ...rest] = value.split(/\s+/);
   const [ip = "", prefix, ...more] = address.split("/");
   const prefixOk = prefix === undefined || (/^\d{1,2}$/.test(prefix) && Number(prefix) <= 32);
-  if (!isIpv4(ip) || !prefixOk || more.length > 0 || rest.length > 0 || (broadcast !== undefined && !isIpv4(broadcast))) {
+  if (!isIPv4(ip) || !prefixOk || more.length > 0 || rest.length > 0 || (broadcast !== undefined && !isIPv4(broadcast))) {
     throw new ConfigError(where, `${JSON.stringify(value)} is not an IPv4 address like 10.0.3.5/24`);
   }
   return value;
@@ -387,8 +390,14 @@ const NET_KEYS: Readonly<Record<string, NetHandler>> = {
   "ipv4.address": (net, v, w) => (v === "" ? (net.ipv4Addresses = []) : net.ipv4Addresses.push(ipv4Address(v, w))),
   "ipv4.gateway": (net, v, w) => {
     if (v === "") return void delete net.ipv4Gateway;
-    if (v !== "auto" && v !== "dev" && !isIpv4(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not an IPv4 address, "auto" or "dev"`);
+    if (v !== "auto" && v !== "dev" && !isIPv4(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not an IPv4 address, "auto" or "dev"`);
     net.ipv4Gateway = v;
+  },
+  "ipv6.address": (net, v, w) => (v === "" ? (net.ipv6Addresses = []) : net.ipv6Addresses.push(ipv6Address(v, w))),
+  "ipv6.gateway": (net, v, w) => {
+    if (v === "") return void delete net.ipv6Gateway;
+    if (v !== "auto" && v !== "dev" && !isIPv6(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not an IPv6 address, "auto" or "dev"`);
+    net.ipv6Gateway = v;
   },
   flags: (net, v, w) => {
     if (v === "") return void delete net.flags;
@@ -400,7 +409,7 @@ const NET_KEYS: Readonly<Record<string, NetHandler>> = {
 
 const NET_KEYS_IGNORED = new Set(["script.up", "script.down"]);
 const NET_KEYS_UNSUPPORTED = new Set([
-  "ipv6.address", "ipv6.gateway", "l2proxy", "veth.mode", "veth.ipv4.route", "veth.ipv6.route",
+  "l2proxy", "veth.mode", "veth.ipv4.route", "veth.ipv6.route",
   "veth.vlan.id", "veth.vlan.tagged.id", "veth.n_rxqueues", "veth.n_txqueues", "macvlan.mode",
   "vlan.id", "ipvlan.mode", "ipvlan.isolation",
 ]);

@@ -83,6 +83,8 @@ function netLines(net: NetConfig): Line[] {
     [`${k}.veth.pair`, net.vethPair],
     ...net.ipv4Addresses.map((a): Line => [`${k}.ipv4.address`, a]),
     [`${k}.ipv4.gateway`, net.ipv4Gateway],
+    ...net.ipv6Addresses.map((a): Line => [`${k}.ipv6.address`, a]),
+    [`${k}.ipv6.gateway`, net.ipv6Gateway],
   ];
 }
 

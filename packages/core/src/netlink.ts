@@ -1,7 +1,8 @@
 // rtnetlink messages (rtnetlink(7), linux/rtnetlink.h, linux/if_link.h, linux/veth.h), built and
 // read as bytes. Pure: the agent sends them through its syscall boundary. These are the requests
-// LXC's network.c makes for a veth (create the pair, attach it, move it, name, address and raise
-// it inside), and what `ip` would send for the same commands.
+// LXC's network.c makes for a veth (create the pair, name, address and raise it), and what `ip`
+// would send for the same commands.
+import { parseIPv4, parseIPv6 } from "./ip.ts";
 
 /** nlmsghdr: len u32, type u16, flags u16, seq u32, pid u32. */
 const NLMSG_HDRLEN = 16;
@@ -22,6 +23,7 @@ const CHANGE = NLM_F_REQUEST | NLM_F_ACK;
 
 const AF_UNSPEC = 0;
 const AF_INET = 2;
+const AF_INET6 = 10;
 const IFF_UP = 0x1;
 
 const IFLA_ADDRESS = 1;
@@ -38,6 +40,8 @@ const NLA_F_NESTED = 0x8000;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const IFA_BROADCAST = 4;
+/** no duplicate address detection: the address is usable at once, as the container starts */
+const IFA_F_NODAD = 0x02;
 
 const RTA_OIF = 4;
 const RTA_GATEWAY = 5;
@@ -158,29 +162,49 @@ export function getLink(name: string): Buffer {
 /** `ip addr add ADDR/PREFIX [broadcast B] dev INDEX`, from LXC's "a.b.c.d/n [broadcast]" value. */
 export function addIPv4Address(index: number, value: string): Buffer {
   const [cidr = "", broadcast] = value.trim().split(/\s+/);
-  const [address = "", prefix = "32"] = cidr.split("/");
-  const prefixLen = Number(prefix);
-  if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 32) throw new Error(`"${value}": the prefix length is not 0 to 32`);
+  const { address, prefixLen } = splitPrefix(cidr, 32, value);
   const local = parseIPv4(address);
-  const ifaddr = Buffer.alloc(8);
-  ifaddr.writeUInt8(AF_INET, 0);
-  ifaddr.writeUInt8(prefixLen, 1);
-  ifaddr.writeUInt8(RT_SCOPE_UNIVERSE, 3);
-  ifaddr.writeUInt32LE(index, 4);
   const attrs = [attr(IFA_LOCAL, local), attr(IFA_ADDRESS, local)];
   if (broadcast) attrs.push(attr(IFA_BROADCAST, parseIPv4(broadcast)));
-  return message(RTM_NEWADDR, CREATE, [ifaddr, ...attrs]);
+  return message(RTM_NEWADDR, CREATE, [ifaddrmsg(AF_INET, prefixLen, 0, index), ...attrs]);
 }
 
-/** `ip route add default via GATEWAY dev INDEX` */
+/** `ip -6 addr add ADDR/PREFIX dev INDEX nodad`, from LXC's "2001:db8::2/64" value. */
+export function addIPv6Address(index: number, value: string): Buffer {
+  const { address, prefixLen } = splitPrefix(value.trim(), 128, value);
+  const local = parseIPv6(address);
+  return message(RTM_NEWADDR, CREATE, [ifaddrmsg(AF_INET6, prefixLen, IFA_F_NODAD, index), attr(IFA_LOCAL, local), attr(IFA_ADDRESS, local)]);
+}
+
+function splitPrefix(cidr: string, max: number, value: string): { address: string; prefixLen: number } {
+  const [address = "", prefix = String(max)] = cidr.split("/");
+  const prefixLen = Number(prefix);
+  if (!/^\d{1,3}$/.test(prefix) || prefixLen > max) throw new Error(`"${value}": the prefix length is not 0 to ${max}`);
+  return { address, prefixLen };
+}
+
+/** ifaddrmsg: family u8, prefixlen u8, flags u8, scope u8, index u32. */
+function ifaddrmsg(family: number, prefixLen: number, flags: number, index: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt8(family, 0);
+  b.writeUInt8(prefixLen, 1);
+  b.writeUInt8(flags, 2);
+  b.writeUInt8(RT_SCOPE_UNIVERSE, 3);
+  b.writeUInt32LE(index, 4);
+  return b;
+}
+
+/** `ip [-6] route add default via GATEWAY dev INDEX`; the family follows the gateway's. */
 export function addDefaultRoute(index: number, gateway: string): Buffer {
+  const v6 = gateway.includes(":");
   const rtmsg = Buffer.alloc(12);
-  rtmsg.writeUInt8(AF_INET, 0);
+  rtmsg.writeUInt8(v6 ? AF_INET6 : AF_INET, 0);
   rtmsg.writeUInt8(RT_TABLE_MAIN, 4);
   rtmsg.writeUInt8(RTPROT_BOOT, 5);
   rtmsg.writeUInt8(RT_SCOPE_UNIVERSE, 6);
   rtmsg.writeUInt8(RTN_UNICAST, 7);
-  return message(RTM_NEWROUTE, CREATE, [rtmsg, attr(RTA_GATEWAY, parseIPv4(gateway)), u32(RTA_OIF, index)]);
+  const via = v6 ? parseIPv6(gateway) : parseIPv4(gateway);
+  return message(RTM_NEWROUTE, CREATE, [rtmsg, attr(RTA_GATEWAY, via), u32(RTA_OIF, index)]);
 }
 
 /** What a reply says: the errno of an NLMSG_ERROR (0 for an ack), or a message of another type. */
@@ -196,12 +220,6 @@ export function linkIndexOf(reply: Buffer): number {
   return reply.readInt32LE(NLMSG_HDRLEN + 4);
 }
 
-export function parseIPv4(text: string): Buffer {
-  const parts = text.split(".");
-  const bytes = parts.map(Number);
-  if (parts.length !== 4 || bytes.some((b, i) => !/^\d{1,3}$/.test(parts[i]!) || b > 255)) throw new Error(`"${text}" is not an IPv4 address`);
-  return Buffer.from(bytes);
-}
 
 /**
  * A MAC address with LXC's "x" placeholders filled in (lxc.net.N.hwaddr = 00:16:3e:xx:xx:xx),

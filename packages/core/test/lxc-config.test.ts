@@ -135,7 +135,7 @@ custom.key = ignored because it is not lxc.*
   assert.deepEqual(config.mountAuto, { cgroup: "cgroup:mixed", proc: "mixed", sys: "ro" });
   assert.deepEqual(config.mountEntries[0], { source: "shm", target: "dev/shm", fstype: "tmpfs", options: ["create=dir"], dump: 0, pass: 0 });
   assert.deepEqual(config.net, [
-    { index: 0, type: "veth", link: "lxcbr0", flags: "up", hwaddr: "00:16:3e:xx:xx:xx", ipv4Addresses: ["10.0.3.5/24"], ipv4Gateway: "auto" },
+    { index: 0, type: "veth", link: "lxcbr0", flags: "up", hwaddr: "00:16:3e:xx:xx:xx", ipv4Addresses: ["10.0.3.5/24"], ipv4Gateway: "auto", ipv6Addresses: [] },
   ]);
   assert.deepEqual(config.init.cmd, ["/bin/sh", "-c", "echo hello; exec sleep 10"]);
   assert.deepEqual(config.environment, ["A=1"]);
@@ -177,7 +177,7 @@ lxc.mount.auto = cgroup
     { version: 1, key: "memory.limit_in_bytes", value: "1G" },
     { version: 2, key: "memory.max", value: "1G" },
   ]);
-  assert.deepEqual(config.net, [{ index: 2, type: "none", ipv4Addresses: [] }]);
+  assert.deepEqual(config.net, [{ index: 2, type: "none", ipv4Addresses: [], ipv6Addresses: [] }]);
   assert.deepEqual(config.hooks, { preStart: [], start: ["/bin/b"], postStop: [] });
   assert.deepEqual(config.mountAuto, { cgroup: "cgroup" });
 });
@@ -208,8 +208,19 @@ test("lxc.arch: the host's x86_64 is fine, any other is refused", () => {
 });
 
 test("a reset network takes its earlier refusals with it", () => {
-  const { unsupported } = parse("lxc.net.0.type = veth\nlxc.net.0.ipv6.address = fd00::2/64\nlxc.net.0 =\n");
+  assert.equal(parse("lxc.net.0.type = veth\nlxc.net.0.veth.mode = router\n").unsupported.length, 1);
+  const { unsupported } = parse("lxc.net.0.type = veth\nlxc.net.0.veth.mode = router\nlxc.net.0 =\n");
   assert.deepEqual(unsupported, []);
+});
+
+test("IPv6 addresses and gateways are read, and a malformed one is an error at its line", () => {
+  const { config } = parse("lxc.net.0.type = veth\nlxc.net.0.ipv6.address = fd00::2/64\nlxc.net.0.ipv6.address = 2001:db8::5\nlxc.net.0.ipv6.gateway = auto\n");
+  assert.deepEqual([config.net[0]!.ipv6Addresses, config.net[0]!.ipv6Gateway], [["fd00::2/64", "2001:db8::5"], "auto"]);
+  for (const [line, bad] of [["lxc.net.0.ipv6.address = fd00::2/129", "fd00::2/129"], ["lxc.net.0.ipv6.address = fd00:::2/64", "fd00:::2/64"], ["lxc.net.0.ipv6.gateway = 10.0.0.1", "10.0.0.1"]] as const) {
+    const e = parseError(`lxc.net.0.type = veth\n${line}\n`);
+    assert.equal(e.line, 2);
+    assert.match(e.message, new RegExp(bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  }
 });
 
 test("ignored keys warn, security keys are reported unsupported with file and line", () => {
@@ -311,8 +322,8 @@ test("write then parse gives the same config", () => {
     mountAuto: { proc: "rw", sys: "ro", cgroup: "cgroup-full:ro:force" },
     autodev: false,
     net: [
-      { index: 0, type: "veth", link: "br0", name: "eth0", hwaddr: "00:16:3e:00:00:01", ipv4Addresses: ["10.0.0.2/24", "10.0.1.2/24 10.0.1.255"], ipv4Gateway: "10.0.0.1", vethPair: "vethweb", flags: "up", mtu: 1400 },
-      { index: 3, type: "empty", ipv4Addresses: [] },
+      { index: 0, type: "veth", link: "br0", name: "eth0", hwaddr: "00:16:3e:00:00:01", ipv4Addresses: ["10.0.0.2/24", "10.0.1.2/24 10.0.1.255"], ipv4Gateway: "10.0.0.1", ipv6Addresses: ["fd00::2/64", "2001:db8::5"], ipv6Gateway: "fd00::1", vethPair: "vethweb", flags: "up", mtu: 1400 },
+      { index: 3, type: "empty", ipv4Addresses: [], ipv6Addresses: [] },
     ],
     cgroups: [{ version: 2, key: "memory.max", value: "536870912" }, { version: 1, key: "cpuset.cpus", value: "0-1" }],
     capDrop: ["sys_admin", "sys_module"],

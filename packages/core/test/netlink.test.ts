@@ -82,6 +82,18 @@ test("an IPv4 address with its prefix and optional broadcast, and a default rout
   assert.equal(attr(r, 4)?.readUInt32LE(0), 5);
 });
 
+test("an IPv6 address without duplicate address detection, and an IPv6 default route", () => {
+  const addr = rtnetlink.addIPv6Address(5, "fd77::2/64");
+  assert.equal(header(addr).type, 20);
+  assert.deepEqual([addr[16], addr[17], addr[18], addr.readUInt32LE(20)], [10, 64, 0x02, 5]);
+  assert.equal(attr(attrs(addr.subarray(24)), 2)!.toString("hex"), "fd770000000000000000000000000002");
+  assert.equal(rtnetlink.addIPv6Address(5, "2001:db8::5")[17], 128);
+  assert.throws(() => rtnetlink.addIPv6Address(5, "fd77::2/129"), /prefix/);
+  const route = rtnetlink.addDefaultRoute(5, "fd77::1");
+  assert.equal(route[16], 10);
+  assert.equal(attr(attrs(route.subarray(28)), 5)!.toString("hex"), "fd770000000000000000000000000001");
+});
+
 test("replies: an ack is errno 0, an error its errno, a link description its index", () => {
   const error = (errno: number) => {
     const b = Buffer.alloc(36);

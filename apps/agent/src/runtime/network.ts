@@ -26,6 +26,7 @@ export interface VethPair {
   hostName: string;
   peerName: string;
   gateway?: string;
+  gateway6?: string;
   /** lxc.net.N.hwaddr with its "x" placeholders filled in */
   hwaddr?: string;
   /** the index of the bridge named by lxc.net.N.link */
@@ -85,19 +86,24 @@ function withRtnl<T>(sys: Syscalls, pid: number, work: (nl: Rtnl) => T): T {
   }
 }
 
-/** The first IPv4 address of a bridge, for ipv4.gateway = auto (start.c looks it up before clone). */
-export function bridgeAddress(link: string): string {
-  const addr = networkInterfaces()[link]?.find((a) => a.family === "IPv4")?.address;
-  if (!addr) throw new NetworkError(`ipv4.gateway = auto, but bridge ${link} has no IPv4 address`);
+/**
+ * The bridge's address for a gateway of `auto` (start.c looks it up before clone): its first IPv4
+ * address, or its first IPv6 address that is not link-local.
+ */
+export function bridgeAddress(link: string, family: "IPv4" | "IPv6"): string {
+  const addr = networkInterfaces()[link]?.find((a) => a.family === family && !(family === "IPv6" && a.address.startsWith("fe80:")))?.address;
+  if (!addr) throw new NetworkError(`ipv${family === "IPv4" ? 4 : 6}.gateway = auto, but bridge ${link} has no ${family} address`);
   return addr;
 }
 
-function gatewayOf(net: NetConfig): string | undefined {
-  if (net.ipv4Gateway === "auto") {
-    if (!net.link) throw new NetworkError(`lxc.net.${net.index}.ipv4.gateway = auto needs lxc.net.${net.index}.link`);
-    return bridgeAddress(net.link);
+function gatewayOf(net: NetConfig, family: "IPv4" | "IPv6"): string | undefined {
+  const gateway = family === "IPv4" ? net.ipv4Gateway : net.ipv6Gateway;
+  if (gateway === "auto") {
+    const key = `lxc.net.${net.index}.ipv${family === "IPv4" ? 4 : 6}.gateway`;
+    if (!net.link) throw new NetworkError(`${key} = auto needs lxc.net.${net.index}.link`);
+    return bridgeAddress(net.link, family);
   }
-  return net.ipv4Gateway && net.ipv4Gateway !== "dev" ? net.ipv4Gateway : undefined;
+  return gateway && gateway !== "dev" ? gateway : undefined;
 }
 
 /**
@@ -109,7 +115,13 @@ export function planVeths(sys: Syscalls, nets: readonly NetConfig[]): VethPair[]
   if (veths.length === 0) return [];
   return withRtnl(sys, 0, (nl) =>
     veths.map((net) => {
-      const pair: VethPair = { net, hostName: net.vethPair ?? `veth${randomBytes(3).toString("hex")}`, peerName: net.name ?? `eth${net.index}`, gateway: gatewayOf(net) };
+      const pair: VethPair = {
+        net,
+        hostName: net.vethPair ?? `veth${randomBytes(3).toString("hex")}`,
+        peerName: net.name ?? `eth${net.index}`,
+        gateway: gatewayOf(net, "IPv4"),
+        gateway6: gatewayOf(net, "IPv6"),
+      };
       if (net.hwaddr) pair.hwaddr = rtnetlink.completeHwaddr(net.hwaddr, () => randomInt(16));
       if (net.link) pair.master = nl.linkIndex(net.link, `finding bridge ${net.link} (lxc.net.${net.index}.link)`);
       return pair;
@@ -145,13 +157,17 @@ export function createVeths(sys: Syscalls, pid: number, pairs: readonly VethPair
   }
 }
 
-/** The container end, on a socket in the container's namespace: addresses, up, default route. */
+/** The container end, on a socket in the container's namespace: addresses, up, default routes. */
 function configureInside(nl: Rtnl, p: VethPair): void {
   const name = p.peerName;
   const index = nl.linkIndex(name);
   for (const addr of p.net.ipv4Addresses) nl.request(rtnetlink.addIPv4Address(index, addr), `adding ${addr} to ${name}`);
-  if (p.net.flags === "up" || p.net.ipv4Addresses.length > 0) nl.request(rtnetlink.setLink({ index }, { up: true }), `raising ${name}`);
-  if (p.gateway) nl.request(rtnetlink.addDefaultRoute(index, p.gateway), `adding the default route via ${p.gateway}`);
+  for (const addr of p.net.ipv6Addresses) nl.request(rtnetlink.addIPv6Address(index, addr), `adding ${addr} to ${name}`);
+  const addressed = p.net.ipv4Addresses.length + p.net.ipv6Addresses.length > 0;
+  if (p.net.flags === "up" || addressed) nl.request(rtnetlink.setLink({ index }, { up: true }), `raising ${name}`);
+  for (const via of [p.gateway, p.gateway6]) {
+    if (via) nl.request(rtnetlink.addDefaultRoute(index, via), `adding the default route via ${via}`);
+  }
 }
 
 /**

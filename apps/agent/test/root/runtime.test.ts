@@ -194,19 +194,19 @@ describe("cgroup limits", () => {
 describe("veth networking", () => {
   const bridge = "corraltest0";
   before(() => {
-    execFileSync("sh", ["-c", `ip link del ${bridge} 2>/dev/null; ip link add ${bridge} type bridge && ip addr add 10.251.0.1/24 dev ${bridge} && ip link set ${bridge} up`]);
+    execFileSync("sh", ["-c", `ip link del ${bridge} 2>/dev/null; ip link add ${bridge} type bridge && ip addr add 10.251.0.1/24 dev ${bridge} && ip -6 addr add fd77::1/64 dev ${bridge} nodad && ip link set ${bridge} up`]);
   });
   after(() => {
     execFileSync("sh", ["-c", `ip link del ${bridge} 2>/dev/null || true`]);
   });
 
-  it("has its interface up with its address, reaching the host end over the bridge", async () => {
+  it("has its interface up with its IPv4 and IPv6 addresses, reaching the host end over the bridge", async () => {
     h.create("net", "busybox", [
       "lxc.net.0.type = veth", `lxc.net.0.link = ${bridge}`, "lxc.net.0.name = eth0", "lxc.net.0.hwaddr = 00:16:3e:xx:xx:xx",
       "lxc.net.0.mtu = 1400", "lxc.net.0.ipv4.address = 10.251.0.2/24 10.251.0.255", "lxc.net.0.ipv4.gateway = auto",
-      "lxc.net.0.flags = up", "",
+      "lxc.net.0.ipv6.address = fd77::2/64", "lxc.net.0.ipv6.gateway = auto", "lxc.net.0.flags = up", "",
     ].join("\n"));
-    const command = ["/bin/sh", "-c", "ip addr show eth0; ip route; ip link show lo; ping -c 1 -W 2 10.251.0.1; sleep 0.3"];
+    const command = ["/bin/sh", "-c", "ip addr show eth0; ip route; ip -6 route; ip link show lo; ping -c 1 -W 2 10.251.0.1 && ping -6 -c 1 -W 2 fd77::1; sleep 0.3"];
     await h.runtime.start("net", { cause: { actor: "test" }, command });
     // while it runs, the host end is up on the bridge
     const hostEnd = execFileSync("ip", ["-o", "link", "show", "master", bridge], { encoding: "utf8" });
@@ -218,7 +218,9 @@ describe("veth networking", () => {
     assert.match(console, /link\/ether 00:16:3e:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2} /);
     assert.match(console, /lo: <LOOPBACK,UP/);
     assert.match(console, /default via 10\.251\.0\.1/);
-    assert.match(console, /1 packets received/);
+    assert.match(console, /inet6 fd77::2\/64 scope global/);
+    assert.match(console, /default via fd77::1 dev eth0/);
+    assert.equal(console.match(/1 packets received/g)?.length, 2, "both pings answered");
     assert.match(hostEnd, /veth[0-9a-f]{6}@.* mtu 1400 .*master corraltest0 .*state UP/);
     assertNothingLeft("net");
   });

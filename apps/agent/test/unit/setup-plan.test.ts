@@ -222,29 +222,34 @@ describe("network", () => {
     b.writeInt32LE(-errno, 16);
     return b;
   }
-  const net: NetConfig = { index: 0, type: "veth", link: "br0", ipv4Addresses: ["10.0.3.5/24"], ipv4Gateway: "10.0.3.1", flags: "up", hwaddr: "aa:bb:cc:dd:ee:ff" };
+  const net: NetConfig = {
+    index: 0, type: "veth", link: "br0", flags: "up", hwaddr: "aa:bb:cc:dd:ee:ff",
+    ipv4Addresses: ["10.0.3.5/24"], ipv4Gateway: "10.0.3.1", ipv6Addresses: ["fd00::5/64"], ipv6Gateway: "fd00::1",
+  };
 
   it("before clone: names, gateway and the bridge looked up; nothing made", () => {
     const sys = new NetlinkFake();
-    const [pair] = planVeths(sys, [net, { index: 1, type: "empty", ipv4Addresses: [] }]);
+    const [pair] = planVeths(sys, [net, { index: 1, type: "empty", ipv4Addresses: [], ipv6Addresses: [] }]);
     assert.match(pair!.hostName, /^veth[0-9a-f]{6}$/);
-    assert.deepEqual([pair!.peerName, pair!.gateway, pair!.master, pair!.hwaddr], ["eth0", "10.0.3.1", 7, "aa:bb:cc:dd:ee:ff"]);
+    assert.deepEqual([pair!.peerName, pair!.gateway, pair!.gateway6, pair!.master, pair!.hwaddr], ["eth0", "10.0.3.1", "fd00::1", 7, "aa:bb:cc:dd:ee:ff"]);
     assert.deepEqual(sys.requests(), [[0, 18, 0]]);
     assert.deepEqual(sys.names().filter((n) => n === "netlinkSocket" || n === "close"), ["netlinkSocket", "close"]);
-    assert.deepEqual(planVeths(new NetlinkFake(), [{ index: 0, type: "empty", ipv4Addresses: [] }]), []);
+    assert.deepEqual(planVeths(new NetlinkFake(), [{ index: 0, type: "empty", ipv4Addresses: [], ipv6Addresses: [] }]), []);
   });
 
-  it("at CONFIGURE: the pair made with its container end inside, then lo, address, up and route in there", () => {
+  it("at CONFIGURE: the pair made with its container end inside, then lo, addresses, up and routes in there", () => {
     const sys = new NetlinkFake();
-    createVeths(sys, 4242, [{ net, hostName: "vethabc", peerName: "eth0", gateway: "10.0.3.1", hwaddr: net.hwaddr, master: 3 }]);
+    createVeths(sys, 4242, [{ net, hostName: "vethabc", peerName: "eth0", gateway: "10.0.3.1", gateway6: "fd00::1", hwaddr: net.hwaddr, master: 3 }]);
     assert.deepEqual(sys.requests(), [
       [0, 16, 0], // new pair, from the host, the container end born in pid 4242's namespace
       [0, 16, 0], // host end up on its bridge
       [4242, 16, 0], // lo up
       [4242, 18, 0], // find eth0
       [4242, 20, 7], // 10.0.3.5/24
+      [4242, 20, 7], // fd00::5/64
       [4242, 16, 7], // up
       [4242, 24, 0], // default via 10.0.3.1
+      [4242, 24, 0], // default via fd00::1
     ]);
   });
 
