@@ -43,7 +43,7 @@ export function runtimeCommandTarget(runtime: () => Runtime): CommandTarget {
     cgroupPath: (name, controller) => runtime().cgroupPath(name, controller),
     runningConfigItem: (name, key) => runtime().runningConfigItem(name, key),
     cgroupDirs: (name) => runtime().cgroupDirs(name),
-    openConsoleProxy: (name) => runtime().openConsoleProxy(name),
+    openTerminal: (name, ttynum) => runtime().openTerminal(name, ttynum),
     stop: (name) => runtime().stop(name, { cause: { actor: "lxc", request: "lxc-stop" }, timeoutMs: 0 }),
   };
 }

@@ -242,15 +242,15 @@ export interface ContainerView {
  *   stop    stop the container; close without a word once it is STOPPED (reply only on failure)
  *   cgroup-ctx  send the container's cgroup directories as fds with a struct cgroup_ctx of
  *           `size` bytes (encodeCgroupCtx), then close
- *   console send the master of a new proxy terminal on the container's console, keep the
- *           connection while the client uses it (lxc-console -t 0)
+ *   terminal  send the master of tty `ttynum` (0: a new proxy on the console; -1: the first free
+ *           tty), keep the connection while the client uses it (lxc-console)
  *   watch   send `response` (data field MAX_STATE), keep the connection, send one lxc_msg when a
  *           state in `states` is reached, then close
  */
 export type CommandAction =
   | { kind: "reply"; response: Buffer }
   | { kind: "cgroup-ctx"; size: number }
-  | { kind: "console" }
+  | { kind: "terminal"; ttynum: number }
   | { kind: "stop" }
   | { kind: "watch"; response: Buffer; states: Int32Array };
 
@@ -315,10 +315,8 @@ export function decideCommand(req: CommandRequest, view: ContainerView): Command
       return path === undefined ? reply(-ENOENT) : reply(0, path);
     }
     case LxcCommand.GET_TTY_FD:
-      // The tty number comes in the data pointer. 0 is the console, which lxc-start proxies; corral
-      // makes no other ttys (lxc.tty.max is not honoured), so any other number, and -1 ("the next
-      // free one"), gets what lxc-start answers a container with none: -EBADF.
-      return Number(BigInt.asIntN(32, req.inline)) === 0 ? { kind: "console" } : reply(-EBADF);
+      // The tty number comes in the data pointer: 0 is the console, 1..N a tty, -1 the first free one.
+      return { kind: "terminal", ttynum: Number(BigInt.asIntN(32, req.inline)) };
     case LxcCommand.GET_CGROUP_CTX:
       // the client sends its struct cgroup_ctx and gets back at most that many bytes
       return { kind: "cgroup-ctx", size: Math.min(CGROUP_CTX_SIZE, Math.max(req.datalen, 0)) };

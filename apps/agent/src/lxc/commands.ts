@@ -8,6 +8,7 @@ import { closeSync, constants, openSync } from "node:fs";
 import net from "node:net";
 import type { StateName } from "@corral/core";
 import type { CgroupLayout } from "../runtime/cgroups.ts";
+import type { LentTerminal } from "../runtime/console.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import {
   commandName, commandSocketName, decideCommand, encodeCgroupCtx, encodeResponse, encodeStateMessage, Errno, isNotified, parseRequest,
@@ -20,7 +21,7 @@ export interface CommandTarget {
   cgroupPath(name: string, controller?: string): string | undefined;
   runningConfigItem(name: string, key: string): string | undefined;
   cgroupDirs(name: string): { layout: CgroupLayout; dirs: string[] } | undefined;
-  openConsoleProxy(name: string): { master: number; proxy: { close(): void } } | undefined;
+  openTerminal(name: string, ttynum: number): LentTerminal | undefined;
   /** LXC_CMD_STOP: stop at once; resolves once the container is STOPPED */
   stop(name: string): Promise<void>;
 }
@@ -188,39 +189,38 @@ export class CommandSockets {
       case "cgroup-ctx":
         this.sendCgroupCtx(name, socket, action.size);
         return;
-      case "console":
-        this.sendConsole(name, socket);
+      case "terminal":
+        this.sendTerminal(name, socket, action.ttynum);
         return;
     }
   }
 
   /**
-   * LXC_CMD_GET_TTY_FD for the console: the master of a new proxy terminal, with tty number 0 in
-   * the data field. The proxy lives as long as this connection (lxc_terminal_free on close);
-   * lxc-console keeps it open until it exits. No console: -EBADF ("Denied access to tty").
+   * LXC_CMD_GET_TTY_FD: the terminal's master, with its tty number in the data field. It stays
+   * lent as long as this connection (lxc_terminal_free on close); lxc-console keeps it open until
+   * it exits. No such terminal, or one in use: -EBADF ("Denied access to tty").
    */
-  private sendConsole(name: string, socket: net.Socket): void {
+  private sendTerminal(name: string, socket: net.Socket, ttynum: number): void {
     const fd = socketFd(socket);
-    let opened: ReturnType<CommandTarget["openConsoleProxy"]>;
+    let terminal: LentTerminal | undefined;
     try {
-      opened = fd === undefined ? undefined : this.target.openConsoleProxy(name);
+      terminal = fd === undefined ? undefined : this.target.openTerminal(name, ttynum);
     } catch (e) {
       this.onError(name, new Error(`answering GET_TTY_FD: ${(e as Error).message}`));
     }
-    if (!opened || fd === undefined) {
+    if (!terminal || fd === undefined) {
       finish(socket, encodeResponse(-Errno.EBADF));
       return;
     }
-    const { master, proxy } = opened;
     try {
-      this.sys.sendWithFds(fd, encodeResponse(0, 0), [master]);
-      socket.once("close", () => proxy.close());
+      this.sys.sendWithFds(fd, encodeResponse(0, terminal.ttynum), [terminal.fd]);
+      socket.once("close", terminal.release);
     } catch (e) {
       this.onError(name, new Error(`answering GET_TTY_FD: ${(e as Error).message}`));
-      proxy.close();
+      terminal.release();
       socket.destroy();
     } finally {
-      closeSync(master);
+      terminal.afterSend();
     }
   }
 

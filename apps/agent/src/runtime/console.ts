@@ -2,6 +2,7 @@
 // last 256 KiB, copied to lxc.console.logfile, and handed live to listeners.
 import { appendFileSync, closeSync, writeSync } from "node:fs";
 import { ReadStream } from "node:tty";
+import type { Syscalls } from "../sys/syscalls.ts";
 
 export const CONSOLE_RING_BYTES = 256 * 1024;
 
@@ -136,5 +137,63 @@ export class ConsoleProxy {
     } catch {
       // already closed
     }
+  }
+}
+
+/**
+ * A terminal lent to an lxc-console client: `fd` is sent to it, then afterSend() runs; release()
+ * when its command connection closes.
+ */
+export interface LentTerminal {
+  ttynum: number;
+  fd: number;
+  afterSend(): void;
+  release(): void;
+}
+
+/**
+ * A container's ttys (lxc.tty.max), as lxc-start keeps them: pty pairs made before clone, whose
+ * slaves the child binds on /dev/tty1..N. The agent holds both ends while the container runs
+ * (with no slave open a master reads as hung up, and lxc-console would leave at once when no
+ * getty has the tty open) and lends a master to one lxc-console client at a time.
+ */
+export class TtySet {
+  private readonly ttys: Array<{ master: number; slave: number; busy: boolean }> = [];
+
+  constructor(private readonly sys: Syscalls, count: number) {
+    try {
+      for (let i = 0; i < count; i++) {
+        const { master, slave } = sys.openpty();
+        this.ttys.push({ master, slave, busy: false });
+      }
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** The slave fds, tty1 first, for the child to bind. */
+  slaves(): number[] {
+    return this.ttys.map((t) => t.slave);
+  }
+
+  /**
+   * Lend tty `ttynum` (1..N) if it is free, or for a negative number the first free one
+   * (lxc_terminal_allocate); release() gives it back when the client's connection closes.
+   */
+  lend(ttynum: number): { ttynum: number; master: number; release(): void } | undefined {
+    const index = ttynum < 0 ? this.ttys.findIndex((t) => !t.busy) : ttynum - 1;
+    const tty = this.ttys[index];
+    if (!tty || tty.busy) return undefined;
+    tty.busy = true;
+    return { ttynum: index + 1, master: tty.master, release: () => void (tty.busy = false) };
+  }
+
+  close(): void {
+    for (const t of this.ttys) {
+      this.sys.close(t.master);
+      this.sys.close(t.slave);
+    }
+    this.ttys.length = 0;
   }
 }

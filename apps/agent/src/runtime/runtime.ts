@@ -11,7 +11,7 @@ import {
   type Action, type EventCause, type EventDetail, type StateName, type ContainerConfig,
 } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
-import { ConsoleCapture, ConsoleProxy, RingBuffer } from "./console.ts";
+import { ConsoleCapture, ConsoleProxy, RingBuffer, TtySet, type LentTerminal } from "./console.ts";
 import { ContainerCgroup, detectHierarchies, freeCgroupName, hierarchiesFor, layoutOf, type CgroupLayout, type Hierarchy } from "./cgroups.ts";
 import { LxcPath, ContainerNotFound, type LoadedConfig } from "./lxcpath.ts";
 import { deleteLinks, deleteVeths, type VethPair } from "./network.ts";
@@ -64,6 +64,8 @@ interface Instance {
   cgroup?: ContainerCgroup;
   veths: VethPair[];
   console?: ConsoleCapture;
+  /** lxc.tty.max ttys, made with lxc.autodev */
+  ttys?: TtySet;
   ring: RingBuffer;
   config?: ContainerConfig;
   command?: string[];
@@ -171,18 +173,25 @@ export class Runtime {
   }
 
   /**
-   * A proxy terminal on a running container's console, for lxc-console (LXC_CMD_GET_TTY_FD, tty
-   * 0): `master` goes to the client (the caller closes its own copy), `proxy` is closed when the
-   * client leaves. Undefined when the container has no console here (not running, or `corral run`,
-   * whose init has the terminal itself).
+   * A terminal for an lxc-console client (LXC_CMD_GET_TTY_FD). Tty 0 is a new proxy on the console:
+   * its master goes to the client and our copy is closed after sending; the proxy ends on
+   * release(). 1..N (or -1, the first free) is one of the container's ttys, whose master stays
+   * ours and is lent until release(). Undefined when there is no such terminal here or it is in
+   * use (a `corral run` init has the terminal itself).
    */
-  openConsoleProxy(name: string): { master: number; proxy: ConsoleProxy } | undefined {
-    const console = this.instances.get(name)?.console;
+  openTerminal(name: string, ttynum: number): LentTerminal | undefined {
+    const inst = this.instances.get(name);
+    if (ttynum !== 0) {
+      const tty = inst?.ttys?.lend(ttynum);
+      return tty && { ttynum: tty.ttynum, fd: tty.master, afterSend: () => {}, release: tty.release };
+    }
+    const console = inst?.console;
     if (!console) return undefined;
     const { master, slave } = this.sys.openpty();
     try {
       this.sys.makeRaw(slave);
-      return { master, proxy: new ConsoleProxy(console, slave) };
+      const proxy = new ConsoleProxy(console, slave);
+      return { ttynum: 0, fd: master, afterSend: () => this.sys.close(master), release: () => proxy.close() };
     } catch (e) {
       this.sys.close(master);
       this.sys.close(slave);
@@ -278,6 +287,8 @@ export class Runtime {
     const config = inst.config!;
     let pty: { master: number; slave: number } | undefined;
     try {
+      // like LXC, ttys live on the /dev corral makes (lxc.autodev)
+      if (config.autodev && config.ttyMax > 0) inst.ttys = new TtySet(this.sys, config.ttyMax);
       if (inst.consoleMode === "pty") {
         pty = this.sys.openpty();
         inst.ring = new RingBuffer();
@@ -291,6 +302,7 @@ export class Runtime {
         rootfs: this.lxcpath.rootfs(inst.name, config),
         argv: inst.command!,
         console: pty ? { kind: "pty", slaveFd: pty.slave } : { kind: "inherit" },
+        ttySlaveFds: inst.ttys?.slaves() ?? [],
         hierarchies: this.hierarchies,
         signal: inst.startAbort.signal,
         configFile: this.lxcpath.configPath(inst.name),
@@ -316,6 +328,8 @@ export class Runtime {
       if (pty) this.sys.close(pty.slave);
       inst.console?.close();
       inst.console = undefined;
+      inst.ttys?.close();
+      inst.ttys = undefined;
       inst.starting = false;
       inst.startAbort = undefined;
       inst.pid = undefined;
@@ -418,6 +432,8 @@ export class Runtime {
     inst.veths = [];
     inst.console?.close();
     inst.console = undefined;
+    inst.ttys?.close();
+    inst.ttys = undefined;
     return leftover;
   }
 
@@ -631,7 +647,7 @@ export interface Leftover {
 export function runtimeWarnings(config: ContainerConfig): string[] {
   const notes: string[] = [];
   if (config.mountAuto.cgroup) notes.push(`lxc.mount.auto ${config.mountAuto.cgroup}: corral does not mount cgroupfs inside containers`);
-  if (config.ttyMax > 0) notes.push(`lxc.tty.max = ${config.ttyMax}: corral gives the container its console only, no extra ttys`);
+  if (config.ttyMax > 0 && !config.autodev) notes.push(`lxc.tty.max = ${config.ttyMax}: corral makes ttys only on the /dev it makes (lxc.autodev = 1)`);
   return notes;
 }
 

@@ -29,6 +29,8 @@ export interface PlanInput {
   argv: string[];
   env: string[];
   console: ConsoleSetup;
+  /** host paths of the tty slaves to bind on /dev/tty1..N (lxc.tty.max, with lxc.autodev) */
+  ttys?: string[];
   /** a compiled seccomp filter (8 bytes per instruction), if the config has a profile */
   seccomp?: Uint8Array;
   /** true only on kernels that cannot confine reboot(2) to a PID namespace (before 3.4) */
@@ -72,7 +74,7 @@ function rootfsOps(input: PlanInput): SetupOp[] {
     { op: "mount", source: rootfs, target: rootfs, fstype: "", flags: MS.BIND | MS.REC, data: "", inRoot: false, optional: false, why: "bind the rootfs onto itself" },
     { op: "open_root", path: rootfs, why: "open the rootfs" },
     ...autoMountOps(config, rootfs),
-    ...(config.autodev ? autodevOps(input.console, config.ptyMax) : []),
+    ...(config.autodev ? autodevOps(input.console, config.ptyMax, input.ttys ?? []) : []),
     ...config.mountEntries.flatMap(mountEntryOps),
     { op: "pivot_root", newRoot: rootfs, why: "pivot_root into the rootfs" },
   ];
@@ -120,8 +122,8 @@ function makedev(major: number, minor: number): number {
   return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
 }
 
-/** A minimal /dev on a tmpfs: the standard nodes, pts, shm and the console (lxc.autodev). */
-function autodevOps(console: ConsoleSetup, ptyMax: number): SetupOp[] {
+/** A minimal /dev on a tmpfs: the standard nodes, pts, shm, the console and the ttys (lxc.autodev). */
+function autodevOps(console: ConsoleSetup, ptyMax: number, ttys: readonly string[]): SetupOp[] {
   // lxc.pty.max: the container's own devpts instance holds at most that many ptys.
   const devpts = `newinstance,ptmxmode=0666,mode=0620,gid=5${ptyMax > 0 ? `,max=${ptyMax}` : ""}`;
   const ops: SetupOp[] = [
@@ -146,6 +148,13 @@ function autodevOps(console: ConsoleSetup, ptyMax: number): SetupOp[] {
       inRootMount(console.slavePath, "dev/console", "", MS.BIND, "", "bind the console pty on /dev/console"),
     );
   }
+  ttys.forEach((slavePath, i) => {
+    const path = `dev/tty${i + 1}`;
+    ops.push(
+      { op: "mknod", path, mode: S_IFREG | 0o600, dev: 0, why: `create /${path}` },
+      inRootMount(slavePath, path, "", MS.BIND, "", `bind a pty on /${path} (lxc.tty.max)`),
+    );
+  });
   return ops;
 }
 

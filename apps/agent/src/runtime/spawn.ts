@@ -44,6 +44,8 @@ export interface SpawnRequest {
   rootfs: string;
   argv: string[];
   console: { kind: "inherit" } | { kind: "pty"; slaveFd: number };
+  /** the slaves of the container's ttys (lxc.tty.max), tty1 first */
+  ttySlaveFds?: number[];
   hierarchies: readonly Hierarchy[];
   /** aborted when the start is to be abandoned (lxc_abort during STARTING) */
   signal?: AbortSignal;
@@ -171,6 +173,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       argv: req.argv,
       env: initEnvironment(req.config, process.env),
       console,
+      ttys: (req.ttySlaveFds ?? []).map((fd) => readlinkSync(`/proc/self/fd/${fd}`)),
       seccomp,
       dropCapSysBoot: kernelLacksPidnsReboot(release()),
       syncWithParent,

@@ -27,6 +27,8 @@ const C = `tools-c-${suffix}`;
 /** a container with a memory limit and a veth, for lxc-info's statistics */
 const D = `tools-d-${suffix}`;
 const BRIDGE = `ctools${suffix}`.slice(0, 15);
+/** a container with two ttys */
+const E = `tools-e-${suffix}`;
 
 let lxcpath: LxcPath;
 let runtime: Runtime;
@@ -76,6 +78,7 @@ before(() => {
   lxcpath = new LxcPath(mkdtempSync("/tmp/corral-lxc-tools-"));
   for (const name of [A, B, C]) createContainer(lxcpath, { name, template: "host" });
   execFileSync("sh", ["-c", `ip link add ${BRIDGE} type bridge && ip addr add 10.252.0.1/24 dev ${BRIDGE} && ip link set ${BRIDGE} up`]);
+  createContainer(lxcpath, { name: E, template: "busybox", config: "lxc.tty.max = 2\n" });
   createContainer(lxcpath, {
     name: D,
     template: "busybox",
@@ -103,7 +106,7 @@ before(() => {
 after(async () => {
   for (const m of monitors) m.kill();
   execFileSync("sh", ["-c", `ip link del ${BRIDGE} 2>/dev/null || true`]);
-  for (const name of [A, B, C, D]) {
+  for (const name of [A, B, C, D, E]) {
     if (runtime && runtime.state(name) !== "STOPPED") await runtime.stop(name, { cause: { actor: "test" }, timeoutMs: 0 }).catch(() => {});
   }
   sockets?.closeAll();
@@ -238,19 +241,19 @@ test("lxc-attach runs a command in the container's namespaces and cgroups, and a
   assert.notEqual(await ended, 0);
 });
 
-/** lxc-console -t 0 on `name`, its stdout and stderr collected, resolved once it says it is connected. */
-async function lxcConsole(name: string) {
-  const child = spawn("lxc-console", ["-P", lxcpath.root, "-n", name, "-t", "0"], { stdio: ["pipe", "pipe", "pipe"] });
+/** lxc-console on `name` (tty `tty`, or its default), output collected, once it says it is connected. */
+async function lxcConsole(name: string, tty?: number) {
+  const child = spawn("lxc-console", ["-P", lxcpath.root, "-n", name, ...(tty === undefined ? [] : ["-t", String(tty)])], { stdio: ["pipe", "pipe", "pipe"] });
   const out = { text: "" };
   for (const s of [child.stdout, child.stderr]) s.on("data", (d: Buffer) => (out.text += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  await until(() => out.text.includes("Connected to tty 0"), 5000, `lxc-console to connect; it printed:\n${out.text}`);
+  await until(() => /Connected to tty \d/.test(out.text), 5000, `lxc-console to connect; it printed:\n${out.text}`);
   return { child, out, exited };
 }
 
 test("lxc-console -t 0 types into the console and shows it; Ctrl+a q leaves; a stop lets a client go", async () => {
   await runtime.start(D, { cause: { actor: "test" }, command: ["/bin/sh"], console: "pty" });
-  const first = await lxcConsole(D);
+  const first = await lxcConsole(D, 0);
   first.child.stdin.write("echo con$((6*7))sole\n");
   await until(() => first.out.text.includes("con42sole"), 5000, `the shell's answer; lxc-console printed:\n${first.out.text}`);
   first.child.stdin.write("\x01q");
@@ -258,18 +261,40 @@ test("lxc-console -t 0 types into the console and shows it; Ctrl+a q leaves; a s
   assert.equal(runtime.state(D), "RUNNING");
   assert.match(runtime.consoleHistory(D).toString(), /con42sole/);
 
-  const second = await lxcConsole(D);
+  const second = await lxcConsole(D, 0);
   await runtime.stop(D, { cause: { actor: "test" }, timeoutMs: 0 });
   const gone = await Promise.race([second.exited.then(() => true), sleep(5000).then(() => false)]);
   if (!gone) second.child.kill();
   assert.ok(gone, "lxc-console still attached 5 s after the container stopped");
 });
 
+test("lxc.tty.max: lxc-console takes the first free tty, one client a tty, and gives it back on leaving", async () => {
+  await runtime.start(E, { cause: { actor: "test" }, command: ["/bin/sh", "-c", 'echo ready > /dev/tty1; read line < /dev/tty1; echo "tty1 said ${line}X"; sleep 300'], console: "pty" });
+  const first = await lxcConsole(E);
+  assert.match(first.out.text, /Connected to tty 1/);
+  await until(() => first.out.text.includes("ready"), 5000, `what the container wrote on tty1; lxc-console printed:\n${first.out.text}`);
+  first.child.stdin.write("foo\n");
+  await until(() => runtime.consoleHistory(E).toString().includes("tty1 said fooX"), 5000, "the line typed on tty1 to reach the container");
+  // tty1 is lent: asking for it again is refused; tty3 does not exist
+  for (const tty of ["1", "3"]) {
+    const refused = await tool("lxc-console", "-n", E, "-t", tty);
+    assert.notEqual(refused.code, 0, `lxc-console -t ${tty}`);
+    assert.match(refused.stderr, /Denied access to tty/);
+  }
+  first.child.stdin.write("\x01q");
+  assert.equal(await first.exited, 0);
+  // given back: tty1 can be had again
+  const again = await lxcConsole(E, 1);
+  again.child.stdin.write("\x01q");
+  assert.equal(await again.exited, 0);
+  await runtime.stop(E, { cause: { actor: "test" }, timeoutMs: 0 });
+});
+
 test("nothing is left: sockets closed, runtime closed, no cgroup, veth or mount", async () => {
   sockets.closeAll();
   runtime.close();
   assert.deepEqual(socketErrors, []);
-  for (const name of [A, B, C, D]) assertNothingLeft(name, lxcpath.rootfs(name, lxcpath.load(name).config));
+  for (const name of [A, B, C, D, E]) assertNothingLeft(name, lxcpath.rootfs(name, lxcpath.load(name).config));
   // With the sockets gone, the tools see the containers as stopped.
   const info = await tool("lxc-info", "-n", C, "-s");
   assert.match(info.stdout, /^State:\s+STOPPED$/m);

@@ -54,7 +54,7 @@ class Harness implements CommandTarget {
   cgroupDirs(): undefined {
     return undefined;
   }
-  openConsoleProxy(): undefined {
+  openTerminal(): undefined {
     return undefined;
   }
   stop(): Promise<void> {

@@ -67,6 +67,16 @@ describe("buildSetupPlan", () => {
     assert.deepEqual(ops.filter((o) => o.op === "dup2").map((o) => (o as { to: number }).to), [0, 1, 2]);
   });
 
+  it("binds the tty slaves on /dev/tty1..N (lxc.tty.max), only on the /dev it makes", () => {
+    const withTtys = (c: ContainerConfig) => buildSetupPlan({
+      config: c, rootfs: "/r", hostname: "web", argv: ["/bin/sh"], env: [], console: { kind: "inherit" },
+      ttys: ["/dev/pts/5", "/dev/pts/6"], dropCapSysBoot: false, syncWithParent: false,
+    });
+    const binds = (ops: SetupOp[]) => ops.filter((o) => o.op === "mount" && o.target.startsWith("dev/tty") && o.target !== "dev/tty").map((o) => o.op === "mount" && [o.source, o.target]);
+    assert.deepEqual(binds(withTtys(config())), [["/dev/pts/5", "dev/tty1"], ["/dev/pts/6", "dev/tty2"]]);
+    assert.deepEqual(binds(withTtys(config({ autodev: false }))), []);
+  });
+
   it("limits the container's devpts to lxc.pty.max", () => {
     const devpts = (c: ContainerConfig) => plan(c).find((o) => o.op === "mount" && o.fstype === "devpts") as { data: string };
     assert.match(devpts(config({ ptyMax: 16 })).data, /,max=16$/);
