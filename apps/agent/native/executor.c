@@ -762,6 +762,13 @@ int corral_netlink_call(int sock, const uint8_t *req, int len, uint8_t *resp, in
 	return n > resp_len ? -EMSGSIZE : (int)n;
 }
 
+/* A pidfd for `pid` (pidfd_open(2), Linux 5.3), close-on-exec; the fd or -errno. */
+int corral_pidfd_open(int pid)
+{
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+	return fd < 0 ? -errno : (int)fd;
+}
+
 int corral_kill(int pid, int sig)
 {
 	return kill(pid, sig) < 0 ? -errno : 0;

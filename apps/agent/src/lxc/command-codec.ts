@@ -242,6 +242,7 @@ export interface ContainerView {
  *   stop    stop the container; close without a word once it is STOPPED (reply only on failure)
  *   cgroup-ctx  send the container's cgroup directories as fds with a struct cgroup_ctx of
  *           `size` bytes (encodeCgroupCtx), then close
+ *   init-pidfd  send a pidfd of the init (none running: -EBADF), then close
  *   terminal  send the master of tty `ttynum` (0: a new proxy on the console; -1: the first free
  *           tty), keep the connection while the client uses it (lxc-console)
  *   watch   send `response` (data field MAX_STATE), keep the connection, send one lxc_msg when a
@@ -251,6 +252,7 @@ export type CommandAction =
   | { kind: "reply"; response: Buffer }
   | { kind: "cgroup-ctx"; size: number }
   | { kind: "terminal"; ttynum: number }
+  | { kind: "init-pidfd" }
   | { kind: "stop" }
   | { kind: "watch"; response: Buffer; states: Int32Array };
 
@@ -289,9 +291,9 @@ function requestString(req: CommandRequest): string | undefined {
 /**
  * The answer table. Commands the LXC tools need for `lxc-info` (state, pid, the statistics of
  * cgroups corral joined and of veths), `lxc-wait` and `lxc-stop` are answered as lxc-start
- * answers them; the fd-passing ones answer as lxc-start does when it has
- * no such fd (GET_INIT_PIDFD: -EBADF, so lxc-stop signals the pid instead of a pidfd); every other
- * command gets -ENOSYS, as lxc-start gives a number it does not know.
+ * answers them, fds passed with SCM_RIGHTS; GET_DEVPTS_FD and GET_SECCOMP_NOTIFY_FD answer as
+ * lxc-start does when it has no such fd (-EBADF); every other command gets -ENOSYS, as lxc-start
+ * gives a number it does not know.
  */
 export function decideCommand(req: CommandRequest, view: ContainerView): CommandAction {
   switch (req.cmd) {
@@ -305,6 +307,8 @@ export function decideCommand(req: CommandRequest, view: ContainerView): Command
       // ret as "not allowed").
       return reply(0, view.initPid ?? -1);
     case LxcCommand.GET_INIT_PIDFD:
+      // lxc-stop signals through it (pidfd_send_signal), lxc-attach enters the namespaces with it
+      return view.initPid === undefined ? reply(-EBADF) : { kind: "init-pidfd" };
     case LxcCommand.GET_DEVPTS_FD:
     case LxcCommand.GET_SECCOMP_NOTIFY_FD:
       return reply(-EBADF);

@@ -192,6 +192,9 @@ export class CommandSockets {
       case "terminal":
         this.sendTerminal(name, socket, action.ttynum);
         return;
+      case "init-pidfd":
+        this.sendInitPidfd(name, socket);
+        return;
     }
   }
 
@@ -221,6 +224,27 @@ export class CommandSockets {
       socket.destroy();
     } finally {
       terminal.afterSend();
+    }
+  }
+
+  /** LXC_CMD_GET_INIT_PIDFD: a pidfd of the init, ours closed once sent. */
+  private sendInitPidfd(name: string, socket: net.Socket): void {
+    const fd = socketFd(socket);
+    const pid = this.target.initPid(name);
+    if (fd === undefined || pid === undefined) {
+      finish(socket, encodeResponse(-Errno.EBADF));
+      return;
+    }
+    let pidfd: number | undefined;
+    try {
+      pidfd = this.sys.pidfdOpen(pid);
+      this.sys.sendWithFds(fd, encodeResponse(0, 0), [pidfd]);
+      finish(socket);
+    } catch (e) {
+      this.onError(name, new Error(`answering GET_INIT_PIDFD: ${(e as Error).message}`));
+      finish(socket, encodeResponse(-Errno.EBADF));
+    } finally {
+      if (pidfd !== undefined) closeSync(pidfd);
     }
   }
 

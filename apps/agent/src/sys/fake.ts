@@ -76,6 +76,10 @@ export class FakeSyscalls implements Syscalls {
     this.record("listenAbstract", [name]);
     return this.nextFd++;
   }
+  pidfdOpen(pid: number): number {
+    this.record("pidfdOpen", [pid]);
+    return this.nextFd++;
+  }
   netlinkSocket(pid: number): number {
     this.record("netlinkSocket", [pid]);
     return this.nextFd++;

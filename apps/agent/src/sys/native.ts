@@ -11,7 +11,7 @@ export const LIBRARY_PATH = ["../../native/build/libcorral.so", "../native/build
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((path) => existsSync(path)) ?? fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
 
-type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_netlink_socket" | "corral_netlink_call";
+type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open";
 
 const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
   corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32] },
@@ -24,6 +24,7 @@ const signatures: Record<NativeName, { library: string; retType: DataType; param
   corral_kill: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.I32] },
   corral_close: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_listen_abstract: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32] },
+  corral_pidfd_open: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_netlink_socket: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_netlink_call: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.U8Array, DataType.I32, DataType.U8Array, DataType.I32] },
   corral_make_raw: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
@@ -96,6 +97,9 @@ export const nativeSyscalls: Syscalls = {
   listenAbstract(name) {
     const buf = Buffer.from(name.buffer, name.byteOffset, name.byteLength);
     return check("bind", lib().corral_listen_abstract([buf, buf.length]), `listening on the abstract socket @${buf.toString().replace(/\0+$/, "")}`);
+  },
+  pidfdOpen(pid) {
+    return check("pidfd_open", lib().corral_pidfd_open([pid]), `opening a pidfd for pid ${pid}`);
   },
   netlinkSocket(pid) {
     return check("socket(NETLINK_ROUTE)", lib().corral_netlink_socket([pid]), pid ? `opening rtnetlink in the network namespace of pid ${pid}` : "opening rtnetlink");

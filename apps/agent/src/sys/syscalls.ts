@@ -30,6 +30,8 @@ export interface Syscalls {
    * whose address length counts the name's bytes only, as liblxc connects; its fd.
    */
   listenAbstract(name: Uint8Array): number;
+  /** A pidfd for `pid` (close-on-exec). */
+  pidfdOpen(pid: number): number;
   /** A NETLINK_ROUTE socket in the network namespace of `pid` (0: our own); its fd. */
   netlinkSocket(pid: number): number;
   /** Send one rtnetlink request on `sock` and return the one datagram that answers it. */

@@ -192,9 +192,12 @@ test("lxc-stop -t 10 (no -k) on an init that handles SIGPWR: it exits by itself 
   await runtime.start(C, { cause: { actor: "test" }, command: ["/bin/sh", "-c", "trap 'exit 7' PWR; sleep 300 & wait"], console: "pty" });
   // Let sh install its trap before the signal comes.
   await sleep(300);
-  const stop = await tool("lxc-stop", "-n", C, "-t", "10");
+  const log = `${lxcpath.root}/lxc-stop.log`;
+  const stop = await tool("lxc-stop", "-n", C, "-t", "10", "-l", "trace", "-o", log);
   assert.equal(stop.code, 0, stop.stderr);
   assert.ok(stop.ms < 5000, `lxc-stop took ${stop.ms} ms`);
+  // GET_INIT_PIDFD: the halt signal went through a pidfd, which cannot hit a recycled pid
+  assert.match(readFileSync(log, "utf8"), /Sent signal 30 to pidfd \d+/);
   assert.equal(runtime.state(C), "STOPPED");
   assert.deepEqual(decodeWaitStatus(runtime.status(C).lastExit!.status), { exited: true, code: 7 });
 });

@@ -148,8 +148,9 @@ test("GET_INIT_PID answers the pid with ret 0, and -1 before there is one", () =
   assert.deepEqual([none.ret, none.inline], [0, -1]);
 });
 
-test("GET_INIT_PIDFD answers -EBADF, as lxc-start without a pidfd does", () => {
-  assert.equal(replyOf(decideCommand(request(LxcCommand.GET_INIT_PIDFD), view("RUNNING", 1))).ret, -9);
+test("GET_INIT_PIDFD asks for a pidfd of the init, and answers -EBADF when there is none", () => {
+  assert.deepEqual(decideCommand(request(LxcCommand.GET_INIT_PIDFD), view("RUNNING", 1)), { kind: "init-pidfd" });
+  assert.equal(replyOf(decideCommand(request(LxcCommand.GET_INIT_PIDFD), view("STARTING"))).ret, -9);
 });
 
 test("GET_NAME and GET_LXCPATH answer strings", () => {
