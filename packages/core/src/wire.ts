@@ -46,6 +46,15 @@ export type StreamItem =
   | { kind: "event"; event: StateEvent }
   | { kind: "resync"; reason: string; storeId: string; lastSeq: number };
 
+/**
+ * What console.onOutput yields, with a console cursor as its tracked id: text, and whether the
+ * reader must start over (the whole ring follows) or continues where it was.
+ */
+export interface ConsoleOutput {
+  reset: boolean;
+  text: string;
+}
+
 /** A stream cursor: "<storeId>:<seq>". */
 export function formatCursor(storeId: string, seq: number): string {
   return `${storeId}:${seq}`;

@@ -113,7 +113,8 @@ export async function consoleAttach(conn: Connection, name: string): Promise<num
   const stdin = process.stdin;
   return new Promise((resolve) => {
     const sub = conn.streams().console.onOutput.subscribe({ name }, {
-      onData: (chunk) => process.stdout.write(chunk as string),
+      // after a reconnect the stream resumes from its last cursor: what was missed, or the whole ring
+      onData: ({ data }) => process.stdout.write(data.text),
       onError: (e) => (process.stderr.write(`corral: ${e.message}\n`), resolve(1)),
       onComplete: () => resolve(0),
     });

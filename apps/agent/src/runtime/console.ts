@@ -1,21 +1,29 @@
 // A container's console: the master side of its pty, read by the agent into a ring buffer of the
 // last 256 KiB, copied to lxc.console.logfile, and handed live to listeners.
+import { randomBytes } from "node:crypto";
 import { appendFileSync, closeSync, writeSync } from "node:fs";
 import { ReadStream } from "node:tty";
 import type { Syscalls } from "../sys/syscalls.ts";
 
 export const CONSOLE_RING_BYTES = 256 * 1024;
 
-/** The newest `capacity` bytes written to it. */
+/**
+ * The newest `capacity` bytes written to it. A cursor ("<ring id>:<bytes written>") marks a
+ * point in its output, so that a reader who comes back gets only what it missed.
+ */
 export class RingBuffer {
+  /** new for each run of the container: a cursor from another run means start over */
+  readonly id = randomBytes(4).toString("hex");
   private chunks: Buffer[] = [];
   private size = 0;
+  private written = 0;
 
   constructor(private readonly capacity = CONSOLE_RING_BYTES) {}
 
   write(data: Buffer): void {
     this.chunks.push(data);
     this.size += data.length;
+    this.written += data.length;
     while (this.size > this.capacity && this.chunks.length > 0) {
       const first = this.chunks[0]!;
       const excess = this.size - this.capacity;
@@ -31,6 +39,22 @@ export class RingBuffer {
 
   contents(): Buffer {
     return Buffer.concat(this.chunks);
+  }
+
+  /** The point after everything written so far. */
+  cursor(): string {
+    return `${this.id}:${this.written}`;
+  }
+
+  /**
+   * What was written after `cursor`; or, for a cursor of another ring or older than what is
+   * held, everything held, with `reset` (the reader starts over).
+   */
+  since(cursor: string | undefined): { reset: boolean; data: Buffer } {
+    const m = cursor ? /^([0-9a-f]+):(\d+)$/.exec(cursor) : null;
+    const offset = m && m[1] === this.id ? Number(m[2]) : -1;
+    if (offset < this.written - this.size || offset > this.written) return { reset: true, data: this.contents() };
+    return { reset: false, data: this.contents().subarray(this.size - (this.written - offset)) };
   }
 }
 

@@ -203,6 +203,17 @@ export class Runtime {
     return this.instances.get(name)?.ring.contents() ?? Buffer.alloc(0);
   }
 
+  /** The console's output after `cursor` (see RingBuffer.since), and the cursor after it. */
+  consoleSince(name: string, cursor: string | undefined): { reset: boolean; data: Buffer; cursor: string } {
+    const ring = this.instances.get(name)?.ring ?? new RingBuffer();
+    return { ...ring.since(cursor), cursor: ring.cursor() };
+  }
+
+  /** The point after the console output so far; read in an onConsole listener, the one after its chunk. */
+  consoleCursor(name: string): string {
+    return this.instances.get(name)?.ring.cursor() ?? "";
+  }
+
   onConsole(listener: (name: string, data: Buffer) => void): () => void {
     this.consoleListeners.add(listener);
     return () => this.consoleListeners.delete(listener);

@@ -180,15 +180,37 @@ describe("the agent's API and stream", () => {
     assert.ok(!existsSync(join(lxcpath, "rb")));
   });
 
-  it("keeps the console: history from the ring buffer and live output", async () => {
+  it("keeps the console: history from the ring buffer, live output, and a reader resuming from its cursor", async () => {
     const conn = agent.client();
     await conn.http.containers.start.mutate({ name: "c5", command: ["sh", "-c", "echo hello-console; while read line; do echo got:$line; done"] });
-    let out = "";
-    const sub = conn.streams().console.onOutput.subscribe({ name: "c5" }, { onData: (d) => (out += d) });
-    await until(() => out.includes("hello-console"));
+    /** onOutput from `lastEventId`: the items, and the text so far */
+    const read = (lastEventId: string | null) => {
+      const items: Array<{ id: string; reset: boolean; text: string }> = [];
+      const sub = conn.streams().console.onOutput.subscribe({ name: "c5", lastEventId }, { onData: ({ id, data }) => items.push({ id, ...data }) });
+      return { items, text: () => items.map((i) => i.text).join(""), stop: () => sub.unsubscribe() };
+    };
+    const first = read(null);
+    await until(() => first.text().includes("hello-console"));
+    assert.equal(first.items[0]!.reset, true, "a new reader starts with the whole ring");
     await conn.http.console.write.mutate({ name: "c5", data: "ping\n" });
-    await until(() => out.includes("got:ping"));
-    sub.unsubscribe();
+    await until(() => first.text().includes("got:ping"));
+    first.stop();
+    const cursor = first.items.at(-1)!.id;
+
+    // while away, more output; coming back with the cursor brings only that
+    await conn.http.console.write.mutate({ name: "c5", data: "pong\n" });
+    for (let i = 0; i < 250 && !(await conn.http.console.history.query({ name: "c5" })).includes("got:pong"); i++) await new Promise((r) => setTimeout(r, 20));
+    const resumed = read(cursor);
+    await until(() => resumed.text().includes("got:pong"));
+    assert.equal(resumed.items[0]!.reset, false);
+    assert.doesNotMatch(resumed.text(), /hello-console|got:ping/);
+    resumed.stop();
+    // a cursor of another run (or made up) gets the whole ring again
+    const foreign = read("0000abcd:12");
+    await until(() => foreign.items.length > 0);
+    assert.equal(foreign.items[0]!.reset, true);
+    assert.match(foreign.text(), /hello-console[\s\S]*got:pong/);
+    foreign.stop();
     assert.match(await conn.http.console.history.query({ name: "c5" }), /hello-console/);
     await conn.http.containers.abort.mutate({ name: "c5" });
     conn.close();
