@@ -76,6 +76,7 @@ enum {
 	OP_OPEN_ROOT = 22,
 	OP_REQUIRE_DIR = 23,
 	OP_SYNC_STAMP = 24,
+	OP_UNSHARE = 25,
 };
 
 enum { SYNC_CONFIGURE = 1, SYNC_POST_CONFIGURE = 2, SYNC_ERROR = 3 };
@@ -449,6 +450,7 @@ static int run_op(struct child *c, const struct op *op)
 		return c->root_fd < 0 ? c->root_fd : 0;
 	case OP_REQUIRE_DIR: return require_dir(c, op->strs[0]);
 	case OP_SYNC_STAMP: return sync_stamp(c, (int32_t)op->ints[0]);
+	case OP_UNSHARE: return (int)SYS1(SYS_unshare, op->ints[0]);
 	default: return -ENOSYS;
 	}
 }

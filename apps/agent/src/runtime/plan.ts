@@ -27,6 +27,7 @@ export enum OpCode {
   OpenRoot = 22,
   RequireDir = 23,
   SyncStamp = 24,
+  Unshare = 25,
 }
 
 /** One primitive operation of the plan; `why` says what it is for, for error messages. */
@@ -54,7 +55,8 @@ export type SetupOp =
   | { op: "exec"; path: string; argv: string[]; env: string[]; why: string }
   | { op: "open_root"; path: string; why: string }
   | { op: "require_dir"; path: string; why: string }
-  | { op: "sync_stamp"; kind: number; why: string };
+  | { op: "sync_stamp"; kind: number; why: string }
+  | { op: "unshare"; flags: number; why: string };
 
 const PLAN_MAGIC = 0x4c505243; // "CRPL"
 
@@ -86,6 +88,7 @@ function fields(op: SetupOp): { code: OpCode; ints: number[]; strs: (string | Ui
     case "open_root": return { code: OpCode.OpenRoot, ints: [], strs: [op.path] };
     case "require_dir": return { code: OpCode.RequireDir, ints: [], strs: [op.path] };
     case "sync_stamp": return { code: OpCode.SyncStamp, ints: [op.kind], strs: [] };
+    case "unshare": return { code: OpCode.Unshare, ints: [op.flags], strs: [] };
   }
 }
 

@@ -275,7 +275,7 @@ export class Runtime {
     const inst = this.guard("start", name);
     const { config, warnings } = this.loadForStart(name);
     const argv = opts.command && opts.command.length > 0 ? opts.command : config.init.cmd ?? ["/sbin/init"];
-    const notes = [...warnings.map((w) => `${w.key}: ${w.message}`), ...runtimeWarnings(config)];
+    const notes = [...warnings.map((w) => `${w.key}: ${w.message}`), ...runtimeWarnings(config, layoutOf(this.hierarchies))];
     inst.starting = true;
     inst.config = config;
     inst.command = argv;
@@ -655,9 +655,12 @@ export interface Leftover {
 }
 
 /** What corral leaves out of a config it otherwise runs, said at every start. */
-export function runtimeWarnings(config: ContainerConfig): string[] {
+export function runtimeWarnings(config: ContainerConfig, layout: CgroupLayout): string[] {
   const notes: string[] = [];
-  if (config.mountAuto.cgroup) notes.push(`lxc.mount.auto ${config.mountAuto.cgroup}: corral does not mount cgroupfs inside containers`);
+  const cgroup = config.mountAuto.cgroup;
+  if (cgroup && layout === "legacy") notes.push(`lxc.mount.auto ${cgroup}: corral mounts only a cgroup2 tree, and this host has no cgroup2 hierarchy`);
+  else if (cgroup && !config.mountAuto.sys) notes.push(`lxc.mount.auto ${cgroup}: needs sys in lxc.mount.auto, to mount on /sys/fs/cgroup`);
+  else if (cgroup && layout === "hybrid") notes.push(`lxc.mount.auto ${cgroup}: /sys/fs/cgroup is the container's cgroup2 tree; this host's cgroup v1 controllers are not mounted inside`);
   if (config.ttyMax > 0 && !config.autodev) notes.push(`lxc.tty.max = ${config.ttyMax}: corral makes ttys only on the /dev it makes (lxc.autodev = 1)`);
   return notes;
 }

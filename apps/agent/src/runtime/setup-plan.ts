@@ -14,6 +14,7 @@ const SIGKILL = 9;
 const S_IFCHR = 0o020000;
 const S_IFREG = 0o100000;
 const CAP_SYS_BOOT = 22;
+const CLONE_NEWCGROUP = 0x02000000;
 
 export type ConsoleSetup =
   /** the init gets the supervisor's own 0, 1, 2 (a foreground `corral run`) */
@@ -37,6 +38,8 @@ export interface PlanInput {
   dropCapSysBoot: boolean;
   /** wait for the parent between CONFIGURE and POST_CONFIGURE (a cgroup v1 attach, veths) */
   syncWithParent: boolean;
+  /** the container is in a cgroup2 hierarchy: lxc.mount.auto cgroup mounts it on /sys/fs/cgroup */
+  cgroup2?: boolean;
 }
 
 /** The devices of a minimal /dev (lxc.autodev): name, major, minor. */
@@ -53,6 +56,9 @@ export function buildSetupPlan(input: PlanInput): SetupOp[] {
     { op: "sync_stamp", kind: SyncMessage.Started, why: "time the clone" },
     { op: "prctl", option: PR_SET_PDEATHSIG, arg: SIGKILL, why: "die with the supervisor" },
     ...barrier,
+    // Once in all its cgroups (born in v2, v1 attached during the barrier): a cgroup namespace
+    // rooted there, as LXC makes, so /proc/self/cgroup and a cgroup2 mount show only its own tree.
+    { op: "unshare", flags: CLONE_NEWCGROUP, why: "enter a cgroup namespace rooted at the container's cgroup" },
     ...rootfsOps(input),
     { op: "sethostname", name: input.hostname, why: "set the hostname" },
     ...consoleOps(input.console),
@@ -73,7 +79,7 @@ function rootfsOps(input: PlanInput): SetupOp[] {
     { op: "mount", source: "", target: "/", fstype: "", flags: MS.REC | MS.SLAVE, data: "", inRoot: false, optional: false, why: "make / a slave mount" },
     { op: "mount", source: rootfs, target: rootfs, fstype: "", flags: MS.BIND | MS.REC, data: "", inRoot: false, optional: false, why: "bind the rootfs onto itself" },
     { op: "open_root", path: rootfs, why: "open the rootfs" },
-    ...autoMountOps(config, rootfs),
+    ...autoMountOps(config, rootfs, input.cgroup2 ?? false),
     ...(config.autodev ? autodevOps(input.console, config.ptyMax, input.ttys ?? []) : []),
     ...config.mountEntries.flatMap(mountEntryOps),
     { op: "pivot_root", newRoot: rootfs, why: "pivot_root into the rootfs" },
@@ -89,9 +95,9 @@ function mkdirInRoot(path: string, why: string, mode = 0o755): SetupOp {
 }
 
 /** /proc and /sys as lxc.mount.auto asks; both must be real directories in the rootfs. */
-function autoMountOps(config: ContainerConfig, rootfs: string): SetupOp[] {
+function autoMountOps(config: ContainerConfig, rootfs: string, cgroup2: boolean): SetupOp[] {
   const ops: SetupOp[] = [];
-  const { proc, sys } = config.mountAuto;
+  const { proc, sys, cgroup } = config.mountAuto;
   const pseudo = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   if (proc) {
     ops.push(
@@ -114,6 +120,12 @@ function autoMountOps(config: ContainerConfig, rootfs: string): SetupOp[] {
       { op: "require_dir", path: "sys", why: "check /sys is not a symlink" },
       inRootMount("sysfs", "sys", "sysfs", pseudo | ro, "", "mount /sys"),
     );
+    // lxc.mount.auto cgroup[-full][:mixed|:ro|:rw]: in the cgroup namespace the cgroup2 mount
+    // is the container's own tree, so mixed and rw both let it manage its subtree; ro is ro.
+    if (cgroup && cgroup2) {
+      const cgroupRo = /:ro\b/.test(cgroup) ? MS.RDONLY : 0;
+      ops.push(inRootMount("cgroup2", "sys/fs/cgroup", "cgroup2", pseudo | cgroupRo, "", "mount the container's cgroup2 tree on /sys/fs/cgroup"));
+    }
   }
   return ops;
 }

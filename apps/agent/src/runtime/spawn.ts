@@ -177,6 +177,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       seccomp,
       dropCapSysBoot: kernelLacksPidnsReboot(release()),
       syncWithParent,
+      cgroup2: bornInV2,
     });
     const [parentFd, childFd] = sys.socketpair();
     const cgroupFd = bornInV2 ? cgroup.openV2() : -1;

@@ -33,6 +33,13 @@ describe("a host-template container", () => {
     assertNothingLeft("iso", h.lxcpath.dir("iso"));
   });
 
+  it("runs in a cgroup namespace rooted at its own cgroup", async () => {
+    h.create("cgns");
+    const { status, console } = await runToEnd("cgns", ["sh", "-c", "grep '^0::' /proc/self/cgroup"]);
+    assert.equal(shellExitCode(status), 0, console);
+    assert.match(console, /^0::\/\r?$/m);
+  });
+
   it("passes exit codes and deaths by signal through", async () => {
     h.create("codes");
     assert.equal(shellExitCode((await runToEnd("codes", ["sh", "-c", "exit 7"])).status), 7);
@@ -299,16 +306,17 @@ describe("Debian's common.conf", () => {
     h.create("common", "host", "lxc.include = /usr/share/lxc/config/common.conf\n");
     // common.seccomp answers umount2 with MNT_FORCE with EACCES (reject_force_umount); without
     // the profile the same forced umount of the container's private /tmp works.
-    const script = ["sh", "-c", "umount -f /tmp; echo umount-exit=$?"];
+    const script = ["sh", "-c", "umount -f /tmp; echo umount-exit=$?; test -f /sys/fs/cgroup/cgroup.procs && echo cgroup2-mounted"];
     h.create("nocommon", "host");
     assert.match((await runToEnd("nocommon", script)).console, /umount-exit=0/);
     const { status, console } = await runToEnd("common", script);
     assert.equal(shellExitCode(status), 0, console);
     assert.match(console, /umount-exit=32/);
+    // its lxc.mount.auto = cgroup:mixed: the container's own cgroup2 tree on /sys/fs/cgroup
+    if (h.runtime.hierarchies.some((hy) => hy.version === 2)) assert.match(console, /cgroup2-mounted/);
     const starting = h.changes.find((c) => c.container === "common" && c.state === "STARTING")!;
     const warnings = (starting.detail.warnings as string[]).join("\n");
     assert.match(warnings, /lxc\.hook\.clone/);
-    assert.match(warnings, /lxc\.mount\.auto cgroup:mixed: corral does not mount cgroupfs/);
     assertNothingLeft("common");
   });
 });
