@@ -15,8 +15,16 @@ export class UsageError extends Error {
   }
 }
 
-/** `booleans` lists the flags that take no value. */
-export function parseArgs(argv: readonly string[], booleans: ReadonlySet<string>): ParsedArgs {
+/** The options a command takes: those that stand alone, and those that take a value. */
+export interface OptionSpec {
+  booleans: readonly string[];
+  values: readonly string[];
+  /** how many positionals it takes at most */
+  positionals: number;
+}
+
+/** Parse a command's words; an option it does not take, or a missing value, is a UsageError. */
+export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs {
   const out: ParsedArgs = { positionals: [], flags: new Map(), rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -27,14 +35,18 @@ export function parseArgs(argv: readonly string[], booleans: ReadonlySet<string>
     if (a.startsWith("--") && a.length > 2) {
       const eq = a.indexOf("=");
       const name = a.slice(2, eq > 0 ? eq : undefined);
-      if (eq > 0) out.flags.set(name, a.slice(eq + 1));
-      else if (booleans.has(name)) out.flags.set(name, true);
-      else {
-        const value = argv[++i];
-        if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      if (spec.booleans.includes(name)) {
+        if (eq > 0) throw new UsageError(`--${name} takes no value`);
+        out.flags.set(name, true);
+      } else if (spec.values.includes(name)) {
+        const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+        if (value === undefined || (eq < 0 && value === "--")) throw new UsageError(`--${name} needs a value`);
         out.flags.set(name, value);
+      } else {
+        throw new UsageError(`unknown option --${name}`);
       }
     } else {
+      if (out.positionals.length >= spec.positionals) throw new UsageError(`unexpected argument "${a}"`);
       out.positionals.push(a);
     }
   }

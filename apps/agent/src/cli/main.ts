@@ -10,13 +10,34 @@ import { connect, resolveTarget } from "./client.ts";
 import * as remote from "./remote.ts";
 import { runForeground } from "./run.ts";
 
-const BOOLEANS = new Set(["rm", "verbose", "json", "kill", "help"]);
+/** What each command takes; --lxcpath and --agent go everywhere. */
+const COMMANDS: Record<string, { booleans?: string[]; values?: string[]; positionals?: number }> = {
+  create: { values: ["template", "config"], positionals: 1 },
+  run: { booleans: ["rm", "verbose"], values: ["name", "template", "config"], positionals: 1 },
+  agent: { values: ["listen"] },
+  ls: { booleans: ["json"] },
+  info: { booleans: ["json"], positionals: 1 },
+  start: { positionals: 1 },
+  stop: { booleans: ["kill"], values: ["timeout"], positionals: 1 },
+  abort: { positionals: 1 },
+  reboot: { positionals: 1 },
+  freeze: { positionals: 1 },
+  unfreeze: { positionals: 1 },
+  delete: { positionals: 1 },
+  events: { booleans: ["json"], values: ["since", "name"] },
+  console: { positionals: 1 },
+};
+
+function argsOf(command: string | undefined, words: readonly string[]): ParsedArgs {
+  const spec = COMMANDS[command ?? ""] ?? {};
+  return parseArgs(words, { booleans: spec.booleans ?? [], values: ["lxcpath", "agent", ...(spec.values ?? [])], positionals: spec.positionals ?? 0 });
+}
 
 const USAGE = `usage: corral <command> [options]
 
 On this host, no agent needed:
   create NAME [--template host|busybox] [--config FILE]    write <lxcpath>/NAME/config (LXC format)
-  run [NAME] [--rm] [--template T] [--name N] [--verbose] [-- CMD ARGS...]
+  run [NAME] [--rm] [--template T] [--config FILE] [--name N] [--verbose] [-- CMD ARGS...]
                                          run a container in the foreground, like lxc-start -F
   agent [--listen ${DEFAULT_LISTEN}]     run the agent (tRPC at /trpc, HTTP and WebSocket)
 
@@ -44,9 +65,20 @@ function agentConnection(args: ParsedArgs) {
   return connect(resolveTarget(flag(args, "agent") ?? env.agent, lxcpathOf(args), env.token));
 }
 
+/** The container NAME, checked before any agent is reached, and the connection. */
+function withName(args: ParsedArgs, command: string): [ReturnType<typeof agentConnection>, string] {
+  const name = needName(args, command);
+  return [agentConnection(args), name];
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const args = parseArgs(rest, BOOLEANS);
+  if (command === undefined || command === "help" || command === "--help") {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}"`);
+  const args = argsOf(command, rest);
   switch (command) {
     case "create": {
       const name = needName(args, command);
@@ -59,25 +91,29 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`created ${result.name} (${result.configPath})\n`);
       return 0;
     }
-    case "run":
+    case "run": {
+      const configFile = flag(args, "config");
       return runForeground({
         lxcpath: lxcpathOf(args),
         name: flag(args, "name") ?? args.positionals[0],
         template: flag(args, "template"),
+        config: configFile === undefined ? undefined : readFileSync(configFile, "utf8"),
         remove: has(args, "rm"),
         verbose: has(args, "verbose"),
         command: args.rest,
       });
+    }
     case "agent":
       return runAgent(lxcpathOf(args), flag(args, "listen") ?? DEFAULT_LISTEN);
     case "ls":
       return remote.ls(agentConnection(args), has(args, "json"));
     case "info":
-      return remote.info(agentConnection(args), needName(args, command), has(args, "json"));
+      return remote.info(...withName(args, command), has(args, "json"));
     case "start": case "stop": case "abort": case "reboot": case "freeze": case "unfreeze": case "delete": {
       const timeout = flag(args, "timeout");
       if (timeout !== undefined && !/^\d+(\.\d+)?$/.test(timeout)) throw new UsageError(`--timeout wants seconds, got "${timeout}"`);
-      return remote.verb(agentConnection(args), command, needName(args, command), {
+      const [conn, name] = withName(args, command);
+      return remote.verb(conn, command, name, {
         timeout: timeout === undefined ? undefined : Number(timeout),
         kill: has(args, "kill"),
         command: args.rest,
@@ -86,10 +122,7 @@ async function main(argv: string[]): Promise<number> {
     case "events":
       return remote.events(agentConnection(args), has(args, "json"), flag(args, "since"), flag(args, "name"));
     case "console":
-      return remote.consoleAttach(agentConnection(args), needName(args, command));
-    case undefined: case "help": case "--help":
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+      return remote.consoleAttach(...withName(args, command));
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

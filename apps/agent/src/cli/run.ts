@@ -17,6 +17,8 @@ export interface RunOptions {
   lxcpath: string;
   name?: string;
   template?: string;
+  /** LXC config text: with a template, added after its keys; alone, the whole config */
+  config?: string;
   remove: boolean;
   verbose: boolean;
   command: string[];
@@ -25,8 +27,9 @@ export interface RunOptions {
 export async function runForeground(opts: RunOptions): Promise<number> {
   const lxcpath = new LxcPath(opts.lxcpath);
   const name = opts.name ?? `run-${randomBytes(4).toString("hex")}`;
-  if (opts.template || !lxcpath.exists(name)) {
-    createContainer(lxcpath, { name, template: opts.template ?? "host" });
+  // A template or config asks for a new container; none, for NAME's if it exists, else a host one.
+  if (opts.template || opts.config !== undefined || !lxcpath.exists(name)) {
+    createContainer(lxcpath, { name, template: opts.template ?? (opts.config === undefined ? "host" : undefined), config: opts.config });
   }
   // Like lxc-start -F, a foreground run serves LXC's monitor FIFO and command socket too.
   let runtime: Runtime | undefined;
