@@ -154,6 +154,12 @@ export async function signIn(page: Page, stack: Stack): Promise<void> {
   await page.getByTestId("login-password").fill(stack.password);
   await page.getByTestId("login-submit").click();
   await expect(page.getByTestId("user")).toHaveText(stack.user);
+  await hydrated(page);
+}
+
+/** Wait until React has hydrated the page: a click on server-rendered HTML before that is lost. */
+export async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator("html[data-hydrated]")).toHaveCount(1);
 }
 
 export { expect };

@@ -2,7 +2,7 @@
 // Chromium. Every test asserts what an operator sees; each makes its own containers.
 import { join } from "node:path";
 import type { Page, TestInfo } from "@playwright/test";
-import { expect, signIn, test } from "../support/stack.ts";
+import { expect, hydrated, signIn, test } from "../support/stack.ts";
 import { ARTIFACTS } from "../support/paths.ts";
 
 let counter = 0;
@@ -169,6 +169,7 @@ test("stop shows the countdown, kill now, then STOPPING and STOPPED with their c
   // an init that catches the halt signal (SIGPWR), so the stop really waits for its timeout
   await stack.agent.containers.create.mutate({ name, template: "host", config: `lxc.init.cmd = sh -c "trap 'echo got PWR' PWR; echo ready; while :; do sleep 1; done"\n` });
   await page.reload();
+  await hydrated(page);
   await markPage(page);
   await selectContainer(page, name);
   await page.getByTestId("action-start").click();
@@ -213,6 +214,7 @@ test("abort a container, and bulk actions say what they refused", async ({ signe
   for (const name of [a, b]) await stack.agent.containers.create.mutate({ name, template: "host", config: 'lxc.init.cmd = sh -c "while :; do sleep 1; done"\n' });
   await stack.agent.containers.start.mutate({ name: a });
   await page.reload();
+  await hydrated(page);
   await expect(rowState(page, a)).toHaveText("RUNNING");
 
   // bulk start of a running and a stopped container: one starts, one is refused in words
@@ -299,6 +301,7 @@ test("after the agent restarts, the timeline shows reconnecting and catches up w
   await stack.agent.containers.start.mutate({ name: running });
 
   await page.goto("/timeline");
+  await hydrated(page);
   await markPage(page);
   const stats = page.getByTestId("timeline-stats");
   const before = await stack.agent.events.list.query({ before: Number.MAX_SAFE_INTEGER, limit: 100_000 });

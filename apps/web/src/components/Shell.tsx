@@ -10,6 +10,8 @@ export function Shell({ user, page, children }: { user: string; page: "container
   const store = useDashboard();
   useEffect(() => {
     void dashboardStore().start();
+    // the page answers clicks from now on (tests wait for it: a click before hydration is lost)
+    document.documentElement.dataset.hydrated = "true";
   }, []);
 
   const down = store.agents.filter((a) => !a.status.up);
