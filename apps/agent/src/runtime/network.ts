@@ -38,6 +38,16 @@ export function needsNetns(nets: readonly NetConfig[]): boolean {
   return nets.some((n) => n.type !== "none");
 }
 
+/** Only loopback to raise: an "empty" network with flags = up and no veth (LXC raises lo then). */
+export function wantsLoopbackOnly(nets: readonly NetConfig[]): boolean {
+  return !nets.some((n) => n.type === "veth") && nets.some((n) => n.type === "empty" && n.flags === "up");
+}
+
+/** Raise lo in the network namespace of `pid`. */
+export function raiseLoopback(sys: Syscalls, pid: number): void {
+  withRtnl(sys, pid, (nl) => nl.request(rtnetlink.setLink({ name: "lo" }, { up: true }), "raising lo"));
+}
+
 /** An rtnetlink socket in the host's network namespace (pid 0) or in a process's. */
 class Rtnl {
   private readonly sock: number;

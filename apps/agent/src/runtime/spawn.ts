@@ -14,7 +14,7 @@ import { SyscallError } from "../sys/syscalls.ts";
 import { errnoName } from "../sys/errno.ts";
 import { createContainerCgroup, hierarchiesFor, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
 import { runHooks } from "./hooks.ts";
-import { createVeths, deleteVeths, needsNetns, NetworkError, planVeths, type VethPair } from "./network.ts";
+import { createVeths, deleteVeths, needsNetns, NetworkError, planVeths, raiseLoopback, wantsLoopbackOnly, type VethPair } from "./network.ts";
 import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
 import { monotonicMs, stampMs, SyncChannel, SyncMessage } from "./sync.ts";
@@ -165,7 +165,8 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       ? { kind: "pty", slaveFd: req.console.slaveFd, slavePath: readlinkSync(`/proc/self/fd/${req.console.slaveFd}`) }
       : { kind: "inherit" };
     // The CONFIGURE / POST_CONFIGURE barrier only when the parent has work to do in between.
-    const syncWithParent = veths.length > 0 || cgroup.needsAttach(bornInV2);
+    const loopbackOnly = wantsLoopbackOnly(req.config.net);
+    const syncWithParent = veths.length > 0 || loopbackOnly || cgroup.needsAttach(bornInV2);
     const plan = buildSetupPlan({
       config: req.config,
       rootfs,
@@ -222,6 +223,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
         createVeths(sys, pid, veths);
         undo.push(() => void deleteVeths(sys, veths));
       }
+      if (loopbackOnly) raiseLoopback(sys, pid);
       sync.send(SyncMessage.PostConfigure);
     }
     step = "setup";

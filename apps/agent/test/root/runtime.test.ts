@@ -233,6 +233,20 @@ describe("veth networking", () => {
   });
 });
 
+describe("an empty network", () => {
+  it("is a network namespace with lo only, raised with flags = up, as LXC does", async () => {
+    h.create("emptyup", "busybox", "lxc.net.0.type = empty\nlxc.net.0.flags = up\n");
+    h.create("emptydown", "busybox", "lxc.net.0.type = empty\n");
+    const links = ["/bin/sh", "-c", "ip -o link show"];
+    const up = await runToEnd("emptyup", links);
+    const down = await runToEnd("emptydown", links);
+    for (const { console } of [up, down]) assert.deepEqual(console.trim().split(/\r?\n/).map((l) => l.split(":")[1]!.trim()), ["lo"], console);
+    assert.match(up.console, /lo: <LOOPBACK,UP/);
+    assert.doesNotMatch(down.console, /lo: <[^>]*UP/);
+    assertNothingLeft("emptyup");
+  });
+});
+
 describe("veth networking failures", () => {
   it("a link that does not exist fails the start at step network, naming it, with nothing made", async () => {
     h.create("nobridge", "busybox", ["lxc.net.0.type = veth", "lxc.net.0.link = nosuchbr0", "lxc.net.0.ipv4.address = 10.250.0.2/24", ""].join("\n"));
