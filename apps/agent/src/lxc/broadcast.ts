@@ -44,6 +44,9 @@ export function runtimeCommandTarget(runtime: () => Runtime): CommandTarget {
     runningConfigItem: (name, key) => runtime().runningConfigItem(name, key),
     cgroupDirs: (name) => runtime().cgroupDirs(name),
     openTerminal: (name, ttynum) => runtime().openTerminal(name, ttynum),
+    freezerCgroup2Dir: (name) => runtime().freezerCgroup2Dir(name),
+    cgroupDirFor: (name, controller) => runtime().cgroupDirFor(name, controller),
+    noteState: (name, state) => runtime().noteFreezer(name, state, { actor: "lxc", request: state === "FREEZING" || state === "FROZEN" ? "lxc-freeze" : "lxc-unfreeze" }),
     stop: (name) => runtime().stop(name, { cause: { actor: "lxc", request: "lxc-stop" }, timeoutMs: 0 }),
   };
 }

@@ -20,7 +20,7 @@
 //   ADD_STATE_CLIENT   data = int states[MAX_STATE]; the answer's data field is the current state if
 //                      it is one of those (then close), else MAX_STATE; then, on the same connection,
 //                      one struct lxc_msg when a wanted state is reached, then close.
-import { stateNumber, type StateName } from "@corral/core";
+import { stateName, stateNumber, type StateName } from "@corral/core";
 import { encodeLxcMsg, LXC_MSG_STATE } from "./monitor.ts";
 
 /** lxc_cmd_t (commands.h). The numbers are the wire format: never renumber. */
@@ -243,6 +243,10 @@ export interface ContainerView {
  *   cgroup-ctx  send the container's cgroup directories as fds with a struct cgroup_ctx of
  *           `size` bytes (encodeCgroupCtx), then close
  *   init-pidfd  send a pidfd of the init (none running: -EBADF), then close
+ *   cgroup2-fd  send the container's cgroup2 directory, where its freezer is (else -EINVAL)
+ *   cgroup-fd  send its directory in the hierarchy holding `controller`, with a struct cgroup_fd
+ *           of `size` bytes (encodeCgroupFd); `type` is the hierarchy the client insists on
+ *   state-notice  a tool changed the state itself (lxc-freeze): record it if true, answer 0
  *   terminal  send the master of tty `ttynum` (0: a new proxy on the console; -1: the first free
  *           tty), keep the connection while the client uses it (lxc-console)
  *   watch   send `response` (data field MAX_STATE), keep the connection, send one lxc_msg when a
@@ -253,6 +257,9 @@ export type CommandAction =
   | { kind: "cgroup-ctx"; size: number }
   | { kind: "terminal"; ttynum: number }
   | { kind: "init-pidfd" }
+  | { kind: "cgroup2-fd" }
+  | { kind: "cgroup-fd"; controller: string; type: number; size: number }
+  | { kind: "state-notice"; state: StateName | undefined }
   | { kind: "stop" }
   | { kind: "watch"; response: Buffer; states: Int32Array };
 
@@ -283,9 +290,34 @@ export function encodeCgroupCtx(layout: keyof typeof CGROUP_LAYOUT, fdCount: num
 
 /** A request's string argument (NUL-terminated, as validate_string_request wants it), if any. */
 function requestString(req: CommandRequest): string | undefined {
-  if (req.data.length === 0) return undefined;
-  const end = req.data.indexOf(0);
-  return req.data.subarray(0, end < 0 ? req.data.length : end).toString("utf8");
+  return req.data.length === 0 ? undefined : cString(req.data);
+}
+
+function cString(bytes: Buffer): string {
+  const end = bytes.indexOf(0);
+  return bytes.subarray(0, end < 0 ? bytes.length : end).toString("utf8");
+}
+
+/** struct cgroup_fd: s32 layout, u32 utilities, s32 type, s32 fd, char controller[64]. */
+export const CGROUP_FD_SIZE = 80;
+const CGROUP_CONTROLLER_MAX = 64;
+/** cgroup_fd.type: the hierarchy's filesystem magic */
+export const CGROUP_SUPER_MAGIC = 0x27e0eb;
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/**
+ * The answer to GET_(LIMIT_)CGROUP_FD that goes with one directory fd: the response header, then
+ * `size` bytes of struct cgroup_fd (the client puts the fd it received in `fd`).
+ */
+export function encodeCgroupFd(layout: keyof typeof CGROUP_LAYOUT, type: number, controller: string, size: number): Buffer {
+  const body = Buffer.alloc(CGROUP_FD_SIZE);
+  body.writeInt32LE(CGROUP_LAYOUT[layout], 0);
+  body.writeInt32LE(type, 8);
+  body.writeInt32LE(-EBADF, 12);
+  body.write(controller.slice(0, CGROUP_CONTROLLER_MAX - 1), 16);
+  const header = Buffer.alloc(CMD_RSP_SIZE);
+  header.writeInt32LE(size, 4);
+  return Buffer.concat([header, body.subarray(0, size)]);
 }
 
 /**
@@ -321,6 +353,21 @@ export function decideCommand(req: CommandRequest, view: ContainerView): Command
     case LxcCommand.GET_TTY_FD:
       // The tty number comes in the data pointer: 0 is the console, 1..N a tty, -1 the first free one.
       return { kind: "terminal", ttynum: Number(BigInt.asIntN(32, req.inline)) };
+    case LxcCommand.GET_CGROUP_FD:
+    case LxcCommand.GET_LIMIT_CGROUP_FD: {
+      // lxc-info reads memory.usage_in_bytes and the like through it
+      const controller = cString(req.data.subarray(16, 16 + CGROUP_CONTROLLER_MAX));
+      if (!controller) return reply(-EINVAL);
+      const type = req.data.length >= 12 ? req.data.readInt32LE(8) : 0;
+      return { kind: "cgroup-fd", controller, type, size: Math.min(CGROUP_FD_SIZE, Math.max(req.datalen, 0)) };
+    }
+    case LxcCommand.GET_CGROUP2_FD:
+    case LxcCommand.GET_LIMIT_CGROUP2_FD:
+      // lxc-freeze and lxc-unfreeze write cgroup.freeze through it
+      return { kind: "cgroup2-fd" };
+    case LxcCommand.SERVE_STATE_CLIENTS:
+      // the state comes in the data pointer; the sender wants an answer of 0
+      return { kind: "state-notice", state: stateName(Number(BigInt.asIntN(32, req.inline))) };
     case LxcCommand.GET_CGROUP_CTX:
       // the client sends its struct cgroup_ctx and gets back at most that many bytes
       return { kind: "cgroup-ctx", size: Math.min(CGROUP_CTX_SIZE, Math.max(req.datalen, 0)) };

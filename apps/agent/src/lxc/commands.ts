@@ -11,7 +11,8 @@ import type { CgroupLayout } from "../runtime/cgroups.ts";
 import type { LentTerminal } from "../runtime/console.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import {
-  commandName, commandSocketName, decideCommand, encodeCgroupCtx, encodeResponse, encodeStateMessage, Errno, isNotified, parseRequest,
+  CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC, commandName, commandSocketName, decideCommand, encodeCgroupCtx, encodeCgroupFd, encodeResponse,
+  encodeStateMessage, Errno, isNotified, parseRequest,
   type CommandRequest,
 } from "./command-codec.ts";
 
@@ -22,6 +23,10 @@ export interface CommandTarget {
   runningConfigItem(name: string, key: string): string | undefined;
   cgroupDirs(name: string): { layout: CgroupLayout; dirs: string[] } | undefined;
   openTerminal(name: string, ttynum: number): LentTerminal | undefined;
+  freezerCgroup2Dir(name: string): string | undefined;
+  cgroupDirFor(name: string, controller: string): { dir: string; version: 1 | 2 } | undefined;
+  /** a state an LXC tool says it brought about (SERVE_STATE_CLIENTS) */
+  noteState(name: string, state: StateName): void;
   /** LXC_CMD_STOP: stop at once; resolves once the container is STOPPED */
   stop(name: string): Promise<void>;
 }
@@ -195,6 +200,16 @@ export class CommandSockets {
       case "init-pidfd":
         this.sendInitPidfd(name, socket);
         return;
+      case "cgroup2-fd":
+        this.sendCgroup2Fd(name, socket);
+        return;
+      case "cgroup-fd":
+        this.sendCgroupFd(name, socket, action.controller, action.type, action.size);
+        return;
+      case "state-notice":
+        if (action.state) this.target.noteState(name, action.state);
+        finish(socket, encodeResponse(0));
+        return;
     }
   }
 
@@ -224,6 +239,53 @@ export class CommandSockets {
       socket.destroy();
     } finally {
       terminal.afterSend();
+    }
+  }
+
+  /**
+   * LXC_CMD_GET_(LIMIT_)CGROUP2_FD: the container's cgroup2 directory, when corral freezes it
+   * there. LXC serves it on a pure v2 host only; corral serves it wherever its freezer is v2, so
+   * that lxc-freeze uses the same freezer corral does. Otherwise -EINVAL, and lxc-freeze falls back
+   * to the v1 freezer.state (GET_LIMIT_CGROUP "freezer").
+   */
+  private sendCgroup2Fd(name: string, socket: net.Socket): void {
+    const fd = socketFd(socket);
+    const dir = this.target.freezerCgroup2Dir(name);
+    if (fd === undefined || dir === undefined) {
+      finish(socket, encodeResponse(-Errno.EINVAL));
+      return;
+    }
+    this.sendDirectory(name, socket, fd, dir, encodeResponse(0, 0), "GET_CGROUP2_FD");
+  }
+
+  /**
+   * LXC_CMD_GET_(LIMIT_)CGROUP_FD: the container's directory in the hierarchy holding the
+   * controller (prepare_cgroup_fd). None: -ENOENT; not of the type the client insists on: -EINVAL.
+   */
+  private sendCgroupFd(name: string, socket: net.Socket, controller: string, type: number, size: number): void {
+    const fd = socketFd(socket);
+    const found = this.target.cgroupDirFor(name, controller);
+    const magic = found?.version === 2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC;
+    if (fd === undefined || !found || (type !== 0 && type !== magic)) {
+      finish(socket, encodeResponse(!found ? -Errno.ENOENT : -Errno.EINVAL));
+      return;
+    }
+    const layout = this.target.cgroupDirs(name)?.layout ?? "unified";
+    this.sendDirectory(name, socket, fd, found.dir, encodeCgroupFd(layout, magic, controller, size), "GET_LIMIT_CGROUP_FD");
+  }
+
+  /** Send `head` with a fresh fd of `dir` attached, then close; on failure -EBADF. */
+  private sendDirectory(name: string, socket: net.Socket, fd: number, dir: string, head: Buffer, command: string): void {
+    let dirFd: number | undefined;
+    try {
+      dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+      this.sys.sendWithFds(fd, head, [dirFd]);
+      finish(socket);
+    } catch (e) {
+      this.onError(name, new Error(`answering ${command}: ${(e as Error).message}`));
+      finish(socket, encodeResponse(-Errno.EBADF));
+    } finally {
+      if (dirFd !== undefined) closeSync(dirFd);
     }
   }
 

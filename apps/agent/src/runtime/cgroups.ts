@@ -190,8 +190,13 @@ export class ContainerCgroup {
    * the container is in no such hierarchy.
    */
   pathFor(controller?: string): string | undefined {
-    const holds = (h: Hierarchy) => (controller === undefined ? h.version === 2 : h.controllers.includes(controller));
-    return this.hierarchies.some(holds) ? `/${this.name}` : undefined;
+    return this.dirFor(controller) ? `/${this.name}` : undefined;
+  }
+
+  /** The directory in the hierarchy that holds `controller` (none: the v2 one), and its version. */
+  dirFor(controller?: string): { dir: string; version: 1 | 2 } | undefined {
+    const i = this.hierarchies.findIndex((h) => (controller === undefined ? h.version === 2 : h.controllers.includes(controller)));
+    return i < 0 ? undefined : { dir: this.dirs[i]!, version: this.hierarchies[i]!.version };
   }
 
   hasV2(): boolean {
@@ -254,6 +259,12 @@ export class ContainerCgroup {
     const i2 = this.hierarchies.findIndex((h) => h.version === 2);
     if (i2 >= 0 && existsSync(join(this.dirs[i2]!, "cgroup.freeze"))) return { kind: "v2", dir: this.dirs[i2]! };
     return undefined;
+  }
+
+  /** The v2 directory, when the v2 `cgroup.freeze` is the freezer corral uses for it. */
+  freezerV2Dir(): string | undefined {
+    const f = this.freezer();
+    return f?.kind === "v2" ? f.dir : undefined;
   }
 
   /** Ask the freezer to freeze or thaw; true once the kernel reports it done. */

@@ -592,6 +592,36 @@ export class Runtime {
     this.setState(inst, "RUNNING", cause);
   }
 
+  /**
+   * What an LXC tool says it did to the freezer (lxc-freeze and lxc-unfreeze write it themselves,
+   * then tell the command socket: SERVE_STATE_CLIENTS), recorded once the cgroup agrees: FREEZING
+   * and FROZEN, or THAWED and RUNNING. A notice the cgroup does not bear out changes nothing.
+   */
+  noteFreezer(name: string, state: StateName, cause: EventCause): void {
+    const inst = this.instances.get(name);
+    if (!inst?.cgroup) return;
+    const frozen = inst.cgroup.isFrozen();
+    if (state === "FREEZING" && inst.state === "RUNNING") this.setState(inst, "FREEZING", cause);
+    else if (state === "FROZEN" && frozen && (inst.state === "RUNNING" || inst.state === "FREEZING")) {
+      if (inst.state === "RUNNING") this.setState(inst, "FREEZING", cause);
+      this.setState(inst, "FROZEN", cause);
+    } else if (state === "THAWED" && !frozen && inst.state === "FROZEN") this.setState(inst, "THAWED", cause);
+    else if (state === "RUNNING" && !frozen && (inst.state === "THAWED" || inst.state === "FREEZING" || inst.state === "FROZEN")) {
+      if (inst.state === "FROZEN") this.setState(inst, "THAWED", cause);
+      this.setState(inst, "RUNNING", cause);
+    }
+  }
+
+  /** The container's directory in the hierarchy that holds `controller` (GET_LIMIT_CGROUP_FD). */
+  cgroupDirFor(name: string, controller: string): { dir: string; version: 1 | 2 } | undefined {
+    return this.instances.get(name)?.cgroup?.dirFor(controller);
+  }
+
+  /** The container's v2 cgroup directory, when that is where its freezer is (GET_LIMIT_CGROUP2_FD). */
+  freezerCgroup2Dir(name: string): string | undefined {
+    return this.instances.get(name)?.cgroup?.freezerV2Dir();
+  }
+
   private isFrozen(inst: Instance): boolean {
     return inst.cgroup?.isFrozen() ?? false;
   }

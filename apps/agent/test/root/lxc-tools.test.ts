@@ -35,6 +35,8 @@ let runtime: Runtime;
 let sockets: CommandSockets;
 const monitors: ChildProcess[] = [];
 const socketErrors: string[] = [];
+/** every state change the runtime reported */
+const changes: StateChange[] = [];
 
 /** A tool run as the test's user; never rejects, so a failing tool shows its output in the assert. */
 async function tool(cmd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
@@ -91,6 +93,7 @@ before(() => {
   // The wiring the agent does: the socket is up before STARTING is told (lxc_init serves it before
   // lxc_set_state), every state reaches both, and the socket goes after STOPPED was told.
   const sink = (c: StateChange) => {
+    changes.push(c);
     if (c.state === "STARTING") sockets.open(c.container);
     fifo.sendState(c.container, stateNumber(c.state));
     sockets.stateChanged(c.container, c.state);
@@ -291,6 +294,27 @@ test("lxc.tty.max: lxc-console takes the first free tty, one client a tty, and g
   again.child.stdin.write("\x01q");
   assert.equal(await again.exited, 0);
   await runtime.stop(E, { cause: { actor: "test" }, timeoutMs: 0 });
+});
+
+test("lxc-freeze and lxc-unfreeze: the container's freezer, and corral records FREEZING, FROZEN, THAWED, RUNNING", async () => {
+  await runtime.start(A, { cause: { actor: "test" }, command: ["sleep", "300"], console: "pty" });
+  const seen = changes.length;
+  const freeze = await tool("lxc-freeze", "-n", A);
+  assert.equal(freeze.code, 0, freeze.stderr);
+  assert.equal(runtime.state(A), "FROZEN");
+  assert.ok(runtime.cgroupOf(A)!.isFrozen(), "the cgroup is frozen");
+  assert.match((await tool("lxc-info", "-n", A, "-s")).stdout, /^State:\s+FROZEN$/m);
+  const unfreeze = await tool("lxc-unfreeze", "-n", A);
+  assert.equal(unfreeze.code, 0, unfreeze.stderr);
+  assert.equal(runtime.state(A), "RUNNING");
+  assert.ok(!runtime.cgroupOf(A)!.isFrozen());
+  const recorded = changes.slice(seen).filter((c) => c.container === A);
+  assert.deepEqual(recorded.map((c) => c.state), ["FREEZING", "FROZEN", "THAWED", "RUNNING"]);
+  assert.deepEqual(recorded.map((c) => c.cause.request), ["lxc-freeze", "lxc-freeze", "lxc-unfreeze", "lxc-unfreeze"]);
+  // a notice the cgroup does not bear out changes nothing
+  runtime.noteFreezer(A, "FROZEN", { actor: "test" });
+  assert.equal(runtime.state(A), "RUNNING");
+  await runtime.stop(A, { cause: { actor: "test" }, timeoutMs: 0 });
 });
 
 test("nothing is left: sockets closed, runtime closed, no cgroup, veth or mount", async () => {

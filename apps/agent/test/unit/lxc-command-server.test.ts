@@ -57,6 +57,13 @@ class Harness implements CommandTarget {
   openTerminal(): undefined {
     return undefined;
   }
+  freezerCgroup2Dir(): undefined {
+    return undefined;
+  }
+  cgroupDirFor(): undefined {
+    return undefined;
+  }
+  noteState(): void {}
   stop(): Promise<void> {
     return new Promise((resolve, reject) => this.stops.push({ resolve, reject }));
   }

@@ -2,9 +2,10 @@
 // commands_utils.c). No root, no sockets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { StateName } from "@corral/core";
+import { stateNumber, type StateName } from "@corral/core";
 import {
-  CMD_DATA_MAX, CMD_REQ_SIZE, LxcCommand, MAX_STATE, commandName, commandSocketName, decideCommand, encodeCgroupCtx, encodeRequest,
+  CGROUP_SUPER_MAGIC, CMD_DATA_MAX, CMD_REQ_SIZE, LxcCommand, MAX_STATE, commandName, commandSocketName, decideCommand, encodeCgroupCtx,
+  encodeCgroupFd, encodeRequest,
   encodeResponse, encodeStateMessage, encodeWantedStates, fnv1a64, parseRequest, parseResponse,
   type CommandAction, type CommandRequest, type ContainerView,
 } from "../../src/lxc/command-codec.ts";
@@ -190,6 +191,23 @@ test("GET_TTY_FD asks for the terminal numbered in the data pointer", () => {
   for (const ttynum of [0, 1, 4, -1]) assert.deepEqual(decideCommand(request(LxcCommand.GET_TTY_FD, ttynum), view("RUNNING", 1)), { kind: "terminal", ttynum });
 });
 
+test("SERVE_STATE_CLIENTS carries a state for the agent to check; the cgroup2 fd is asked for", () => {
+  assert.deepEqual(decideCommand(request(LxcCommand.SERVE_STATE_CLIENTS, stateNumber("FROZEN")), view("RUNNING", 1)), { kind: "state-notice", state: "FROZEN" });
+  assert.deepEqual(decideCommand(request(LxcCommand.SERVE_STATE_CLIENTS, 99), view("RUNNING", 1)), { kind: "state-notice", state: undefined });
+  for (const cmd of [LxcCommand.GET_CGROUP2_FD, LxcCommand.GET_LIMIT_CGROUP2_FD]) assert.deepEqual(decideCommand(request(cmd), view("RUNNING", 1)), { kind: "cgroup2-fd" });
+});
+
+test("GET_LIMIT_CGROUP_FD asks for a controller's directory; the answer is a struct cgroup_fd", () => {
+  const ask = Buffer.alloc(80);
+  ask.write("memory", 16);
+  assert.deepEqual(decideCommand(request(LxcCommand.GET_LIMIT_CGROUP_FD, ask), view("RUNNING", 1)), { kind: "cgroup-fd", controller: "memory", type: 0, size: 80 });
+  assert.equal(replyOf(decideCommand(request(LxcCommand.GET_LIMIT_CGROUP_FD, Buffer.alloc(80)), view("RUNNING", 1))).ret, -22, "no controller named");
+  const rsp = encodeCgroupFd("hybrid", CGROUP_SUPER_MAGIC, "memory", 80);
+  assert.deepEqual([rsp.readInt32LE(0), rsp.readInt32LE(4)], [0, 80]);
+  assert.deepEqual([rsp.readInt32LE(16), rsp.readInt32LE(24)], [1, 0x27e0eb]);
+  assert.equal(rsp.subarray(32, 38).toString(), "memory");
+});
+
 test("STOP asks for a stop and no answer", () => {
   assert.deepEqual(decideCommand(request(LxcCommand.STOP), view("RUNNING", 7)), { kind: "stop" });
 });
@@ -214,7 +232,7 @@ test("ADD_STATE_CLIENT with the wrong size is -EINVAL", () => {
 
 test("every other command, known or not, is -ENOSYS", () => {
   for (const cmd of [LxcCommand.TERMINAL_WINCH, LxcCommand.GET_CLONE_FLAGS,
-    LxcCommand.FREEZE, LxcCommand.SERVE_STATE_CLIENTS, LxcCommand.CONSOLE_LOG, 27, 1000, -1]) {
+    LxcCommand.FREEZE, LxcCommand.CONSOLE_LOG, 27, 1000, -1]) {
     const rsp = replyOf(decideCommand(request(cmd), view("RUNNING", 1)));
     assert.equal(rsp.ret, -38, `command ${cmd}`);
   }
