@@ -2,6 +2,7 @@
 // and the command socket, opened at STARTING, telling its state clients, closed after STOPPED.
 // Shared by the agent and by `corral run`.
 import { stateNumber } from "@corral/core";
+import { layoutOf } from "../runtime/cgroups.ts";
 import type { Runtime, StateChange } from "../runtime/runtime.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { CommandSockets, type CommandTarget } from "./commands.ts";
@@ -40,12 +41,15 @@ export function runtimeCommandTarget(runtime: () => Runtime): CommandTarget {
   return {
     state: (name) => runtime().state(name),
     initPid: (name) => runtime().initPid(name),
-    cgroupPath: (name, controller) => runtime().cgroupPath(name, controller),
+    cgroupPath: (name, controller) => runtime().cgroupOf(name)?.pathFor(controller),
     runningConfigItem: (name, key) => runtime().runningConfigItem(name, key),
-    cgroupDirs: (name) => runtime().cgroupDirs(name),
+    cgroupDirs: (name) => {
+      const cgroup = runtime().cgroupOf(name);
+      return cgroup && { layout: layoutOf(runtime().hierarchies), dirs: cgroup.dirs };
+    },
     openTerminal: (name, ttynum) => runtime().openTerminal(name, ttynum),
-    freezerCgroup2Dir: (name) => runtime().freezerCgroup2Dir(name),
-    cgroupDirFor: (name, controller) => runtime().cgroupDirFor(name, controller),
+    freezerCgroup2Dir: (name) => runtime().cgroupOf(name)?.freezerV2Dir(),
+    cgroupDirFor: (name, controller) => runtime().cgroupOf(name)?.dirFor(controller),
     noteState: (name, state) => runtime().noteFreezer(name, state, { actor: "lxc", request: state === "FREEZING" || state === "FROZEN" ? "lxc-freeze" : "lxc-unfreeze" }),
     stop: (name) => runtime().stop(name, { cause: { actor: "lxc", request: "lxc-stop" }, timeoutMs: 0 }),
   };

@@ -274,19 +274,28 @@ export class CommandSockets {
     this.sendDirectory(name, socket, fd, found.dir, encodeCgroupFd(layout, magic, controller, size), "GET_LIMIT_CGROUP_FD");
   }
 
-  /** Send `head` with a fresh fd of `dir` attached, then close; on failure -EBADF. */
-  private sendDirectory(name: string, socket: net.Socket, fd: number, dir: string, head: Buffer, command: string): void {
-    let dirFd: number | undefined;
+  /**
+   * Open fds with `open`, send `head` with them attached (SCM_RIGHTS), then close the connection;
+   * our copies are closed either way. On failure: `failure` as the answer, or none (the close).
+   */
+  private sendOpened(name: string, socket: net.Socket, fd: number, command: string, open: (opened: number[]) => void, head: Buffer | ((count: number) => Buffer), failure?: Buffer): void {
+    const opened: number[] = [];
     try {
-      dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-      this.sys.sendWithFds(fd, head, [dirFd]);
+      open(opened);
+      this.sys.sendWithFds(fd, typeof head === "function" ? head(opened.length) : head, opened);
       finish(socket);
     } catch (e) {
       this.onError(name, new Error(`answering ${command}: ${(e as Error).message}`));
-      finish(socket, encodeResponse(-Errno.EBADF));
+      if (failure) finish(socket, failure);
+      else socket.destroy();
     } finally {
-      if (dirFd !== undefined) closeSync(dirFd);
+      for (const f of opened) closeSync(f);
     }
+  }
+
+  /** Send `head` with a fresh fd of `dir` attached; on failure -EBADF. */
+  private sendDirectory(name: string, socket: net.Socket, fd: number, dir: string, head: Buffer, command: string): void {
+    this.sendOpened(name, socket, fd, command, (opened) => opened.push(openDirectory(dir)), head, encodeResponse(-Errno.EBADF));
   }
 
   /** LXC_CMD_GET_INIT_PIDFD: a pidfd of the init, ours closed once sent. */
@@ -297,17 +306,7 @@ export class CommandSockets {
       finish(socket, encodeResponse(-Errno.EBADF));
       return;
     }
-    let pidfd: number | undefined;
-    try {
-      pidfd = this.sys.pidfdOpen(pid);
-      this.sys.sendWithFds(fd, encodeResponse(0, 0), [pidfd]);
-      finish(socket);
-    } catch (e) {
-      this.onError(name, new Error(`answering GET_INIT_PIDFD: ${(e as Error).message}`));
-      finish(socket, encodeResponse(-Errno.EBADF));
-    } finally {
-      if (pidfd !== undefined) closeSync(pidfd);
-    }
+    this.sendOpened(name, socket, fd, "GET_INIT_PIDFD", (opened) => opened.push(this.sys.pidfdOpen(pid)), encodeResponse(0, 0), encodeResponse(-Errno.EBADF));
   }
 
   /**
@@ -322,17 +321,8 @@ export class CommandSockets {
       finish(socket, encodeResponse(-Errno.ENOENT));
       return;
     }
-    const dirs: number[] = [];
-    try {
-      for (const dir of cgroup.dirs) dirs.push(openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY));
-      this.sys.sendWithFds(fd, encodeCgroupCtx(cgroup.layout, dirs.length, size), dirs);
-      finish(socket);
-    } catch (e) {
-      this.onError(name, new Error(`answering GET_CGROUP_CTX: ${(e as Error).message}`));
-      socket.destroy();
-    } finally {
-      for (const dir of dirs) closeSync(dir);
-    }
+    // on failure no answer, only the close, as lxc-start drops a client it cannot serve
+    this.sendOpened(name, socket, fd, "GET_CGROUP_CTX", (opened) => cgroup.dirs.forEach((dir) => opened.push(openDirectory(dir))), (count) => encodeCgroupCtx(cgroup.layout, count, size));
   }
 
   /** LXC_CMD_STOP: no answer on success, the close says it; a refusal is answered with -errno. */
@@ -349,6 +339,10 @@ export class CommandSockets {
       (e: unknown) => finish(socket, encodeResponse(-errnoOf(e))),
     );
   }
+}
+
+function openDirectory(dir: string): number {
+  return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
 }
 
 /** The fd under a connected net.Socket (for SO_PEERCRED and SCM_RIGHTS), if it has one. */

@@ -45,7 +45,11 @@ export function wantsLoopbackOnly(nets: readonly NetConfig[]): boolean {
 
 /** Raise lo in the network namespace of `pid`. */
 export function raiseLoopback(sys: Syscalls, pid: number): void {
-  withRtnl(sys, pid, (nl) => nl.request(rtnetlink.setLink({ name: "lo" }, { up: true }), "raising lo"));
+  withRtnl(sys, pid, raiseLo);
+}
+
+function raiseLo(nl: Rtnl): void {
+  nl.request(rtnetlink.setLink({ name: "lo" }, { up: true }), "raising lo");
 }
 
 /** An rtnetlink socket in the host's network namespace (pid 0) or in a process's. */
@@ -158,7 +162,7 @@ export function createVeths(sys: Syscalls, pid: number, pairs: readonly VethPair
       }
     });
     withRtnl(sys, pid, (nl) => {
-      nl.request(rtnetlink.setLink({ name: "lo" }, { up: true }), "raising lo");
+      raiseLo(nl);
       for (const p of pairs) configureInside(nl, p);
     });
   } catch (e) {

@@ -145,20 +145,6 @@ export class Runtime {
     return this.instances.get(name)?.pid;
   }
 
-  /** Where a running container's cgroup is, for LXC_CMD_GET_CGROUP (see ContainerCgroup.pathFor). */
-  cgroupPath(name: string, controller?: string): string | undefined {
-    return this.instances.get(name)?.cgroup?.pathFor(controller);
-  }
-
-  /**
-   * The directories of a running container's cgroup, one per hierarchy it is in, and the host's
-   * layout, for LXC_CMD_GET_CGROUP_CTX: lxc-attach moves what it runs into them.
-   */
-  cgroupDirs(name: string): { layout: CgroupLayout; dirs: string[] } | undefined {
-    const cgroup = this.instances.get(name)?.cgroup;
-    return cgroup && { layout: layoutOf(this.hierarchies), dirs: cgroup.dirs };
-  }
-
   /**
    * A key of the config the container runs with (LXC_CMD_GET_CONFIG_ITEM), with the host names
    * its veths got, as liblxc keeps them in its running config: `lxc-info` reads the traffic of
@@ -610,16 +596,6 @@ export class Runtime {
       if (inst.state === "FROZEN") this.setState(inst, "THAWED", cause);
       this.setState(inst, "RUNNING", cause);
     }
-  }
-
-  /** The container's directory in the hierarchy that holds `controller` (GET_LIMIT_CGROUP_FD). */
-  cgroupDirFor(name: string, controller: string): { dir: string; version: 1 | 2 } | undefined {
-    return this.instances.get(name)?.cgroup?.dirFor(controller);
-  }
-
-  /** The container's v2 cgroup directory, when that is where its freezer is (GET_LIMIT_CGROUP2_FD). */
-  freezerCgroup2Dir(name: string): string | undefined {
-    return this.instances.get(name)?.cgroup?.freezerV2Dir();
   }
 
   private isFrozen(inst: Instance): boolean {

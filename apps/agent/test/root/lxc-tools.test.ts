@@ -231,13 +231,13 @@ test("lxc-attach runs a command in the container's namespaces and cgroups, and a
   // In the container's cgroup namespace, rooted at its cgroups: LXC's attach puts itself in a
   // ".lxc" leaf under the v2 one, and in the v1 ones (a cgroup outside the root would read "/..")
   assert.match(attach.stdout, /^0::\/\.lxc$/m);
-  if (runtime.cgroupPath(D, "memory")) assert.match(attach.stdout, /^\d+:memory:\/$/m);
+  if (runtime.cgroupOf(D)!.pathFor("memory")) assert.match(attach.stdout, /^\d+:memory:\/$/m);
 
   // a process attached for good is in the cgroup the abort kills, and the cgroup goes with it
   const long = spawn("lxc-attach", ["-P", lxcpath.root, "-n", D, "--", "sleep", "301"], { stdio: "ignore" });
   const ended = new Promise<number | null>((resolve) => long.on("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))));
   const attached = () =>
-    runtime.cgroupDirs(D)!.dirs
+    runtime.cgroupOf(D)!.dirs
       .map((dir) => `${dir}/.lxc/cgroup.procs`)
       .filter((file) => existsSync(file))
       .flatMap((file) => readFileSync(file, "utf8").split("\n").filter(Boolean));
