@@ -1,5 +1,7 @@
 // The host timeline with 200 containers and 50,000 events (served by a real agent from its store):
-// it loads, draws every lane, and each redraw fits in a 60 Hz frame while it is panned and zoomed.
+// it loads, draws every lane, redraws while it is panned and zoomed, and tells what happened where
+// the pointer rests. How long a redraw takes is reported, never asserted: a timing in a test fails
+// whenever the machine is busy, so draw times belong in the benchmarks (`pnpm bench`).
 // It starts its own stack, so it uses Playwright's plain `test` (not the one with the default stack).
 import { expect, test, type Page } from "@playwright/test";
 import { join } from "node:path";
@@ -31,7 +33,7 @@ async function drawTimes(page: Page, testId: string, during: () => Promise<void>
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
-test("the host timeline stays smooth with 200 containers and 50,000 events", async ({ page }, testInfo) => {
+test("the host timeline draws and follows pan and zoom with 200 containers and 50,000 events", async ({ page }, testInfo) => {
   const stack = big!;
   test.setTimeout(180_000);
   await page.goto(`${stack.webUrl}/login`);
@@ -61,8 +63,8 @@ test("the host timeline stays smooth with 200 containers and 50,000 events", asy
   const summary = `${draws.length} draws while panning and zooming: median ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`;
   testInfo.annotations.push({ type: "draws", description: summary });
   process.stdout.write(`      ${summary}\n`);
+  // every drag step, wheel turn and scroll redraws (a frame each at most): far more than 20
   expect(draws.length).toBeGreaterThan(20);
-  expect(p95).toBeLessThan(16);
 
   // hovering a lane tells what happened there
   await page.getByTestId("timeline-all").click();

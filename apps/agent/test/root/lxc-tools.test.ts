@@ -198,7 +198,8 @@ test("lxc-stop -t 10 (no -k) on an init that handles SIGPWR: it exits by itself 
   const log = `${lxcpath.root}/lxc-stop.log`;
   const stop = await tool("lxc-stop", "-n", C, "-t", "10", "-l", "trace", "-o", log);
   assert.equal(stop.code, 0, stop.stderr);
-  assert.ok(stop.ms < 5000, `lxc-stop took ${stop.ms} ms`);
+  // it returned on the STOPPED it was sent, not at the end of its own 10 s wait
+  assert.ok(stop.ms < 10_000, `lxc-stop waited out its timeout (${stop.ms} ms): it never heard STOPPED`);
   // GET_INIT_PIDFD: the halt signal went through a pidfd, which cannot hit a recycled pid
   assert.match(readFileSync(log, "utf8"), /Sent signal 30 to pidfd \d+/);
   assert.equal(runtime.state(C), "STOPPED");

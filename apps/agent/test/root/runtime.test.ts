@@ -57,7 +57,7 @@ describe("a host-template container", () => {
     await runToEnd("phases", ["true"]);
     const running = h.changes.find((c) => c.container === "phases" && c.state === "RUNNING")!;
     assert.deepEqual(running.detail.phases!.map((p) => p.name), ["network", "cgroup", "clone", "setup", "exec"]);
-    assert.ok(running.detail.phases!.every((p) => p.ms >= 0 && p.ms < 1000), JSON.stringify(running.detail.phases));
+    assert.ok(running.detail.phases!.every((p) => Number.isFinite(p.ms) && p.ms >= 0), JSON.stringify(running.detail.phases));
     assert.equal(running.cause.actor, "test");
     // STARTING names the cgroup before it is made, so a restarted agent can clean up a cut-short start
     const starting = h.changes.find((c) => c.container === "phases" && c.state === "STARTING")!;
