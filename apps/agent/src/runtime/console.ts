@@ -60,6 +60,12 @@ export class RingBuffer {
 
 export type ConsoleListener = (data: Buffer) => void;
 
+/**
+ * A container's console, as lxc-start keeps it: both ends of its pty stay open for the
+ * container's whole life. The init may close its stdio (systemd does, early); if the agent held
+ * no slave either, the pty would hang up: the master reads EIO, every console write in the
+ * container stalls, and no getty can open /dev/console again.
+ */
 export class ConsoleCapture {
   private readonly stream: ReadStream;
   private readonly listeners = new Set<ConsoleListener>();
@@ -68,12 +74,14 @@ export class ConsoleCapture {
 
   constructor(
     readonly masterFd: number,
+    /** our copy of the slave, closed only with the console */
+    private readonly slaveFd: number,
     readonly ring: RingBuffer,
     private readonly logfile?: string,
   ) {
     this.stream = new ReadStream(masterFd);
     this.stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    // EIO once the last slave closes: the console simply ended.
+    // EIO: the pty hung up, which only happens once our slave is closed too.
     this.stream.on("error", () => this.close());
   }
 
@@ -115,6 +123,11 @@ export class ConsoleCapture {
     if (this.closed) return;
     this.closed = true;
     this.stream.destroy();
+    try {
+      closeSync(this.slaveFd);
+    } catch {
+      // already closed
+    }
     for (const l of this.closeListeners) l();
     this.closeListeners.clear();
   }

@@ -7,7 +7,7 @@
 // The runtime knows no transport: it reports every state change to a synchronous sink, which
 // stores it before anyone else hears of it.
 import {
-  actionRefusal, decodeWaitStatus, lxcConfigItem, shellExitCode, signalName, DEFAULT_SIGNALS,
+  actionRefusal, decodeWaitStatus, haltSignal, initHandles, lxcConfigItem, shellExitCode, signalName, DEFAULT_SIGNALS,
   type Action, type EventCause, type EventDetail, type StateName, type ContainerConfig,
 } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
@@ -15,8 +15,10 @@ import { ConsoleCapture, ConsoleProxy, RingBuffer, TtySet, type LentTerminal } f
 import { ContainerCgroup, detectHierarchies, freeCgroupName, hierarchiesFor, layoutOf, type CgroupLayout, type Hierarchy } from "./cgroups.ts";
 import { LxcPath, ContainerNotFound, type LoadedConfig } from "./lxcpath.ts";
 import { deleteLinks, deleteVeths, type VethPair } from "./network.ts";
-import { catchesSignal, exitWords } from "./signals.ts";
+import { exitWords, signalMasks } from "./signals.ts";
 import { runHooks } from "./hooks.ts";
+import { removeBootId } from "./boot-id.ts";
+import { apparmorRefusal, apparmorWarning, hostHasAppArmor } from "./apparmor.ts";
 import { spawnContainer, StartError } from "./spawn.ts";
 
 const SIGHUP = 1;
@@ -105,6 +107,7 @@ export class Runtime {
   private consoleListeners = new Set<(name: string, data: Buffer) => void>();
   /** Signal listeners do not keep Node's event loop alive; this does while an init lives. */
   private keepAlive: NodeJS.Timeout | undefined;
+  private readonly appArmor = hostHasAppArmor();
 
   constructor(
     private readonly sys: Syscalls,
@@ -253,6 +256,8 @@ export class Runtime {
       // the init (no JavaScript, no fork, between clone and exec), so it cannot.
       throw new Refusal(`${name}: lxc.hook.start cannot be run by corral (it would run inside the container before the init); wrap the init with lxc.init.cmd instead`, "BAD_REQUEST");
     }
+    const apparmor = apparmorRefusal(loaded.config.apparmorProfile, this.appArmor);
+    if (apparmor) throw new Refusal(`${name}: ${apparmor}`, "BAD_REQUEST");
     return loaded;
   }
 
@@ -261,7 +266,7 @@ export class Runtime {
     const inst = this.guard("start", name);
     const { config, warnings } = this.loadForStart(name);
     const argv = opts.command && opts.command.length > 0 ? opts.command : config.init.cmd ?? ["/sbin/init"];
-    const notes = [...warnings.map((w) => `${w.key}: ${w.message}`), ...runtimeWarnings(config, layoutOf(this.hierarchies))];
+    const notes = [...warnings.map((w) => `${w.key}: ${w.message}`), ...runtimeWarnings(config, layoutOf(this.hierarchies), this.appArmor)];
     inst.starting = true;
     inst.config = config;
     inst.command = argv;
@@ -289,7 +294,7 @@ export class Runtime {
       if (inst.consoleMode === "pty") {
         pty = this.sys.openpty();
         inst.ring = new RingBuffer();
-        inst.console = new ConsoleCapture(pty.master, inst.ring, config.console.logfile);
+        inst.console = new ConsoleCapture(pty.master, pty.slave, inst.ring, config.console.logfile);
         inst.console.subscribe((data) => this.consoleListeners.forEach((l) => l(inst.name, data)));
       }
       inst.startAbort = new AbortController();
@@ -310,8 +315,6 @@ export class Runtime {
           return inst.exit;
         },
       });
-      if (pty) this.sys.close(pty.slave);
-      pty = undefined;
       inst.cgroup = spawned.cgroup;
       inst.veths = spawned.veths;
       inst.startedAt = Date.now();
@@ -322,7 +325,6 @@ export class Runtime {
       // An init that already exited is handled now, after RUNNING, as LXC reports it.
       void inst.exit!.then((status) => this.onInitExit(inst, status));
     } catch (e) {
-      if (pty) this.sys.close(pty.slave);
       inst.console?.close();
       inst.console = undefined;
       inst.ttys?.close();
@@ -423,6 +425,7 @@ export class Runtime {
     let leftover: string | undefined;
     if (cgroup) {
       if (!(await cgroup.remove())) leftover = `cgroup ${cgroup.name} could not be removed (busy)`;
+      removeBootId(cgroup.name);
       inst.cgroup = undefined;
     }
     if (inst.veths.length > 0) deleteVeths(this.sys, inst.veths);
@@ -475,16 +478,18 @@ export class Runtime {
 
   /**
    * lxc-stop: the halt signal, then SIGKILL to the whole cgroup once the timeout passes. Stopping a
-   * container that is already stopping joins that stop. An init that does not catch the halt
-   * signal would never see it (the kernel drops unhandled signals to a PID namespace's init), so
-   * it is killed at once instead of after a pointless wait.
+   * container that is already stopping joins that stop. The halt signal is chosen as LXC's
+   * shutdown does (haltSignal: SIGRTMIN+3 for systemd). An init that neither catches nor blocks
+   * it would never see it (the kernel drops unhandled signals to a PID namespace's init), so it
+   * is killed at once instead of after a pointless wait.
    */
   stop(name: string, opts: StopOptions): Promise<void> {
     const inst = this.guard("stop", name);
     if (inst.stopping) return inst.stopping;
     if (inst.state === "STARTING") return this.abort(name, opts.cause);
-    const halt = inst.config?.signals.halt ?? DEFAULT_SIGNALS.halt;
-    const handled = inst.pid !== undefined && catchesSignal(inst.pid, halt);
+    const masks = signalMasks(inst.pid);
+    const halt = haltSignal(inst.config?.signals.halt, masks);
+    const handled = initHandles(masks, halt);
     const timeoutMs = handled ? opts.timeoutMs : 0;
     inst.stopCause = opts.cause;
     const killAt = Date.now() + timeoutMs;
@@ -539,7 +544,7 @@ export class Runtime {
   }
 
   /**
-   * lxc-stop -r: the reboot signal to an init that handles it (a system init then calls reboot(2),
+   * lxc-stop -r: the reboot signal to an init that catches or blocks it (a system init then calls reboot(2),
    * which ends it with SIGHUP); an init that does not handle it is killed. Either way the
    * container starts again once the init has ended, however it ended: an application init that
    * simply exits on the signal (a shell exits on SIGINT) is rebooted too, since a reboot was asked
@@ -549,7 +554,7 @@ export class Runtime {
     const inst = this.guard("reboot", name);
     const sig = inst.config?.signals.reboot ?? DEFAULT_SIGNALS.reboot;
     inst.restartRequested = cause;
-    if (inst.pid !== undefined && catchesSignal(inst.pid, sig)) {
+    if (inst.pid !== undefined && initHandles(signalMasks(inst.pid), sig)) {
       this.trySignal(inst, sig);
       clearTimeout(inst.stopTimer);
       inst.stopTimer = setTimeout(() => this.killAll(inst), timeoutMs);
@@ -645,6 +650,7 @@ export class Runtime {
         // since by another lxcpath's container. Remove it only if nothing runs in it.
         cg.destroy();
       }
+      removeBootId(left.cgroup);
     }
     if (left.veths?.length) deleteLinks(this.sys, left.veths);
     this.setState(this.instance(name), "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: left.pid });
@@ -661,8 +667,10 @@ export interface Leftover {
 }
 
 /** What corral leaves out of a config it otherwise runs, said at every start. */
-export function runtimeWarnings(config: ContainerConfig, layout: CgroupLayout): string[] {
+export function runtimeWarnings(config: ContainerConfig, layout: CgroupLayout, kernelHasAppArmor: boolean): string[] {
   const notes: string[] = [];
+  const apparmor = apparmorWarning(config.apparmorProfile, kernelHasAppArmor);
+  if (apparmor) notes.push(apparmor);
   const cgroup = config.mountAuto.cgroup;
   if (cgroup && layout === "legacy") notes.push(`lxc.mount.auto ${cgroup}: corral mounts only a cgroup2 tree, and this host has no cgroup2 hierarchy`);
   else if (cgroup && !config.mountAuto.sys) notes.push(`lxc.mount.auto ${cgroup}: needs sys in lxc.mount.auto, to mount on /sys/fs/cgroup`);
