@@ -715,6 +715,14 @@ int corral_make_raw(int fd)
 	return tcsetattr(fd, TCSANOW, &tios) < 0 ? -errno : 0;
 }
 
+/* Set a terminal's window size (TIOCSWINSZ): a console pty follows the size of the terminal that
+ * shows it, as lxc-start -F passes its own on. 0 or -errno. */
+int corral_set_winsize(int fd, int rows, int cols)
+{
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+	return ioctl(fd, TIOCSWINSZ, &ws) < 0 ? -errno : 0;
+}
+
 /* A NETLINK_ROUTE socket (CLOEXEC) in the network namespace of `pid`, or in our own for pid 0.
  * A network namespace is per thread: this thread enters the target's just for the socket() and
  * comes back; the socket stays bound to the namespace it was made in. The fd or -errno. */

@@ -49,6 +49,13 @@ export interface StartOptions {
   command?: string[];
   /** "inherit": the init gets our own stdio (corral run); "pty": a console the agent keeps */
   console?: "pty" | "inherit";
+  /** the console's window size, for a console shown on a terminal of that size (corral run) */
+  consoleSize?: WindowSize;
+}
+
+export interface WindowSize {
+  rows: number;
+  cols: number;
 }
 
 export interface StopOptions {
@@ -72,6 +79,7 @@ interface Instance {
   config?: ContainerConfig;
   command?: string[];
   consoleMode: "pty" | "inherit";
+  consoleSize?: WindowSize;
   /** resolves with the init's raw wait status once it is reaped */
   exit?: Promise<number>;
   starting: boolean;
@@ -214,6 +222,14 @@ export class Runtime {
     c.write(data);
   }
 
+  /** The terminal showing the console changed size: the console follows, for this run and the next. */
+  resizeConsole(name: string, size: WindowSize): void {
+    const inst = this.instances.get(name);
+    if (!inst) return;
+    inst.consoleSize = size;
+    if (inst.console) this.sys.setWindowSize(inst.console.masterFd, size.rows, size.cols);
+  }
+
   cgroupOf(name: string): ContainerCgroup | undefined {
     return this.instances.get(name)?.cgroup;
   }
@@ -271,6 +287,7 @@ export class Runtime {
     inst.config = config;
     inst.command = argv;
     inst.consoleMode = opts.console ?? "pty";
+    inst.consoleSize = opts.consoleSize;
     const cgroup = this.plannedCgroup(inst);
     this.setState(inst, "STARTING", opts.cause, { command: argv, cgroup, ...(notes.length ? { warnings: notes } : {}) });
     await this.spawnInstance(inst, opts.cause, cgroup);
@@ -295,6 +312,7 @@ export class Runtime {
         pty = this.sys.openpty();
         inst.ring = new RingBuffer();
         inst.console = new ConsoleCapture(pty.master, pty.slave, inst.ring, config.console.logfile);
+        if (inst.consoleSize) this.sys.setWindowSize(pty.master, inst.consoleSize.rows, inst.consoleSize.cols);
         inst.console.subscribe((data) => this.consoleListeners.forEach((l) => l(inst.name, data)));
       }
       inst.startAbort = new AbortController();
