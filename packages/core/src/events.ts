@@ -22,7 +22,13 @@ export type EventDetail = {
   phases?: StartPhase[];
   error?: EventError;
   reboot?: boolean;
+  /** the init ended by a halt (its reboot(2) in the namespace ended it with SIGINT) */
+  halt?: boolean;
   pid?: number;
+  /** a stop: the time between the halt signal and SIGKILL, and when SIGKILL is due (ms since the epoch) */
+  timeoutMs?: number;
+  killAt?: number;
+  note?: string;
   [k: string]: unknown;
 };
 
