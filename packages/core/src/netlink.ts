@@ -123,6 +123,15 @@ export function newVethPair(name: string, peer: VethPeer): Buffer {
   ]);
 }
 
+/**
+ * `ip link add NAME type bridge`, as lxc-net makes lxcbr0: a bridge with the kernel's defaults
+ * (no STP, so a port forwards as soon as it is up). Create-exclusive: an existing link of that
+ * name answers EEXIST.
+ */
+export function newBridge(name: string): Buffer {
+  return message(RTM_NEWLINK, CREATE, [ifinfo(), str(IFLA_IFNAME, name), nested(IFLA_LINKINFO, str(IFLA_INFO_KIND, "bridge"))]);
+}
+
 export interface LinkChange {
   /** raise it (IFF_UP) */
   up?: boolean;

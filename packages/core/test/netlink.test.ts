@@ -117,3 +117,19 @@ test("an hwaddr's x placeholders are filled, the first octet kept unicast", () =
   assert.equal(rtnetlink.completeHwaddr("xx:16:3e:00:00:01", () => 15), "fe:16:3e:00:00:01");
   assert.equal(rtnetlink.completeHwaddr("00:16:3e:00:00:01", () => 15), "00:16:3e:00:00:01");
 });
+
+test("a bridge: RTM_NEWLINK, create-exclusive with an ack, its name and kind \"bridge\" in linkinfo", () => {
+  const msg = rtnetlink.newBridge("corralbr0");
+  assert.deepEqual(header(msg), { len: msg.length, type: 16, flags: 0x1 | 0x4 | 0x200 | 0x400 });
+  assert.equal(msg.readUInt8(16), 0, "AF_UNSPEC");
+  assert.equal(msg.readInt32LE(16 + 4), 0, "no index: a new link");
+  assert.deepEqual([msg.readUInt32LE(16 + 8), msg.readUInt32LE(16 + 12)], [0, 0], "made down; raised by setLink once addressed");
+  const top = attrs(msg.subarray(32));
+  assert.deepEqual(top.map((a) => a.type), [3, 18]);
+  assert.equal(cstr(attr(top, 3)), "corralbr0");
+  assert.equal(msg.readUInt16LE(32 + 16 + 2), 18 | 0x8000, "linkinfo is nested");
+  const linkinfo = attrs(attr(top, 18)!);
+  assert.deepEqual(linkinfo.map((a) => a.type), [1]);
+  assert.equal(cstr(attr(linkinfo, 1)), "bridge");
+  assert.equal(attr(top, 3)!.length, "corralbr0".length + 1, "NUL-terminated");
+});
