@@ -2,12 +2,14 @@
 // once the child's network namespace exists, each pair is made with its container end born in
 // it, the host end joins the bridge named by lxc.net.N.link, and the container end is addressed
 // and brought up. All of it is rtnetlink requests (built in @corral/core) through the syscall
-// boundary: no program is spawned.
+// boundary: no program is spawned. A link named corralbr0 (the managed bridge, bridge.ts) is made
+// when missing, as lxc-net makes lxcbr0; any other missing bridge fails the start.
 import { randomBytes, randomInt } from "node:crypto";
 import { networkInterfaces } from "node:os";
 import { rtnetlink, type NetConfig } from "@corral/core";
 import { errnoName } from "../sys/errno.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
+import { clashingHostNetworks, isManagedBridge, MANAGED_BRIDGE, managedBroadcast, managedSubnet } from "./bridge.ts";
 
 /** A network step that failed: what was being done, and the errno rtnetlink gave, if any. */
 export class NetworkError extends Error {
@@ -74,8 +76,16 @@ class Rtnl {
   }
 
   linkIndex(name: string, what = `looking up link ${name}`): number {
+    const index = this.findLink(name, what);
+    if (index === undefined) throw failed(what, ENODEV);
+    return index;
+  }
+
+  /** The link's index, or undefined when there is no link of that name. */
+  findLink(name: string, what = `looking up link ${name}`): number | undefined {
     const reply = this.sys.netlinkCall(this.sock, rtnetlink.getLink(name));
     const errno = rtnetlink.replyErrno(reply);
+    if (errno === ENODEV) return undefined;
     if (errno !== undefined) throw failed(what, errno);
     return rtnetlink.linkIndexOf(reply);
   }
@@ -86,6 +96,7 @@ class Rtnl {
 }
 
 const ENODEV = 19;
+const EEXIST = 17;
 
 function failed(what: string, errno: number): NetworkError {
   return new NetworkError(`${what}: ${errnoName(errno)} (${errno})`, errno);
@@ -121,14 +132,43 @@ function gatewayOf(net: NetConfig, family: "IPv4" | "IPv6"): string | undefined 
 }
 
 /**
+ * The managed bridge, made when missing (lxc-net's start): the bridge link, its address, up. Two
+ * starts racing to make it both succeed (EEXIST is fine). A bridge that exists but lacks its
+ * address (made by hand, or the address removed) gets it back; one already addressed is left
+ * alone. `hostAddresses` is what networkInterfaces() reports, for the check.
+ */
+export function ensureManagedBridge(sys: Syscalls, hostAddresses = networkInterfaces()): void {
+  withRtnl(sys, 0, (nl) => ensureBridgeOn(nl, hostAddresses));
+}
+
+function ensureBridgeOn(nl: Rtnl, hostAddresses: ReturnType<typeof networkInterfaces>): void {
+  const { name, address, prefixLength } = MANAGED_BRIDGE;
+  const addressed = hostAddresses[name]?.some((a) => a.family === "IPv4" && a.address === address) ?? false;
+  let index = nl.findLink(name, `looking up the managed bridge ${name}`);
+  if (index !== undefined && addressed) return;
+  if (index === undefined) {
+    const clashes = clashingHostNetworks(hostAddresses);
+    if (clashes.length > 0) throw new NetworkError(`not making ${name} with ${managedSubnet()}: it overlaps the host's ${clashes.join(", ")}`);
+    const errno = nl.errnoOf(rtnetlink.newBridge(name));
+    if (errno !== 0 && errno !== EEXIST) throw failed(`making the managed bridge ${name}`, errno);
+    index = nl.linkIndex(name, `looking up the managed bridge ${name}`);
+  }
+  const errno = nl.errnoOf(rtnetlink.addIPv4Address(index, `${address}/${prefixLength} ${managedBroadcast()}`));
+  if (errno !== 0 && errno !== EEXIST) throw failed(`adding ${address}/${prefixLength} to ${name}`, errno);
+  nl.request(rtnetlink.setLink({ index }, { up: true }), `raising ${name}`);
+}
+
+/**
  * Before clone, as start.c does: each veth's names, its gateway (`auto`: the bridge's address) and
- * its bridge looked up, so that a wrong link fails the start before anything is made.
+ * its bridge looked up, so that a wrong link fails the start before anything is made. The managed
+ * bridge is made first when a veth names it and it is missing.
  */
 export function planVeths(sys: Syscalls, nets: readonly NetConfig[]): VethPair[] {
   const veths = nets.filter((n) => n.type === "veth");
   if (veths.length === 0) return [];
-  return withRtnl(sys, 0, (nl) =>
-    veths.map((net) => {
+  return withRtnl(sys, 0, (nl) => {
+    if (veths.some((n) => isManagedBridge(n.link))) ensureBridgeOn(nl, networkInterfaces());
+    return veths.map((net) => {
       const pair: VethPair = {
         net,
         hostName: net.vethPair ?? `veth${randomBytes(3).toString("hex")}`,
@@ -139,8 +179,8 @@ export function planVeths(sys: Syscalls, nets: readonly NetConfig[]): VethPair[]
       if (net.hwaddr) pair.hwaddr = rtnetlink.completeHwaddr(net.hwaddr, () => randomInt(16));
       if (net.link) pair.master = nl.linkIndex(net.link, `finding bridge ${net.link} (lxc.net.${net.index}.link)`);
       return pair;
-    }),
-  );
+    });
+  });
 }
 
 /**
