@@ -3,7 +3,6 @@
 // hands out on it. No NAT and no DHCP: the host reaches its containers over the bridge, and each
 // container's address is written into its config at create and set before its init runs.
 // Runs on the host.
-import { networkInterfaces } from "node:os";
 import { parseIPv4 } from "@corral/core";
 
 export const MANAGED_BRIDGE = {
@@ -46,19 +45,15 @@ export function subnetsOverlap(a: string, b: string): boolean {
 }
 
 /**
- * The host's IPv4 networks that clash with the managed subnet (the bridge's own excepted): made
- * on such a host, the bridge would steal traffic from a real network.
+ * The host's IPv4 networks (from an rtnetlink address dump, the bridge's own left out by the
+ * caller) that overlap the managed subnet: made there, the bridge would steal a real network's
+ * traffic. As "a.b.c.d/p on link N".
  */
-export function clashingHostNetworks(host = networkInterfaces()): string[] {
+export function clashingNetworks(addresses: ReadonlyArray<{ index: number; family: string; address: string; prefixLength: number }>): string[] {
   const subnet = managedSubnet();
-  const clashes: string[] = [];
-  for (const [name, addrs] of Object.entries(host)) {
-    if (name === MANAGED_BRIDGE.name) continue;
-    for (const a of addrs ?? []) {
-      if (a.family === "IPv4" && a.cidr && !a.internal && subnetsOverlap(a.cidr, subnet)) clashes.push(`${a.cidr} on ${name}`);
-    }
-  }
-  return clashes;
+  return addresses
+    .filter((a) => a.family === "IPv4" && !a.address.startsWith("127.") && subnetsOverlap(`${a.address}/${a.prefixLength}`, subnet))
+    .map((a) => `${a.address}/${a.prefixLength} on link ${a.index}`);
 }
 
 /** The IPv4 addresses (without prefix) in LXC address values ("10.0.5.2/24 10.0.5.255"). */

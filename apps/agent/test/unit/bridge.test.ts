@@ -2,9 +2,8 @@
 // make it when missing (through the recording fake, no root).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { NetworkInterfaceInfo } from "node:os";
 import {
-  addressesIn, clashingHostNetworks, ipv4AddressesInConfigText, managedBroadcast, managedSubnet, nextFreeAddress, subnetsOverlap,
+  addressesIn, clashingNetworks, ipv4AddressesInConfigText, managedBroadcast, managedSubnet, nextFreeAddress, subnetsOverlap,
 } from "../../src/runtime/bridge.ts";
 import { ensureManagedBridge, planVeths } from "../../src/runtime/network.ts";
 import { FakeSyscalls } from "../../src/sys/fake.ts";
@@ -35,15 +34,22 @@ describe("the managed subnet", () => {
     assert.equal(subnetsOverlap("10.0.5.0/24", "10.0.5.128/25"), true);
     assert.equal(subnetsOverlap("10.0.5.0/24", "10.0.6.0/24"), false);
     assert.equal(subnetsOverlap("10.0.5.0/24", "192.0.2.0/24"), false);
-    const ifaces = (cidr: string): NetworkInterfaceInfo => ({ address: cidr.split("/")[0]!, cidr, family: "IPv4", internal: false, mac: "", netmask: "" });
-    assert.deepEqual(clashingHostNetworks({ eth0: [ifaces("192.0.2.2/24")], corralbr0: [ifaces("10.0.5.1/24")] }), []);
-    assert.deepEqual(clashingHostNetworks({ eth1: [ifaces("10.0.0.7/16")] }), ["10.0.0.7/16 on eth1"]);
+    const addr = (index: number, address: string, prefixLength: number) => ({ index, family: "IPv4", address, prefixLength });
+    assert.deepEqual(clashingNetworks([addr(1, "127.0.0.1", 8), addr(2, "192.0.2.2", 24)]), []);
+    assert.deepEqual(clashingNetworks([addr(3, "10.0.0.7", 16)]), ["10.0.0.7/16 on link 3"]);
   });
 });
 
-/** rtnetlink answers scripted by message type: a link lookup finds `links`, changes get `errnos`. */
+/**
+ * rtnetlink answers scripted by message type: a link lookup finds `links`, an IPv4 address dump
+ * gives `addrs` (updated when an address is added), changes get `errnos`.
+ */
 class BridgeFake extends FakeSyscalls {
-  constructor(private readonly links: Map<string, number>, private readonly errnos: Partial<Record<number, number>> = {}) {
+  constructor(
+    private readonly links: Map<string, number>,
+    private readonly errnos: Partial<Record<number, number>> = {},
+    readonly addrs: Array<[index: number, address: string, prefixLength: number]> = [[1, "127.0.0.1", 8], [2, "192.0.2.2", 24]],
+  ) {
     super();
   }
   override netlinkCall(sock: number, request: Uint8Array): Buffer {
@@ -60,8 +66,10 @@ class BridgeFake extends FakeSyscalls {
       link.writeInt32LE(index, 20);
       return link;
     }
+    if (type === 22) return Buffer.concat([...this.addrs.map(([i, a, p]) => newaddr(i, a, p)), done()]);
     const errno = this.errnos[type] ?? 0;
     if (type === 16 && msg.readInt32LE(20) === 0 && errno === 0) this.links.set(ifname(msg), 42);
+    if (type === 20 && errno === 0) this.addrs.push([msg.readInt32LE(20), [...msg.subarray(36, 40)].join("."), msg.readUInt8(17)]);
     return ack(errno);
   }
   /** [type, ifinfo/ifaddr index, IFLA_IFNAME] of each request */
@@ -69,9 +77,30 @@ class BridgeFake extends FakeSyscalls {
     return this.calls.filter((c) => c.call === "netlinkCall").map((c) => {
       const msg = Buffer.from(c.args[1] as Uint8Array);
       const type = msg.readUInt16LE(4);
-      return [type, type === 20 ? msg.readInt32LE(20) : msg.readInt32LE(20), type === 20 ? "" : ifname(msg)];
+      return [type, msg.readInt32LE(20), type === 20 || type === 22 ? "" : ifname(msg)];
     });
   }
+}
+
+/** An RTM_NEWADDR message of a dump: ifaddrmsg then IFA_LOCAL. */
+function newaddr(index: number, address: string, prefixLength: number): Buffer {
+  const b = Buffer.alloc(16 + 8 + 8);
+  b.writeUInt32LE(b.length, 0);
+  b.writeUInt16LE(20, 4);
+  b.writeUInt8(2, 16);
+  b.writeUInt8(prefixLength, 17);
+  b.writeUInt32LE(index, 20);
+  b.writeUInt16LE(8, 24);
+  b.writeUInt16LE(2, 26);
+  Buffer.from(address.split(".").map(Number)).copy(b, 28);
+  return b;
+}
+
+function done(): Buffer {
+  const b = Buffer.alloc(20);
+  b.writeUInt32LE(20, 0);
+  b.writeUInt16LE(3, 4);
+  return b;
 }
 
 function ack(errno: number): Buffer {
@@ -92,53 +121,49 @@ function ifname(msg: Buffer): string {
   return "";
 }
 
-const hostOnly = { eth0: [{ address: "192.0.2.2", cidr: "192.0.2.2/24", family: "IPv4", internal: false, mac: "", netmask: "" }] } as const;
-const withBridge = { ...hostOnly, corralbr0: [{ address: "10.0.5.1", cidr: "10.0.5.1/24", family: "IPv4", internal: false, mac: "", netmask: "" }] } as const;
-
 describe("making the managed bridge", () => {
   it("when missing: the bridge link, its address with the broadcast, then up", () => {
     const sys = new BridgeFake(new Map());
-    ensureManagedBridge(sys, hostOnly as never);
+    ensureManagedBridge(sys);
     assert.deepEqual(sys.requests(), [
       [18, 0, "corralbr0"], // looked up: ENODEV
+      [22, 0, ""], // the host's IPv4 addresses: none clashes
       [16, 0, "corralbr0"], // RTM_NEWLINK kind bridge
       [18, 0, "corralbr0"], // its index
       [20, 42, ""], // 10.0.5.1/24 brd 10.0.5.255
       [16, 42, ""], // up
     ]);
-    const addr = Buffer.from(sys.calls.filter((c) => c.call === "netlinkCall")[3]!.args[1] as Uint8Array);
-    assert.equal(addr.readUInt8(17), 24, "prefix length");
+    assert.deepEqual(sys.addrs.at(-1), [42, "10.0.5.1", 24]);
     assert.deepEqual(sys.names().filter((n) => n === "netlinkSocket" || n === "close"), ["netlinkSocket", "close"]);
   });
 
-  it("when there and addressed: one lookup, nothing changed", () => {
-    const sys = new BridgeFake(new Map([["corralbr0", 9]]));
-    ensureManagedBridge(sys, withBridge as never);
-    assert.deepEqual(sys.requests(), [[18, 0, "corralbr0"]]);
+  it("when there and addressed: a lookup and the address dump, nothing changed", () => {
+    const sys = new BridgeFake(new Map([["corralbr0", 9]]), {}, [[9, "10.0.5.1", 24]]);
+    ensureManagedBridge(sys);
+    assert.deepEqual(sys.requests().map(([t]) => t), [18, 22]);
   });
 
   it("when there without its address: the address and up", () => {
     const sys = new BridgeFake(new Map([["corralbr0", 9]]));
-    ensureManagedBridge(sys, hostOnly as never);
-    assert.deepEqual(sys.requests().map(([t, i]) => [t, i]), [[18, 0], [20, 9], [16, 9]]);
+    ensureManagedBridge(sys);
+    assert.deepEqual(sys.requests().map(([t, i]) => [t, i]), [[18, 0], [22, 0], [20, 9], [16, 9]]);
   });
 
   it("another start that made it first (EEXIST on the link and the address) is no failure", () => {
     const sys = new BridgeFake(new Map(), { 16: 0, 20: 17 });
-    ensureManagedBridge(sys, hostOnly as never);
-    assert.equal(sys.requests().length, 5);
+    ensureManagedBridge(sys);
+    assert.equal(sys.requests().length, 6);
   });
 
   it("a host network overlapping the subnet: refused, nothing made", () => {
-    const sys = new BridgeFake(new Map());
-    const clash = { eth1: [{ address: "10.0.5.9", cidr: "10.0.0.0/8", family: "IPv4", internal: false, mac: "", netmask: "" }] };
-    assert.throws(() => ensureManagedBridge(sys, clash as never), /not making corralbr0 with 10\.0\.5\.0\/24: it overlaps the host's 10\.0\.0\.0\/8 on eth1/);
-    assert.deepEqual(sys.requests(), [[18, 0, "corralbr0"]]);
+    const sys = new BridgeFake(new Map(), {}, [[3, "10.0.9.9", 8]]);
+    assert.throws(() => ensureManagedBridge(sys), /not making corralbr0 with 10\.0\.5\.0\/24: it overlaps the host's 10\.0\.9\.9\/8 on link 3/);
+    assert.deepEqual(sys.requests().map(([t]) => t), [18, 22]);
   });
 
   it("a failure to make it names the step and the errno", () => {
     const sys = new BridgeFake(new Map(), { 16: 1 });
-    assert.throws(() => ensureManagedBridge(sys, hostOnly as never), /making the managed bridge corralbr0: EPERM \(1\)/);
+    assert.throws(() => ensureManagedBridge(sys), /making the managed bridge corralbr0: EPERM \(1\)/);
   });
 
   it("planVeths makes it only for a veth on corralbr0; any other missing bridge still fails", () => {
@@ -149,8 +174,17 @@ describe("making the managed bridge", () => {
     );
     assert.deepEqual(other.requests(), [[18, 0, "br9"]]);
     const managed = new BridgeFake(new Map());
-    const [pair] = planVeths(managed, [{ index: 0, type: "veth", link: "corralbr0", ipv4Addresses: ["10.0.5.2/24"], ipv6Addresses: [] }]);
+    const [pair] = planVeths(managed, [{ index: 0, type: "veth", link: "corralbr0", ipv4Addresses: ["10.0.5.2/24"], ipv4Gateway: "auto", ipv6Addresses: [] }]);
     assert.equal(pair!.master, 42);
-    assert.deepEqual(managed.requests().map(([t]) => t), [18, 16, 18, 20, 16, 18]);
+    assert.equal(pair!.gateway, "10.0.5.1", "auto: the bridge's address, read from rtnetlink (a bridge without ports has no carrier)");
+    assert.deepEqual(managed.requests().map(([t]) => t), [18, 22, 16, 18, 20, 16, 18, 22, 18]);
+  });
+
+  it("a gateway of auto on a bridge without an address fails the start before anything is made", () => {
+    const sys = new BridgeFake(new Map([["br1", 5]]));
+    assert.throws(
+      () => planVeths(sys, [{ index: 0, type: "veth", link: "br1", ipv4Addresses: [], ipv4Gateway: "auto", ipv6Addresses: [] }]),
+      /lxc\.net\.0\.ipv4\.gateway = auto, but bridge br1 has no IPv4 address/,
+    );
   });
 });
