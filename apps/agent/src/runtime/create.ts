@@ -118,7 +118,8 @@ function undo(dir: string, e: unknown): never {
 
 /** Create at once: a config, or the host or busybox template. The debian template needs createContainerAsync. */
 export function createContainer(lxcpath: LxcPath, req: CreateRequest): CreateResult {
-  if (req.template === "debian") throw new Refusal("the debian template builds for a while: create it with createContainerAsync", "BAD_REQUEST");
+  // (in code: createContainerAsync or beginCreate)
+  if (req.template === "debian") throw new Refusal(`the debian template builds for a while: make it first with "corral create ${req.name} --template debian"`, "BAD_REQUEST");
   const warnings = checkRequest(lxcpath, req);
   const dir = reserve(lxcpath, req.name);
   try {

@@ -186,7 +186,7 @@ describe("a debian create from the cache", () => {
     const lxcpath = new LxcPath(mkdtempSync(join(tmpdir(), "corral-lxcpath-")));
     try {
       assert.throws(() => createContainer(lxcpath, { name: "a", template: "host", release: "bookworm" }), /release: only the debian template takes this/);
-      assert.throws(() => createContainer(lxcpath, { name: "a", template: "debian" }), /createContainerAsync/);
+      assert.throws(() => createContainer(lxcpath, { name: "a", template: "debian" }), /builds for a while: make it first with "corral create a --template debian"/);
       await assert.rejects(createContainerAsync(lxcpath, { name: "a", template: "debian", release: "Bad Release" }, undefined, { cacheDir: cache }), /not a Debian release name/);
       await assert.rejects(createContainerAsync(lxcpath, { name: "a", template: "debian", sshKey: "nope" }, undefined, { cacheDir: cache }), /not an OpenSSH public key/);
       // a create in flight holds its name
