@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything corral needs on a fresh Debian machine with Node 20 and npm, as root:
-# Debian packages (LXC, runc, busybox-static for templates and benchmarks, Chromium for the
-# browser tests, iproute2), pnpm, the workspace's packages, the native plan executor and the
+# Debian packages (LXC, runc, busybox-static for templates and benchmarks, mmdebstrap and
+# debootstrap with Debian's archive keyring for the debian template, openssl for its root
+# password, Chromium for the browser tests, iproute2), pnpm, the workspace's packages, the native plan executor and the
 # dashboard's production build. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 [ "$(id -u)" = 0 ] || { echo "setup: run as root (the agent makes namespaces, cgroups and veths)" >&2; exit 1; }
 
-debs=(lxc runc busybox-static chromium iproute2 util-linux curl)
+debs=(lxc runc busybox-static mmdebstrap debootstrap debian-archive-keyring openssl chromium iproute2 util-linux curl)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -757,8 +757,19 @@ int corral_netlink_socket(int pid)
 	return fd < 0 ? -err : fd;
 }
 
-/* One rtnetlink request and its reply: send req[0..len), then receive one datagram into
- * resp[0..resp_len). The bytes received, or -errno (-EMSGSIZE if the reply did not fit). */
+/* Does this datagram end a dump: an NLMSG_DONE or NLMSG_ERROR among its messages? */
+static int netlink_dump_ends(const uint8_t *buf, size_t len)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+	for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+		if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return 1;
+	return 0;
+}
+
+/* One rtnetlink request and its answer: send req[0..len), then receive into resp[0..resp_len)
+ * one datagram, or for a dump request (NLM_F_DUMP) every datagram up to the one that ends it
+ * (NLMSG_DONE), one after another. The bytes received, or -errno (-EMSGSIZE if the answer did
+ * not fit; the rest of a dump is still read then, so that the socket holds nothing stale). */
 int corral_netlink_call(int sock, const uint8_t *req, int len, uint8_t *resp, int resp_len)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -766,10 +777,43 @@ int corral_netlink_call(int sock, const uint8_t *req, int len, uint8_t *resp, in
 	do n = sendto(sock, req, (size_t)len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
 	while (n < 0 && errno == EINTR);
 	if (n < 0) return -errno;
-	do n = recv(sock, resp, (size_t)resp_len, MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) return -errno;
-	return n > resp_len ? -EMSGSIZE : (int)n;
+	int dump = len >= (int)sizeof(struct nlmsghdr) && (((const struct nlmsghdr *)req)->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	if (!dump) {
+		do n = recv(sock, resp, (size_t)resp_len, MSG_TRUNC);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) return -errno;
+		return n > resp_len ? -EMSGSIZE : (int)n;
+	}
+	int total = 0, overflow = 0;
+	uint8_t *spill = NULL;
+	for (;;) {
+		size_t room = overflow ? 0 : (size_t)(resp_len - total);
+		/* a datagram that may not fit goes to a scratch buffer first (the kernel's dump
+		 * datagrams are at most 32 KiB) */
+		if (room < 65536 && !spill && !(spill = malloc(65536))) return -ENOMEM;
+		uint8_t *into = room >= 65536 ? resp + total : spill;
+		size_t cap = room >= 65536 ? room : 65536;
+		do n = recv(sock, into, cap, MSG_TRUNC);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			int err = errno;
+			free(spill);
+			return -err;
+		}
+		if ((size_t)n > cap) {
+			/* cannot even see where it ends: the socket is no longer usable */
+			free(spill);
+			return -EMSGSIZE;
+		}
+		if (into == spill && !overflow) {
+			if ((size_t)n <= room) memcpy(resp + total, spill, (size_t)n);
+			else overflow = 1;
+		}
+		if (!overflow) total += (int)n;
+		if (netlink_dump_ends(into, (size_t)n)) break;
+	}
+	free(spill);
+	return overflow ? -EMSGSIZE : total;
 }
 
 /* A pidfd for `pid` (pidfd_open(2), Linux 5.3), close-on-exec; the fd or -errno. */

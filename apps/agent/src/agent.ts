@@ -8,7 +8,8 @@ import {
 } from "@corral/core";
 import { EventBus } from "./api/bus.ts";
 import { LxcBroadcast, runtimeCommandTarget } from "./lxc/broadcast.ts";
-import { createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./runtime/create.ts";
+import { beginCreate, createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./runtime/create.ts";
+import { CreateJobs } from "./runtime/create-jobs.ts";
 import { describeIssue, LxcPath } from "./runtime/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
 import { Store } from "./store/store.ts";
@@ -33,6 +34,8 @@ export class Agent {
   readonly bus = new EventBus();
   readonly runtime: Runtime;
   readonly startedAt = Date.now();
+  /** creates that build in the background (the debian template), with their progress */
+  readonly creates = new CreateJobs();
   private readonly lxc: LxcBroadcast;
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
@@ -151,8 +154,24 @@ export class Agent {
     return { ...summary, configPath: this.lxcpath.configPath(name), configText, warnings, rootfs, hostname: host };
   }
 
-  create(req: CreateRequest): CreateResult {
-    return createContainer(this.lxcpath, req);
+  /**
+   * Create a container. A template that builds for a while (debian) is checked and its name
+   * reserved now, then built in the background: `building` is true, and creates.progress(name)
+   * follows it; its outcome is audited when it ends. The others are made before this returns.
+   */
+  create(req: CreateRequest, by: { actor: string; address: string } = { actor: "agent", address: "" }): CreateResult & { building: boolean } {
+    if (req.template !== "debian") return { ...createContainer(this.lxcpath, req), building: false };
+    const pending = beginCreate(this.lxcpath, req);
+    this.log.info("create started", { container: req.name, template: req.template, release: req.release });
+    this.creates.start(req.name, (progress) => pending.run(progress), (error) => {
+      this.store.audit({
+        actor: by.actor, address: by.address, action: "containers.create (built)", target: req.name,
+        result: error ? "error" : "ok", detail: error ? error.message : `${req.template} ${req.release ?? ""}`.trim(),
+      });
+      if (error) this.log.error("create failed", { container: req.name, error: error.message });
+      else this.log.info("created", { container: req.name });
+    });
+    return { name: pending.name, configPath: pending.configPath, warnings: pending.warnings, building: true };
   }
 
   /** Parse config text as if it were NAME's config; throws the parser's ConfigError (with its line). */

@@ -7,15 +7,19 @@ import { parseIPv4, parseIPv6 } from "./ip.ts";
 /** nlmsghdr: len u32, type u16, flags u16, seq u32, pid u32. */
 const NLMSG_HDRLEN = 16;
 const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
 
 const RTM_NEWLINK = 16;
 const RTM_DELLINK = 17;
 const RTM_GETLINK = 18;
 const RTM_NEWADDR = 20;
+const RTM_GETADDR = 22;
 const RTM_NEWROUTE = 24;
 
 const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
+/** NLM_F_ROOT | NLM_F_MATCH: every object, in as many datagrams as it takes, then NLMSG_DONE */
+const NLM_F_DUMP = 0x300;
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 const CREATE = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
@@ -123,6 +127,15 @@ export function newVethPair(name: string, peer: VethPeer): Buffer {
   ]);
 }
 
+/**
+ * `ip link add NAME type bridge`, as lxc-net makes lxcbr0: a bridge with the kernel's defaults
+ * (no STP, so a port forwards as soon as it is up). Create-exclusive: an existing link of that
+ * name answers EEXIST.
+ */
+export function newBridge(name: string): Buffer {
+  return message(RTM_NEWLINK, CREATE, [ifinfo(), str(IFLA_IFNAME, name), nested(IFLA_LINKINFO, str(IFLA_INFO_KIND, "bridge"))]);
+}
+
 export interface LinkChange {
   /** raise it (IFF_UP) */
   up?: boolean;
@@ -205,6 +218,81 @@ export function addDefaultRoute(index: number, gateway: string): Buffer {
   rtmsg.writeUInt8(RTN_UNICAST, 7);
   const via = v6 ? parseIPv6(gateway) : parseIPv4(gateway);
   return message(RTM_NEWROUTE, CREATE, [rtmsg, attr(RTA_GATEWAY, via), u32(RTA_OIF, index)]);
+}
+
+/**
+ * `ip -4 addr show` / `ip -6 addr show`: a dump of every address of one family (the kernel
+ * answers in several datagrams, ended by NLMSG_DONE; see parseAddresses).
+ */
+export function getAddresses(family: "IPv4" | "IPv6"): Buffer {
+  return message(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, [ifaddrmsg(family === "IPv4" ? AF_INET : AF_INET6, 0, 0, 0)]);
+}
+
+/** One address of a dump: the link it is on, and "a.b.c.d" or an IPv6 text with its prefix. */
+export interface LinkAddress {
+  index: number;
+  family: "IPv4" | "IPv6";
+  address: string;
+  prefixLength: number;
+  /** RT_SCOPE_*: 0 universe (global), 253 link, 254 host */
+  scope: number;
+}
+
+/**
+ * The addresses in the answer to getAddresses: the RTM_NEWADDR messages of its datagrams, read
+ * back to back. An NLMSG_ERROR in it throws with its errno (as `errno` on the Error).
+ */
+export function parseAddresses(reply: Buffer): LinkAddress[] {
+  const out: LinkAddress[] = [];
+  for (let off = 0; off + NLMSG_HDRLEN <= reply.length; ) {
+    const len = reply.readUInt32LE(off);
+    if (len < NLMSG_HDRLEN || off + len > reply.length) throw new Error("a truncated rtnetlink message");
+    const type = reply.readUInt16LE(off + 4);
+    if (type === NLMSG_ERROR) {
+      const errno = -reply.readInt32LE(off + NLMSG_HDRLEN);
+      if (errno !== 0) throw Object.assign(new Error(`rtnetlink refused the address dump: errno ${errno}`), { errno });
+    } else if (type === RTM_NEWADDR) {
+      const body = reply.subarray(off + NLMSG_HDRLEN, off + len);
+      const family = body.readUInt8(0) === AF_INET ? "IPv4" : body.readUInt8(0) === AF_INET6 ? "IPv6" : undefined;
+      const attrs = readAttrs(body.subarray(8));
+      const raw = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
+      if (family && raw) {
+        out.push({ index: body.readUInt32LE(4), family, address: family === "IPv4" ? [...raw].join(".") : ipv6Text(raw), prefixLength: body.readUInt8(1), scope: body.readUInt8(3) });
+      }
+    } else if (type === NLMSG_DONE) {
+      break;
+    }
+    off += align4(len);
+  }
+  return out;
+}
+
+/** The top-level attributes of a message body: type (NLA_F_NESTED stripped) to payload; the first of each. */
+function readAttrs(buf: Buffer): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  for (let off = 0; off + 4 <= buf.length; ) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4) break;
+    const type = buf.readUInt16LE(off + 2) & ~NLA_F_NESTED;
+    if (!out.has(type)) out.set(type, buf.subarray(off + 4, off + len));
+    off += align4(len);
+  }
+  return out;
+}
+
+/** RFC 5952 text: lower-case hex, the longest run of two or more zero groups as "::". */
+export function ipv6Text(raw: Buffer): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(raw.readUInt16BE(i));
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(":");
+  return best.at < 0 ? hex(groups) : `${hex(groups.slice(0, best.at))}::${hex(groups.slice(best.at + best.len))}`;
 }
 
 /** What a reply says: the errno of an NLMSG_ERROR (0 for an ack), or a message of another type. */

@@ -117,3 +117,73 @@ test("an hwaddr's x placeholders are filled, the first octet kept unicast", () =
   assert.equal(rtnetlink.completeHwaddr("xx:16:3e:00:00:01", () => 15), "fe:16:3e:00:00:01");
   assert.equal(rtnetlink.completeHwaddr("00:16:3e:00:00:01", () => 15), "00:16:3e:00:00:01");
 });
+
+test("a bridge: RTM_NEWLINK, create-exclusive with an ack, its name and kind \"bridge\" in linkinfo", () => {
+  const msg = rtnetlink.newBridge("corralbr0");
+  assert.deepEqual(header(msg), { len: msg.length, type: 16, flags: 0x1 | 0x4 | 0x200 | 0x400 });
+  assert.equal(msg.readUInt8(16), 0, "AF_UNSPEC");
+  assert.equal(msg.readInt32LE(16 + 4), 0, "no index: a new link");
+  assert.deepEqual([msg.readUInt32LE(16 + 8), msg.readUInt32LE(16 + 12)], [0, 0], "made down; raised by setLink once addressed");
+  const top = attrs(msg.subarray(32));
+  assert.deepEqual(top.map((a) => a.type), [3, 18]);
+  assert.equal(cstr(attr(top, 3)), "corralbr0");
+  assert.equal(msg.readUInt16LE(32 + 16 + 2), 18 | 0x8000, "linkinfo is nested");
+  const linkinfo = attrs(attr(top, 18)!);
+  assert.deepEqual(linkinfo.map((a) => a.type), [1]);
+  assert.equal(cstr(attr(linkinfo, 1)), "bridge");
+  assert.equal(attr(top, 3)!.length, "corralbr0".length + 1, "NUL-terminated");
+});
+
+test("an address dump: RTM_GETADDR with NLM_F_DUMP for one family, and its answer read back", () => {
+  const v4 = rtnetlink.getAddresses("IPv4");
+  assert.deepEqual(header(v4), { len: 24, type: 22, flags: 0x1 | 0x300 });
+  assert.deepEqual([...v4.subarray(16)], [2, 0, 0, 0, 0, 0, 0, 0], "ifaddrmsg: AF_INET, every link");
+  assert.equal(rtnetlink.getAddresses("IPv6").readUInt8(16), 10);
+
+  // two datagrams back to back, as the native call returns a dump: addresses, then NLMSG_DONE
+  const ifaddr = (family: number, prefix: number, scope: number, index: number, attrsOf: Buffer[]) => {
+    const body = Buffer.concat([Buffer.from([family, prefix, 0, scope, index & 0xff, 0, 0, 0]), ...attrsOf]);
+    const hdr = Buffer.alloc(16);
+    hdr.writeUInt32LE(16 + body.length, 0);
+    hdr.writeUInt16LE(20, 4);
+    return Buffer.concat([hdr, body]);
+  };
+  const rta = (type: number, payload: number[]) => {
+    const b = Buffer.alloc((4 + payload.length + 3) & ~3);
+    b.writeUInt16LE(4 + payload.length, 0);
+    b.writeUInt16LE(type, 2);
+    Buffer.from(payload).copy(b, 4);
+    return b;
+  };
+  const label = rta(3, [...Buffer.from("corralbr0\0")]);
+  const done = Buffer.alloc(20);
+  done.writeUInt32LE(20, 0);
+  done.writeUInt16LE(3, 4);
+  const reply = Buffer.concat([
+    ifaddr(2, 24, 0, 29, [rta(1, [10, 0, 5, 1]), rta(2, [10, 0, 5, 1]), label]),
+    ifaddr(2, 8, 254, 1, [rta(1, [127, 0, 0, 1])]),
+    ifaddr(10, 64, 253, 29, [rta(1, [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])]),
+    done,
+    ifaddr(2, 24, 0, 99, [rta(2, [1, 2, 3, 4])]), // after NLMSG_DONE: not read
+  ]);
+  assert.deepEqual(rtnetlink.parseAddresses(reply), [
+    { index: 29, family: "IPv4", address: "10.0.5.1", prefixLength: 24, scope: 0 },
+    { index: 1, family: "IPv4", address: "127.0.0.1", prefixLength: 8, scope: 254 },
+    { index: 29, family: "IPv6", address: "fe80::1", prefixLength: 64, scope: 253 },
+  ]);
+  const refused = Buffer.alloc(36);
+  refused.writeUInt32LE(36, 0);
+  refused.writeUInt16LE(2, 4);
+  refused.writeInt32LE(-22, 16);
+  assert.throws(() => rtnetlink.parseAddresses(refused), (e: Error & { errno?: number }) => e.errno === 22);
+  assert.throws(() => rtnetlink.parseAddresses(reply.subarray(0, 30)), /truncated/);
+});
+
+test("IPv6 text: the longest run of zero groups shortened, as RFC 5952 says", () => {
+  const text = (s: string) => rtnetlink.ipv6Text(Buffer.from(s.replaceAll(":", ""), "hex"));
+  assert.equal(text("fd00:0000:0000:0000:0000:0000:0000:0002"), "fd00::2");
+  assert.equal(text("2001:0db8:0000:0001:0000:0000:0000:0001"), "2001:db8:0:1::1");
+  assert.equal(text("0000:0000:0000:0000:0000:0000:0000:0000"), "::");
+  assert.equal(text("2001:0db8:0001:0002:0003:0004:0005:0006"), "2001:db8:1:2:3:4:5:6");
+  assert.equal(text("2001:0000:0db8:0000:0001:0000:0000:0001"), "2001:0:db8:0:1::1");
+});

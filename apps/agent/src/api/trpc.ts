@@ -35,6 +35,12 @@ const errors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Secrets in a request are never written to the audit log (a create's root password). */
+const SECRET_KEYS = new Set(["rootPassword"]);
+function hideSecrets(key: string, value: unknown): unknown {
+  return SECRET_KEYS.has(key) && value !== undefined ? "(hidden)" : value;
+}
+
 /** Writes one audit line per mutation: actor, address, what, on which container, and the outcome. */
 const audited = t.middleware(async ({ ctx, path, getRawInput, next }) => {
   const input = (await getRawInput().catch(() => undefined)) as { name?: unknown } | undefined;
@@ -47,7 +53,7 @@ const audited = t.middleware(async ({ ctx, path, getRawInput, next }) => {
     action: path,
     target,
     result: result.ok ? "ok" : error!.code === "INTERNAL_SERVER_ERROR" ? "error" : "refused",
-    detail: error ? error.message : JSON.stringify(input ?? null).slice(0, 2000),
+    detail: error ? error.message : JSON.stringify(input ?? null, hideSecrets).slice(0, 2000),
   });
   return result;
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The corral command. `pnpm corral <command> ...` from the repository's root.
 import { readFileSync } from "node:fs";
-import { createContainer } from "../runtime/create.ts";
+import { createContainer, createContainerAsync, type CreateRequest } from "../runtime/create.ts";
 import { LxcPath } from "../runtime/lxcpath.ts";
 import { DEFAULT_LISTEN, env } from "../env.ts";
 import { runAgent } from "./agent-command.ts";
@@ -12,7 +12,7 @@ import { runForeground } from "./run.ts";
 
 /** What each command takes; --lxcpath and --agent go everywhere. */
 const COMMANDS: Record<string, { booleans?: string[]; values?: string[]; positionals?: number }> = {
-  create: { values: ["template", "config"], positionals: 1 },
+  create: { values: ["template", "config", "release", "root-password", "ssh-key"], positionals: 1 },
   run: { booleans: ["rm", "verbose"], values: ["name", "template", "config"], positionals: 1 },
   agent: { values: ["listen"] },
   ls: { booleans: ["json"] },
@@ -36,7 +36,8 @@ function argsOf(command: string | undefined, words: readonly string[]): ParsedAr
 const USAGE = `usage: corral <command> [options]
 
 On this host, no agent needed:
-  create NAME [--template host|busybox] [--config FILE]    write <lxcpath>/NAME/config (LXC format)
+  create NAME [--template host|busybox|debian] [--config FILE]    write <lxcpath>/NAME/config (LXC format)
+         debian: [--release bookworm] [--root-password PW] [--ssh-key FILE]   (built once, then cached)
   run [NAME] [--rm] [--template T] [--config FILE] [--name N] [--verbose] [-- CMD ARGS...]
                                          run a container in the foreground, like lxc-start -F
   agent [--listen ${DEFAULT_LISTEN}]     run the agent (tRPC at /trpc, HTTP and WebSocket)
@@ -83,12 +84,22 @@ async function main(argv: string[]): Promise<number> {
     case "create": {
       const name = needName(args, command);
       const configFile = flag(args, "config");
-      const config = configFile ? readFileSync(configFile, "utf8") : undefined;
-      const template = flag(args, "template") ?? (configFile ? undefined : "host");
-      if (flag(args, "agent") ?? env.agent) return remote.create(agentConnection(args), name, template, config);
-      const result = createContainer(new LxcPath(lxcpathOf(args)), { name, template, config });
+      const sshKeyFile = flag(args, "ssh-key");
+      const req: CreateRequest = {
+        name,
+        template: flag(args, "template") ?? (configFile ? undefined : "host"),
+        config: configFile ? readFileSync(configFile, "utf8") : undefined,
+        release: flag(args, "release"),
+        rootPassword: flag(args, "root-password"),
+        sshKey: sshKeyFile ? readFileSync(sshKeyFile, "utf8") : undefined,
+      };
+      if (flag(args, "agent") ?? env.agent) return remote.create(agentConnection(args), req);
+      const lxcpath = new LxcPath(lxcpathOf(args));
+      const result = req.template === "debian"
+        ? await createContainerAsync(lxcpath, req, (line) => process.stdout.write(`${line}\n`))
+        : createContainer(lxcpath, req);
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-      process.stdout.write(`created ${result.name} (${result.configPath})\n`);
+      if (req.template !== "debian") process.stdout.write(`created ${result.name} (${result.configPath})\n`);
       return 0;
     }
     case "run": {

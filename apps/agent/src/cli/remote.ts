@@ -2,6 +2,8 @@
 import { decodeWaitStatus, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
 import { connect, type AgentTarget } from "./client.ts";
 import { UsageError } from "./args.ts";
+import type { CreateRequest } from "../runtime/create.ts";
+import type { TemplateName } from "../runtime/templates.ts";
 
 type Connection = ReturnType<typeof connect>;
 
@@ -100,11 +102,29 @@ async function stopWithCountdown(conn: Connection, name: string, timeout: number
   }
 }
 
-export async function create(conn: Connection, name: string, template: string | undefined, config: string | undefined): Promise<number> {
-  const r = await conn.http.containers.create.mutate({ name, template: template as "host" | "busybox" | undefined, config });
+/**
+ * Create through the agent. A template that builds in the background (debian) answers at once:
+ * its progress is then polled and printed until it ends; a failed build exits 1 with its error.
+ */
+export async function create(conn: Connection, req: CreateRequest, pollMs = 500): Promise<number> {
+  const r = await conn.http.containers.create.mutate({ ...req, template: req.template as TemplateName | undefined });
   for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-  out(`created ${r.name} (${r.configPath})`);
-  return 0;
+  if (!r.building) {
+    out(`created ${r.name} (${r.configPath})`);
+    return 0;
+  }
+  for (let after = 0; ; ) {
+    const p = await conn.http.containers.createProgress.query({ name: req.name, after });
+    if (!p) throw new Error(`the agent no longer knows of the create of ${req.name}`);
+    if (p.missed > 0) out(`(${p.missed} lines not shown)`);
+    for (const line of p.lines) out(line);
+    after = p.next;
+    if (p.done) {
+      if (p.error) throw new Error(p.error);
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }
 
 function eventLine(e: StateEvent): string {

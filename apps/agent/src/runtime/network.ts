@@ -2,12 +2,13 @@
 // once the child's network namespace exists, each pair is made with its container end born in
 // it, the host end joins the bridge named by lxc.net.N.link, and the container end is addressed
 // and brought up. All of it is rtnetlink requests (built in @corral/core) through the syscall
-// boundary: no program is spawned.
+// boundary: no program is spawned. A link named corralbr0 (the managed bridge, bridge.ts) is made
+// when missing, as lxc-net makes lxcbr0; any other missing bridge fails the start.
 import { randomBytes, randomInt } from "node:crypto";
-import { networkInterfaces } from "node:os";
 import { rtnetlink, type NetConfig } from "@corral/core";
 import { errnoName } from "../sys/errno.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
+import { clashingNetworks, isManagedBridge, MANAGED_BRIDGE, managedBroadcast, managedSubnet } from "./bridge.ts";
 
 /** A network step that failed: what was being done, and the errno rtnetlink gave, if any. */
 export class NetworkError extends Error {
@@ -74,10 +75,28 @@ class Rtnl {
   }
 
   linkIndex(name: string, what = `looking up link ${name}`): number {
+    const index = this.findLink(name, what);
+    if (index === undefined) throw failed(what, ENODEV);
+    return index;
+  }
+
+  /** The link's index, or undefined when there is no link of that name. */
+  findLink(name: string, what = `looking up link ${name}`): number | undefined {
     const reply = this.sys.netlinkCall(this.sock, rtnetlink.getLink(name));
     const errno = rtnetlink.replyErrno(reply);
+    if (errno === ENODEV) return undefined;
     if (errno !== undefined) throw failed(what, errno);
     return rtnetlink.linkIndexOf(reply);
+  }
+
+  /** Every address of the family on the host (or the namespace), with the link it is on. */
+  addresses(family: "IPv4" | "IPv6", what: string): rtnetlink.LinkAddress[] {
+    try {
+      return rtnetlink.parseAddresses(this.sys.netlinkCall(this.sock, rtnetlink.getAddresses(family)));
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno;
+      throw errno === undefined ? e : failed(what, errno);
+    }
   }
 
   close(): void {
@@ -86,6 +105,7 @@ class Rtnl {
 }
 
 const ENODEV = 19;
+const EEXIST = 17;
 
 function failed(what: string, errno: number): NetworkError {
   return new NetworkError(`${what}: ${errnoName(errno)} (${errno})`, errno);
@@ -102,45 +122,77 @@ function withRtnl<T>(sys: Syscalls, pid: number, work: (nl: Rtnl) => T): T {
 
 /**
  * The bridge's address for a gateway of `auto` (start.c looks it up before clone): its first IPv4
- * address, or its first IPv6 address that is not link-local.
+ * address, or its first IPv6 address that is not link-local. Asked of rtnetlink: a bridge with no
+ * port has no carrier, and Node's networkInterfaces() leaves such a link out.
  */
-export function bridgeAddress(link: string, family: "IPv4" | "IPv6"): string {
-  const addr = networkInterfaces()[link]?.find((a) => a.family === family && !(family === "IPv6" && a.address.startsWith("fe80:")))?.address;
-  if (!addr) throw new NetworkError(`ipv${family === "IPv4" ? 4 : 6}.gateway = auto, but bridge ${link} has no ${family} address`);
-  return addr;
+function bridgeAddress(nl: Rtnl, link: string, family: "IPv4" | "IPv6", key: string): string {
+  const index = nl.linkIndex(link, `finding bridge ${link} (${key} = auto)`);
+  const addr = nl.addresses(family, `reading the addresses of ${link}`).find((a) => a.index === index && !(family === "IPv6" && a.scope !== 0));
+  if (!addr) throw new NetworkError(`${key} = auto, but bridge ${link} has no ${family === "IPv6" ? "global IPv6" : "IPv4"} address`);
+  return addr.address;
 }
 
-function gatewayOf(net: NetConfig, family: "IPv4" | "IPv6"): string | undefined {
+function gatewayOf(nl: Rtnl, net: NetConfig, family: "IPv4" | "IPv6"): string | undefined {
   const gateway = family === "IPv4" ? net.ipv4Gateway : net.ipv6Gateway;
   if (gateway === "auto") {
     const key = `lxc.net.${net.index}.ipv${family === "IPv4" ? 4 : 6}.gateway`;
     if (!net.link) throw new NetworkError(`${key} = auto needs lxc.net.${net.index}.link`);
-    return bridgeAddress(net.link, family);
+    return bridgeAddress(nl, net.link, family, key);
   }
   return gateway && gateway !== "dev" ? gateway : undefined;
 }
 
 /**
+ * The managed bridge, made when missing (lxc-net's start): the bridge link, its address, up. Two
+ * starts racing to make it both succeed (EEXIST is fine). A bridge that exists but lacks its
+ * address (made by hand, or the address removed) gets it back; one already addressed is left
+ * alone. It is never made over a host network it would overlap.
+ */
+export function ensureManagedBridge(sys: Syscalls): void {
+  withRtnl(sys, 0, ensureBridgeOn);
+}
+
+function ensureBridgeOn(nl: Rtnl): void {
+  const { name, address, prefixLength } = MANAGED_BRIDGE;
+  const what = `looking up the managed bridge ${name}`;
+  let index = nl.findLink(name, what);
+  const v4 = nl.addresses("IPv4", `reading the host's addresses for ${name}`);
+  if (index !== undefined && v4.some((a) => a.index === index && a.address === address)) return;
+  const clashes = clashingNetworks(v4.filter((a) => a.index !== index));
+  if (clashes.length > 0) throw new NetworkError(`not making ${name} with ${managedSubnet()}: it overlaps the host's ${clashes.join(", ")}`);
+  if (index === undefined) {
+    const errno = nl.errnoOf(rtnetlink.newBridge(name));
+    if (errno !== 0 && errno !== EEXIST) throw failed(`making the managed bridge ${name}`, errno);
+    index = nl.linkIndex(name, what);
+  }
+  const errno = nl.errnoOf(rtnetlink.addIPv4Address(index, `${address}/${prefixLength} ${managedBroadcast()}`));
+  if (errno !== 0 && errno !== EEXIST) throw failed(`adding ${address}/${prefixLength} to ${name}`, errno);
+  nl.request(rtnetlink.setLink({ index }, { up: true }), `raising ${name}`);
+}
+
+/**
  * Before clone, as start.c does: each veth's names, its gateway (`auto`: the bridge's address) and
- * its bridge looked up, so that a wrong link fails the start before anything is made.
+ * its bridge looked up, so that a wrong link fails the start before anything is made. The managed
+ * bridge is made first when a veth names it and it is missing.
  */
 export function planVeths(sys: Syscalls, nets: readonly NetConfig[]): VethPair[] {
   const veths = nets.filter((n) => n.type === "veth");
   if (veths.length === 0) return [];
-  return withRtnl(sys, 0, (nl) =>
-    veths.map((net) => {
+  return withRtnl(sys, 0, (nl) => {
+    if (veths.some((n) => isManagedBridge(n.link))) ensureBridgeOn(nl);
+    return veths.map((net) => {
       const pair: VethPair = {
         net,
         hostName: net.vethPair ?? `veth${randomBytes(3).toString("hex")}`,
         peerName: net.name ?? `eth${net.index}`,
-        gateway: gatewayOf(net, "IPv4"),
-        gateway6: gatewayOf(net, "IPv6"),
+        gateway: gatewayOf(nl, net, "IPv4"),
+        gateway6: gatewayOf(nl, net, "IPv6"),
       };
       if (net.hwaddr) pair.hwaddr = rtnetlink.completeHwaddr(net.hwaddr, () => randomInt(16));
       if (net.link) pair.master = nl.linkIndex(net.link, `finding bridge ${net.link} (lxc.net.${net.index}.link)`);
       return pair;
-    }),
-  );
+    });
+  });
 }
 
 /**

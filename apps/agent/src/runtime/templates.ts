@@ -3,13 +3,17 @@
 //   host     an application container: the host's /usr (and /bin, /sbin, /lib* where they are not
 //            links into /usr) bound read-only, a private /tmp, /proc, /sys and a minimal /dev.
 //   busybox  like lxc-busybox: the host's static busybox copied in, with a link per applet.
+//   debian   like lxc-debian: a Debian with systemd, built once and cached (debian.ts); it takes
+//            a while the first time, so create.ts makes it asynchronously, with progress.
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { dirname, join, relative } from "node:path";
 import { emptyConfig, writeLxcConfig, type ContainerConfig } from "@corral/core";
 
-export const TEMPLATES = ["host", "busybox"] as const;
+export const TEMPLATES = ["host", "busybox", "debian"] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
+/** The templates laid out at once, without downloading anything. */
+export type QuickTemplateName = Exclude<TemplateName, "debian">;
 
 export function isTemplate(name: string): name is TemplateName {
   return (TEMPLATES as readonly string[]).includes(name);
@@ -82,12 +86,12 @@ export function busyboxTemplate(name: string, rootfs: string): ContainerConfig {
   return config;
 }
 
-export function applyTemplate(template: TemplateName, name: string, rootfs: string): ContainerConfig {
+export function applyTemplate(template: QuickTemplateName, name: string, rootfs: string): ContainerConfig {
   mkdirSync(rootfs, { recursive: true, mode: 0o755 });
   return template === "host" ? hostTemplate(name, rootfs) : busyboxTemplate(name, rootfs);
 }
 
-export function configText(config: ContainerConfig, template?: string): string {
-  const header = template ? `# Made by corral's "${template}" template.\n` : "";
+export function configText(config: ContainerConfig, template?: string, what?: string): string {
+  const header = template ? `# Made by corral's "${template}" template${what ? `: ${what}` : ""}.\n` : "";
   return header + writeLxcConfig(config);
 }

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { ConfigError, NAME_RE, type EventCause } from "@corral/core";
 import type { Runtime } from "../../runtime/runtime.ts";
+import { TEMPLATES } from "../../runtime/templates.ts";
 import { mutationProcedure, publicProcedure, router } from "../trpc.ts";
 
 const name = z.string().regex(NAME_RE, "a name is 1 to 64 of A-Z a-z 0-9 _ . - and starts with a letter or digit");
@@ -20,9 +21,29 @@ export const containersRouter = router({
 
   get: publicProcedure.input(byName).query(({ ctx, input }) => ctx.agent.detail(input.name)),
 
+  /**
+   * Create from a template or LXC config text. The debian template (release, rootPassword,
+   * sshKey) answers at once with `building: true` and builds in the background: follow it with
+   * createProgress.
+   */
   create: mutationProcedure
-    .input(z.object({ name, template: z.enum(["host", "busybox"]).optional(), config: z.string().max(1 << 20).optional() }))
-    .mutation(({ ctx, input }) => ctx.agent.create(input)),
+    .input(z.object({
+      name,
+      template: z.enum(TEMPLATES).optional(),
+      config: z.string().max(1 << 20).optional(),
+      release: z.string().max(32).optional(),
+      rootPassword: z.string().max(256).optional(),
+      sshKey: z.string().max(16384).optional(),
+    }))
+    .mutation(({ ctx, input }) => ctx.agent.create(input, { actor: ctx.actor, address: ctx.address })),
+
+  /**
+   * The progress lines of a create in the background after cursor `after` (pass back `next`),
+   * and its outcome once `done`; null when no create of that name ran in the last 10 minutes.
+   */
+  createProgress: publicProcedure
+    .input(z.object({ name, after: z.number().int().min(0).default(0) }))
+    .query(({ ctx, input }) => ctx.agent.creates.progress(input.name, input.after) ?? null),
 
   delete: mutationProcedure.input(byName).mutation(({ ctx, input }) => {
     ctx.agent.delete(input.name);

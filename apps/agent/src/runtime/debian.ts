@@ -1,0 +1,387 @@
+// The debian template, as `lxc-create -t debian` does it: a minbase Debian built once with
+// mmdebstrap (or debootstrap) from the mirror this machine's apt uses, cached under
+// /var/cache/corral/debian/<release>-<arch>/, then copied for each container and given its
+// hostname, machine id, resolver, SSH host keys, root password and SSH key. The build takes a
+// minute or more: every program is spawned asynchronously, so the agent's event loop never
+// waits on it, and each output line goes to a progress callback. Runs on the host.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { constants, existsSync, readFileSync, statSync } from "node:fs";
+import { access, chmod, mkdir, open, readdir, readFile, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+import { emptyConfig, type ContainerConfig } from "@corral/core";
+import { debianSourceLines, readHostAptSources } from "./apt-sources.ts";
+import { MANAGED_BRIDGE } from "./bridge.ts";
+
+export type Progress = (line: string) => void;
+
+export const DEFAULT_RELEASE = "bookworm";
+export const DEFAULT_CACHE_DIR = "/var/cache/corral";
+/** ttys the container gets (lxc.tty.max) and gettys enabled on, as lxc-debian does */
+export const DEBIAN_TTYS = 4;
+
+/**
+ * On top of minbase (the Essential and required packages: login, passwd, apt, ...): systemd as
+ * init, iproute2 and ping to look at the network, procps (ps, kill, free), ca-certificates and
+ * netbase as lxc-debian adds them, and openssh-server, so that the host can reach a container
+ * over the bridge with the key given at create. No ifupdown and no DHCP client: corral
+ * configures eth0 before the init runs, so there is no networking unit to wait for. No dbus,
+ * as in lxc-debian's image: systemd-logind is then skipped by its own condition.
+ */
+export const DEBIAN_PACKAGES = ["systemd", "systemd-sysv", "iproute2", "iputils-ping", "procps", "ca-certificates", "netbase", "openssh-server", "login", "passwd"];
+
+export interface DebianOptions {
+  release?: string;
+  /** the root password; without one root stays locked, as in Debian's own images */
+  rootPassword?: string;
+  /** public keys for /root/.ssh/authorized_keys (the file's text) */
+  sshKey?: string;
+}
+
+/** A release name apt would take: bookworm, trixie, sid, stable, ... */
+export function checkRelease(release: string): string | undefined {
+  return /^[a-z][a-z0-9-]{1,31}$/.test(release) ? undefined : `"${release}" is not a Debian release name (like bookworm)`;
+}
+
+/** A password chpasswd and shadow can hold. */
+export function checkRootPassword(password: string): string | undefined {
+  if (password.length === 0) return "the root password is empty";
+  if (password.length > 256) return "the root password is longer than 256 characters";
+  if (/[\0\r\n]/.test(password)) return "the root password contains a line break or NUL";
+  return undefined;
+}
+
+/** OpenSSH public key lines (authorized_keys format); comments and blank lines allowed. */
+export function checkSshKey(text: string): string | undefined {
+  if (text.length > 16384) return "the SSH key file is larger than 16 KiB";
+  const keys = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  if (keys.length === 0) return "the SSH key file has no key";
+  const bad = keys.find((k) => !/^(?:\S+\s+)?(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)\s+[A-Za-z0-9+/=]+(?:\s.*)?$/.test(k));
+  return bad === undefined ? undefined : `not an OpenSSH public key: ${JSON.stringify(bad.slice(0, 40))}`;
+}
+
+/** Debian's name for this machine's architecture (corral runs x86_64 containers). */
+export function debianArch(nodeArch = process.arch): string {
+  const arch = ({ x64: "amd64", arm64: "arm64", ia32: "i386", ppc64: "ppc64el", s390x: "s390x", riscv64: "riscv64" } as Record<string, string>)[nodeArch];
+  if (!arch) throw new Error(`no Debian architecture for ${nodeArch}`);
+  return arch;
+}
+
+export function basePath(release: string, arch = debianArch(), cacheDir = DEFAULT_CACHE_DIR): string {
+  return join(cacheDir, "debian", `${release}-${arch}`);
+}
+
+// ---- running programs --------------------------------------------------------------------------
+
+function findProgram(name: string): string | undefined {
+  const dirs = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/usr/bin", "/sbin", "/bin"]);
+  for (const dir of dirs) {
+    const path = join(dir, name);
+    try {
+      if (statSync(path).isFile()) return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Run a program, each line it prints (stdout and stderr) passed to `progress`; resolves with its
+ * stdout, rejects with its last lines when it fails.
+ */
+export function runProgram(cmd: string, args: readonly string[], progress: Progress, opts: { stdin?: string; quiet?: boolean } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C.UTF-8" } });
+    const tail: string[] = [];
+    let stdout = "";
+    const onLine = (line: string) => {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      if (!opts.quiet) progress(line);
+    };
+    child.stdout.on("data", (b: Buffer) => void (stdout += b.toString()));
+    createInterface({ input: child.stdout }).on("line", onLine);
+    createInterface({ input: child.stderr }).on("line", onLine);
+    child.stdin.end(opts.stdin ?? "");
+    child.on("error", (e) => reject(new Error(`${cmd}: ${e.message}`)));
+    child.on("close", (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`${cmd} ${signal ? `was killed by ${signal}` : `exited with ${code}`}${tail.length ? `:\n${tail.join("\n")}` : ""}`));
+    });
+  });
+}
+
+// ---- the cached base ---------------------------------------------------------------------------
+
+/** Builds in flight in this process, by base path: two creates share one build. */
+const building = new Map<string, Promise<string>>();
+
+/**
+ * The cached base rootfs of `release` for this machine's architecture, built when missing: its
+ * path. Root tests and the bench call this to get a Debian rootfs. Concurrent calls in one
+ * process share one build; another process building the same base is waited for (a lock file
+ * holding its pid; a dead holder's lock is taken over).
+ */
+export function ensureDebianBase(release = DEFAULT_RELEASE, progress: Progress = () => {}, cacheDir = DEFAULT_CACHE_DIR): Promise<string> {
+  const problem = checkRelease(release);
+  if (problem) return Promise.reject(new Error(problem));
+  const base = basePath(release, debianArch(), cacheDir);
+  if (existsSync(join(base, "etc/os-release"))) return Promise.resolve(base);
+  let pending = building.get(base);
+  if (!pending) {
+    pending = buildLocked(release, base, progress).finally(() => building.delete(base));
+    building.set(base, pending);
+  } else {
+    progress(`waiting for the build of ${base} already under way`);
+  }
+  return pending;
+}
+
+async function buildLocked(release: string, base: string, progress: Progress): Promise<string> {
+  await mkdir(join(base, ".."), { recursive: true, mode: 0o755 });
+  const lock = `${base}.lock`;
+  await takeLock(lock, progress);
+  try {
+    if (existsSync(join(base, "etc/os-release"))) return base;
+    const partial = `${base}.partial`;
+    await rm(partial, { recursive: true, force: true });
+    // a base without its os-release is a leftover of some interrupted copy: rebuilt
+    await rm(base, { recursive: true, force: true });
+    const started = Date.now();
+    progress(`building Debian ${release} (${debianArch()}) into ${base}: the first create downloads it, later ones copy it`);
+    await bootstrap(release, partial, progress);
+    await prepareBase(partial);
+    await rename(partial, base);
+    progress(`Debian ${release} built in ${Math.round((Date.now() - started) / 1000)} s and cached`);
+    return base;
+  } finally {
+    await unlink(lock).catch(() => undefined);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function takeLock(lock: string, progress: Progress): Promise<void> {
+  let told = false;
+  for (;;) {
+    try {
+      const fd = await open(lock, "wx", 0o644);
+      await fd.writeFile(`${process.pid}\n`);
+      await fd.close();
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const holder = Number((await readFile(lock, "utf8").catch(() => "")).trim());
+    if (!Number.isInteger(holder) || holder <= 0 || holder === process.pid || !pidAlive(holder)) {
+      // a lock left by a build that died: taken over
+      await unlink(lock).catch(() => undefined);
+      continue;
+    }
+    if (!told) progress(`waiting for another build of this base (pid ${holder}, lock ${lock})`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** mmdebstrap when installed (one apt run, the machine's sources as given), else debootstrap. */
+async function bootstrap(release: string, target: string, progress: Progress): Promise<void> {
+  const sources = debianSourceLines(readHostAptSources(), release);
+  const arch = debianArch();
+  const mmdebstrap = findProgram("mmdebstrap");
+  if (mmdebstrap) {
+    progress(`mmdebstrap from ${sources.map((s) => s.replace(/^deb (\[[^\]]*\] )?/, "")).join(", ")}`);
+    await runProgram(mmdebstrap, ["--verbose", "--mode=root", "--format=directory", "--variant=minbase", `--architectures=${arch}`, `--include=${DEBIAN_PACKAGES.join(",")}`, release, target, ...sources], progress);
+    return;
+  }
+  const debootstrap = findProgram("debootstrap");
+  if (!debootstrap) throw new Error("the debian template needs mmdebstrap or debootstrap (Debian packages of the same names)");
+  const [first] = sources;
+  const m = /^deb (?:\[signed-by=(\S+)\] )?(\S+) (\S+) (.*)$/.exec(first!)!;
+  progress(`debootstrap from ${m[2]}`);
+  const keyring = m[1] ? [`--keyring=${m[1]}`] : [];
+  await runProgram(debootstrap, ["--variant=minbase", `--arch=${arch}`, `--components=${m[4]!.replaceAll(" ", ",")}`, `--include=${DEBIAN_PACKAGES.join(",")}`, ...keyring, release, target, m[2]!], progress);
+  // debootstrap knows one source: the others go into the image's sources.list
+  await writeFile(join(target, "etc/apt/sources.list"), `${sources.join("\n")}\n`);
+}
+
+/**
+ * What every container made from the base shares, done once in the cache (lxc-debian's
+ * configure step, for systemd): multi-user as the default target, a getty on each of the
+ * container's ttys, and nothing that must differ per container (SSH host keys, machine id).
+ */
+async function prepareBase(rootfs: string): Promise<void> {
+  const system = join(rootfs, "etc/systemd/system");
+  await rm(join(system, "default.target"), { force: true });
+  await symlink("/lib/systemd/system/multi-user.target", join(system, "default.target"));
+  await mkdir(join(system, "getty.target.wants"), { recursive: true });
+  for (let tty = 1; tty <= DEBIAN_TTYS; tty++) {
+    const link = join(system, "getty.target.wants", `getty@tty${tty}.service`);
+    await rm(link, { force: true });
+    await symlink("/lib/systemd/system/getty@.service", link);
+  }
+  await rmGlob(join(rootfs, "etc/ssh"), /^ssh_host_.*key/);
+  await writeFile(join(rootfs, "etc/machine-id"), "");
+  await rm(join(rootfs, "var/lib/dbus/machine-id"), { force: true });
+  // the build machine's name, which mmdebstrap copies in
+  await writeFile(join(rootfs, "etc/hostname"), "debian\n");
+}
+
+async function rmGlob(dir: string, pattern: RegExp): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => pattern.test(n)).map((n) => rm(join(dir, n), { force: true })));
+}
+
+// ---- one container -----------------------------------------------------------------------------
+
+/** /etc/hosts as lxc-debian writes it. */
+export function hostsFile(hostname: string): string {
+  return `127.0.0.1   localhost
+127.0.1.1   ${hostname}
+
+# The following lines are desirable for IPv6 capable hosts
+::1     localhost ip6-localhost ip6-loopback
+ff02::1 ip6-allnodes
+ff02::2 ip6-allrouters
+`;
+}
+
+/**
+ * The container's /etc/resolv.conf: the host's, unless it names only loopback resolvers (a
+ * local stub such as systemd-resolved's 127.0.0.53, unreachable from another network
+ * namespace); then the stub's upstream file when there is one.
+ */
+export function resolvConfFor(host: string | undefined, upstream: string | undefined): string {
+  const nameservers = (text: string) => [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!);
+  const loopbackOnly = (text: string) => {
+    const ns = nameservers(text);
+    return ns.length > 0 && ns.every((n) => n.startsWith("127.") || n === "::1");
+  };
+  if (host !== undefined && !loopbackOnly(host)) return host;
+  if (upstream !== undefined && nameservers(upstream).length > 0 && !loopbackOnly(upstream)) return upstream;
+  return "# The host's resolver is a local stub the container cannot reach: add a nameserver here.\n";
+}
+
+/** /etc/shadow with `user`'s password field replaced by `hash` (and the change date set to `days`). */
+export function setShadowPassword(shadow: string, user: string, hash: string, days: number): string {
+  let found = false;
+  const lines = shadow.split("\n").map((line) => {
+    const fields = line.split(":");
+    if (fields[0] !== user || fields.length < 3) return line;
+    found = true;
+    fields[1] = hash;
+    fields[2] = String(days);
+    return fields.join(":");
+  });
+  if (!found) throw new Error(`no ${user} in /etc/shadow`);
+  return lines.join("\n");
+}
+
+/** A SHA-512 crypt(3) hash ($6$), made by `openssl passwd -6` with the password on its stdin. */
+export async function sha512Crypt(password: string): Promise<string> {
+  const openssl = findProgram("openssl");
+  if (!openssl) throw new Error("setting a root password needs openssl (Debian package openssl)");
+  const out = await runProgram(openssl, ["passwd", "-6", "-stdin"], () => {}, { stdin: `${password}\n`, quiet: true });
+  const hash = out.trim();
+  if (!/^\$6\$[^:\s]+\$[./A-Za-z0-9]+$/.test(hash)) throw new Error("openssl passwd -6 gave no SHA-512 crypt hash");
+  return hash;
+}
+
+/** Copy the cached base to `rootfs` (reflinks where the filesystem has them). */
+export async function copyBase(base: string, rootfs: string, progress: Progress): Promise<void> {
+  progress(`copying ${base} to ${rootfs}`);
+  await runProgram("cp", ["-a", "--reflink=auto", "--", base, rootfs], progress);
+}
+
+/**
+ * Give a copy of the base its identity: hostname, /etc/hosts, a machine id of its own, the host's
+ * resolver, fresh SSH host keys, the root password and the SSH key.
+ */
+export async function configureDebianRootfs(rootfs: string, name: string, opts: DebianOptions, progress: Progress): Promise<void> {
+  const etc = join(rootfs, "etc");
+  await writeFile(join(etc, "hostname"), `${name}\n`);
+  await writeFile(join(etc, "hosts"), hostsFile(name));
+  await writeFile(join(etc, "machine-id"), `${randomBytes(16).toString("hex")}\n`, { mode: 0o444 });
+  const read = (path: string) => readFile(path, "utf8").catch(() => undefined);
+  // resolv.conf may be a link in the image; the file written is the container's own
+  await rm(join(etc, "resolv.conf"), { force: true });
+  await writeFile(join(etc, "resolv.conf"), resolvConfFor(await read("/etc/resolv.conf"), await read("/run/systemd/resolve/resolv.conf")));
+  if (await access(join(rootfs, "usr/bin/ssh-keygen"), constants.X_OK).then(() => true, () => false)) {
+    progress("making SSH host keys");
+    await runProgram("chroot", [rootfs, "ssh-keygen", "-A"], progress, { quiet: true });
+  }
+  if (opts.rootPassword !== undefined) {
+    const shadow = join(etc, "shadow");
+    const text = await readFile(shadow, "utf8");
+    await writeFile(shadow, setShadowPassword(text, "root", await sha512Crypt(opts.rootPassword), Math.floor(Date.now() / 86_400_000)), { mode: 0o640 });
+    progress("root password set");
+  } else {
+    progress("no root password given: root cannot log in on the console (set one with --root-password)");
+  }
+  if (opts.sshKey !== undefined) {
+    const dir = join(rootfs, "root/.ssh");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+    await writeFile(join(dir, "authorized_keys"), opts.sshKey.endsWith("\n") ? opts.sshKey : `${opts.sshKey}\n`, { mode: 0o600 });
+    progress("SSH key written to /root/.ssh/authorized_keys");
+  }
+}
+
+/** The seccomp policy LXC's common.conf gives every container: the syscalls that reach past it. */
+export const DEBIAN_SECCOMP = `2
+denylist
+reject_force_umount
+[all]
+kexec_load errno 1
+open_by_handle_at errno 1
+init_module errno 1
+finit_module errno 1
+delete_module errno 1
+`;
+
+/**
+ * The config, what lxc-create -t debian writes with debian.common.conf in spirit: LXC's mixed
+ * mounts for systemd, ttys and ptys, the same capability drops and seccomp denylist, the default
+ * init (/sbin/init, systemd), and one veth on the managed bridge with `address`. No
+ * lxc.signal.halt: the runtime sees that systemd blocks SIGRTMIN+3 and sends that.
+ */
+export function debianConfig(name: string, rootfs: string, address: string, seccompPath: string): ContainerConfig {
+  const config = emptyConfig();
+  config.utsname = name;
+  config.rootfs = { path: rootfs };
+  config.mountAuto = { proc: "mixed", sys: "mixed", cgroup: "cgroup:mixed" };
+  config.autodev = true;
+  config.ttyMax = DEBIAN_TTYS;
+  config.ptyMax = 1024;
+  config.capDrop = ["mac_admin", "mac_override", "sys_time", "sys_module", "sys_rawio"];
+  config.seccompProfile = seccompPath;
+  config.net = [{
+    index: 0,
+    type: "veth",
+    link: MANAGED_BRIDGE.name,
+    flags: "up",
+    hwaddr: "00:16:3e:xx:xx:xx",
+    ipv4Addresses: [address],
+    ipv4Gateway: "auto",
+    ipv6Addresses: [],
+  }];
+  return config;
+}
+
+/** The release a base was built from, as its os-release says (for messages and tests). */
+export function baseRelease(base: string): string | undefined {
+  try {
+    return /^VERSION_CODENAME=(.*)$/m.exec(readFileSync(join(base, "etc/os-release"), "utf8"))?.[1];
+  } catch {
+    return undefined;
+  }
+}
