@@ -78,3 +78,8 @@ export function encodeWaitStatus(s: { code: number } | { signal: number; coreDum
 
 /** Alias of shellExitCode, under the name the agent's brief used. */
 export const exitCodeFromWaitStatus = shellExitCode;
+
+/** Now, in ms since the epoch to the microsecond: event times order the phases of a start. */
+export function preciseNow(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+}

@@ -71,6 +71,7 @@ export class ConsoleCapture {
   private readonly listeners = new Set<ConsoleListener>();
   private readonly closeListeners = new Set<() => void>();
   private closed = false;
+  private slaveClosed = false;
 
   constructor(
     readonly masterFd: number,
@@ -119,17 +120,36 @@ export class ConsoleCapture {
     return () => this.closeListeners.delete(listener);
   }
 
+  /**
+   * End the console once the container has: let our slave go and read what the pty still holds
+   * until it hangs up (the init's last words, written just before it died), then close. Bounded,
+   * in case something outside the container still holds the slave.
+   */
+  drain(timeoutMs = 1000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closeSlave();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.close(), timeoutMs);
+      this.onClose(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.stream.destroy();
-    try {
-      closeSync(this.slaveFd);
-    } catch {
-      // already closed
-    }
+    this.closeSlave();
     for (const l of this.closeListeners) l();
     this.closeListeners.clear();
+  }
+
+  private closeSlave(): void {
+    if (this.slaveClosed) return;
+    this.slaveClosed = true;
+    closeSync(this.slaveFd);
   }
 }
 

@@ -7,7 +7,7 @@
 // The runtime knows no transport: it reports every state change to a synchronous sink, which
 // stores it before anyone else hears of it.
 import {
-  actionRefusal, decodeWaitStatus, haltSignal, initHandles, lxcConfigItem, shellExitCode, signalName, DEFAULT_SIGNALS,
+  actionRefusal, decodeWaitStatus, preciseNow, haltSignal, initHandles, lxcConfigItem, shellExitCode, signalName, DEFAULT_SIGNALS,
   type Action, type EventCause, type EventDetail, type StateName, type ContainerConfig,
 } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
@@ -30,10 +30,26 @@ export interface StateChange {
   state: StateName;
   cause: EventCause;
   detail: EventDetail;
+  /** when it happened (ms since the epoch), for a change the store could take only later */
+  at?: number;
 }
 
-/** Must persist the change before it returns: nothing is published that is not stored. */
+/**
+ * Must persist the change before it returns: nothing is published that is not stored. It throws
+ * when the store cannot take it (a full disk); see Runtime.setState for what happens then.
+ */
 export type StateSink = (change: StateChange) => void;
+
+/** A request refused because the store cannot record its first change (a full disk): nothing changed. */
+export class NotStored extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotStored";
+  }
+}
+
+/** How often changes the store could not take are offered to it again. */
+const STORE_RETRY_MS = 1000;
 
 /** A refused request: the state guards said no, or the input was bad. Changes nothing. */
 export class Refusal extends Error {
@@ -116,6 +132,9 @@ export class Runtime {
   /** Signal listeners do not keep Node's event loop alive; this does while an init lives. */
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly appArmor = hostHasAppArmor();
+  /** Changes that happened while the store could not take them, oldest first. */
+  private readonly unstored: StateChange[] = [];
+  private storeRetry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly sys: Syscalls,
@@ -129,6 +148,7 @@ export class Runtime {
 
   close(): void {
     clearInterval(this.keepAlive);
+    clearTimeout(this.storeRetry);
     process.off("SIGCHLD", this.onSigchld);
   }
 
@@ -253,9 +273,51 @@ export class Runtime {
     return inst;
   }
 
+  /**
+   * A change that has happened (a start went through, an init exited, a stop began): the state
+   * moves on whatever the store says. If the store cannot take it (a full disk), it waits in
+   * order with those after it and is stored, then published, as soon as the store can: a
+   * storage error never leaves a container in a state that only a restart clears.
+   */
   private setState(inst: Instance, state: StateName, cause: EventCause, detail: EventDetail = {}): void {
     inst.state = state;
-    this.sink({ container: inst.name, state, cause, detail });
+    this.unstored.push({ container: inst.name, state, cause, detail, at: preciseNow() });
+    this.storeUnstored();
+  }
+
+  /**
+   * The first change of a request that adds work (a start, a freeze): stored first, or the
+   * request is refused with NotStored and nothing changes.
+   */
+  private requestState(inst: Instance, state: StateName, cause: EventCause, detail: EventDetail = {}): void {
+    if (!this.storeUnstored()) throw new NotStored(`${inst.name}: the store cannot record changes (${this.storeError}); try again once it can`);
+    try {
+      this.sink({ container: inst.name, state, cause, detail });
+    } catch (e) {
+      throw new NotStored(`${inst.name}: ${state} could not be recorded (${(e as Error).message}); nothing was done`);
+    }
+    inst.state = state;
+  }
+
+  private storeError = "";
+
+  /** Offer the waiting changes to the store, in order; true once none waits. */
+  private storeUnstored(): boolean {
+    while (this.unstored.length > 0) {
+      const change = this.unstored[0]!;
+      try {
+        this.sink(change);
+      } catch (e) {
+        this.storeError = (e as Error).message;
+        this.storeRetry ??= setTimeout(() => {
+          this.storeRetry = undefined;
+          this.storeUnstored();
+        }, STORE_RETRY_MS);
+        return false;
+      }
+      this.unstored.shift();
+    }
+    return true;
   }
 
   // ---- lxc_init + lxc_spawn ----
@@ -283,13 +345,13 @@ export class Runtime {
     const { config, warnings } = this.loadForStart(name);
     const argv = opts.command && opts.command.length > 0 ? opts.command : config.init.cmd ?? ["/sbin/init"];
     const notes = [...warnings.map((w) => `${w.key}: ${w.message}`), ...runtimeWarnings(config, layoutOf(this.hierarchies), this.appArmor)];
+    const cgroup = this.plannedCgroup(inst.name, config);
+    this.requestState(inst, "STARTING", opts.cause, { command: argv, cgroup, ...(notes.length ? { warnings: notes } : {}) });
     inst.starting = true;
     inst.config = config;
     inst.command = argv;
     inst.consoleMode = opts.console ?? "pty";
     inst.consoleSize = opts.consoleSize;
-    const cgroup = this.plannedCgroup(inst);
-    this.setState(inst, "STARTING", opts.cause, { command: argv, cgroup, ...(notes.length ? { warnings: notes } : {}) });
     await this.spawnInstance(inst, opts.cause, cgroup);
     return this.status(name);
   }
@@ -298,8 +360,8 @@ export class Runtime {
    * The cgroup name this start will use, recorded in STARTING: if the agent dies before RUNNING,
    * the next one finds and removes it (recoverLeftover).
    */
-  private plannedCgroup(inst: Instance): string {
-    return freeCgroupName(hierarchiesFor(inst.config!.cgroups, this.hierarchies), inst.name);
+  private plannedCgroup(name: string, config: ContainerConfig): string {
+    return freeCgroupName(hierarchiesFor(config.cgroups, this.hierarchies), name);
   }
 
   private async spawnInstance(inst: Instance, cause: EventCause, cgroupName: string): Promise<void> {
@@ -343,6 +405,7 @@ export class Runtime {
       // An init that already exited is handled now, after RUNNING, as LXC reports it.
       void inst.exit!.then((status) => this.onInitExit(inst, status));
     } catch (e) {
+      const aborted = inst.startAbort?.signal.aborted ?? false;
       inst.console?.close();
       inst.console = undefined;
       inst.ttys?.close();
@@ -350,7 +413,9 @@ export class Runtime {
       inst.starting = false;
       inst.startAbort = undefined;
       inst.pid = undefined;
-      const err = e instanceof StartError ? e : new StartError("setup", (e as Error).message);
+      const failure = e instanceof StartError ? e : new StartError("setup", (e as Error).message);
+      // What an abort broke (a veth whose namespace died: ESRCH) is the abort's doing, not a fault.
+      const err = aborted ? new StartError("abort", `aborted during ${failure.step}: ${failure.message}`) : failure;
       // An abort during STARTING has said ABORTING already, with its own cause.
       const endCause = inst.stopCause ?? cause;
       if (inst.state !== "ABORTING") this.setState(inst, "ABORTING", cause, { error: err.toDetail() });
@@ -359,6 +424,8 @@ export class Runtime {
       inst.stopping = undefined;
       inst.restartRequested = undefined;
       this.resolveExit(inst, -1);
+      // The start's caller hears of the abort as a conflict with another request.
+      if (aborted) throw new Refusal(`${inst.name}: the start was aborted (${endCause.actor}${endCause.request ? `: ${endCause.request}` : ""})`);
       throw err;
     }
   }
@@ -428,7 +495,7 @@ export class Runtime {
 
   private async restart(inst: Instance, cause: EventCause): Promise<void> {
     try {
-      const cgroup = this.plannedCgroup(inst);
+      const cgroup = this.plannedCgroup(inst.name, inst.config!);
       inst.starting = true;
       this.setState(inst, "STARTING", cause, { reboot: true, command: inst.command, cgroup });
       await this.spawnInstance(inst, cause, cgroup);
@@ -448,7 +515,7 @@ export class Runtime {
     }
     if (inst.veths.length > 0) deleteVeths(this.sys, inst.veths);
     inst.veths = [];
-    inst.console?.close();
+    await inst.console?.drain();
     inst.console = undefined;
     inst.ttys?.close();
     inst.ttys = undefined;
@@ -583,7 +650,7 @@ export class Runtime {
 
   async freeze(name: string, cause: EventCause): Promise<void> {
     const inst = this.guard("freeze", name);
-    this.setState(inst, "FREEZING", cause);
+    this.requestState(inst, "FREEZING", cause);
     try {
       inst.cgroup!.setFrozen(true);
     } catch (e) {
