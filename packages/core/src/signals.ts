@@ -8,6 +8,11 @@ export const SIGNALS: Readonly<Record<string, number>> = {
   PROF: 27, WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31,
 };
 
+/** The signals the runtime names in code. */
+export const SIGHUP = 1;
+export const SIGINT = 2;
+export const SIGKILL = 9;
+
 // glibc reserves 32 and 33 for itself, so the SIGRTMIN that LXC (through libc) sees is 34.
 export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;

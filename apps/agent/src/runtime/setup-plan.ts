@@ -4,13 +4,12 @@
 // Everything here runs *inside the container's new namespaces* (the executor is the child after
 // clone), but until pivot_root the host's filesystem is visible: every mount below targets the
 // rootfs and is resolved inside it (RESOLVE_IN_ROOT), never on the host's tree.
-import { CAPABILITIES, capabilityNumber, type ContainerConfig, type MountEntry } from "@corral/core";
+import { CAPABILITIES, capabilityNumber, SIGKILL, type ContainerConfig, type MountEntry } from "@corral/core";
 import { MS, parseMountOptions } from "./mount-options.ts";
 import type { SetupOp } from "./plan.ts";
 import { SyncMessage } from "./sync.ts";
 
 const PR_SET_PDEATHSIG = 1;
-const SIGKILL = 9;
 const S_IFCHR = 0o020000;
 const S_IFREG = 0o100000;
 const CAP_SYS_BOOT = 22;

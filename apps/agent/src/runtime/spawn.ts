@@ -6,7 +6,7 @@
 //   clone    the child cloned into its namespaces        (runs the setup plan, stops at CONFIGURE)
 //   setup    cgroup attach, veths moved in, POST_CONFIGURE, the plan runs to execve
 //   exec     execve succeeded (the sync socket closed)
-import { compileSeccomp, serializeFilter, type ContainerConfig, type StartPhase } from "@corral/core";
+import { compileSeccomp, serializeFilter, SIGKILL, type ContainerConfig, type StartPhase } from "@corral/core";
 import { closeSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { release } from "node:os";
 import type { Syscalls } from "../sys/syscalls.ts";
@@ -213,7 +213,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     // The cgroup can only go once the child has been reaped: kill it and wait for that.
     undo.push(async () => {
       try {
-        sys.kill(pid, 9);
+        sys.kill(pid, SIGKILL);
       } catch {
         // already gone
       }
