@@ -33,6 +33,7 @@ step() {
 step typecheck pnpm --silent typecheck
 step core-unit bash -c 'cd packages/core && node --import tsx --test test/*.test.ts'
 step agent-unit bash -c 'cd apps/agent && node --import tsx --test test/unit/*.test.ts'
+step web-unit bash -c 'cd apps/web && node --import tsx --test test/*.test.ts'
 step agent-root bash -c 'cd apps/agent && node --import tsx --test --test-concurrency=1 test/root/*.test.ts'
 step e2e pnpm --silent test:e2e
 
