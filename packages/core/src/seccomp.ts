@@ -16,6 +16,7 @@
 
 import { BPF, BPF_MAXINSNS, BpfAssembler, NEXT, type BpfInstruction, type Target } from "./bpf.ts";
 import { syscallNumber } from "./syscalls-x86_64.ts";
+import { ERRNO } from "./errno.ts";
 
 export { serializeFilter, type BpfInstruction } from "./bpf.ts";
 
@@ -34,7 +35,6 @@ export const SECCOMP_RET = {
   ALLOW: 0x7fff0000,
 } as const;
 
-const EACCES = 13;
 const MNT_FORCE = 1;
 
 // struct seccomp_data: int nr; u32 arch; u64 instruction_pointer; u64 args[6].
@@ -181,7 +181,7 @@ function rejectForceUmount(line: number): SeccompRule {
   return {
     syscall: "umount2",
     nr: syscallNumber("umount2") ?? 166,
-    action: { kind: "errno", errno: EACCES },
+    action: { kind: "errno", errno: ERRNO.EACCES },
     args: [{ index: 1, op: "masked_eq", mask: BigInt(MNT_FORCE), value: BigInt(MNT_FORCE) }],
     line,
   };

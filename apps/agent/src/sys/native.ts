@@ -1,5 +1,7 @@
-// The only module that imports ffi-rs. It loads the plan executor (native/executor.c, built into
-// native/build/libcorral.so by native/build.sh) and exposes it as `Syscalls`.
+// The only module that imports ffi-rs. It loads the native library (native/executor.c, the plan
+// executor, and native/host.c, the host-side helpers, built into native/build/libcorral.so by
+// native/build.sh) and exposes it as `Syscalls`.
+import { ERRNO } from "@corral/core";
 import { existsSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DataType, define, open, type FieldType } from "ffi-rs";
@@ -48,8 +50,6 @@ function lib(): Native {
 
 /** Room for one rtnetlink reply: an ack, an error, or one link's description. */
 const NETLINK_REPLY_MAX = 32 * 1024;
-const ENXIO = 6;
-const ENOENT = 2;
 
 export const nativeSyscalls: Syscalls = {
   spawn(plan, cloneFlags, childFd, parentFd, cgroupFd) {
@@ -76,7 +76,7 @@ export const nativeSyscalls: Syscalls = {
   fifoWrite(path, data) {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const ret = lib().corral_fifo_write([path, buf, buf.length]);
-    if (ret === -ENXIO || ret === -ENOENT) return false;
+    if (ret === -ERRNO.ENXIO || ret === -ERRNO.ENOENT) return false;
     check("write", ret, `writing to ${path}`);
     return true;
   },
