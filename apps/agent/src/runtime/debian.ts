@@ -87,6 +87,10 @@ function findProgram(name: string): string | undefined {
   return undefined;
 }
 
+/** Programs running for a build: ended with their process, so that no builder outlives the agent. */
+const running = new Set<ReturnType<typeof spawn>>();
+let killOnExit = false;
+
 /**
  * Run a program, each line it prints (stdout and stderr) passed to `progress`; resolves with its
  * stdout, rejects with its last lines when it fails.
@@ -94,6 +98,13 @@ function findProgram(name: string): string | undefined {
 export function runProgram(cmd: string, args: readonly string[], progress: Progress, opts: { stdin?: string; quiet?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C.UTF-8" } });
+    running.add(child);
+    if (!killOnExit) {
+      killOnExit = true;
+      // mmdebstrap cleans up after SIGTERM; left running, it would write into a build that the
+      // next agent (finding the lock's pid dead) starts again from scratch
+      process.once("exit", () => running.forEach((c) => c.kill("SIGTERM")));
+    }
     const tail: string[] = [];
     let stdout = "";
     const onLine = (line: string) => {
@@ -105,8 +116,12 @@ export function runProgram(cmd: string, args: readonly string[], progress: Progr
     createInterface({ input: child.stdout }).on("line", onLine);
     createInterface({ input: child.stderr }).on("line", onLine);
     child.stdin.end(opts.stdin ?? "");
-    child.on("error", (e) => reject(new Error(`${cmd}: ${e.message}`)));
+    child.on("error", (e) => {
+      running.delete(child);
+      reject(new Error(`${cmd}: ${e.message}`));
+    });
     child.on("close", (code, signal) => {
+      running.delete(child);
       if (code === 0) resolve(stdout);
       else reject(new Error(`${cmd} ${signal ? `was killed by ${signal}` : `exited with ${code}`}${tail.length ? `:\n${tail.join("\n")}` : ""}`));
     });
