@@ -133,20 +133,33 @@ export function runProgram(cmd: string, args: readonly string[], progress: Progr
 /** Builds in flight in this process, by base path: two creates share one build. */
 const building = new Map<string, Promise<string>>();
 
+/** Makes a base at `target` (which does not exist yet); the real one runs mmdebstrap. */
+export type BaseBuilder = (release: string, target: string, progress: Progress) => Promise<void>;
+
+export interface BaseOptions {
+  /** default /var/cache/corral */
+  cacheDir?: string;
+  /** for tests: what builds the base instead of mmdebstrap */
+  builder?: BaseBuilder;
+  /** how often a build held by another process is checked (ms) */
+  lockPollMs?: number;
+}
+
 /**
  * The cached base rootfs of `release` for this machine's architecture, built when missing: its
  * path. Root tests and the bench call this to get a Debian rootfs. Concurrent calls in one
  * process share one build; another process building the same base is waited for (a lock file
- * holding its pid; a dead holder's lock is taken over).
+ * holding its pid; a dead holder's lock is taken over). A build is made beside the cache and
+ * renamed into place, so a base is either whole or absent.
  */
-export function ensureDebianBase(release = DEFAULT_RELEASE, progress: Progress = () => {}, cacheDir = DEFAULT_CACHE_DIR): Promise<string> {
+export function ensureDebianBase(release = DEFAULT_RELEASE, progress: Progress = () => {}, opts: BaseOptions = {}): Promise<string> {
   const problem = checkRelease(release);
   if (problem) return Promise.reject(new Error(problem));
-  const base = basePath(release, debianArch(), cacheDir);
-  if (existsSync(join(base, "etc/os-release"))) return Promise.resolve(base);
+  const base = basePath(release, debianArch(), opts.cacheDir ?? DEFAULT_CACHE_DIR);
+  if (isBuilt(base)) return Promise.resolve(base);
   let pending = building.get(base);
   if (!pending) {
-    pending = buildLocked(release, base, progress).finally(() => building.delete(base));
+    pending = buildLocked(release, base, progress, opts).finally(() => building.delete(base));
     building.set(base, pending);
   } else {
     progress(`waiting for the build of ${base} already under way`);
@@ -154,26 +167,32 @@ export function ensureDebianBase(release = DEFAULT_RELEASE, progress: Progress =
   return pending;
 }
 
-async function buildLocked(release: string, base: string, progress: Progress): Promise<string> {
+const isBuilt = (base: string) => existsSync(join(base, "etc/os-release"));
+
+async function buildLocked(release: string, base: string, progress: Progress, opts: BaseOptions): Promise<string> {
   await mkdir(join(base, ".."), { recursive: true, mode: 0o755 });
   const lock = `${base}.lock`;
-  await takeLock(lock, progress);
+  await takeLock(lock, progress, opts.lockPollMs ?? 1000);
   try {
-    if (existsSync(join(base, "etc/os-release"))) return base;
+    if (isBuilt(base)) return base;
     const partial = `${base}.partial`;
     await rm(partial, { recursive: true, force: true });
-    // a base without its os-release is a leftover of some interrupted copy: rebuilt
+    // a base without its os-release is a leftover of something interrupted: rebuilt
     await rm(base, { recursive: true, force: true });
     const started = Date.now();
     progress(`building Debian ${release} (${debianArch()}) into ${base}: the first create downloads it, later ones copy it`);
-    await bootstrap(release, partial, progress);
-    await prepareBase(partial);
+    await (opts.builder ?? buildBase)(release, partial, progress);
     await rename(partial, base);
     progress(`Debian ${release} built in ${Math.round((Date.now() - started) / 1000)} s and cached`);
     return base;
   } finally {
     await unlink(lock).catch(() => undefined);
   }
+}
+
+async function buildBase(release: string, target: string, progress: Progress): Promise<void> {
+  await bootstrap(release, target, progress);
+  await prepareBase(target);
 }
 
 function pidAlive(pid: number): boolean {
@@ -185,7 +204,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function takeLock(lock: string, progress: Progress): Promise<void> {
+async function takeLock(lock: string, progress: Progress, pollMs: number): Promise<void> {
   let told = false;
   for (;;) {
     try {
@@ -204,7 +223,7 @@ async function takeLock(lock: string, progress: Progress): Promise<void> {
     }
     if (!told) progress(`waiting for another build of this base (pid ${holder}, lock ${lock})`);
     told = true;
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
