@@ -167,7 +167,20 @@ export function ensureDebianBase(release = DEFAULT_RELEASE, progress: Progress =
   return pending;
 }
 
-const isBuilt = (base: string) => existsSync(join(base, "etc/os-release"));
+/**
+ * What a base is made of: a base cached by another recipe (an older corral's package list) is
+ * rebuilt. Kept beside the base as <base>.recipe, written once the base is in place.
+ */
+export const BASE_RECIPE = JSON.stringify({ variant: "minbase", packages: DEBIAN_PACKAGES, slim: true, ttys: DEBIAN_TTYS, version: 1 });
+
+function isBuilt(base: string): boolean {
+  if (!existsSync(join(base, "etc/os-release"))) return false;
+  try {
+    return readFileSync(`${base}.recipe`, "utf8") === BASE_RECIPE;
+  } catch {
+    return false;
+  }
+}
 
 async function buildLocked(release: string, base: string, progress: Progress, opts: BaseOptions): Promise<string> {
   await mkdir(join(base, ".."), { recursive: true, mode: 0o755 });
@@ -177,12 +190,18 @@ async function buildLocked(release: string, base: string, progress: Progress, op
     if (isBuilt(base)) return base;
     const partial = `${base}.partial`;
     await rm(partial, { recursive: true, force: true });
-    // a base without its os-release is a leftover of something interrupted: rebuilt
-    await rm(base, { recursive: true, force: true });
     const started = Date.now();
     progress(`building Debian ${release} (${debianArch()}) into ${base}: the first create downloads it, later ones copy it`);
     await (opts.builder ?? buildBase)(release, partial, progress);
+    // a base of another recipe, or half made, is swapped out only once the new one is whole
+    const old = `${base}.old`;
+    await rm(old, { recursive: true, force: true });
+    await rename(base, old).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+    });
     await rename(partial, base);
+    await writeFile(`${base}.recipe`, BASE_RECIPE);
+    await rm(old, { recursive: true, force: true });
     progress(`Debian ${release} built in ${Math.round((Date.now() - started) / 1000)} s and cached`);
     return base;
   } finally {
@@ -264,15 +283,41 @@ async function prepareBase(rootfs: string): Promise<void> {
     await symlink("/lib/systemd/system/getty@.service", link);
   }
   await rmGlob(join(rootfs, "etc/ssh"), /^ssh_host_.*key/);
+  await slim(rootfs);
   await writeFile(join(rootfs, "etc/machine-id"), "");
   await rm(join(rootfs, "var/lib/dbus/machine-id"), { force: true });
   // the build machine's name, which mmdebstrap copies in
   await writeFile(join(rootfs, "etc/hostname"), "debian\n");
 }
 
+/** dpkg's rule for the image, so that packages installed later stay slim too. */
+export const DPKG_SLIM = `# corral's debian template: no documentation, manuals or translations, as in Debian's slim images
+path-exclude=/usr/share/doc/*
+path-include=/usr/share/doc/*/copyright
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+`;
+
+/**
+ * Documentation, manuals and translations out (a quarter of the base, and of every copy); the
+ * licences stay. dpkg is told to leave them out of later installs.
+ */
+async function slim(rootfs: string): Promise<void> {
+  await mkdir(join(rootfs, "etc/dpkg/dpkg.cfg.d"), { recursive: true });
+  await writeFile(join(rootfs, "etc/dpkg/dpkg.cfg.d/01-corral-slim"), DPKG_SLIM);
+  const share = join(rootfs, "usr/share");
+  for (const dir of ["man", "info"]) await rmGlob(join(share, dir), /./);
+  await rmGlob(join(share, "locale"), /^(?!locale\.alias$)/);
+  for (const pkg of await readdir(join(share, "doc")).catch(() => [] as string[])) {
+    await rmGlob(join(share, "doc", pkg), /^(?!copyright$)/);
+  }
+}
+
 async function rmGlob(dir: string, pattern: RegExp): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => pattern.test(n)).map((n) => rm(join(dir, n), { force: true })));
+  await Promise.all(names.filter((n) => pattern.test(n)).map((n) => rm(join(dir, n), { recursive: true, force: true })));
 }
 
 // ---- one container -----------------------------------------------------------------------------

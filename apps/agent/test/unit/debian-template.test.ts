@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseLxcConfig } from "@corral/core";
 import { debianSourceLines, parseDeb822Sources, parseOneLineSources, readHostAptSources } from "../../src/runtime/apt-sources.ts";
 import {
-  basePath, ensureDebianBase, type BaseBuilder, checkRelease, checkRootPassword, checkSshKey, debianArch, debianConfig, hostsFile, resolvConfFor, setShadowPassword, sha512Crypt,
+  basePath, BASE_RECIPE, ensureDebianBase, type BaseBuilder, checkRelease, checkRootPassword, checkSshKey, debianArch, debianConfig, hostsFile, resolvConfFor, setShadowPassword, sha512Crypt,
 } from "../../src/runtime/debian.ts";
 import { beginCreate, createContainer, createContainerAsync, usedAddresses } from "../../src/runtime/create.ts";
 import { configText } from "../../src/runtime/templates.ts";
@@ -149,6 +149,7 @@ function fakeCache(): string {
   writeFileSync(join(base, "etc/os-release"), "VERSION_CODENAME=bookworm\n");
   writeFileSync(join(base, "etc/shadow"), "root:*:19000:0:99999:7:::\n");
   writeFileSync(join(base, "etc/hostname"), "debian\n");
+  writeFileSync(`${base}.recipe`, BASE_RECIPE);
   return cache;
 }
 
@@ -214,6 +215,7 @@ describe("a debian create from the cache", () => {
       const base = basePath("bookworm", debianArch(), cache);
       mkdirSync(join(base, "etc"), { recursive: true });
       writeFileSync(join(base, "etc/os-release"), "VERSION_CODENAME=bookworm\n");
+      writeFileSync(`${base}.recipe`, BASE_RECIPE);
       await assert.rejects(createContainerAsync(lxcpath, { name: "c", template: "debian", rootPassword: "pw" }, undefined, { cacheDir: cache }), /ENOENT.*shadow/);
       assert.equal(existsSync(join(lxcpath.root, "c")), false);
     } finally {
@@ -256,6 +258,7 @@ describe("the cached base", () => {
       assert.equal(b.runs.length, 1);
       assert.ok(lines.includes(`2 waiting for the build of ${base} already under way`), lines.join("\n"));
       assert.equal(existsSync(`${base}.lock`), false, "the lock is let go");
+      assert.equal(readFileSync(`${base}.recipe`, "utf8"), BASE_RECIPE, "stamped with its recipe");
       assert.equal(existsSync(`${base}.partial`), false);
       assert.equal(await ensureDebianBase("bookworm", undefined, { cacheDir: cache, builder: () => Promise.reject(new Error("not again")) }), base);
     } finally {
@@ -282,6 +285,26 @@ describe("the cached base", () => {
       assert.equal(await built, base);
       assert.equal(b.runs.length, 1);
       assert.match(readFileSync(join(base, "etc/os-release"), "utf8"), /trixie/);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("a base cached by another recipe is rebuilt, and swapped in only once whole", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "corral-cache-"));
+    try {
+      const base = basePath("bookworm", debianArch(), cache);
+      mkdirSync(join(base, "etc"), { recursive: true });
+      writeFileSync(join(base, "etc/os-release"), "VERSION_CODENAME=old\n");
+      writeFileSync(`${base}.recipe`, JSON.stringify({ packages: ["an older list"] }));
+      const b = gatedBuilder();
+      const built = ensureDebianBase("bookworm", undefined, { cacheDir: cache, builder: b.builder });
+      await new Promise((r) => setTimeout(r, 20));
+      assert.match(readFileSync(join(base, "etc/os-release"), "utf8"), /old/, "the old base stays in place while the new one builds");
+      b.open();
+      assert.equal(await built, base);
+      assert.match(readFileSync(join(base, "etc/os-release"), "utf8"), /bookworm/);
+      assert.equal(existsSync(`${base}.old`), false);
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
