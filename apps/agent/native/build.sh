@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p build
-cc -O2 -Wall -Wextra -Werror -shared -fPIC -o build/libcorral.so executor.c -lutil
+cc -O2 -Wall -Wextra -Werror -shared -fPIC -o build/libcorral.so executor.c host.c -lutil -lpthread

@@ -51,7 +51,7 @@ export class Agent {
 
   /** lxc_set_state: store, then tell everyone. */
   private onState(change: StateChange): void {
-    const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail);
+    const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail, change.at);
     if (event.state === "STOPPED") this.lastStops.set(event.container, event);
     this.lxc.onState(change);
     this.bus.publish(event);

@@ -84,6 +84,11 @@ export interface ContainerConfig {
   start: { auto: boolean; delay: number; order: number };
   /** path of an LXC seccomp policy file; compile its text with compileSeccomp */
   seccompProfile?: string;
+  /**
+   * lxc.apparmor.profile as written ("generated", "unconfined", a profile name). Whether it can
+   * be honoured depends on the host's kernel, so the runtime decides at start, as LXC does.
+   */
+  apparmorProfile?: string;
 }
 
 /** The defaults LXC applies when a key is absent. */

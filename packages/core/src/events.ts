@@ -22,7 +22,13 @@ export type EventDetail = {
   phases?: StartPhase[];
   error?: EventError;
   reboot?: boolean;
+  /** the init ended by a halt (its reboot(2) in the namespace ended it with SIGINT) */
+  halt?: boolean;
   pid?: number;
+  /** a stop: the time between the halt signal and SIGKILL, and when SIGKILL is due (ms since the epoch) */
+  timeoutMs?: number;
+  killAt?: number;
+  note?: string;
   [k: string]: unknown;
 };
 
@@ -72,3 +78,8 @@ export function encodeWaitStatus(s: { code: number } | { signal: number; coreDum
 
 /** Alias of shellExitCode, under the name the agent's brief used. */
 export const exitCodeFromWaitStatus = shellExitCode;
+
+/** Now, in ms since the epoch to the microsecond: event times order the phases of a start. */
+export function preciseNow(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+}

@@ -240,11 +240,11 @@ function unsupportedList(why: string): Handler {
   };
 }
 
-const setApparmorProfile: Handler = (ctx, value, where) => {
-  ctx.forget(where.key);
-  if (value === "") return;
-  if (value === "unconfined") ctx.warn(where, "ignored: corral does not use AppArmor, containers run unconfined");
-  else ctx.refuse(where, `not supported: AppArmor profile "${value}" cannot be applied, corral does not use AppArmor`);
+// Kept, not judged: LXC starts any profile unconfined on a kernel without AppArmor and applies
+// it on one with AppArmor, so only the runtime, which sees the kernel, can say what it means.
+const setApparmorProfile: Handler = (ctx, value) => {
+  if (value === "") delete ctx.config.apparmorProfile;
+  else ctx.config.apparmorProfile = value;
 };
 
 const HOOK_NOT_RUN = "corral does not run this hook";

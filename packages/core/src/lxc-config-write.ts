@@ -53,6 +53,7 @@ function lxcConfigItems(config: ContainerConfig): Array<[key: string, value: str
     ["lxc.start.delay", config.start.delay || undefined],
     ["lxc.start.order", config.start.order || undefined],
     ["lxc.seccomp.profile", config.seccompProfile],
+    ["lxc.apparmor.profile", config.apparmorProfile],
   ];
   return lines.filter((l): l is [string, string | number] => l[1] !== undefined).map(([key, value]) => [key, String(value)]);
 }

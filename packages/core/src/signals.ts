@@ -8,6 +8,11 @@ export const SIGNALS: Readonly<Record<string, number>> = {
   PROF: 27, WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31,
 };
 
+/** The signals the runtime names in code. */
+export const SIGHUP = 1;
+export const SIGINT = 2;
+export const SIGKILL = 9;
+
 // glibc reserves 32 and 33 for itself, so the SIGRTMIN that LXC (through libc) sees is 34.
 export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;
@@ -35,4 +40,51 @@ export function signalName(n: number): string {
   for (const [name, num] of Object.entries(SIGNALS)) if (num === n) return `SIG${name}`;
   if (n >= SIGRTMIN && n <= SIGRTMAX) return n === SIGRTMIN ? "SIGRTMIN" : `SIGRTMIN+${n - SIGRTMIN}`;
   return String(n);
+}
+
+/** What a process does with each signal, from the masks of /proc/PID/status. */
+export interface SignalMasks {
+  /** SigCgt: a handler is installed */
+  caught: bigint;
+  /** SigBlk: blocked, typically to be read from a signalfd (systemd does this) */
+  blocked: bigint;
+  /** SigIgn: ignored */
+  ignored: bigint;
+}
+
+/** The signal masks in the text of /proc/PID/status (all empty when a line is missing). */
+export function parseSignalMasks(status: string): SignalMasks {
+  const mask = (field: string) => {
+    const m = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, "m").exec(status);
+    return m ? BigInt(`0x${m[1]}`) : 0n;
+  };
+  return { caught: mask("SigCgt"), blocked: mask("SigBlk"), ignored: mask("SigIgn") };
+}
+
+function inMask(mask: bigint, signal: number): boolean {
+  return ((mask >> BigInt(signal - 1)) & 1n) === 1n;
+}
+
+/**
+ * Will an init act on `signal`? The kernel drops a signal to a PID namespace's init that has no
+ * handler for it, so one it neither catches nor blocks (to read it from a signalfd, as systemd
+ * does) would never arrive; nor would one it ignores.
+ */
+export function initHandles(masks: SignalMasks, signal: number): boolean {
+  if (inMask(masks.ignored, signal)) return false;
+  return inMask(masks.caught, signal) || inMask(masks.blocked, signal);
+}
+
+/** SIGRTMIN+3: systemd's "halt" (lxc's shutdown sends it to an init that blocks it). */
+export const SIGRTMIN_3 = SIGRTMIN + 3;
+/** SIGPWR: LXC's default halt signal for other inits. */
+export const SIGPWR = 30;
+
+/**
+ * The halt signal, as do_lxcapi_shutdown chooses it: lxc.signal.halt when set, else SIGRTMIN+3
+ * when the init blocks it (systemd), else SIGPWR.
+ */
+export function haltSignal(configured: number | undefined, masks: SignalMasks): number {
+  if (configured !== undefined) return configured;
+  return inMask(masks.blocked, SIGRTMIN_3) ? SIGRTMIN_3 : SIGPWR;
 }

@@ -240,7 +240,6 @@ lxc.prlimit.nofile = 1024
 `);
   assert.deepEqual(warnings.map((w) => [w.key, w.line]), [["lxc.log.level", 2], ["lxc.apparmor.allow_nesting", 4]]);
   assert.deepEqual(unsupported.map((u) => [u.key, u.line]), [
-    ["lxc.apparmor.profile", 6],
     ["lxc.selinux.context", 7],
     ["lxc.idmap", 8],
     ["lxc.rootfs.path", 9],
@@ -251,6 +250,15 @@ lxc.prlimit.nofile = 1024
   assert.ok(unsupported.every((u) => u.file === "/c/config" && u.message.length > 0));
   assert.equal(config.rootfs, undefined);
   assert.deepEqual(config.net, []);
+  // the last profile is kept for the runtime, which knows whether the kernel has AppArmor
+  assert.equal(config.apparmorProfile, "lxc-container-default-cgns");
+});
+
+test("lxc.apparmor.profile is kept and written back as it was", () => {
+  const { config } = parse("lxc.apparmor.profile = generated\n");
+  assert.equal(config.apparmorProfile, "generated");
+  assert.match(writeLxcConfig(config), /^lxc\.apparmor\.profile = generated$/m);
+  assert.equal(parse("lxc.apparmor.profile = generated\nlxc.apparmor.profile =\n").config.apparmorProfile, undefined);
 });
 
 test("a later value replaces what an earlier line said about the same key", () => {

@@ -53,7 +53,7 @@ export async function verb(conn: Connection, action: string, name: string, opts:
   const c = conn.http.containers;
   switch (action) {
     case "start": await c.start.mutate({ name, command: opts.command?.length ? opts.command : undefined }); break;
-    case "stop": await c.stop.mutate({ name, timeout: opts.timeout ?? 10, kill: opts.kill ?? false }); break;
+    case "stop": await stopWithCountdown(conn, name, opts.timeout ?? 10, opts.kill ?? false); break;
     case "abort": await c.abort.mutate({ name }); break;
     case "reboot": await c.reboot.mutate({ name }); break;
     case "freeze": await c.freeze.mutate({ name }); break;
@@ -64,6 +64,42 @@ export async function verb(conn: Connection, action: string, name: string, opts:
   const after = action === "delete" ? "deleted" : (await c.get.query({ name })).state;
   out(`${name}: ${after}`);
   return 0;
+}
+
+/**
+ * A stop that says what it does while it waits, as the STOPPING event tells it: the halt signal
+ * sent (or why the init is killed at once) and, on a terminal, the seconds left before SIGKILL.
+ */
+async function stopWithCountdown(conn: Connection, name: string, timeout: number, kill: boolean): Promise<void> {
+  let ticker: NodeJS.Timeout | undefined;
+  const tty = process.stderr.isTTY;
+  let started!: () => void;
+  const listening = new Promise<void>((resolve) => (started = resolve));
+  const sub = conn.streams().events.onEvent.subscribe({ container: name }, {
+    // the stop is asked for once the stream listens, so that its STOPPING is heard
+    onStarted: () => started(),
+    onData: ({ data }) => {
+      const item = data as StreamItem;
+      if (item.kind !== "event" || item.event.state !== "STOPPING" || item.event.detail.timeoutMs === undefined) return;
+      const { signal, killAt, note, timeoutMs } = item.event.detail;
+      if (note || timeoutMs === 0) return void process.stderr.write(`${name}: ${note ?? `${signal} at once`}\n`);
+      const left = () => Math.max(0, Math.ceil(((killAt ?? Date.now()) - Date.now()) / 1000));
+      const line = () => `${name}: ${signal} sent; SIGKILL in ${left()} s`;
+      if (!tty) return void process.stderr.write(`${line()}\n`);
+      process.stderr.write(line());
+      ticker = setInterval(() => process.stderr.write(`\r\x1b[K${line()}`), 1000);
+    },
+    // without the stream the stop still goes ahead, only without the countdown
+    onError: () => started(),
+  });
+  try {
+    await Promise.race([listening, new Promise((r) => setTimeout(r, 2000))]);
+    await conn.http.containers.stop.mutate({ name, timeout, kill });
+  } finally {
+    clearInterval(ticker);
+    if (ticker) process.stderr.write("\r\x1b[K");
+    sub.unsubscribe();
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // hierarchy beside them). Runs in the host's namespaces: every path here is on the host.
 import { constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import type { CgroupSetting } from "@corral/core";
+import { SIGKILL, type CgroupSetting } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
 
@@ -246,7 +246,7 @@ export class ContainerCgroup {
     }
     for (const pid of this.pids()) {
       try {
-        this.sys.kill(pid, 9);
+        this.sys.kill(pid, SIGKILL);
       } catch (e) {
         if (!(e instanceof SyscallError && e.code === "ESRCH")) throw e;
       }

@@ -60,20 +60,29 @@ export class RingBuffer {
 
 export type ConsoleListener = (data: Buffer) => void;
 
+/**
+ * A container's console, as lxc-start keeps it: both ends of its pty stay open for the
+ * container's whole life. The init may close its stdio (systemd does, early); if the agent held
+ * no slave either, the pty would hang up: the master reads EIO, every console write in the
+ * container stalls, and no getty can open /dev/console again.
+ */
 export class ConsoleCapture {
   private readonly stream: ReadStream;
   private readonly listeners = new Set<ConsoleListener>();
   private readonly closeListeners = new Set<() => void>();
   private closed = false;
+  private slaveClosed = false;
 
   constructor(
     readonly masterFd: number,
+    /** our copy of the slave, closed only with the console */
+    private readonly slaveFd: number,
     readonly ring: RingBuffer,
     private readonly logfile?: string,
   ) {
     this.stream = new ReadStream(masterFd);
     this.stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    // EIO once the last slave closes: the console simply ended.
+    // EIO: the pty hung up, which only happens once our slave is closed too.
     this.stream.on("error", () => this.close());
   }
 
@@ -111,12 +120,36 @@ export class ConsoleCapture {
     return () => this.closeListeners.delete(listener);
   }
 
+  /**
+   * End the console once the container has: let our slave go and read what the pty still holds
+   * until it hangs up (the init's last words, written just before it died), then close. Bounded,
+   * in case something outside the container still holds the slave.
+   */
+  drain(timeoutMs = 1000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closeSlave();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.close(), timeoutMs);
+      this.onClose(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.stream.destroy();
+    this.closeSlave();
     for (const l of this.closeListeners) l();
     this.closeListeners.clear();
+  }
+
+  private closeSlave(): void {
+    if (this.slaveClosed) return;
+    this.slaveClosed = true;
+    closeSync(this.slaveFd);
   }
 }
 

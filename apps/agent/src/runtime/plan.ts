@@ -1,6 +1,6 @@
 // The setup plan: what the container's child process does between clone and execve, as data.
 // TypeScript decides everything; native/executor.c runs the ops one by one and knows nothing of
-// containers. Op codes must match the enum at the top of executor.c.
+// containers. Op codes are copied in executor.c; test/unit/native-contract.test.ts holds the copies equal.
 
 export enum OpCode {
   Mount = 1,
@@ -58,7 +58,7 @@ export type SetupOp =
   | { op: "sync_stamp"; kind: number; why: string }
   | { op: "unshare"; flags: number; why: string };
 
-const PLAN_MAGIC = 0x4c505243; // "CRPL"
+export const PLAN_MAGIC = 0x4c505243; // "CRPL"
 
 /** Integer and string fields of each op, in the order the executor reads them. */
 function fields(op: SetupOp): { code: OpCode; ints: number[]; strs: (string | Uint8Array)[] } {

@@ -4,16 +4,16 @@
 // Everything here runs *inside the container's new namespaces* (the executor is the child after
 // clone), but until pivot_root the host's filesystem is visible: every mount below targets the
 // rootfs and is resolved inside it (RESOLVE_IN_ROOT), never on the host's tree.
-import { CAPABILITIES, capabilityNumber, type ContainerConfig, type MountEntry } from "@corral/core";
+import { CAPABILITIES, capabilityNumber, SIGKILL, type ContainerConfig, type MountEntry } from "@corral/core";
 import { MS, parseMountOptions } from "./mount-options.ts";
 import type { SetupOp } from "./plan.ts";
 import { SyncMessage } from "./sync.ts";
 
 const PR_SET_PDEATHSIG = 1;
-const SIGKILL = 9;
 const S_IFCHR = 0o020000;
 const S_IFREG = 0o100000;
 const CAP_SYS_BOOT = 22;
+const CAP_NET_ADMIN = 12;
 const CLONE_NEWCGROUP = 0x02000000;
 
 export type ConsoleSetup =
@@ -40,6 +40,10 @@ export interface PlanInput {
   syncWithParent: boolean;
   /** the container is in a cgroup2 hierarchy: lxc.mount.auto cgroup mounts it on /sys/fs/cgroup */
   cgroup2?: boolean;
+  /** the container has a network namespace of its own (proc:mixed and sys:mixed leave its net writable) */
+  ownNetns?: boolean;
+  /** host path of a file holding this start's boot id, bound over /proc/sys/kernel/random/boot_id */
+  bootIdPath?: string;
 }
 
 /** The devices of a minimal /dev (lxc.autodev): name, major, minor. */
@@ -79,7 +83,7 @@ function rootfsOps(input: PlanInput): SetupOp[] {
     { op: "mount", source: "", target: "/", fstype: "", flags: MS.REC | MS.SLAVE, data: "", inRoot: false, optional: false, why: "make / a slave mount" },
     { op: "mount", source: rootfs, target: rootfs, fstype: "", flags: MS.BIND | MS.REC, data: "", inRoot: false, optional: false, why: "bind the rootfs onto itself" },
     { op: "open_root", path: rootfs, why: "open the rootfs" },
-    ...autoMountOps(config, rootfs, input.cgroup2 ?? false),
+    ...autoMountOps(input),
     ...(config.autodev ? autodevOps(input.console, config.ptyMax, input.ttys ?? []) : []),
     ...config.mountEntries.flatMap(mountEntryOps),
     { op: "pivot_root", newRoot: rootfs, why: "pivot_root into the rootfs" },
@@ -95,37 +99,70 @@ function mkdirInRoot(path: string, why: string, mode = 0o755): SetupOp {
 }
 
 /** /proc and /sys as lxc.mount.auto asks; both must be real directories in the rootfs. */
-function autoMountOps(config: ContainerConfig, rootfs: string, cgroup2: boolean): SetupOp[] {
-  const ops: SetupOp[] = [];
-  const { proc, sys, cgroup } = config.mountAuto;
-  const pseudo = MS.NOSUID | MS.NODEV | MS.NOEXEC;
-  if (proc) {
-    ops.push(
-      mkdirInRoot("proc", "create /proc"),
-      { op: "require_dir", path: "proc", why: "check /proc is not a symlink" },
-      inRootMount("proc", "proc", "proc", pseudo, "", "mount /proc"),
-    );
-    if (proc === "mixed") {
-      // proc:mixed: /proc/sys read-only, as LXC does, so the container cannot retune the host's kernel.
-      ops.push(
-        inRootMount(`${rootfs}/proc/sys`, "proc/sys", "", MS.BIND, "", "bind /proc/sys"),
-        inRootMount("", "proc/sys", "", MS.BIND | MS.REMOUNT | MS.RDONLY | pseudo, "", "make /proc/sys read-only"),
-      );
-    }
+function autoMountOps(input: PlanInput): SetupOp[] {
+  const { proc, sys, cgroup } = input.config.mountAuto;
+  // proc:mixed and sys:mixed leave the network's knobs writable to a container that owns its
+  // network namespace and may administer it, as LXC does (sysctl net.* works inside).
+  const netWritable = (input.ownNetns ?? false) && !capabilitiesToDrop(input.config, input.dropCapSysBoot).includes(CAP_NET_ADMIN);
+  return [
+    ...(proc ? procOps(input.rootfs, proc, netWritable, input.bootIdPath) : []),
+    ...(sys ? sysOps(input.rootfs, sys, netWritable, cgroup !== undefined && (input.cgroup2 ?? false) ? cgroup : undefined) : []),
+  ];
+}
+
+const PSEUDO = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+function readOnlyRemount(target: string, why: string, extra = 0): SetupOp {
+  return inRootMount("", target, "", MS.BIND | MS.REMOUNT | MS.RDONLY | extra, "", why);
+}
+
+function procOps(rootfs: string, proc: "rw" | "mixed", netWritable: boolean, bootIdPath: string | undefined): SetupOp[] {
+  const ops: SetupOp[] = [
+    mkdirInRoot("proc", "create /proc"),
+    { op: "require_dir", path: "proc", why: "check /proc is not a symlink" },
+    inRootMount("proc", "proc", "proc", PSEUDO, "", "mount /proc"),
+  ];
+  if (bootIdPath) {
+    // A boot id of this start's own, as LXC gives (journalctl -b tells this boot from the host's).
+    const target = "proc/sys/kernel/random/boot_id";
+    ops.push(inRootMount(bootIdPath, target, "", MS.BIND, "", "bind this start's boot id"), readOnlyRemount(target, "make the boot id read-only"));
   }
-  if (sys) {
-    const ro = sys === "rw" ? 0 : MS.RDONLY;
+  if (proc === "mixed") {
+    // proc:mixed: /proc/sys read-only, so the container cannot retune the host's kernel, but
+    // its own network's knobs (/proc/sys/net, per namespace) writable; sysrq-trigger read-only.
+    if (netWritable) ops.push(inRootMount(`${rootfs}/proc/sys/net`, "proc/sys/net", "", MS.BIND, "", "bind /proc/sys/net (the container's own network)"));
     ops.push(
-      mkdirInRoot("sys", "create /sys"),
-      { op: "require_dir", path: "sys", why: "check /sys is not a symlink" },
-      inRootMount("sysfs", "sys", "sysfs", pseudo | ro, "", "mount /sys"),
+      // recursive, to carry the net and boot id binds into the read-only /proc/sys
+      inRootMount(`${rootfs}/proc/sys`, "proc/sys", "", MS.BIND | MS.REC, "", "bind /proc/sys"),
+      readOnlyRemount("proc/sys", "make /proc/sys read-only", PSEUDO),
+      // optional: a kernel without CONFIG_MAGIC_SYSRQ has no such file (this one)
+      inRootMount(`${rootfs}/proc/sysrq-trigger`, "proc/sysrq-trigger", "", MS.BIND, "", "bind /proc/sysrq-trigger", true),
+      inRootMount("", "proc/sysrq-trigger", "", MS.BIND | MS.REMOUNT | MS.RDONLY | PSEUDO, "", "make /proc/sysrq-trigger read-only", true),
     );
-    // lxc.mount.auto cgroup[-full][:mixed|:ro|:rw]: in the cgroup namespace the cgroup2 mount
-    // is the container's own tree, so mixed and rw both let it manage its subtree; ro is ro.
-    if (cgroup && cgroup2) {
-      const cgroupRo = /:ro\b/.test(cgroup) ? MS.RDONLY : 0;
-      ops.push(inRootMount("cgroup2", "sys/fs/cgroup", "cgroup2", pseudo | cgroupRo, "", "mount the container's cgroup2 tree on /sys/fs/cgroup"));
-    }
+  }
+  return ops;
+}
+
+/**
+ * sys:ro, sys:rw, or sys:mixed (read-only but for /sys/devices/virtual/net, for a container with a
+ * network of its own); and the container's cgroup2 tree for lxc.mount.auto cgroup.
+ */
+function sysOps(rootfs: string, sys: "rw" | "ro" | "mixed", netWritable: boolean, cgroup: string | undefined): SetupOp[] {
+  const ops: SetupOp[] = [
+    mkdirInRoot("sys", "create /sys"),
+    { op: "require_dir", path: "sys", why: "check /sys is not a symlink" },
+    inRootMount("sysfs", "sys", "sysfs", PSEUDO | (sys === "ro" ? MS.RDONLY : 0), "", "mount /sys"),
+  ];
+  if (sys === "mixed") {
+    if (netWritable) ops.push(inRootMount(`${rootfs}/sys/devices/virtual/net`, "sys/devices/virtual/net", "", MS.BIND, "", "bind /sys/devices/virtual/net (the container's own network)"));
+    // only the top mount: the net bind below it stays writable
+    ops.push(readOnlyRemount("sys", "make /sys read-only", PSEUDO));
+  }
+  // lxc.mount.auto cgroup[-full][:mixed|:ro|:rw]: in the cgroup namespace the cgroup2 mount
+  // is the container's own tree, so mixed and rw both let it manage its subtree; ro is ro.
+  if (cgroup) {
+    const cgroupRo = /:ro\b/.test(cgroup) ? MS.RDONLY : 0;
+    ops.push(inRootMount("cgroup2", "sys/fs/cgroup", "cgroup2", PSEUDO | cgroupRo, "", "mount the container's cgroup2 tree on /sys/fs/cgroup"));
   }
   return ops;
 }

@@ -1,19 +1,14 @@
 // What the runtime reads about signals and exits. Runs on the host.
 import { readFileSync } from "node:fs";
-import { decodeWaitStatus, signalName } from "@corral/core";
+import { decodeWaitStatus, parseSignalMasks, signalName, type SignalMasks } from "@corral/core";
 
-/**
- * Does `pid` have a handler for `signal`? (SigCgt in /proc/PID/status.) A PID namespace's init
- * never receives a signal it does not handle, so there is no point in waiting for it to act on one.
- */
-export function catchesSignal(pid: number, signal: number): boolean {
+/** The signal masks of `pid` (none at all when there is no such process). */
+export function signalMasks(pid: number | undefined): SignalMasks {
+  if (pid === undefined) return parseSignalMasks("");
   try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status);
-    if (!m) return false;
-    return ((BigInt(`0x${m[1]}`) >> BigInt(signal - 1)) & 1n) === 1n;
+    return parseSignalMasks(readFileSync(`/proc/${pid}/status`, "utf8"));
   } catch {
-    return false;
+    return parseSignalMasks("");
   }
 }
 

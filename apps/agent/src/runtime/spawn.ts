@@ -6,7 +6,7 @@
 //   clone    the child cloned into its namespaces        (runs the setup plan, stops at CONFIGURE)
 //   setup    cgroup attach, veths moved in, POST_CONFIGURE, the plan runs to execve
 //   exec     execve succeeded (the sync socket closed)
-import { compileSeccomp, serializeFilter, type ContainerConfig, type StartPhase } from "@corral/core";
+import { compileSeccomp, serializeFilter, SIGKILL, type ContainerConfig, type StartPhase } from "@corral/core";
 import { closeSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { release } from "node:os";
 import type { Syscalls } from "../sys/syscalls.ts";
@@ -14,6 +14,7 @@ import { SyscallError } from "../sys/syscalls.ts";
 import { errnoName } from "../sys/errno.ts";
 import { createContainerCgroup, hierarchiesFor, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
 import { runHooks } from "./hooks.ts";
+import { removeBootId, writeBootId } from "./boot-id.ts";
 import { createVeths, deleteVeths, needsNetns, NetworkError, planVeths, raiseLoopback, wantsLoopbackOnly, type VethPair } from "./network.ts";
 import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
@@ -167,6 +168,11 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     // The CONFIGURE / POST_CONFIGURE barrier only when the parent has work to do in between.
     const loopbackOnly = wantsLoopbackOnly(req.config.net);
     const syncWithParent = veths.length > 0 || loopbackOnly || cgroup.needsAttach(bornInV2);
+    let bootIdPath: string | undefined;
+    if (req.config.mountAuto.proc) {
+      bootIdPath = writeBootId(cgroup.name);
+      undo.push(() => removeBootId(cgroup.name));
+    }
     const plan = buildSetupPlan({
       config: req.config,
       rootfs,
@@ -179,6 +185,8 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       dropCapSysBoot: kernelLacksPidnsReboot(release()),
       syncWithParent,
       cgroup2: bornInV2,
+      ownNetns: needsNetns(req.config.net),
+      bootIdPath,
     });
     const [parentFd, childFd] = sys.socketpair();
     const cgroupFd = bornInV2 ? cgroup.openV2() : -1;
@@ -205,7 +213,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     // The cgroup can only go once the child has been reaped: kill it and wait for that.
     undo.push(async () => {
       try {
-        sys.kill(pid, 9);
+        sys.kill(pid, SIGKILL);
       } catch {
         // already gone
       }

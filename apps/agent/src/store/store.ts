@@ -2,7 +2,7 @@
 // and the audit log. An event is written here before anybody hears of it.
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
-import type { EventCause, EventDetail, StateEvent, StateName } from "@corral/core";
+import { preciseNow, type EventCause, type EventDetail, type StateEvent, type StateName } from "@corral/core";
 
 export interface AuditEntry {
   id: number;
@@ -105,6 +105,3 @@ function toEvent(r: EventRow): StateEvent {
 }
 
 /** Milliseconds since the epoch with microseconds: delivery latencies on one host are sub-ms. */
-function preciseNow(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
-}

@@ -95,6 +95,9 @@ export class FakeSyscalls implements Syscalls {
   makeRaw(fd: number): void {
     this.record("makeRaw", [fd]);
   }
+  setWindowSize(fd: number, rows: number, cols: number): void {
+    this.record("setWindowSize", [fd, rows, cols]);
+  }
   sendWithFds(sock: number, data: Uint8Array, fds: number[]): void {
     this.record("sendWithFds", [sock, data, fds]);
   }

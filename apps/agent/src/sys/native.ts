@@ -11,7 +11,7 @@ export const LIBRARY_PATH = ["../../native/build/libcorral.so", "../native/build
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((path) => existsSync(path)) ?? fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
 
-type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open";
+type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_set_winsize" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open";
 
 const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
   corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32] },
@@ -28,6 +28,7 @@ const signatures: Record<NativeName, { library: string; retType: DataType; param
   corral_netlink_socket: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_netlink_call: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.U8Array, DataType.I32, DataType.U8Array, DataType.I32] },
   corral_make_raw: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
+  corral_set_winsize: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.I32, DataType.I32] },
   corral_send_fds: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.U8Array, DataType.I32, DataType.U8Array, DataType.I32] },
 };
 
@@ -112,6 +113,9 @@ export const nativeSyscalls: Syscalls = {
   },
   makeRaw(fd) {
     check("tcsetattr", lib().corral_make_raw([fd]), `putting terminal fd ${fd} in raw mode`);
+  },
+  setWindowSize(fd, rows, cols) {
+    check("ioctl(TIOCSWINSZ)", lib().corral_set_winsize([fd, rows, cols]), `setting the window size of terminal fd ${fd}`);
   },
   sendWithFds(sock, data, fds) {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

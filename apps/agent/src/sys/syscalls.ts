@@ -38,6 +38,8 @@ export interface Syscalls {
   netlinkCall(sock: number, request: Uint8Array): Buffer;
   /** Put a terminal in raw mode (cfmakeraw): bytes pass through it unchanged. */
   makeRaw(fd: number): void;
+  /** Set a terminal's window size (TIOCSWINSZ). */
+  setWindowSize(fd: number, rows: number, cols: number): void;
   /** Send `data` on a connected unix socket with `fds` attached (SCM_RIGHTS), all in one sendmsg. */
   sendWithFds(sock: number, data: Uint8Array, fds: number[]): void;
 }

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { decodeWaitStatus, shellExitCode } from "@corral/core";
 import { assertNothingLeft, makeHarness, requireRoot, until, type Harness } from "./harness.ts";
+import { nativeSyscalls } from "../../src/sys/native.ts";
+import { NotStored, Refusal, Runtime, type StateChange } from "../../src/runtime/runtime.ts";
 
 const REPO = join(import.meta.dirname, "../../../..");
 
@@ -111,9 +113,11 @@ describe("failures after clone undo what was done", () => {
     h.create("early");
     const starting = h.runtime.start("early", { cause: { actor: "test" }, command: ["sleep", "30"] });
     await h.runtime.abort("early", { actor: "test", request: "abort" });
-    await assert.rejects(starting, /aborted/);
+    // the start's caller hears a conflict with the abort, not a failure of its own
+    await assert.rejects(starting, (e: Error) => e instanceof Refusal && e.code === "CONFLICT" && /the start was aborted \(test: abort\)/.test(e.message));
     assert.deepEqual(h.states("early"), ["STARTING", "ABORTING", "STOPPED"]);
     assert.equal(h.changes.at(-1)!.cause.request, "abort");
+    assert.equal(h.changes.at(-1)!.detail.error?.step, "abort");
     assertNothingLeft("early");
     await h.runtime.start("early", { cause: { actor: "test" }, command: ["true"] });
     assert.equal(await h.runtime.waitForExit("early"), 0);
@@ -332,5 +336,39 @@ describe("Debian's common.conf", () => {
     const warnings = (starting.detail.warnings as string[]).join("\n");
     assert.match(warnings, /lxc\.hook\.clone/);
     assertNothingLeft("common");
+  });
+});
+
+describe("a store that cannot take changes (a full disk)", () => {
+  it("refuses a start with nothing changed, lets an exit and an abort through, and records them in order once it can", async () => {
+    const stored: StateChange[] = [];
+    let full = false;
+    const runtime = new Runtime(nativeSyscalls, h.lxcpath, (c) => {
+      if (full) throw new Error("database or disk is full");
+      stored.push(c);
+    });
+    try {
+      h.create("full");
+      h.create("full2");
+      await runtime.start("full", { cause: { actor: "test" }, command: ["sleep", "300"] });
+      full = true;
+      // a start adds work: refused, and the container stays as it was
+      await assert.rejects(runtime.start("full2", { cause: { actor: "test" }, command: ["true"] }), NotStored);
+      assert.equal(runtime.state("full2"), "STOPPED");
+      // an abort always goes through (it frees what the container held); so does the init's end
+      await runtime.abort("full", { actor: "test", request: "abort" });
+      assert.equal(runtime.state("full"), "STOPPED");
+      assert.deepEqual(stored.map((c) => c.state), ["STARTING", "RUNNING"], "nothing stored while the store is full");
+      assertNothingLeft("full");
+      // space returns: the waiting changes are stored, in order, with the times they happened
+      full = false;
+      await until(() => stored.length === 5, 5000);
+      assert.deepEqual(stored.map((c) => c.state), ["STARTING", "RUNNING", "ABORTING", "STOPPING", "STOPPED"]);
+      assert.ok(stored[2]!.at! <= stored[4]!.at!);
+      await runtime.start("full2", { cause: { actor: "test" }, command: ["true"] });
+      assert.equal(await runtime.waitForExit("full2"), 0);
+    } finally {
+      runtime.close();
+    }
   });
 });

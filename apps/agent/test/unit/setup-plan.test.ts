@@ -59,6 +59,35 @@ describe("buildSetupPlan", () => {
     assert.ok(sys && sys.op === "mount" && sys.flags & MS.RDONLY);
   });
 
+  it("proc:mixed and sys:mixed leave an own network's knobs writable, under read-only /proc/sys and /sys", () => {
+    const mixed = config({ mountAuto: { proc: "mixed", sys: "mixed" } });
+    const build = (ownNetns: boolean, c = mixed) => buildSetupPlan({
+      config: c, rootfs: "/r", hostname: "h", argv: ["/sbin/init"], env: [], console: { kind: "inherit" },
+      dropCapSysBoot: false, syncWithParent: false, ownNetns, bootIdPath: "/run/corral/boot-id/c1",
+    }).filter((o): o is Extract<SetupOp, { op: "mount" }> => o.op === "mount" && o.inRoot);
+    const at = (ops: ReturnType<typeof build>, target: string, remount: boolean) =>
+      ops.findIndex((o) => o.target === target && Boolean(o.flags & MS.REMOUNT) === remount);
+    const own = build(true);
+    // the net bind comes first and the /proc/sys bind is recursive, so it carries it
+    assert.ok(at(own, "proc/sys/net", false) >= 0 && at(own, "proc/sys/net", false) < at(own, "proc/sys", false));
+    assert.ok(own[at(own, "proc/sys", false)]!.flags & MS.REC);
+    assert.ok(own[at(own, "proc/sys", true)]!.flags & MS.RDONLY);
+    // sysfs is mounted writable, its net directory bound, then only the top made read-only
+    const sysfs = own.find((o) => o.fstype === "sysfs")!;
+    assert.equal(sysfs.flags & MS.RDONLY, 0);
+    assert.ok(at(own, "sys/devices/virtual/net", false) < at(own, "sys", true));
+    assert.ok(own[at(own, "sys", true)]!.flags & MS.RDONLY);
+    // without a network namespace of its own (or without CAP_NET_ADMIN), the net knobs stay read-only
+    for (const ops of [build(false), build(true, { ...mixed, capDrop: ["net_admin"] })]) {
+      assert.equal(at(ops, "proc/sys/net", false), -1);
+      assert.equal(at(ops, "sys/devices/virtual/net", false), -1);
+    }
+    // the boot id is bound (then made read-only) before the recursive /proc/sys bind carries it
+    const boot = at(own, "proc/sys/kernel/random/boot_id", false);
+    assert.equal(own[boot]!.source, "/run/corral/boot-id/c1");
+    assert.ok(boot < at(own, "proc/sys", false) && at(own, "proc/sys/kernel/random/boot_id", true) > boot);
+  });
+
   it("builds a minimal /dev with the console pty bound on /dev/console", () => {
     const ops = plan(config());
     const nodes = ops.filter((o) => o.op === "mknod").map((o) => (o as { path: string }).path);
