@@ -97,7 +97,10 @@ let killOnExit = false;
  */
 export function runProgram(cmd: string, args: readonly string[], progress: Progress, opts: { stdin?: string; quiet?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C.UTF-8" } });
+    const child = spawn(cmd, args, {
+      stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C.UTF-8" },
+    });
     running.add(child);
     if (!killOnExit) {
       killOnExit = true;
@@ -112,10 +115,15 @@ export function runProgram(cmd: string, args: readonly string[], progress: Progr
       if (tail.length > 20) tail.shift();
       if (!opts.quiet) progress(line);
     };
-    child.stdout.on("data", (b: Buffer) => void (stdout += b.toString()));
-    createInterface({ input: child.stdout }).on("line", onLine);
-    createInterface({ input: child.stderr }).on("line", onLine);
-    child.stdin.end(opts.stdin ?? "");
+    const out = child.stdout!;
+    out.on("data", (b: Buffer) => void (stdout += b.toString()));
+    createInterface({ input: out }).on("line", onLine);
+    createInterface({ input: child.stderr! }).on("line", onLine);
+    if (child.stdin) {
+      // a program that exits without reading its input (EPIPE) says so by its exit status
+      child.stdin.on("error", () => {});
+      child.stdin.end(opts.stdin);
+    }
     child.on("error", (e) => {
       running.delete(child);
       reject(new Error(`${cmd}: ${e.message}`));
