@@ -152,7 +152,7 @@ export function beginCreate(lxcpath: LxcPath, req: CreateRequest, opts: CreateOp
         writeAndCheck(lxcpath, req.name, templateText, req.template, req.config ?? "");
       } else {
         const release = req.release ?? DEFAULT_RELEASE;
-        const base = await ensureDebianBase(release, progress, opts.cacheDir ?? DEFAULT_CACHE_DIR);
+        const base = await ensureDebianBase(release, progress, { cacheDir: opts.cacheDir ?? DEFAULT_CACHE_DIR });
         const rootfs = join(dir, "rootfs");
         await copyBase(base, rootfs, progress);
         await configureDebianRootfs(rootfs, req.name, req, progress);

@@ -87,13 +87,27 @@ function findProgram(name: string): string | undefined {
   return undefined;
 }
 
+/** Programs running for a build: ended with their process, so that no builder outlives the agent. */
+const running = new Set<ReturnType<typeof spawn>>();
+let killOnExit = false;
+
 /**
  * Run a program, each line it prints (stdout and stderr) passed to `progress`; resolves with its
  * stdout, rejects with its last lines when it fails.
  */
 export function runProgram(cmd: string, args: readonly string[], progress: Progress, opts: { stdin?: string; quiet?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C.UTF-8" } });
+    const child = spawn(cmd, args, {
+      stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C.UTF-8" },
+    });
+    running.add(child);
+    if (!killOnExit) {
+      killOnExit = true;
+      // mmdebstrap cleans up after SIGTERM; left running, it would write into a build that the
+      // next agent (finding the lock's pid dead) starts again from scratch
+      process.once("exit", () => running.forEach((c) => c.kill("SIGTERM")));
+    }
     const tail: string[] = [];
     let stdout = "";
     const onLine = (line: string) => {
@@ -101,12 +115,21 @@ export function runProgram(cmd: string, args: readonly string[], progress: Progr
       if (tail.length > 20) tail.shift();
       if (!opts.quiet) progress(line);
     };
-    child.stdout.on("data", (b: Buffer) => void (stdout += b.toString()));
-    createInterface({ input: child.stdout }).on("line", onLine);
-    createInterface({ input: child.stderr }).on("line", onLine);
-    child.stdin.end(opts.stdin ?? "");
-    child.on("error", (e) => reject(new Error(`${cmd}: ${e.message}`)));
+    const out = child.stdout!;
+    out.on("data", (b: Buffer) => void (stdout += b.toString()));
+    createInterface({ input: out }).on("line", onLine);
+    createInterface({ input: child.stderr! }).on("line", onLine);
+    if (child.stdin) {
+      // a program that exits without reading its input (EPIPE) says so by its exit status
+      child.stdin.on("error", () => {});
+      child.stdin.end(opts.stdin);
+    }
+    child.on("error", (e) => {
+      running.delete(child);
+      reject(new Error(`${cmd}: ${e.message}`));
+    });
     child.on("close", (code, signal) => {
+      running.delete(child);
       if (code === 0) resolve(stdout);
       else reject(new Error(`${cmd} ${signal ? `was killed by ${signal}` : `exited with ${code}`}${tail.length ? `:\n${tail.join("\n")}` : ""}`));
     });
@@ -118,20 +141,33 @@ export function runProgram(cmd: string, args: readonly string[], progress: Progr
 /** Builds in flight in this process, by base path: two creates share one build. */
 const building = new Map<string, Promise<string>>();
 
+/** Makes a base at `target` (which does not exist yet); the real one runs mmdebstrap. */
+export type BaseBuilder = (release: string, target: string, progress: Progress) => Promise<void>;
+
+export interface BaseOptions {
+  /** default /var/cache/corral */
+  cacheDir?: string;
+  /** for tests: what builds the base instead of mmdebstrap */
+  builder?: BaseBuilder;
+  /** how often a build held by another process is checked (ms) */
+  lockPollMs?: number;
+}
+
 /**
  * The cached base rootfs of `release` for this machine's architecture, built when missing: its
  * path. Root tests and the bench call this to get a Debian rootfs. Concurrent calls in one
  * process share one build; another process building the same base is waited for (a lock file
- * holding its pid; a dead holder's lock is taken over).
+ * holding its pid; a dead holder's lock is taken over). A build is made beside the cache and
+ * renamed into place, so a base is either whole or absent.
  */
-export function ensureDebianBase(release = DEFAULT_RELEASE, progress: Progress = () => {}, cacheDir = DEFAULT_CACHE_DIR): Promise<string> {
+export function ensureDebianBase(release = DEFAULT_RELEASE, progress: Progress = () => {}, opts: BaseOptions = {}): Promise<string> {
   const problem = checkRelease(release);
   if (problem) return Promise.reject(new Error(problem));
-  const base = basePath(release, debianArch(), cacheDir);
-  if (existsSync(join(base, "etc/os-release"))) return Promise.resolve(base);
+  const base = basePath(release, debianArch(), opts.cacheDir ?? DEFAULT_CACHE_DIR);
+  if (isBuilt(base)) return Promise.resolve(base);
   let pending = building.get(base);
   if (!pending) {
-    pending = buildLocked(release, base, progress).finally(() => building.delete(base));
+    pending = buildLocked(release, base, progress, opts).finally(() => building.delete(base));
     building.set(base, pending);
   } else {
     progress(`waiting for the build of ${base} already under way`);
@@ -139,26 +175,51 @@ export function ensureDebianBase(release = DEFAULT_RELEASE, progress: Progress =
   return pending;
 }
 
-async function buildLocked(release: string, base: string, progress: Progress): Promise<string> {
+/**
+ * What a base is made of: a base cached by another recipe (an older corral's package list) is
+ * rebuilt. Kept beside the base as <base>.recipe, written once the base is in place.
+ */
+export const BASE_RECIPE = JSON.stringify({ variant: "minbase", packages: DEBIAN_PACKAGES, slim: true, ttys: DEBIAN_TTYS, version: 1 });
+
+function isBuilt(base: string): boolean {
+  if (!existsSync(join(base, "etc/os-release"))) return false;
+  try {
+    return readFileSync(`${base}.recipe`, "utf8") === BASE_RECIPE;
+  } catch {
+    return false;
+  }
+}
+
+async function buildLocked(release: string, base: string, progress: Progress, opts: BaseOptions): Promise<string> {
   await mkdir(join(base, ".."), { recursive: true, mode: 0o755 });
   const lock = `${base}.lock`;
-  await takeLock(lock, progress);
+  await takeLock(lock, progress, opts.lockPollMs ?? 1000);
   try {
-    if (existsSync(join(base, "etc/os-release"))) return base;
+    if (isBuilt(base)) return base;
     const partial = `${base}.partial`;
     await rm(partial, { recursive: true, force: true });
-    // a base without its os-release is a leftover of some interrupted copy: rebuilt
-    await rm(base, { recursive: true, force: true });
     const started = Date.now();
     progress(`building Debian ${release} (${debianArch()}) into ${base}: the first create downloads it, later ones copy it`);
-    await bootstrap(release, partial, progress);
-    await prepareBase(partial);
+    await (opts.builder ?? buildBase)(release, partial, progress);
+    // a base of another recipe, or half made, is swapped out only once the new one is whole
+    const old = `${base}.old`;
+    await rm(old, { recursive: true, force: true });
+    await rename(base, old).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+    });
     await rename(partial, base);
+    await writeFile(`${base}.recipe`, BASE_RECIPE);
+    await rm(old, { recursive: true, force: true });
     progress(`Debian ${release} built in ${Math.round((Date.now() - started) / 1000)} s and cached`);
     return base;
   } finally {
     await unlink(lock).catch(() => undefined);
   }
+}
+
+async function buildBase(release: string, target: string, progress: Progress): Promise<void> {
+  await bootstrap(release, target, progress);
+  await prepareBase(target);
 }
 
 function pidAlive(pid: number): boolean {
@@ -170,7 +231,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function takeLock(lock: string, progress: Progress): Promise<void> {
+async function takeLock(lock: string, progress: Progress, pollMs: number): Promise<void> {
   let told = false;
   for (;;) {
     try {
@@ -189,7 +250,7 @@ async function takeLock(lock: string, progress: Progress): Promise<void> {
     }
     if (!told) progress(`waiting for another build of this base (pid ${holder}, lock ${lock})`);
     told = true;
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
@@ -230,15 +291,41 @@ async function prepareBase(rootfs: string): Promise<void> {
     await symlink("/lib/systemd/system/getty@.service", link);
   }
   await rmGlob(join(rootfs, "etc/ssh"), /^ssh_host_.*key/);
+  await slim(rootfs);
   await writeFile(join(rootfs, "etc/machine-id"), "");
   await rm(join(rootfs, "var/lib/dbus/machine-id"), { force: true });
   // the build machine's name, which mmdebstrap copies in
   await writeFile(join(rootfs, "etc/hostname"), "debian\n");
 }
 
+/** dpkg's rule for the image, so that packages installed later stay slim too. */
+export const DPKG_SLIM = `# corral's debian template: no documentation, manuals or translations, as in Debian's slim images
+path-exclude=/usr/share/doc/*
+path-include=/usr/share/doc/*/copyright
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+`;
+
+/**
+ * Documentation, manuals and translations out (a quarter of the base, and of every copy); the
+ * licences stay. dpkg is told to leave them out of later installs.
+ */
+async function slim(rootfs: string): Promise<void> {
+  await mkdir(join(rootfs, "etc/dpkg/dpkg.cfg.d"), { recursive: true });
+  await writeFile(join(rootfs, "etc/dpkg/dpkg.cfg.d/01-corral-slim"), DPKG_SLIM);
+  const share = join(rootfs, "usr/share");
+  for (const dir of ["man", "info"]) await rmGlob(join(share, dir), /./);
+  await rmGlob(join(share, "locale"), /^(?!locale\.alias$)/);
+  for (const pkg of await readdir(join(share, "doc")).catch(() => [] as string[])) {
+    await rmGlob(join(share, "doc", pkg), /^(?!copyright$)/);
+  }
+}
+
 async function rmGlob(dir: string, pattern: RegExp): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => pattern.test(n)).map((n) => rm(join(dir, n), { force: true })));
+  await Promise.all(names.filter((n) => pattern.test(n)).map((n) => rm(join(dir, n), { recursive: true, force: true })));
 }
 
 // ---- one container -----------------------------------------------------------------------------

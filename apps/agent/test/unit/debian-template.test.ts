@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseLxcConfig } from "@corral/core";
 import { debianSourceLines, parseDeb822Sources, parseOneLineSources, readHostAptSources } from "../../src/runtime/apt-sources.ts";
 import {
-  basePath, checkRelease, checkRootPassword, checkSshKey, debianArch, debianConfig, hostsFile, resolvConfFor, setShadowPassword, sha512Crypt,
+  basePath, BASE_RECIPE, ensureDebianBase, type BaseBuilder, checkRelease, checkRootPassword, checkSshKey, debianArch, debianConfig, hostsFile, resolvConfFor, setShadowPassword, sha512Crypt,
 } from "../../src/runtime/debian.ts";
 import { beginCreate, createContainer, createContainerAsync, usedAddresses } from "../../src/runtime/create.ts";
 import { configText } from "../../src/runtime/templates.ts";
@@ -149,6 +149,7 @@ function fakeCache(): string {
   writeFileSync(join(base, "etc/os-release"), "VERSION_CODENAME=bookworm\n");
   writeFileSync(join(base, "etc/shadow"), "root:*:19000:0:99999:7:::\n");
   writeFileSync(join(base, "etc/hostname"), "debian\n");
+  writeFileSync(`${base}.recipe`, BASE_RECIPE);
   return cache;
 }
 
@@ -214,11 +215,119 @@ describe("a debian create from the cache", () => {
       const base = basePath("bookworm", debianArch(), cache);
       mkdirSync(join(base, "etc"), { recursive: true });
       writeFileSync(join(base, "etc/os-release"), "VERSION_CODENAME=bookworm\n");
+      writeFileSync(`${base}.recipe`, BASE_RECIPE);
       await assert.rejects(createContainerAsync(lxcpath, { name: "c", template: "debian", rootPassword: "pw" }, undefined, { cacheDir: cache }), /ENOENT.*shadow/);
       assert.equal(existsSync(join(lxcpath.root, "c")), false);
     } finally {
       rmSync(cache, { recursive: true, force: true });
       rmSync(lxcpath.root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the cached base", () => {
+  /** A builder that lays out a stand-in base when told to, counting its runs. */
+  function gatedBuilder() {
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => (open = r));
+    const runs: string[] = [];
+    const builder: BaseBuilder = async (release, target, progress) => {
+      runs.push(target);
+      progress("building…");
+      await gate;
+      mkdirSync(join(target, "etc"), { recursive: true });
+      writeFileSync(join(target, "etc/os-release"), `VERSION_CODENAME=${release}\n`);
+    };
+    return { builder, runs, open: () => open() };
+  }
+
+  it("is built once for concurrent callers, aside then renamed, and then served from the cache", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "corral-cache-"));
+    try {
+      const b = gatedBuilder();
+      const lines: string[] = [];
+      const one = ensureDebianBase("bookworm", (l) => lines.push(`1 ${l}`), { cacheDir: cache, builder: b.builder });
+      const two = ensureDebianBase("bookworm", (l) => lines.push(`2 ${l}`), { cacheDir: cache, builder: b.builder });
+      await new Promise((r) => setTimeout(r, 20));
+      const base = basePath("bookworm", debianArch(), cache);
+      assert.deepEqual(b.runs, [`${base}.partial`], "built beside the cache");
+      assert.equal(existsSync(base), false, "nothing at the cache's path until the build is whole");
+      assert.equal(readFileSync(`${base}.lock`, "utf8"), `${process.pid}\n`);
+      b.open();
+      assert.deepEqual(await Promise.all([one, two]), [base, base]);
+      assert.equal(b.runs.length, 1);
+      assert.ok(lines.includes(`2 waiting for the build of ${base} already under way`), lines.join("\n"));
+      assert.equal(existsSync(`${base}.lock`), false, "the lock is let go");
+      assert.equal(readFileSync(`${base}.recipe`, "utf8"), BASE_RECIPE, "stamped with its recipe");
+      assert.equal(existsSync(`${base}.partial`), false);
+      assert.equal(await ensureDebianBase("bookworm", undefined, { cacheDir: cache, builder: () => Promise.reject(new Error("not again")) }), base);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("waits for another live process's build, takes over a dead one's lock, and rebuilds a half-made base", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "corral-cache-"));
+    try {
+      const base = basePath("trixie", debianArch(), cache);
+      mkdirSync(join(base, "etc"), { recursive: true }); // a base without os-release: not whole
+      // a lock held by a live process (pid 1): waited for until it goes
+      writeFileSync(`${base}.lock`, "1\n");
+      const lines: string[] = [];
+      const b = gatedBuilder();
+      b.open();
+      const built = ensureDebianBase("trixie", (l) => lines.push(l), { cacheDir: cache, builder: b.builder, lockPollMs: 10 });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(b.runs, [], "not built while another process holds the lock");
+      assert.ok(lines.some((l) => l.startsWith("waiting for another build of this base (pid 1")), lines.join("\n"));
+      // that process dies without letting go: its lock names a dead pid
+      writeFileSync(`${base}.lock`, "999999999\n");
+      assert.equal(await built, base);
+      assert.equal(b.runs.length, 1);
+      assert.match(readFileSync(join(base, "etc/os-release"), "utf8"), /trixie/);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("a base cached by another recipe is rebuilt, and swapped in only once whole", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "corral-cache-"));
+    try {
+      const base = basePath("bookworm", debianArch(), cache);
+      mkdirSync(join(base, "etc"), { recursive: true });
+      writeFileSync(join(base, "etc/os-release"), "VERSION_CODENAME=old\n");
+      writeFileSync(`${base}.recipe`, JSON.stringify({ packages: ["an older list"] }));
+      const b = gatedBuilder();
+      const built = ensureDebianBase("bookworm", undefined, { cacheDir: cache, builder: b.builder });
+      await new Promise((r) => setTimeout(r, 20));
+      assert.match(readFileSync(join(base, "etc/os-release"), "utf8"), /old/, "the old base stays in place while the new one builds");
+      b.open();
+      assert.equal(await built, base);
+      assert.match(readFileSync(join(base, "etc/os-release"), "utf8"), /bookworm/);
+      assert.equal(existsSync(`${base}.old`), false);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("a failed build leaves no base and no lock, and the next call builds again", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "corral-cache-"));
+    try {
+      const failing: BaseBuilder = async (_r, target) => {
+        mkdirSync(target);
+        throw new Error("mmdebstrap exited with 1");
+      };
+      await assert.rejects(ensureDebianBase("bookworm", undefined, { cacheDir: cache, builder: failing }), /mmdebstrap exited with 1/);
+      const base = basePath("bookworm", debianArch(), cache);
+      assert.equal(existsSync(base), false);
+      assert.equal(existsSync(`${base}.lock`), false);
+      const b = gatedBuilder();
+      b.open();
+      assert.equal(await ensureDebianBase("bookworm", undefined, { cacheDir: cache, builder: b.builder }), base);
+      assert.equal(existsSync(`${base}.partial`), false, "the failed build's leftovers were cleared first");
+      await assert.rejects(ensureDebianBase("no good", undefined, { cacheDir: cache }), /not a Debian release name/);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
     }
   });
 });

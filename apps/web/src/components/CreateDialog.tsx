@@ -1,13 +1,21 @@
 "use client";
 // Create a container from a template, or from pasted LXC config (with a template, the pasted keys
 // come after the template's). The config is checked by the agent's parser as you type; its error
-// is shown under the editor, at its line.
+// is shown under the editor, at its line. The debian template builds in the agent's background
+// (minutes the first time, seconds from its cache): the dialog polls its progress and shows the
+// builder's lines until it ends.
 import { useEffect, useRef, useState } from "react";
 import { NAME_RE } from "@corral/core";
 import { call } from "@/client/api";
 import type { DashboardStore } from "@/client/store";
 
 type Check = { ok: true; warnings: string[] } | { ok: false; message: string; line?: number; key?: string } | null;
+type Template = "host" | "busybox" | "debian";
+
+/** How often the progress of a background create is asked for. */
+const PROGRESS_POLL_MS = 700;
+/** Progress lines kept on screen. */
+const PROGRESS_LINES = 200;
 
 const EXAMPLE = `lxc.uts.name = web1
 lxc.rootfs.path = dir:/var/lib/corral/web1/rootfs
@@ -21,7 +29,10 @@ export function CreateDialog({ store, onClose, onCreated }: { store: DashboardSt
   const agent = chosenAgent || (agents.find((a) => a.status.up)?.name ?? agents[0]?.name ?? "");
   const [name, setName] = useState("");
   const [mode, setMode] = useState<"template" | "config">("template");
-  const [template, setTemplate] = useState<"host" | "busybox">("host");
+  const [template, setTemplate] = useState<Template>("host");
+  const [release, setRelease] = useState("bookworm");
+  const [rootPassword, setRootPassword] = useState("");
+  const [progress, setProgress] = useState<string[] | null>(null);
   const [config, setConfig] = useState("");
   const [check, setCheck] = useState<Check>(null);
   const [error, setError] = useState<string | null>(null);
@@ -59,17 +70,47 @@ export function CreateDialog({ store, onClose, onCreated }: { store: DashboardSt
   const lines = Math.max(config.split("\n").length, 8);
   const badLine = check && !check.ok ? check.line : undefined;
   const needsConfig = mode === "config" && !config.trim();
-  const canCreate = !!agent && NAME_RE.test(name) && !needsConfig && !(check && !check.ok) && !busy;
+  const debian = mode === "template" && template === "debian";
+  const releaseProblem = debian && !/^[a-z][a-z0-9-]{1,31}$/.test(release) ? "A Debian release name, like bookworm." : null;
+  const canCreate = !!agent && NAME_RE.test(name) && !needsConfig && !(check && !check.ok) && !releaseProblem && !busy;
+  const progressEnd = useRef<HTMLPreElement>(null);
+
+  useEffect(() => {
+    progressEnd.current?.scrollTo({ top: progressEnd.current.scrollHeight });
+  }, [progress]);
+
+  /** Follow a create building in the agent's background until it ends; throws its error. */
+  const follow = async () => {
+    const lines: string[] = [];
+    for (let after = 0; ; ) {
+      const p = await call(agent, "containers.createProgress", { name, after });
+      if (!p) throw new Error("The agent no longer knows of this create.");
+      lines.push(...p.lines);
+      setProgress(lines.slice(-PROGRESS_LINES));
+      after = p.next;
+      if (p.done) {
+        if (p.error) throw new Error(p.error);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, PROGRESS_POLL_MS));
+    }
+  };
 
   const create = async () => {
     setBusy(true);
     setError(null);
+    setProgress(null);
     try {
-      await call(agent, "containers.create", {
+      const result = await call(agent, "containers.create", {
         name,
         template: mode === "template" ? template : undefined,
         config: config.trim() ? config : undefined,
+        ...(debian ? { release, rootPassword: rootPassword || undefined } : {}),
       });
+      if (result.building) {
+        setProgress([]);
+        await follow();
+      }
       await store.loadContainers(agent);
       onCreated(agent, name);
     } catch (e) {
@@ -114,11 +155,33 @@ export function CreateDialog({ store, onClose, onCreated }: { store: DashboardSt
         {mode === "template" && (
           <label className="block">
             Template
-            <select className="input" value={template} onChange={(e) => setTemplate(e.target.value as "host" | "busybox")} data-testid="create-template">
+            <select className="input" value={template} onChange={(e) => setTemplate(e.target.value as Template)} data-testid="create-template">
               <option value="host">host — the host's /usr, read-only (no download)</option>
               <option value="busybox">busybox — a busybox rootfs</option>
+              <option value="debian">debian — Debian with systemd, on corralbr0 (built once, then cached)</option>
             </select>
           </label>
+        )}
+        {debian && (
+          <div className="form-grid">
+            <label>
+              Release
+              <input className="input" value={release} onChange={(e) => setRelease(e.target.value.trim())} data-testid="create-release" />
+              {releaseProblem && <span className="field-error">{releaseProblem}</span>}
+            </label>
+            <label>
+              Root password
+              <input
+                className="input"
+                type="password"
+                autoComplete="new-password"
+                value={rootPassword}
+                onChange={(e) => setRootPassword(e.target.value)}
+                placeholder="none: root cannot log in"
+                data-testid="create-root-password"
+              />
+            </label>
+          </div>
         )}
         <div className="block">
           <div className="label-row">
@@ -163,11 +226,21 @@ export function CreateDialog({ store, onClose, onCreated }: { store: DashboardSt
           )}
           {check?.ok && check.warnings.length === 0 && <div className="field-ok">The config parses.</div>}
         </div>
+        {progress && (
+          <div className="block">
+            <div className="label-row">
+              <span>{busy ? "Building…" : "Build output"}</span>
+            </div>
+            <pre className="code-input" ref={progressEnd} style={{ maxHeight: "14em", overflow: "auto", margin: 0 }} data-testid="create-progress">
+              {progress.join("\n") || "Starting…"}
+            </pre>
+          </div>
+        )}
         {error && <div className="notice error" role="alert" data-testid="create-error">{error}</div>}
         <div className="modal-foot">
           <button className="btn" onClick={onClose}>Cancel</button>
           <button className="btn primary" disabled={!canCreate} onClick={create} data-testid="create-submit">
-            {busy ? "Creating…" : "Create"}
+            {busy ? (progress ? "Building…" : "Creating…") : "Create"}
           </button>
         </div>
       </div>
