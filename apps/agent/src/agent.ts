@@ -55,6 +55,8 @@ export class Agent {
   readonly startedAt = Date.now();
   /** creates that build in the background (the debian template), with their progress */
   readonly creates = new CreateJobs();
+  /** run once before the store closes at shutdown (the API's last audit rows) */
+  readonly beforeStoreCloses: Array<() => void> = [];
   private readonly lxc: LxcBroadcast;
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
@@ -221,6 +223,7 @@ export class Agent {
     await Promise.all(this.list().filter((c) => c.state !== "STOPPED").map((c) => this.runtime.abort(c.name, cause).catch(() => undefined)));
     this.lxc.close();
     this.runtime.close();
+    for (const hook of this.beforeStoreCloses.splice(0)) hook();
     this.store.close();
   }
 }

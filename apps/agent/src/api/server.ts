@@ -127,7 +127,7 @@ export function serve(agent: Agent, opts: ServeOptions): Promise<Server> {
     if (!tokenMatches(requestToken(req), opts.token)) return refuseUpgrade(req, socket, { status: 401, why: "missing or wrong token", authenticated: false });
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
-  server.on("close", () => refusals.close());
+  agent.beforeStoreCloses.push(() => refusals.close());
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);

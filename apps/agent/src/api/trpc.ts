@@ -4,6 +4,7 @@
 // code, a status and a message: bad input is a 400 naming the field, a full disk a 507, and no
 // error carries a stack trace (isDev off, and the formatter keeps only what it names).
 import { initTRPC, TRPCError } from "@trpc/server";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
 import { ContainerNotFound, InvalidName } from "../runtime/lxcpath.ts";
 import { Refusal } from "../runtime/runtime.ts";
@@ -36,17 +37,23 @@ export function describeInputError(e: ZodError): string {
   return `bad input: ${parts.join("; ")}`.slice(0, 1000);
 }
 
+/** An input so deeply nested that reading it overflowed the stack: the caller's fault, a 400. */
+function tooDeep(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
 const t = initTRPC.context<Context>().meta<Meta>().create({
   isDev: false,
   errorFormatter({ shape, error }) {
     const storage = isStorageError(error.cause);
-    const message = error.cause instanceof ZodError ? describeInputError(error.cause) : error.message;
+    const deep = tooDeep(error.cause);
+    const message = error.cause instanceof ZodError ? describeInputError(error.cause) : deep ? "bad input: nested too deeply" : error.message;
     return {
       message,
-      code: shape.code,
+      code: deep ? TRPC_ERROR_CODES_BY_KEY.BAD_REQUEST : shape.code,
       data: {
-        code: shape.data.code,
-        httpStatus: storage ? INSUFFICIENT_STORAGE : shape.data.httpStatus,
+        code: deep ? ("BAD_REQUEST" as const) : shape.data.code,
+        httpStatus: storage ? INSUFFICIENT_STORAGE : deep ? 400 : shape.data.httpStatus,
         ...(shape.data.path === undefined ? {} : { path: shape.data.path }),
         ...(storage ? { reason: "INSUFFICIENT_STORAGE" } : {}),
       },
@@ -65,6 +72,7 @@ export function toTRPCError(e: unknown): TRPCError {
     return toTRPCError(e.cause);
   }
   if (e instanceof ZodError) return new TRPCError({ code: "BAD_REQUEST", message: describeInputError(e), cause: e });
+  if (tooDeep(e)) return new TRPCError({ code: "BAD_REQUEST", message: "bad input: nested too deeply", cause: e as Error });
   if (e instanceof Refusal) return new TRPCError({ code: e.code, message: e.message });
   if (e instanceof ContainerNotFound) return new TRPCError({ code: "NOT_FOUND", message: e.message });
   if (e instanceof InvalidName) return new TRPCError({ code: "BAD_REQUEST", message: e.message });
