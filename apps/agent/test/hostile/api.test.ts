@@ -11,7 +11,7 @@ import { appRouter } from "../../src/api/root.ts";
 import { Store } from "../../src/store/store.ts";
 import { call, data, mutate, openSocket, query, startAgent, wsRequest, type HostileAgent } from "./support.ts";
 
-const PROCEDURES = Object.entries(appRouter._def.procedures as Record<string, { _def: { type: string } }>).map(([path, p]) => ({ path, type: p._def.type }));
+const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>).map(([path, p]) => ({ path, type: p._def.type }));
 
 let agent: HostileAgent;
 before(async () => {
