@@ -2,7 +2,7 @@
 // (a crash, or a refusal to start) the tests can see. Needs root, as the agent does.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -19,6 +19,8 @@ export interface HostileAgent {
   /** resolves with the exit code (or signal) once the process is gone */
   exited: Promise<number | string>;
   alive(): boolean;
+  /** the agent's resident memory, in MB */
+  rssMB(): number;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startAgent(opts: { lxcpath?: string; env?: Record<string, 
     log: () => log,
     exited,
     alive: () => child.exitCode === null && child.signalCode === null,
+    rssMB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");

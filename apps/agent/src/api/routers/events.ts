@@ -11,7 +11,7 @@ export const REPLAY_PAGE = 500;
  * Bytes a subscriber may leave unread in its connection's buffer. A replay waits for it to drain
  * (up to REPLAY_STALL_MS); a live subscriber past it is cut off with a resync after what it got.
  */
-export const MAX_SUBSCRIBER_BACKLOG = 8 * 1024 * 1024;
+export const MAX_SUBSCRIBER_BACKLOG = 1024 * 1024;
 const REPLAY_STALL_MS = 30_000;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
