@@ -1,7 +1,7 @@
 // The dashboard's sign-in under guessing: the limiter as a unit (per address, overall, lockouts
 // that end), then the real dashboard server (next start, as the e2e runs it): a burst of wrong
 // passwords locks the address, the right password is refused until the lockout ends, and the
-// lockout is logged. Needs a built dashboard (`pnpm build`).
+// lockout is logged. Builds the dashboard first if its build is missing or stale (as the e2e does).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { LoginLimiter } from "../../../web/src/server/login-limiter.ts";
+import ensureDashboardBuild from "../../../../e2e/support/global-setup.ts";
 import { freePort } from "../root/agent-process.ts";
 import { REPO, sleep } from "./support.ts";
 
@@ -60,7 +61,8 @@ describe("the dashboard's sign-in", () => {
   let log = "";
 
   before(async () => {
-    assert.ok(existsSync(join(WEB_DIR, ".next", "BUILD_ID")), "the dashboard is not built: run `pnpm build` first");
+    ensureDashboardBuild();
+    assert.ok(existsSync(join(WEB_DIR, ".next", "BUILD_ID")), "the dashboard is not built");
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     web = spawn(process.execPath, [join(WEB_DIR, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
