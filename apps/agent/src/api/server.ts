@@ -83,7 +83,7 @@ export function serve(agent: Agent, opts: ServeOptions): Promise<Server> {
 
   /** tRPC's own refusals of an authenticated call (a wrong method, no such procedure) are audited; internal errors are logged here, with their stack, and leave without it. */
   const onError = ({ error, path, req }: { error: TRPCError; path?: string; req: IncomingMessage }) => {
-    if (error.code === "METHOD_NOT_SUPPORTED" || (error.code === "NOT_FOUND" && path !== undefined && !error.cause)) {
+    if (error.code === "METHOD_NOT_SUPPORTED" || (error.code === "NOT_FOUND" && /^No "\w+"-procedure on path/.test(error.message))) {
       audit(req, { status: error.code === "METHOD_NOT_SUPPORTED" ? 405 : 404, why: error.message.slice(0, 300), authenticated: true });
     } else if (error.code === "INTERNAL_SERVER_ERROR") {
       jsonLogger.error("request failed", { path, error: String((error.cause as Error | undefined)?.stack ?? error.stack) });
