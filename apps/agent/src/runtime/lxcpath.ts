@@ -31,7 +31,14 @@ export interface LoadedConfig {
  * Limits on what one parse reads from the host (a config and everything it includes): a config
  * is at most 1 MiB, and an include tree cannot make the agent read without end.
  */
-export const CONFIG_READ_LIMITS = { fileBytes: 1024 * 1024, files: 256, totalBytes: 8 * 1024 * 1024, dirEntries: 4096 } as const;
+export interface ConfigReadLimits {
+  fileBytes: number;
+  files: number;
+  totalBytes: number;
+  dirEntries: number;
+}
+
+export const CONFIG_READ_LIMITS: Readonly<ConfigReadLimits> = { fileBytes: 1024 * 1024, files: 256, totalBytes: 8 * 1024 * 1024, dirEntries: 4096 };
 
 /**
  * Reads a config file the way every file read on a request's behalf is read: a regular file only
@@ -75,7 +82,7 @@ function fileKind(st: import("node:fs").Stats): string {
  * directories only, each file read with readConfigFile, and per parse at most
  * CONFIG_READ_LIMITS.files files and totalBytes bytes. Make one per parse.
  */
-export function boundedConfigIO(limits = CONFIG_READ_LIMITS): ConfigIO {
+export function boundedConfigIO(limits: Readonly<ConfigReadLimits> = CONFIG_READ_LIMITS): ConfigIO {
   let files = 0;
   let bytes = 0;
   return {
