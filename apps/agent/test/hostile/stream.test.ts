@@ -38,8 +38,8 @@ interface Follower {
 }
 
 /** A subscriber of events.onEvent from `cursor`, recording every seq it gets, until it has `until` or a resync. */
-async function follow(cursor: string, until: number): Promise<Follower> {
-  const sock = await openSocket(agent, { authorization: `Bearer ${agent.token}` });
+async function follow(cursor: string, until: number, target: HostileAgent = agent): Promise<Follower> {
+  const sock = await openSocket(target, { authorization: `Bearer ${target.token}` });
   assert.ok(typeof sock !== "number", `subscriber refused: ${sock}`);
   const f: Follower = { sock, seqs: [], done: Promise.resolve() };
   f.done = new Promise<void>((resolve, reject) => {
@@ -116,5 +116,36 @@ describe("replaying subscribers", () => {
     assert.ok(slow.resync || slow.seqs.length === EVENTS);
     for (const f of [slow, ...others]) f.sock.close();
     assert.ok(agent.alive());
+  });
+
+  it("a replay waits for a subscriber that stops reading, rather than buffering its whole timeline", async () => {
+    // 2,000 events of 8 KB each: 16 MB, more than the sockets' own buffers take
+    const lxcpath = tempLxcpath("stream-big");
+    const store = new Store(join(lxcpath, "corral.db"));
+    const bigId = store.storeId;
+    for (let i = 0; i < 2000; i++) store.appendEvent(`big${Math.floor(i / 4) % 5}`, (["STARTING", "RUNNING", "STOPPING", "STOPPED"] as const)[i % 4]!, { actor: "test" }, { pad: "x".repeat(8192) });
+    store.close();
+    const big = await startAgent({ lxcpath });
+    try {
+      const rssBefore = big.rssMB();
+      const slow = await follow(formatCursor(bigId, 0), 2000, big);
+      const raw = (slow.sock as unknown as { _socket: import("node:net").Socket })._socket;
+      raw.pause();
+      for (let i = 0; i < 30 && !/a replay waits for its subscriber to read/.test(big.log()); i++) {
+        assert.equal((await query(big, "containers.list")).status, 200);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(big.log(), /a replay waits for its subscriber to read/);
+      const rssPaused = big.rssMB();
+      raw.resume();
+      await slow.done;
+      checkNoGap(slow, "the paused subscriber");
+      assert.ok(slow.resync || slow.seqs.length === 2000);
+      console.log(`# paused subscriber over 16 MB of replay: agent RSS ${rssBefore.toFixed(0)} MB before, ${rssPaused.toFixed(0)} MB while it did not read`);
+      slow.sock.close();
+    } finally {
+      await big.stop();
+      rmSync(lxcpath, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { formatCursor, parseCursor, type StreamItem } from "@corral/core";
+import { jsonLogger } from "../../agent.ts";
 import { SlowSubscriber } from "../bus.ts";
 import { publicProcedure, router } from "../trpc.ts";
 
@@ -17,8 +18,9 @@ const REPLAY_STALL_MS = 30_000;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Waits until the caller has read its backlog down below the cap; false if it does not in time. */
-async function drained(backlog: (() => number) | undefined, signal: AbortSignal | undefined): Promise<boolean> {
-  if (!backlog) return true;
+async function drained(backlog: (() => number) | undefined, signal: AbortSignal | undefined, onWait: (backlog: number) => void): Promise<boolean> {
+  if (!backlog || backlog() <= MAX_SUBSCRIBER_BACKLOG / 2) return true;
+  onWait(backlog());
   const until = Date.now() + REPLAY_STALL_MS;
   while (backlog() > MAX_SUBSCRIBER_BACKLOG / 2) {
     if (signal?.aborted) return true;
@@ -58,6 +60,11 @@ export const eventsRouter = router({
             yield item(last, { kind: "resync", reason: "the cursor is from another store", storeId: store.storeId, lastSeq: last });
           } else {
             last = cursor.seq;
+            let waited = false;
+            const onWait = (backlog: number) => {
+              if (!waited) jsonLogger.info("a replay waits for its subscriber to read", { address: ctx.address, backlog, seq: last });
+              waited = true;
+            };
             // in pages, each in a turn of the loop of its own, and no faster than the caller reads
             for (;;) {
               const page = store.events({ after: last, limit: REPLAY_PAGE });
@@ -67,7 +74,8 @@ export const eventsRouter = router({
               }
               if (page.length < REPLAY_PAGE || signal?.aborted) break;
               await nextTurn();
-              if (!(await drained(ctx.backlog, signal))) {
+              if (!(await drained(ctx.backlog, signal, onWait))) {
+                jsonLogger.info("a replay's subscriber did not read: resync", { address: ctx.address, seq: last });
                 yield item(last, { kind: "resync", reason: "the subscriber did not read its replay", storeId: store.storeId, lastSeq: last });
                 return;
               }
