@@ -7,7 +7,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
 import { ContainerNotFound, InvalidName } from "../runtime/lxcpath.ts";
-import { Refusal } from "../runtime/runtime.ts";
+import { NotStored, Refusal } from "../runtime/runtime.ts";
 import { StartError } from "../runtime/spawn.ts";
 import { isStorageError, StorageFull } from "../store/store.ts";
 import type { Agent } from "../agent.ts";
@@ -76,6 +76,8 @@ export function toTRPCError(e: unknown): TRPCError {
   if (e instanceof Refusal) return new TRPCError({ code: e.code, message: e.message });
   if (e instanceof ContainerNotFound) return new TRPCError({ code: "NOT_FOUND", message: e.message });
   if (e instanceof InvalidName) return new TRPCError({ code: "BAD_REQUEST", message: e.message });
+  // the runtime refused a start or freeze whose first change the store could not take
+  if (e instanceof NotStored) return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: e.message, cause: e });
   if (isStorageError(e)) {
     const full = e instanceof StorageFull ? e : new StorageFull("doing this", e);
     return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: full.message, cause: full });
