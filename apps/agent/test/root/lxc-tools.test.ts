@@ -18,6 +18,7 @@ import { MonitorFifo, monitorFifoPath } from "../../src/lxc/monitor.ts";
 import { CommandSockets } from "../../src/lxc/commands.ts";
 import { runtimeCommandTarget } from "../../src/lxc/broadcast.ts";
 import { assertNothingLeft, requireRoot } from "./harness.ts";
+import { nodeHost } from "../../src/host/node-host.ts";
 
 const run = promisify(execFile);
 const suffix = randomBytes(3).toString("hex");
@@ -102,7 +103,7 @@ before(() => {
       sockets.close(c.container);
     }
   };
-  runtime = new Runtime(nativeSyscalls, lxcpath, sink);
+  runtime = new Runtime(nativeSyscalls, nodeHost, lxcpath, sink);
   sockets = new CommandSockets(nativeSyscalls, lxcpath.root, runtimeCommandTarget(() => runtime), (name, e) => socketErrors.push(`${name}: ${e.message}`));
 });
 
