@@ -106,6 +106,7 @@ describe("the debian template", { timeout: 20 * 60_000 }, () => {
     assert.equal(lxcInfo("deb2", "lxc.net.0.ipv4.address"), "lxc.net.0.ipv4.address = 10.0.5.3/24");
     assert.equal(lxcInfo("deb1", "lxc.mount.auto"), "lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed");
     assert.equal(lxcInfo("deb1", "lxc.tty.max"), "lxc.tty.max = 4");
+    assert.match(lxcInfo("deb1", "lxc.net.0.hwaddr"), /^lxc\.net\.0\.hwaddr = 00:16:3e(:[0-9a-f]{2}){3}$/);
     assert.equal(lxcInfo("deb1", "lxc.signal.halt"), "lxc.signal.halt = 0", "not set: the runtime picks SIGRTMIN+3 for systemd");
     assert.equal(lxcInfo("deb1", "lxc.init.cmd"), "lxc.init.cmd =", "not set: /sbin/init");
 
