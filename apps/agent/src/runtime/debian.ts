@@ -200,7 +200,13 @@ async function buildLocked(release: string, base: string, progress: Progress, op
     await rm(partial, { recursive: true, force: true });
     const started = Date.now();
     progress(`building Debian ${release} (${debianArch()}) into ${base}: the first create downloads it, later ones copy it`);
-    await (opts.builder ?? buildBase)(release, partial, progress);
+    try {
+      await (opts.builder ?? buildBase)(release, partial, progress);
+    } catch (e) {
+      // nothing half-built stays behind (any caller may ask for any release name)
+      await rm(partial, { recursive: true, force: true });
+      throw e;
+    }
     // a base of another recipe, or half made, is swapped out only once the new one is whole
     const old = `${base}.old`;
     await rm(old, { recursive: true, force: true });
