@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: typecheck, unit tests (no root), root tests (real containers), end-to-end tests
+# Runs every test: typecheck, unit tests (no root), root tests (real containers), the hostile suite
+# (a real agent attacked and starved: bad input, floods, a full disk, a corrupt store), end-to-end tests
 # in Chromium. Ends with one line "N passed, N failed". Root tests need root and fail without it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,9 @@ step() {
 step typecheck pnpm --silent typecheck
 step core-unit bash -c 'cd packages/core && node --import tsx --test test/*.test.ts'
 step agent-unit bash -c 'cd apps/agent && node --import tsx --test test/unit/*.test.ts'
+step web-unit bash -c 'cd apps/web && node --import tsx --test test/*.test.ts'
 step agent-root bash -c 'cd apps/agent && node --import tsx --test --test-concurrency=1 test/root/*.test.ts'
+step hostile pnpm --silent test:hostile
 step e2e pnpm --silent test:e2e
 
 printf '\n'

@@ -4,8 +4,8 @@
  * Node is multithreaded, so a child made from it may only make raw syscalls: no malloc, no stdio,
  * no locks, nothing that another thread could have held at clone time. This file therefore holds
  * no policy. TypeScript builds a setup plan (src/runtime/plan.ts), a list of primitive operations;
- * corral_spawn() decodes it in the parent, clones the child into the requested namespaces, and the
- * child runs the ops one by one. A failing op is reported to the parent as (op index, errno) over
+ * corral_spawn() (spawn.c) decodes it in the parent (plan.c), clones the child into the requested
+ * namespaces, and the child runs the ops one by one (here). A failing op is reported to the parent as (op index, errno) over
  * the sync socket; a successful execve closes that socket (it is CLOEXEC), which the parent reads
  * as "exec done".
  *
@@ -17,11 +17,10 @@
  *   child  -> parent   STAMP(kind, s, ns)    a moment of the child's, for the timed phases
  *   (EOF)              execve succeeded
  *
- * The op codes and sync numbers below are OpCode (src/runtime/plan.ts) and SyncMessage
- * (src/runtime/sync.ts); test/unit/native-contract.test.ts reads this file and holds them equal.
- * The host's own helpers (ptys, sockets, rtnetlink, ...) are in host.c.
+ * The op codes and sync numbers are in plan.h. The host's own helpers (ptys, sockets, rtnetlink,
+ * ...) are in host.c, never mixed with the child's code.
  *
- * Build: with host.c into one library (native/build.sh).
+ * Build: plan.c, executor.c, spawn.c and host.c into one library (native/build.sh).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,128 +44,9 @@
 #include <sys/wait.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
-#include <pthread.h>
-#include <sys/mman.h>
-
-/* Plan op codes: OpCode in src/runtime/plan.ts (checked by test/unit/native-contract.test.ts). */
-enum {
-	OP_MOUNT = 1,
-	OP_UMOUNT2 = 2,
-	OP_MKDIR = 3,
-	OP_PIVOT_ROOT = 4,
-	OP_CHDIR = 5,
-	OP_SETHOSTNAME = 6,
-	OP_PRCTL = 7,
-	OP_CAPBSET_DROP = 8,
-	OP_SETGROUPS_EMPTY = 9,
-	OP_SETGID = 10,
-	OP_SETUID = 11,
-	OP_DUP2 = 12,
-	OP_LIMIT_FDS = 13,
-	OP_SYNC_WAKE = 14,
-	OP_SYNC_WAIT = 15,
-	OP_MKNOD = 16,
-	OP_SYMLINK = 17,
-	OP_SECCOMP = 18,
-	OP_SETSID = 19,
-	OP_SETCTTY = 20,
-	OP_EXEC = 21,
-	OP_OPEN_ROOT = 22,
-	OP_REQUIRE_DIR = 23,
-	OP_SYNC_STAMP = 24,
-	OP_UNSHARE = 25,
-};
-
-enum { SYNC_CONFIGURE = 1, SYNC_POST_CONFIGURE = 2, SYNC_ERROR = 3 };
-/* OP_SYNC_STAMP writes {type, seconds, nanoseconds} of CLOCK_MONOTONIC, for the timed phases. */
-
-#define MAX_INTS 4
-#define MAX_STRS 256
-#define PLAN_MAGIC 0x4c505243u /* "CRPL" */
-
-struct op {
-	uint32_t code;
-	uint32_t nints, nstrs;
-	int64_t ints[MAX_INTS];
-	/* NULL-terminated; for OP_EXEC laid out as path, argv..., NULL, envp..., NULL */
-	const char *strs[MAX_STRS + 2];
-	uint32_t lens[MAX_STRS];
-};
-
-struct plan {
-	uint32_t count;
-	struct op *ops;
-	char *bytes;
-};
-
-struct sync_msg {
-	int32_t type, a, b;
-};
-
-/* ---- decoding, in the parent (may allocate) ---- */
-
-static int read_u32(const char **p, const char *end, uint32_t *out)
-{
-	if (end - *p < 4) return -EINVAL;
-	memcpy(out, *p, 4);
-	*p += 4;
-	return 0;
-}
-
-static int decode_op(const char **p, const char *end, struct op *op)
-{
-	if (read_u32(p, end, &op->code) || read_u32(p, end, &op->nints) || read_u32(p, end, &op->nstrs))
-		return -EINVAL;
-	if (op->nints > MAX_INTS || op->nstrs > MAX_STRS) return -E2BIG;
-	for (uint32_t i = 0; i < op->nints; i++) {
-		if (end - *p < 8) return -EINVAL;
-		memcpy(&op->ints[i], *p, 8);
-		*p += 8;
-	}
-	for (uint32_t i = 0; i < op->nstrs; i++) {
-		uint32_t len;
-		if (read_u32(p, end, &len) || (uint32_t)(end - *p) < len + 1 || (*p)[len] != '\0')
-			return -EINVAL;
-		op->strs[i] = *p;
-		op->lens[i] = len;
-		*p += len + 1;
-	}
-	op->strs[op->nstrs] = NULL;
-	if (op->code == OP_EXEC) {
-		/* ints[0] is argc: put a NULL after argv so that argv and envp are both terminated. */
-		uint32_t argv_end = 1 + (uint32_t)op->ints[0];
-		if (op->nints < 1 || op->ints[0] < 1 || argv_end > op->nstrs) return -EINVAL;
-		memmove(&op->strs[argv_end + 1], &op->strs[argv_end], (op->nstrs - argv_end + 1) * sizeof(char *));
-		op->strs[argv_end] = NULL;
-	}
-	return 0;
-}
-
-static int decode_plan(const uint8_t *buf, int len, struct plan *plan)
-{
-	plan->bytes = malloc(len);
-	if (!plan->bytes) return -ENOMEM;
-	memcpy(plan->bytes, buf, len);
-	const char *p = plan->bytes, *end = plan->bytes + len;
-	uint32_t magic;
-	if (read_u32(&p, end, &magic) || magic != PLAN_MAGIC || read_u32(&p, end, &plan->count))
-		return -EINVAL;
-	plan->ops = calloc(plan->count ? plan->count : 1, sizeof(struct op));
-	if (!plan->ops) return -ENOMEM;
-	for (uint32_t i = 0; i < plan->count; i++) {
-		int ret = decode_op(&p, end, &plan->ops[i]);
-		if (ret) return ret;
-	}
-	return p == end ? 0 : -EINVAL;
-}
-
-static void free_plan(struct plan *plan)
-{
-	free(plan->ops);
-	free(plan->bytes);
-}
+#include "plan.h"
 
 /* ---- the child: raw syscalls only from here to execve ----
  *
@@ -194,12 +74,6 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f)
 #define SYS4(n, a, b, c, d) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define SYS5(n, a, b, c, d, e) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
-/* What one child needs while it runs: its plan, its sync fd, and the rootfs it resolves in. */
-struct child {
-	const struct plan *plan;
-	int sync_fd, parent_fd;
-	int root_fd;
-};
 
 static const char *nullable(const char *s)
 {
@@ -478,7 +352,7 @@ static void reset_signals(void)
 	SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, 8);
 }
 
-static int child_main(void *arg)
+int child_main(void *arg)
 {
 	struct child *c = arg;
 	reset_signals();
@@ -494,114 +368,4 @@ static int child_main(void *arg)
 	report_error(c, c->plan->count, ENOEXEC);
 	SYS1(SYS_exit_group, 127);
 	return 127;
-}
-
-/* A spawned child's memory, kept until it has exec'd or died (corral_release): it shares it. */
-#define CHILD_STACK (256 * 1024)
-struct spawn {
-	struct spawn *next;
-	int pid;
-	struct plan plan;
-	struct child child;
-	void *stack;
-};
-static struct spawn *spawns;
-
-/* ---- the exported surface, called from src/sys/native.ts through ffi-rs ---- */
-
-/* clone3 with CLONE_VM and a stack of our own: the child starts on that stack at the syscall's
- * return, with no C frame to return to, so it calls fn(arg) from here and exits with its result. */
-static long clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *arg)
-{
-	register long r8 __asm__("r8") = (long)fn;
-	register long r9 __asm__("r9") = (long)arg;
-	long ret;
-	__asm__ volatile(
-		"syscall\n\t"
-		"test %%rax, %%rax\n\t"
-		"jnz 1f\n\t"
-		"xor %%ebp, %%ebp\n\t"
-		"mov %%r9, %%rdi\n\t"
-		"call *%%r8\n\t"
-		"mov %%rax, %%rdi\n\t"
-		"mov %[exit_group], %%eax\n\t"
-		"syscall\n\t"
-		"hlt\n\t"
-		"1:\n\t"
-		: "=a"(ret)
-		: "a"((long)SYS_clone3), "D"(args), "S"(sizeof(*args)), "r"(r8), "r"(r9), [exit_group] "i"(SYS_exit_group)
-		: "rcx", "r11", "memory");
-	return ret;
-}
-
-/* Clone a child into `flags` namespaces and run the plan in it. Returns its pid or -errno.
- *
- * CLONE_VM: the child runs on its own stack in the parent's memory until it execs, as
- * posix_spawn does, so nothing of Node's large address space is copied (a plain fork of the agent
- * took about 1 ms, and every page Node wrote afterwards faulted). The plan and the stack stay
- * allocated until corral_release(pid). Signals are blocked around the clone so that no Node
- * handler ever runs in the child; the child resets them before unblocking.
- *
- * cgroup_fd >= 0: clone3 with CLONE_INTO_CGROUP, so the child is born in its cgroup v2 directory:
- * no migration, which would take the kernel's cgroup_threadgroup_rwsem for writing and wait for
- * an RCU grace period (about 1 ms per start here). */
-int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd, int parent_fd, int cgroup_fd)
-{
-	struct spawn *s = calloc(1, sizeof(*s));
-	if (!s) return -ENOMEM;
-	int ret = decode_plan(plan_buf, plan_len, &s->plan);
-	if (ret == 0) {
-		s->stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if (s->stack == MAP_FAILED) ret = -errno;
-	}
-	if (ret < 0) {
-		free_plan(&s->plan);
-		free(s);
-		return ret;
-	}
-	s->child = (struct child){ .plan = &s->plan, .sync_fd = child_fd, .parent_fd = parent_fd, .root_fd = -1 };
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	long pid;
-	if (cgroup_fd >= 0) {
-		struct clone_args args = {
-			.flags = (uint64_t)(unsigned)flags | CLONE_VM | CLONE_INTO_CGROUP,
-			.exit_signal = SIGCHLD,
-			.stack = (uint64_t)(uintptr_t)s->stack,
-			.stack_size = CHILD_STACK,
-			.cgroup = (uint64_t)cgroup_fd,
-		};
-		pid = clone3_on_stack(&args, child_main, &s->child);
-	} else {
-		pid = clone(child_main, (char *)s->stack + CHILD_STACK, flags | CLONE_VM | SIGCHLD, &s->child);
-		if (pid < 0) pid = -errno;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		munmap(s->stack, CHILD_STACK);
-		free_plan(&s->plan);
-		free(s);
-		return (int)pid;
-	}
-	s->pid = (int)pid;
-	s->next = spawns;
-	spawns = s;
-	return (int)pid;
-}
-
-/* Free a child's plan and stack once it no longer runs in our memory: after its sync socket
- * closed (execve, or exit). */
-int corral_release(int pid)
-{
-	for (struct spawn **p = &spawns; *p; p = &(*p)->next) {
-		struct spawn *s = *p;
-		if (s->pid != pid) continue;
-		*p = s->next;
-		munmap(s->stack, CHILD_STACK);
-		free_plan(&s->plan);
-		free(s);
-		return 0;
-	}
-	return -ESRCH;
 }

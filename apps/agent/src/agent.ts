@@ -12,7 +12,9 @@ import { beginCreate, createContainer, deleteContainer, type CreateRequest, type
 import { CreateJobs } from "./runtime/create-jobs.ts";
 import { describeIssue, LxcPath } from "./runtime/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
-import { Store } from "./store/store.ts";
+import { env } from "./env.ts";
+import { salvageStore } from "./store/salvage.ts";
+import { Store, StoreCorrupt } from "./store/store.ts";
 import type { Syscalls } from "./sys/syscalls.ts";
 
 export const VERSION = "0.1.0";
@@ -28,6 +30,23 @@ export const jsonLogger: Logger = {
   error: (msg, fields) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level: "error", msg, ...fields })}\n`),
 };
 
+/**
+ * The store, checked as it opens: a corrupt one stops the agent (StoreCorrupt says the way out),
+ * unless CORRAL_SALVAGE_STORE=1 asks to set it aside and go on with what still reads.
+ */
+function openStore(path: string, log: Logger): Store {
+  const retention = { maxAgeMs: env.auditMaxAgeDays * 24 * 3600 * 1000, maxBytes: env.auditMaxMiB * 1024 * 1024 };
+  try {
+    return new Store(path, { retention });
+  } catch (e) {
+    if (!(e instanceof StoreCorrupt) || !env.salvageStore) throw e;
+    log.error("the store is corrupt: salvaging it (CORRAL_SALVAGE_STORE=1)", { path, problem: e.problem });
+    const report = salvageStore(path);
+    log.info("store salvaged into a new store; clients will resync", { ...report });
+    return new Store(path, { retention });
+  }
+}
+
 export class Agent {
   readonly lxcpath: LxcPath;
   readonly store: Store;
@@ -36,6 +55,8 @@ export class Agent {
   readonly startedAt = Date.now();
   /** creates that build in the background (the debian template), with their progress */
   readonly creates = new CreateJobs();
+  /** run once before the store closes at shutdown (the API's last audit rows) */
+  readonly beforeStoreCloses: Array<() => void> = [];
   private readonly lxc: LxcBroadcast;
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
@@ -43,7 +64,7 @@ export class Agent {
   constructor(sys: Syscalls, lxcpathDir: string, private readonly log: Logger = jsonLogger) {
     this.lxcpath = new LxcPath(lxcpathDir);
     this.lxcpath.ensure();
-    this.store = new Store(join(this.lxcpath.root, "corral.db"));
+    this.store = openStore(join(this.lxcpath.root, "corral.db"), log);
     this.lastStops = this.store.latestByContainer("STOPPED");
     this.runtime = new Runtime(sys, this.lxcpath, (c) => this.onState(c));
     this.lxc = new LxcBroadcast(sys, this.lxcpath.root, runtimeCommandTarget(() => this.runtime));
@@ -164,10 +185,14 @@ export class Agent {
     const pending = beginCreate(this.lxcpath, req);
     this.log.info("create started", { container: req.name, template: req.template, release: req.release });
     this.creates.start(req.name, (progress) => pending.run(progress), (error) => {
-      this.store.audit({
-        actor: by.actor, address: by.address, action: "containers.create (built)", target: req.name,
-        result: error ? "error" : "ok", detail: error ? error.message : `${req.template} ${req.release ?? ""}`.trim(),
-      });
+      try {
+        this.store.audit({
+          actor: by.actor, address: by.address, action: "containers.create (built)", target: req.name,
+          result: error ? "error" : "ok", detail: error ? error.message : `${req.template} ${req.release ?? ""}`.trim(),
+        });
+      } catch (e) {
+        this.log.error("the outcome of a create could not be audited", { container: req.name, error: (e as Error).message });
+      }
       if (error) this.log.error("create failed", { container: req.name, error: error.message });
       else this.log.info("created", { container: req.name });
     });
@@ -198,6 +223,7 @@ export class Agent {
     await Promise.all(this.list().filter((c) => c.state !== "STOPPED").map((c) => this.runtime.abort(c.name, cause).catch(() => undefined)));
     this.lxc.close();
     this.runtime.close();
+    for (const hook of this.beforeStoreCloses.splice(0)) hook();
     this.store.close();
   }
 }

@@ -12,4 +12,15 @@ export const env = {
   token: process.env.CORRAL_TOKEN,
   /** extra origins allowed to open the WebSocket (comma-separated) */
   allowedOrigins: (process.env.CORRAL_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+  /** the audit log's retention: rows older than this many days are deleted (default 90) */
+  auditMaxAgeDays: positive(process.env.CORRAL_AUDIT_MAX_AGE_DAYS, 90),
+  /** ... and the oldest rows past this many MiB of text (default 64) */
+  auditMaxMiB: positive(process.env.CORRAL_AUDIT_MAX_MB, 64),
+  /** 1: a corrupt store is set aside and what reads of it copied into a new one, instead of stopping */
+  salvageStore: process.env.CORRAL_SALVAGE_STORE === "1",
 };
+
+function positive(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(n) && n > 0 ? n : fallback;
+}

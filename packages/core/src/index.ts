@@ -29,3 +29,4 @@ export { X86_64_SYSCALLS, syscallNumber } from "./syscalls-x86_64.ts";
 export * from "./wire.ts";
 export * as rtnetlink from "./netlink.ts";
 export { isIPv4, isIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
+export * from "./errno.ts";

@@ -9,50 +9,11 @@
 //   caller refuses to start the container, never ignored silently.
 // A key LXC does not know is an error, as it is for liblxc.
 
-import { parseCapability } from "./capabilities.ts";
-import { isIPv4, isIPv6 } from "./ip.ts";
-import type { MountEntry, NetType } from "./config.ts";
-import { ConfigError, type NetDraft, type ParseContext, type Where } from "./lxc-config-context.ts";
+import type { MountEntry } from "./config.ts";
+import { ConfigError, type ParseContext, type Where } from "./lxc-config-context.ts";
+import { applyNetKey } from "./lxc-config-net.ts";
+import { appendUnique, boolean01, capabilities, ignored, integer, signal, unsigned, unsupported, unsupportedList, type Handler } from "./lxc-config-values.ts";
 import { splitCommandLine } from "./shell-words.ts";
-import { parseSignal } from "./signals.ts";
-
-type Handler = (ctx: ParseContext, value: string, where: Where) => void;
-
-// ---- value parsers ---------------------------------------------------------------------------
-
-function unsigned(value: string, where: Where): number {
-  if (!/^\d{1,10}$/.test(value)) throw new ConfigError(where, `expected a non-negative integer, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
-
-function integer(value: string, where: Where): number {
-  if (!/^-?\d{1,10}$/.test(value)) throw new ConfigError(where, `expected an integer, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
-
-function boolean01(value: string, where: Where): boolean {
-  if (value === "0") return false;
-  if (value === "1") return true;
-  throw new ConfigError(where, `expected 0 or 1, got ${JSON.stringify(value)}`);
-}
-
-function signal(value: string, where: Where): number {
-  const n = parseSignal(value);
-  if (n === undefined) throw new ConfigError(where, `${JSON.stringify(value)} is not a signal name or number`);
-  return n;
-}
-
-function capabilities(value: string, where: Where): string[] {
-  return value.split(/\s+/).map((token) => {
-    const name = parseCapability(token);
-    if (name === undefined) throw new ConfigError(where, `${JSON.stringify(token)} is not a capability name (see capabilities(7), lower case, no "cap_")`);
-    return name;
-  });
-}
-
-function appendUnique(list: string[], items: string[]): void {
-  for (const item of items) if (!list.includes(item)) list.push(item);
-}
 
 // ---- modelled keys ---------------------------------------------------------------------------
 
@@ -214,32 +175,6 @@ const include: Handler = (ctx, value, where) => {
   ctx.includeFile(value, where);
 };
 
-// ---- ignored and unsupported keys ---------------------------------------------------------------
-
-/** Ignored: doing nothing here leaves the container no less confined than the key asked. */
-function ignored(why: string): Handler {
-  return (ctx, value, where) => {
-    ctx.forget(where.key);
-    if (value !== "") ctx.warn(where, `ignored: ${why}`);
-  };
-}
-
-/** Unsupported: corral cannot provide what the key asks, so the container must not start. */
-function unsupported(why: string, isHarmless: (value: string) => boolean = () => false): Handler {
-  return (ctx, value, where) => {
-    ctx.forget(where.key);
-    if (value !== "" && !isHarmless(value)) ctx.refuse(where, `not supported: ${why}`);
-  };
-}
-
-/** Unsupported list keys (lxc.idmap): every line adds, only a reset clears. */
-function unsupportedList(why: string): Handler {
-  return (ctx, value, where) => {
-    if (value === "") ctx.forget(where.key);
-    else ctx.refuse(where, `not supported: ${why}`);
-  };
-}
-
 // Kept, not judged: LXC starts any profile unconfined on a kernel without AppArmor and applies
 // it on one with AppArmor, so only the runtime, which sees the kernel, can say what it means.
 const setApparmorProfile: Handler = (ctx, value) => {
@@ -345,111 +280,7 @@ const EXACT_KEYS: Readonly<Record<string, Handler>> = {
   "lxc.time.offset.monotonic": unsupported("time namespaces are not supported"),
 };
 
-// ---- families of keys: lxc.net.N.*, lxc.cgroup.*, lxc.cgroup2.*, lxc.prlimit.*, ... ---------
-
-const IFNAMSIZ = 16;
-
-function interfaceName(value: string, where: Where): string {
-  if (value.length >= IFNAMSIZ || !/^[^\s\/:]+$/.test(value) || value === "." || value === "..") {
-    throw new ConfigError(where, `${JSON.stringify(value)} is not a valid interface name (at most 15 characters, no blanks, "/" or ":")`);
-  }
-  return value;
-}
-
-function ipv6Address(value: string, where: Where): string {
-  const [address = "", prefix, ...more] = value.trim().split("/");
-  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= 128);
-  if (!isIPv6(address) || !prefixOk || more.length > 0) throw new ConfigError(where, `${JSON.stringify(value)} is not an IPv6 address like 2001:db8::5/64`);
-  return value.trim();
-}
-
-function ipv4Address(value: string, where: Where): string {
-  const [address = "", broadcast, ...rest] = value.split(/\s+/);
-  const [ip = "", prefix, ...more] = address.split("/");
-  const prefixOk = prefix === undefined || (/^\d{1,2}$/.test(prefix) && Number(prefix) <= 32);
-  if (!isIPv4(ip) || !prefixOk || more.length > 0 || rest.length > 0 || (broadcast !== undefined && !isIPv4(broadcast))) {
-    throw new ConfigError(where, `${JSON.stringify(value)} is not an IPv4 address like 10.0.3.5/24`);
-  }
-  return value;
-}
-
-const NET_TYPES: readonly NetType[] = ["veth", "empty", "none"];
-const LXC_ONLY_NET_TYPES = ["macvlan", "ipvlan", "phys", "vlan"];
-
-type NetHandler = (net: NetDraft, value: string, where: Where) => void;
-
-const NET_KEYS: Readonly<Record<string, NetHandler>> = {
-  link: (net, v, w) => (v === "" ? delete net.link : (net.link = interfaceName(v, w))),
-  name: (net, v, w) => (v === "" ? delete net.name : (net.name = interfaceName(v, w))),
-  "veth.pair": (net, v, w) => (v === "" ? delete net.vethPair : (net.vethPair = interfaceName(v, w))),
-  hwaddr: (net, v, w) => {
-    if (v === "") return void delete net.hwaddr;
-    if (!/^([0-9a-fA-Fx]{2}:){5}[0-9a-fA-Fx]{2}$/.test(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not a MAC address`);
-    net.hwaddr = v;
-  },
-  "ipv4.address": (net, v, w) => (v === "" ? (net.ipv4Addresses = []) : net.ipv4Addresses.push(ipv4Address(v, w))),
-  "ipv4.gateway": (net, v, w) => {
-    if (v === "") return void delete net.ipv4Gateway;
-    if (v !== "auto" && v !== "dev" && !isIPv4(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not an IPv4 address, "auto" or "dev"`);
-    net.ipv4Gateway = v;
-  },
-  "ipv6.address": (net, v, w) => (v === "" ? (net.ipv6Addresses = []) : net.ipv6Addresses.push(ipv6Address(v, w))),
-  "ipv6.gateway": (net, v, w) => {
-    if (v === "") return void delete net.ipv6Gateway;
-    if (v !== "auto" && v !== "dev" && !isIPv6(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not an IPv6 address, "auto" or "dev"`);
-    net.ipv6Gateway = v;
-  },
-  flags: (net, v, w) => {
-    if (v === "") return void delete net.flags;
-    if (v !== "up") throw new ConfigError(w, `unknown flag ${JSON.stringify(v)} (only "up" exists)`);
-    net.flags = "up";
-  },
-  mtu: (net, v, w) => (v === "" ? delete net.mtu : (net.mtu = unsigned(v, w))),
-};
-
-const NET_KEYS_IGNORED = new Set(["script.up", "script.down"]);
-const NET_KEYS_UNSUPPORTED = new Set([
-  "l2proxy", "veth.mode", "veth.ipv4.route", "veth.ipv6.route",
-  "veth.vlan.id", "veth.vlan.tagged.id", "veth.n_rxqueues", "veth.n_txqueues", "macvlan.mode",
-  "vlan.id", "ipvlan.mode", "ipvlan.isolation",
-]);
-
-function setNetType(ctx: ParseContext, index: number, value: string, where: Where): void {
-  ctx.forget(where.key);
-  if ((NET_TYPES as readonly string[]).includes(value)) {
-    ctx.skippedNets.delete(index);
-    ctx.net(index, where).type = value as NetType;
-  } else if (LXC_ONLY_NET_TYPES.includes(value)) {
-    ctx.nets.delete(index);
-    ctx.skippedNets.add(index);
-    ctx.refuse(where, `not supported: network type "${value}"; corral builds veth, empty and none`);
-  } else {
-    throw new ConfigError(where, `unknown network type ${JSON.stringify(value)}`);
-  }
-}
-
-function applyNetKey(ctx: ParseContext, index: number, sub: string | undefined, value: string, where: Where): void {
-  if (sub === undefined) {
-    if (value !== "") throw new ConfigError(where, "takes no value (it only resets this network)");
-    ctx.nets.delete(index);
-    ctx.skippedNets.delete(index);
-    // What earlier lines said about this network's keys goes with it.
-    ctx.forgetPrefix(`lxc.net.${index}.`);
-    return;
-  }
-  if (sub === "type") return setNetType(ctx, index, value, where);
-  const handler = NET_KEYS[sub];
-  if (handler) {
-    if (!ctx.skippedNets.has(index)) handler(ctx.net(index, where), value, where);
-  } else if (NET_KEYS_IGNORED.has(sub)) {
-    ignored("network scripts are not run by corral")(ctx, value, where);
-  } else if (NET_KEYS_UNSUPPORTED.has(sub)) {
-    ctx.forget(where.key);
-    if (value !== "" && !(sub === "l2proxy" && value === "0")) ctx.refuse(where, `not supported: lxc.net.*.${sub}`);
-  } else {
-    throw new ConfigError(where, "unknown network key");
-  }
-}
+// ---- families of keys: lxc.net.N.* (lxc-config-net.ts), lxc.cgroup.*, lxc.cgroup2.*, ... ------
 
 // A cgroup key names a file in the container's cgroup directory: never let it leave it.
 const CGROUP_FILE = /^[a-z0-9_]+\.[A-Za-z0-9_.-]+$/;

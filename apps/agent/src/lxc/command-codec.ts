@@ -20,7 +20,7 @@
 //   ADD_STATE_CLIENT   data = int states[MAX_STATE]; the answer's data field is the current state if
 //                      it is one of those (then close), else MAX_STATE; then, on the same connection,
 //                      one struct lxc_msg when a wanted state is reached, then close.
-import { stateName, stateNumber, type StateName } from "@corral/core";
+import { ERRNO, stateName, stateNumber, type StateName } from "@corral/core";
 import { encodeLxcMsg, LXC_MSG_STATE } from "./monitor.ts";
 
 /** lxc_cmd_t (commands.h). The numbers are the wire format: never renumber. */
@@ -75,12 +75,6 @@ export const MAX_STATE = 8;
 /** sizeof(((struct sockaddr_un *)0)->sun_path) */
 const SUN_PATH_LEN = 108;
 
-const ENOENT = 2;
-const EBADF = 9;
-const EPERM = 1;
-const EINVAL = 22;
-const ENOSYS = 38;
-export const Errno = { EPERM, ENOENT, EBADF, EINVAL, ENOSYS } as const;
 
 // ---- the socket's name ----
 
@@ -281,7 +275,7 @@ export function encodeCgroupCtx(layout: keyof typeof CGROUP_LAYOUT, fdCount: num
   const ctx = Buffer.alloc(CGROUP_CTX_SIZE);
   ctx.writeInt32LE(CGROUP_LAYOUT[layout], 0);
   ctx.writeUInt32LE(fdCount, 8);
-  for (let i = 0; i < CGROUP_CTX_MAX_FD; i++) ctx.writeInt32LE(-EBADF, 12 + 4 * i);
+  for (let i = 0; i < CGROUP_CTX_MAX_FD; i++) ctx.writeInt32LE(-ERRNO.EBADF, 12 + 4 * i);
   const header = Buffer.alloc(CMD_RSP_SIZE);
   header.writeInt32LE(0, 0);
   header.writeInt32LE(size, 4);
@@ -313,7 +307,7 @@ export function encodeCgroupFd(layout: keyof typeof CGROUP_LAYOUT, type: number,
   const body = Buffer.alloc(CGROUP_FD_SIZE);
   body.writeInt32LE(CGROUP_LAYOUT[layout], 0);
   body.writeInt32LE(type, 8);
-  body.writeInt32LE(-EBADF, 12);
+  body.writeInt32LE(-ERRNO.EBADF, 12);
   body.write(controller.slice(0, CGROUP_CONTROLLER_MAX - 1), 16);
   const header = Buffer.alloc(CMD_RSP_SIZE);
   header.writeInt32LE(size, 4);
@@ -340,15 +334,15 @@ export function decideCommand(req: CommandRequest, view: ContainerView): Command
       return reply(0, view.initPid ?? -1);
     case LxcCommand.GET_INIT_PIDFD:
       // lxc-stop signals through it (pidfd_send_signal), lxc-attach enters the namespaces with it
-      return view.initPid === undefined ? reply(-EBADF) : { kind: "init-pidfd" };
+      return view.initPid === undefined ? reply(-ERRNO.EBADF) : { kind: "init-pidfd" };
     case LxcCommand.GET_DEVPTS_FD:
     case LxcCommand.GET_SECCOMP_NOTIFY_FD:
-      return reply(-EBADF);
+      return reply(-ERRNO.EBADF);
     case LxcCommand.GET_CGROUP:
     case LxcCommand.GET_LIMIT_CGROUP: {
       // lxc-info's statistics: liblxc reads <hierarchy>/<path>/memory.usage_in_bytes and the like
       const path = view.cgroupPath(requestString(req));
-      return path === undefined ? reply(-ENOENT) : reply(0, path);
+      return path === undefined ? reply(-ERRNO.ENOENT) : reply(0, path);
     }
     case LxcCommand.GET_TTY_FD:
       // The tty number comes in the data pointer: 0 is the console, 1..N a tty, -1 the first free one.
@@ -357,7 +351,7 @@ export function decideCommand(req: CommandRequest, view: ContainerView): Command
     case LxcCommand.GET_LIMIT_CGROUP_FD: {
       // lxc-info reads memory.usage_in_bytes and the like through it
       const controller = cString(req.data.subarray(16, 16 + CGROUP_CONTROLLER_MAX));
-      if (!controller) return reply(-EINVAL);
+      if (!controller) return reply(-ERRNO.EINVAL);
       const type = req.data.length >= 12 ? req.data.readInt32LE(8) : 0;
       return { kind: "cgroup-fd", controller, type, size: Math.min(CGROUP_FD_SIZE, Math.max(req.datalen, 0)) };
     }
@@ -383,7 +377,7 @@ export function decideCommand(req: CommandRequest, view: ContainerView): Command
       return reply(0, view.lxcpath);
     case LxcCommand.ADD_STATE_CLIENT: {
       const states = decodeWantedStates(req);
-      if (!states) return reply(-EINVAL);
+      if (!states) return reply(-ERRNO.EINVAL);
       if (isAlreadyWanted(states, view.state)) {
         const n = stateNumber(view.state);
         return reply(n, n);
@@ -391,6 +385,6 @@ export function decideCommand(req: CommandRequest, view: ContainerView): Command
       return { kind: "watch", response: encodeResponse(MAX_STATE, MAX_STATE), states };
     }
     default:
-      return reply(-ENOSYS);
+      return reply(-ERRNO.ENOSYS);
   }
 }

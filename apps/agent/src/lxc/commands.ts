@@ -6,13 +6,13 @@
 // connection, and the container and the other clients go on.
 import { closeSync, constants, openSync } from "node:fs";
 import net from "node:net";
-import type { StateName } from "@corral/core";
+import { ERRNO, type StateName } from "@corral/core";
 import type { CgroupLayout } from "../runtime/cgroups.ts";
 import type { LentTerminal } from "../runtime/console.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import {
   CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC, commandName, commandSocketName, decideCommand, encodeCgroupCtx, encodeCgroupFd, encodeResponse,
-  encodeStateMessage, Errno, isNotified, parseRequest,
+  encodeStateMessage, isNotified, parseRequest,
   type CommandRequest,
 } from "./command-codec.ts";
 
@@ -124,7 +124,7 @@ export class CommandSockets {
 
     if (!this.peerAllowed(socket)) {
       // lxc_cmd_handler answers a refused peer with -EPERM and closes.
-      finish(socket, encodeResponse(-Errno.EPERM));
+      finish(socket, encodeResponse(-ERRNO.EPERM));
       return;
     }
 
@@ -177,7 +177,7 @@ export class CommandSockets {
       });
     } catch (e) {
       this.onError(name, new Error(`answering ${commandName(request.cmd) ?? request.cmd}: ${(e as Error).message}`));
-      finish(socket, encodeResponse(-Errno.EINVAL));
+      finish(socket, encodeResponse(-ERRNO.EINVAL));
       return;
     }
     switch (action.kind) {
@@ -227,7 +227,7 @@ export class CommandSockets {
       this.onError(name, new Error(`answering GET_TTY_FD: ${(e as Error).message}`));
     }
     if (!terminal || fd === undefined) {
-      finish(socket, encodeResponse(-Errno.EBADF));
+      finish(socket, encodeResponse(-ERRNO.EBADF));
       return;
     }
     try {
@@ -252,7 +252,7 @@ export class CommandSockets {
     const fd = socketFd(socket);
     const dir = this.target.freezerCgroup2Dir(name);
     if (fd === undefined || dir === undefined) {
-      finish(socket, encodeResponse(-Errno.EINVAL));
+      finish(socket, encodeResponse(-ERRNO.EINVAL));
       return;
     }
     this.sendDirectory(name, socket, fd, dir, encodeResponse(0, 0), "GET_CGROUP2_FD");
@@ -267,7 +267,7 @@ export class CommandSockets {
     const found = this.target.cgroupDirFor(name, controller);
     const magic = found?.version === 2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC;
     if (fd === undefined || !found || (type !== 0 && type !== magic)) {
-      finish(socket, encodeResponse(!found ? -Errno.ENOENT : -Errno.EINVAL));
+      finish(socket, encodeResponse(!found ? -ERRNO.ENOENT : -ERRNO.EINVAL));
       return;
     }
     const layout = this.target.cgroupDirs(name)?.layout ?? "unified";
@@ -295,7 +295,7 @@ export class CommandSockets {
 
   /** Send `head` with a fresh fd of `dir` attached; on failure -EBADF. */
   private sendDirectory(name: string, socket: net.Socket, fd: number, dir: string, head: Buffer, command: string): void {
-    this.sendOpened(name, socket, fd, command, (opened) => opened.push(openDirectory(dir)), head, encodeResponse(-Errno.EBADF));
+    this.sendOpened(name, socket, fd, command, (opened) => opened.push(openDirectory(dir)), head, encodeResponse(-ERRNO.EBADF));
   }
 
   /** LXC_CMD_GET_INIT_PIDFD: a pidfd of the init, ours closed once sent. */
@@ -303,10 +303,10 @@ export class CommandSockets {
     const fd = socketFd(socket);
     const pid = this.target.initPid(name);
     if (fd === undefined || pid === undefined) {
-      finish(socket, encodeResponse(-Errno.EBADF));
+      finish(socket, encodeResponse(-ERRNO.EBADF));
       return;
     }
-    this.sendOpened(name, socket, fd, "GET_INIT_PIDFD", (opened) => opened.push(this.sys.pidfdOpen(pid)), encodeResponse(0, 0), encodeResponse(-Errno.EBADF));
+    this.sendOpened(name, socket, fd, "GET_INIT_PIDFD", (opened) => opened.push(this.sys.pidfdOpen(pid)), encodeResponse(0, 0), encodeResponse(-ERRNO.EBADF));
   }
 
   /**
@@ -318,7 +318,7 @@ export class CommandSockets {
     const cgroup = this.target.cgroupDirs(name);
     const fd = socketFd(socket);
     if (!cgroup || cgroup.dirs.length === 0 || fd === undefined) {
-      finish(socket, encodeResponse(-Errno.ENOENT));
+      finish(socket, encodeResponse(-ERRNO.ENOENT));
       return;
     }
     // on failure no answer, only the close, as lxc-start drops a client it cannot serve
@@ -361,5 +361,5 @@ function finish(socket: net.Socket, last?: Buffer): void {
 /** A SyscallError's errno, or EINVAL for a refusal (the state guards said no). */
 function errnoOf(e: unknown): number {
   const errno = (e as { errno?: unknown })?.errno;
-  return typeof errno === "number" && errno > 0 ? errno : Errno.EINVAL;
+  return typeof errno === "number" && errno > 0 ? errno : ERRNO.EINVAL;
 }

@@ -1,7 +1,7 @@
 // The container store: an LXC "lxcpath", <lxcpath>/<name>/config in LXC's own format, so that the
 // real LXC tools read corral's containers. corral's own metadata lives beside the config in
 // files that are not lxc.* keys (liblxc refuses a config with one unknown lxc.* key).
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, lstatSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseLxcConfig, validateName, type ConfigIO, type ConfigIssue, type ContainerConfig } from "@corral/core";
 
@@ -27,9 +27,84 @@ export interface LoadedConfig {
   unsupported: ConfigIssue[];
 }
 
-/** Real-filesystem access for lxc.include, handed to the pure parser. */
+/**
+ * Limits on what one parse reads from the host (a config and everything it includes): a config
+ * is at most 1 MiB, and an include tree cannot make the agent read without end.
+ */
+export interface ConfigReadLimits {
+  fileBytes: number;
+  files: number;
+  totalBytes: number;
+  dirEntries: number;
+}
+
+export const CONFIG_READ_LIMITS: Readonly<ConfigReadLimits> = { fileBytes: 1024 * 1024, files: 256, totalBytes: 8 * 1024 * 1024, dirEntries: 4096 };
+
+/**
+ * Reads a config file the way every file read on a request's behalf is read: a regular file only
+ * (a FIFO would block the event loop, a device such as /dev/zero never ends), checked before it
+ * is opened and again on the open fd, opened without blocking, and at most `maxBytes` long.
+ */
+export function readConfigFile(path: string, maxBytes: number = CONFIG_READ_LIMITS.fileBytes): string {
+  const before = statSync(path);
+  if (!before.isFile()) throw new Error(`${path} is ${fileKind(before)}, not a regular file`);
+  if (before.size > maxBytes) throw new Error(`${path} is ${before.size} bytes, more than the ${maxBytes} a config may be`);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${path} is ${fileKind(st)}, not a regular file`);
+    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
+    let got = 0;
+    for (;;) {
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+      if (got > maxBytes) throw new Error(`${path} is more than the ${maxBytes} bytes a config may be`);
+      if (got === buf.length) break;
+    }
+    return buf.subarray(0, got).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileKind(st: import("node:fs").Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * Real-filesystem access for lxc.include, handed to the pure parser: regular files and
+ * directories only, each file read with readConfigFile, and per parse at most
+ * CONFIG_READ_LIMITS.files files and totalBytes bytes. Make one per parse.
+ */
+export function boundedConfigIO(limits: Readonly<ConfigReadLimits> = CONFIG_READ_LIMITS): ConfigIO {
+  let files = 0;
+  let bytes = 0;
+  return {
+    readFile: (path) => {
+      if (++files > limits.files) throw new Error(`the includes read more than ${limits.files} files`);
+      const text = readConfigFile(path, limits.fileBytes);
+      bytes += text.length;
+      if (bytes > limits.totalBytes) throw new Error(`the includes read more than ${limits.totalBytes} bytes`);
+      return text;
+    },
+    isDirectory: (path) => statSync(path).isDirectory(),
+    listDir: (path) => {
+      const names = readdirSync(path);
+      if (names.length > limits.dirEntries) throw new Error(`${path} has ${names.length} entries, more than the ${limits.dirEntries} an included directory may have`);
+      return names;
+    },
+  };
+}
+
+/** Real-filesystem access for lxc.include (bounded, but its counts run across parses: prefer boundedConfigIO()). */
 export const hostConfigIO: ConfigIO = {
-  readFile: (path) => readFileSync(path, "utf8"),
+  readFile: (path) => readConfigFile(path),
   isDirectory: (path) => statSync(path).isDirectory(),
   listDir: (path) => readdirSync(path),
 };
@@ -64,15 +139,16 @@ function stampingConfigIO(stamps: Stamp[]): ConfigIO {
     const s = stampOf(path);
     if (s) stamps.push(s);
   };
+  const io = boundedConfigIO();
   return {
     readFile: (path) => {
       stamp(path);
-      return hostConfigIO.readFile(path);
+      return io.readFile(path);
     },
-    isDirectory: hostConfigIO.isDirectory,
+    isDirectory: io.isDirectory,
     listDir: (path) => {
       stamp(path);
-      return hostConfigIO.listDir(path);
+      return io.listDir(path);
     },
   };
 }
@@ -121,7 +197,7 @@ export class LxcPath {
 
   readConfigText(name: string): string {
     if (!this.exists(name)) throw new ContainerNotFound(name);
-    return readFileSync(this.configPath(name), "utf8");
+    return readConfigFile(this.configPath(name));
   }
 
   /**
@@ -135,14 +211,14 @@ export class LxcPath {
     const own = stampOf(file);
     if (!own) throw new ContainerNotFound(name);
     const stamps = [own];
-    const loaded = parseLxcConfig(readFileSync(file, "utf8"), { file, io: stampingConfigIO(stamps) });
+    const loaded = parseLxcConfig(readConfigFile(file), { file, io: stampingConfigIO(stamps) });
     this.parsed.set(name, { stamps, loaded });
     return loaded;
   }
 
   /** Parse config text as NAME's config file would be parsed (its includes resolved on the host). */
   parseAs(name: string, text: string): LoadedConfig {
-    return parseLxcConfig(text, { file: this.configPath(name), io: hostConfigIO });
+    return parseLxcConfig(text, { file: this.configPath(name), io: boundedConfigIO() });
   }
 
   /** Where the rootfs is: lxc.rootfs.path, or <lxcpath>/<name>/rootfs as LXC defaults. */

@@ -5,8 +5,7 @@
 // boundary: no program is spawned. A link named corralbr0 (the managed bridge, bridge.ts) is made
 // when missing, as lxc-net makes lxcbr0; any other missing bridge fails the start.
 import { randomBytes, randomInt } from "node:crypto";
-import { rtnetlink, type NetConfig } from "@corral/core";
-import { errnoName } from "../sys/errno.ts";
+import { ERRNO, errnoName, rtnetlink, type NetConfig } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { clashingNetworks, isManagedBridge, MANAGED_BRIDGE, managedBroadcast, managedSubnet } from "./bridge.ts";
 
@@ -76,7 +75,7 @@ class Rtnl {
 
   linkIndex(name: string, what = `looking up link ${name}`): number {
     const index = this.findLink(name, what);
-    if (index === undefined) throw failed(what, ENODEV);
+    if (index === undefined) throw failed(what, ERRNO.ENODEV);
     return index;
   }
 
@@ -84,7 +83,7 @@ class Rtnl {
   findLink(name: string, what = `looking up link ${name}`): number | undefined {
     const reply = this.sys.netlinkCall(this.sock, rtnetlink.getLink(name));
     const errno = rtnetlink.replyErrno(reply);
-    if (errno === ENODEV) return undefined;
+    if (errno === ERRNO.ENODEV) return undefined;
     if (errno !== undefined) throw failed(what, errno);
     return rtnetlink.linkIndexOf(reply);
   }
@@ -103,9 +102,6 @@ class Rtnl {
     this.sys.close(this.sock);
   }
 }
-
-const ENODEV = 19;
-const EEXIST = 17;
 
 function failed(what: string, errno: number): NetworkError {
   return new NetworkError(`${what}: ${errnoName(errno)} (${errno})`, errno);
@@ -162,11 +158,11 @@ function ensureBridgeOn(nl: Rtnl): void {
   if (clashes.length > 0) throw new NetworkError(`not making ${name} with ${managedSubnet()}: it overlaps the host's ${clashes.join(", ")}`);
   if (index === undefined) {
     const errno = nl.errnoOf(rtnetlink.newBridge(name));
-    if (errno !== 0 && errno !== EEXIST) throw failed(`making the managed bridge ${name}`, errno);
+    if (errno !== 0 && errno !== ERRNO.EEXIST) throw failed(`making the managed bridge ${name}`, errno);
     index = nl.linkIndex(name, what);
   }
   const errno = nl.errnoOf(rtnetlink.addIPv4Address(index, `${address}/${prefixLength} ${managedBroadcast()}`));
-  if (errno !== 0 && errno !== EEXIST) throw failed(`adding ${address}/${prefixLength} to ${name}`, errno);
+  if (errno !== 0 && errno !== ERRNO.EEXIST) throw failed(`adding ${address}/${prefixLength} to ${name}`, errno);
   nl.request(rtnetlink.setLink({ index }, { up: true }), `raising ${name}`);
 }
 
@@ -250,7 +246,7 @@ export function deleteVeths(sys: Syscalls, pairs: readonly VethPair[]): boolean 
 export function deleteLinks(sys: Syscalls, names: readonly string[]): boolean {
   if (names.length === 0) return true;
   try {
-    return withRtnl(sys, 0, (nl) => names.map((name) => [0, ENODEV].includes(nl.errnoOf(rtnetlink.deleteLink(name)))).every(Boolean));
+    return withRtnl(sys, 0, (nl) => names.map((name) => [0, ERRNO.ENODEV].includes(nl.errnoOf(rtnetlink.deleteLink(name)))).every(Boolean));
   } catch {
     return false;
   }

@@ -1,6 +1,6 @@
 // The setup plan: what the container's child process does between clone and execve, as data.
 // TypeScript decides everything; native/executor.c runs the ops one by one and knows nothing of
-// containers. Op codes are copied in executor.c; test/unit/native-contract.test.ts holds the copies equal.
+// containers. Op codes are copied in native/plan.h; test/unit/native-contract.test.ts holds the copies equal.
 
 export enum OpCode {
   Mount = 1,

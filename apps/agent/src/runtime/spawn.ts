@@ -6,12 +6,11 @@
 //   clone    the child cloned into its namespaces        (runs the setup plan, stops at CONFIGURE)
 //   setup    cgroup attach, veths moved in, POST_CONFIGURE, the plan runs to execve
 //   exec     execve succeeded (the sync socket closed)
-import { compileSeccomp, serializeFilter, SIGKILL, type ContainerConfig, type StartPhase } from "@corral/core";
+import { compileSeccomp, errnoName, serializeFilter, SIGKILL, type ContainerConfig, type StartPhase } from "@corral/core";
 import { closeSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { release } from "node:os";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
-import { errnoName } from "../sys/errno.ts";
 import { createContainerCgroup, hierarchiesFor, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
 import { runHooks } from "./hooks.ts";
 import { removeBootId, writeBootId } from "./boot-id.ts";

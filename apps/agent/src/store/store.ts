@@ -1,5 +1,6 @@
 // The agent's store: one SQLite file (WAL) in the lxcpath holding the timeline of state events
-// and the audit log. An event is written here before anybody hears of it.
+// and the audit log. An event is written here before anybody hears of it. The file is checked
+// (quick_check) when it is opened: a corrupt store stops the agent rather than being appended to.
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import { preciseNow, type EventCause, type EventDetail, type StateEvent, type StateName } from "@corral/core";
@@ -13,6 +14,65 @@ export interface AuditEntry {
   target: string | null;
   result: "ok" | "refused" | "error";
   detail: string | null;
+}
+
+/** How much audit log to keep: rows older than maxAgeMs go, then the oldest rows past maxBytes. */
+export interface AuditRetention {
+  maxAgeMs: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_AUDIT_RETENTION: AuditRetention = { maxAgeMs: 90 * 24 * 3600 * 1000, maxBytes: 64 * 1024 * 1024 };
+
+/** Text fields of an audit row are cut to these lengths: a caller cannot make a row large. */
+export const AUDIT_FIELD_LIMITS = { actor: 100, address: 64, action: 200, target: 100, detail: 2000 } as const;
+
+/**
+ * The store cannot be written: the disk (or the store's quota) is full, or the file cannot be
+ * written at all. Reads still work; the write was not made.
+ */
+export class StorageFull extends Error {
+  constructor(readonly what: string, cause: unknown) {
+    super(`the agent's store cannot be written (${describeStorageError(cause)}) while ${what}; nothing was done. Free space under the lxcpath and try again.`, { cause });
+    this.name = "StorageFull";
+  }
+}
+
+/** The file is not a sound SQLite database (quick_check failed, or it is not one at all). */
+export class StoreCorrupt extends Error {
+  constructor(readonly path: string, readonly problem: string) {
+    super([
+      `the store ${path} is corrupt (${problem}); the agent will not append to it.`,
+      "Way out: `CORRAL_SALVAGE_STORE=1 corral agent ...` sets the file aside as " +
+        `${path}.corrupt-<time>, copies every event and audit row that still reads into a new store and starts; ` +
+        "or stop here, move the file (and its -wal and -shm) aside yourself and start with an empty store.",
+      "Either way the new store has a new id: clients resync their timeline.",
+    ].join(" "));
+    this.name = "StoreCorrupt";
+  }
+}
+
+const STORAGE_CODES = new Set(["SQLITE_FULL", "SQLITE_IOERR", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_SHMSIZE",
+  "SQLITE_IOERR_TRUNCATE", "SQLITE_IOERR_SHORT_READ", "SQLITE_READONLY", "SQLITE_CANTOPEN", "ENOSPC", "EDQUOT", "EROFS", "EIO"]);
+
+/** Whether an error is the storage failing (full disk, quota, I/O error), not the request. */
+export function isStorageError(e: unknown): boolean {
+  if (e instanceof StorageFull) return true;
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (STORAGE_CODES.has(code) || code.startsWith("SQLITE_IOERR"));
+}
+
+function describeStorageError(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "SQLITE_FULL" || code === "ENOSPC") return "the disk is full";
+  if (code === "EDQUOT") return "the disk quota is used up";
+  return `${typeof code === "string" ? `${code}: ` : ""}${(e as Error)?.message ?? String(e)}`;
+}
+
+const CORRUPT_CODES = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE", "SQLITE_CORRUPT_VTAB"]);
+
+function clip(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max)}... (${value.length} chars)`;
 }
 
 export interface EventQuery {
@@ -33,10 +93,12 @@ export class Store {
   private readonly insertEvent: Database.Statement;
   private readonly insertAudit: Database.Statement;
 
-  constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
+  private readonly retention: AuditRetention;
+  private auditWrites = 0;
+
+  constructor(readonly path: string, opts: { retention?: AuditRetention } = {}) {
+    this.retention = opts.retention ?? DEFAULT_AUDIT_RETENTION;
+    this.db = openChecked(path);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS events (
@@ -52,11 +114,23 @@ export class Store {
     if (!row) this.db.prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?)").run(this.storeId);
     this.insertEvent = this.db.prepare("INSERT INTO events (container, state, at, cause, detail) VALUES (?, ?, ?, ?, ?)");
     this.insertAudit = this.db.prepare("INSERT INTO audit (at, actor, address, action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    this.pruneAudit();
   }
 
+  /** Stores an event; throws StorageFull (nothing stored, nothing to publish) when it cannot. */
   appendEvent(container: string, state: StateName, cause: EventCause, detail: EventDetail, at = preciseNow()): StateEvent {
-    const info = this.insertEvent.run(container, state, at, JSON.stringify(cause), JSON.stringify(detail));
+    const info = this.write(`storing ${container}'s ${state} event`, () => this.insertEvent.run(container, state, at, JSON.stringify(cause), JSON.stringify(detail)));
     return { seq: Number(info.lastInsertRowid), container, state, at, cause, detail };
+  }
+
+  /** A write, with a storage failure turned into StorageFull. */
+  private write<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (e) {
+      if (isStorageError(e)) throw new StorageFull(what, e);
+      throw e;
+    }
   }
 
   events(q: EventQuery = {}): StateEvent[] {
@@ -86,8 +160,47 @@ export class Store {
     return new Map(rows.map((r) => [r.container, toEvent(r)]));
   }
 
-  audit(entry: Omit<AuditEntry, "id" | "at"> & { at?: number }): void {
-    this.insertAudit.run(entry.at ?? Date.now(), entry.actor, entry.address, entry.action, entry.target, entry.result, entry.detail);
+  /**
+   * Writes one audit row, its fields cut to AUDIT_FIELD_LIMITS; returns its id. Throws StorageFull
+   * when the store cannot be written. Every so often the retention is applied.
+   */
+  audit(entry: Omit<AuditEntry, "id" | "at"> & { at?: number }): number {
+    const L = AUDIT_FIELD_LIMITS;
+    const info = this.write("writing the audit log", () => this.insertAudit.run(
+      entry.at ?? Date.now(), clip(entry.actor, L.actor), clip(entry.address, L.address), clip(entry.action, L.action),
+      entry.target === null ? null : clip(entry.target, L.target), entry.result, entry.detail === null ? null : clip(entry.detail, L.detail),
+    ));
+    if (++this.auditWrites % 500 === 0) this.pruneAudit();
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Changes the outcome of an audit row written before its action ran. */
+  settleAudit(id: number, result: AuditEntry["result"], detail: string | null): void {
+    this.write("writing the audit log", () =>
+      this.db.prepare("UPDATE audit SET result = ?, detail = ? WHERE id = ?").run(result, detail === null ? null : clip(detail, AUDIT_FIELD_LIMITS.detail), id));
+  }
+
+  /**
+   * The audit log's retention: rows older than maxAgeMs are deleted, then the oldest rows until
+   * the text the log holds is under maxBytes. Returns how many rows went. A full disk is no reason
+   * to fail (deleting is how space comes back): errors are left to the next write.
+   */
+  pruneAudit(now = Date.now()): number {
+    try {
+      let removed = this.db.prepare("DELETE FROM audit WHERE at < ?").run(now - this.retention.maxAgeMs).changes;
+      const size = this.db.prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(length(actor) + length(address) + length(action) +
+        COALESCE(length(target), 0) + COALESCE(length(detail), 0) + 40), 0) AS bytes FROM audit`).get() as { n: number; bytes: number };
+      if (size.bytes > this.retention.maxBytes && size.n > 0) {
+        // down to 90% of the limit, so that the next few writes do not prune again
+        const perRow = size.bytes / size.n;
+        const excess = Math.ceil((size.bytes - this.retention.maxBytes * 0.9) / perRow);
+        removed += this.db.prepare("DELETE FROM audit WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT ?)").run(excess).changes;
+      }
+      return removed;
+    } catch (e) {
+      if (isStorageError(e)) return 0;
+      throw e;
+    }
   }
 
   auditLog(limit = 200, target?: string): AuditEntry[] {
@@ -95,8 +208,54 @@ export class Store {
     return this.db.prepare(sql).all(...(target ? [target, limit] : [limit])) as AuditEntry[];
   }
 
+  /** Rows salvaged from another store (salvage.ts), keys kept; rows that do not fit are skipped. */
+  importEvents(rows: Record<string, unknown>[]): void {
+    const insert = this.db.prepare("INSERT OR IGNORE INTO events (seq, container, state, at, cause, detail) VALUES (@seq, @container, @state, @at, @cause, @detail)");
+    this.db.transaction(() => {
+      for (const r of rows) {
+        try {
+          insert.run(r);
+        } catch {
+          // a row whose fields did not survive (NULL where a value must be): left out
+        }
+      }
+    })();
+  }
+
+  importAudit(rows: Record<string, unknown>[]): void {
+    const insert = this.db.prepare("INSERT OR IGNORE INTO audit (id, at, actor, address, action, target, result, detail) VALUES (@id, @at, @actor, @address, @action, @target, @result, @detail)");
+    this.db.transaction(() => {
+      for (const r of rows) {
+        try {
+          insert.run(r);
+        } catch {
+          // as above
+        }
+      }
+    })();
+  }
+
   close(): void {
     this.db.close();
+  }
+}
+
+/** Opens the file and checks it (quick_check): StoreCorrupt if it is not a sound database. */
+function openChecked(path: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    const rows = db.pragma("quick_check(20)") as Array<{ quick_check: string }>;
+    const problems = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+    if (problems.length > 0) throw new StoreCorrupt(path, `quick_check: ${problems.slice(0, 3).join("; ")}`);
+    return db;
+  } catch (e) {
+    db?.close();
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CORRUPT_CODES.has(code)) throw new StoreCorrupt(path, `${code}: ${(e as Error).message}`);
+    throw e;
   }
 }
 

@@ -1,5 +1,7 @@
-// The only module that imports ffi-rs. It loads the plan executor (native/executor.c, built into
-// native/build/libcorral.so by native/build.sh) and exposes it as `Syscalls`.
+// The only module that imports ffi-rs. It loads the native library (native/executor.c, the plan
+// executor, and native/host.c, the host-side helpers, built into native/build/libcorral.so by
+// native/build.sh) and exposes it as `Syscalls`.
+import { ERRNO } from "@corral/core";
 import { existsSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DataType, define, open, type FieldType } from "ffi-rs";
@@ -51,8 +53,6 @@ const NETLINK_REPLY_MAX = 32 * 1024;
 /** Room for a dump's answer (every address of the host: a link-local IPv6 address per veth). */
 const NETLINK_DUMP_MAX = 1024 * 1024;
 const NLM_F_DUMP = 0x300;
-const ENXIO = 6;
-const ENOENT = 2;
 
 export const nativeSyscalls: Syscalls = {
   spawn(plan, cloneFlags, childFd, parentFd, cgroupFd) {
@@ -79,7 +79,7 @@ export const nativeSyscalls: Syscalls = {
   fifoWrite(path, data) {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const ret = lib().corral_fifo_write([path, buf, buf.length]);
-    if (ret === -ENXIO || ret === -ENOENT) return false;
+    if (ret === -ERRNO.ENXIO || ret === -ERRNO.ENOENT) return false;
     check("write", ret, `writing to ${path}`);
     return true;
   },

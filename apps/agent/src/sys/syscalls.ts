@@ -1,7 +1,7 @@
 // The one syscall boundary of the agent: everything that needs a syscall Node does not offer goes
 // through this interface. `native.ts` implements it with ffi-rs and the C executor; `fake.ts`
 // records calls for unit tests.
-import { errnoName } from "./errno.ts";
+import { errnoName } from "@corral/core";
 
 export interface Syscalls {
   /**

@@ -5,6 +5,7 @@ export const LOGIN_ERRORS = {
   form: "Send the sign-in form.",
   wrong: "Wrong user name or password.",
   disabled: "Sign-in is disabled: set CORRAL_WEB_PASSWORD on the dashboard's server.",
+  locked: "Too many failed sign-ins: sign-in is locked for a few minutes. Try again later.",
 } as const;
 
 export type LoginErrorCode = keyof typeof LOGIN_ERRORS;

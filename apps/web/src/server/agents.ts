@@ -103,7 +103,8 @@ export function describeAgentError(agent: AgentConfig, e: unknown): { status: nu
   if (e instanceof TRPCClientError) {
     const code = (e.data as { code?: string } | undefined)?.code ?? e.shape?.data?.code;
     if (typeof code === "string") {
-      const status = ({ BAD_REQUEST: 400, UNAUTHORIZED: 502, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, PRECONDITION_FAILED: 409, TIMEOUT: 504, TOO_MANY_REQUESTS: 429 } as Record<string, number>)[code] ?? 500;
+      const full = (e.data as { reason?: string } | undefined)?.reason === "INSUFFICIENT_STORAGE";
+      const status = full ? 507 : ({ BAD_REQUEST: 400, UNAUTHORIZED: 502, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, PRECONDITION_FAILED: 409, TIMEOUT: 504, TOO_MANY_REQUESTS: 429, PAYLOAD_TOO_LARGE: 413, SERVICE_UNAVAILABLE: 503 } as Record<string, number>)[code] ?? 500;
       if (code === "UNAUTHORIZED") {
         return { status, code: "AGENT_UNAUTHORIZED", message: `Agent "${agent.name}" refused the dashboard's token. Check its entry in CORRAL_WEB_AGENTS.` };
       }

@@ -81,3 +81,23 @@ export function sessionSecret(): string {
   if (!process.env.CORRAL_WEB_SECRET) process.env.CORRAL_WEB_SECRET = randomBytes(32).toString("hex");
   return process.env.CORRAL_WEB_SECRET;
 }
+
+function positiveNumber(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+/**
+ * Sign-in limits: CORRAL_WEB_LOGIN_MAX_FAILURES failures from one address (default 5) or
+ * CORRAL_WEB_LOGIN_MAX_FAILURES_ALL from all (default 50) within 15 minutes lock sign-in for
+ * CORRAL_WEB_LOGIN_LOCKOUT_SECONDS (default 300), for that address or for everyone.
+ */
+export function loginLimits() {
+  return {
+    maxFailures: positiveNumber(process.env.CORRAL_WEB_LOGIN_MAX_FAILURES, 5),
+    maxFailuresAll: positiveNumber(process.env.CORRAL_WEB_LOGIN_MAX_FAILURES_ALL, 50),
+    windowMs: 15 * 60_000,
+    lockoutMs: positiveNumber(process.env.CORRAL_WEB_LOGIN_LOCKOUT_SECONDS, 300) * 1000,
+    maxAddresses: 10_000,
+  };
+}

@@ -65,7 +65,10 @@ export const consoleRouter = router({
       }
     }),
 
-  write: mutationProcedure.input(byName.extend({ data: z.string().max(65536) })).mutation(({ ctx, input }) => {
+  /** Typing into the console. The audit log says how many bytes, never which (passwords at a login prompt). */
+  write: mutationProcedure
+    .meta({ auditDetail: (input) => `${Buffer.byteLength(String((input as { data?: unknown } | undefined)?.data ?? ""), "utf8")} bytes written` })
+    .input(byName.extend({ data: z.string().max(65536) })).mutation(({ ctx, input }) => {
     ctx.agent.runtime.writeConsole(input.name, input.data);
     return { written: input.data.length };
   }),

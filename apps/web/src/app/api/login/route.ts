@@ -1,8 +1,29 @@
 // POST /api/login (form: user, password, next): set the session cookie and go to `next`, which must
 // be a path on this dashboard. A refusal goes back to the sign-in page with a fixed error code.
-import { cookies } from "next/headers";
+// Failures are limited per address and overall (login-limiter.ts): during a lockout no password is
+// checked, the right one included; each lockout is logged on the server.
+import { cookies, headers } from "next/headers";
 import { checkLogin, cookieOptions, SESSION_COOKIE, signSession } from "@/server/session";
+import { loginLimits } from "@/server/env";
+import { LoginLimiter } from "@/server/login-limiter";
 import type { LoginErrorCode } from "@/lib/login-errors";
+
+/** One limiter per server process (kept on globalThis: route bundles may be loaded more than once). */
+const limiter: LoginLimiter = ((globalThis as { corralLoginLimiter?: LoginLimiter }).corralLoginLimiter ??= new LoginLimiter(loginLimits()));
+
+/**
+ * The caller's address as the dashboard's server sees it: Next sets x-forwarded-for to the peer's
+ * address unless a proxy (or the caller) already did. A caller that makes up its own address
+ * escapes the per-address limit, not the overall one.
+ */
+async function clientAddress(): Promise<string> {
+  const h = await headers();
+  return (h.get("x-forwarded-for") ?? "").split(",")[0]!.trim().slice(0, 64) || "unknown";
+}
+
+function logLockout(l: { scope: string; address: string; failures: number; until: number }): void {
+  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level: "warn", msg: "sign-in locked after failed attempts", ...l, until: new Date(l.until).toISOString() })}\n`);
+}
 
 export const dynamic = "force-dynamic";
 
@@ -42,11 +63,23 @@ export async function POST(req: Request): Promise<Response> {
   } catch {
     return refused("form");
   }
+  const address = await clientAddress();
+  const gate = limiter.check(address, Date.now());
+  if (!gate.ok) {
+    const res = refused("locked", user);
+    res.headers.set("retry-after", String(Math.max(1, Math.ceil((gate.until - Date.now()) / 1000))));
+    return res;
+  }
   const verdict = checkLogin(user, password);
   if (!verdict.ok) {
+    if (verdict.refusal === "wrong") {
+      const lockout = limiter.failed(address, Date.now());
+      if (lockout) logLockout(lockout);
+    }
     await new Promise((r) => setTimeout(r, 300)); // slow down guessing a little
     return refused(verdict.refusal, user);
   }
+  limiter.succeeded(address);
   const { value, maxAge } = signSession(verdict.user);
   (await cookies()).set(SESSION_COOKIE, value, cookieOptions(maxAge));
   return redirect(next);

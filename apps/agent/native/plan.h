@@ -1,0 +1,79 @@
+/*
+ * The setup plan as the native side holds it: op codes and sync messages (OpCode in
+ * src/runtime/plan.ts and SyncMessage in src/runtime/sync.ts; test/unit/native-contract.test.ts
+ * reads this file and holds them equal), the decoded ops, and what a child runs with.
+ */
+#ifndef CORRAL_PLAN_H
+#define CORRAL_PLAN_H
+#include <stdint.h>
+
+/* Plan op codes: OpCode in src/runtime/plan.ts (checked by test/unit/native-contract.test.ts). */
+enum {
+	OP_MOUNT = 1,
+	OP_UMOUNT2 = 2,
+	OP_MKDIR = 3,
+	OP_PIVOT_ROOT = 4,
+	OP_CHDIR = 5,
+	OP_SETHOSTNAME = 6,
+	OP_PRCTL = 7,
+	OP_CAPBSET_DROP = 8,
+	OP_SETGROUPS_EMPTY = 9,
+	OP_SETGID = 10,
+	OP_SETUID = 11,
+	OP_DUP2 = 12,
+	OP_LIMIT_FDS = 13,
+	OP_SYNC_WAKE = 14,
+	OP_SYNC_WAIT = 15,
+	OP_MKNOD = 16,
+	OP_SYMLINK = 17,
+	OP_SECCOMP = 18,
+	OP_SETSID = 19,
+	OP_SETCTTY = 20,
+	OP_EXEC = 21,
+	OP_OPEN_ROOT = 22,
+	OP_REQUIRE_DIR = 23,
+	OP_SYNC_STAMP = 24,
+	OP_UNSHARE = 25,
+};
+
+enum { SYNC_CONFIGURE = 1, SYNC_POST_CONFIGURE = 2, SYNC_ERROR = 3 };
+/* OP_SYNC_STAMP writes {type, seconds, nanoseconds} of CLOCK_MONOTONIC, for the timed phases. */
+
+#define MAX_INTS 4
+#define MAX_STRS 256
+#define PLAN_MAGIC 0x4c505243u /* "CRPL" */
+
+struct op {
+	uint32_t code;
+	uint32_t nints, nstrs;
+	int64_t ints[MAX_INTS];
+	/* NULL-terminated; for OP_EXEC laid out as path, argv..., NULL, envp..., NULL */
+	const char *strs[MAX_STRS + 2];
+	uint32_t lens[MAX_STRS];
+};
+
+struct plan {
+	uint32_t count;
+	struct op *ops;
+	char *bytes;
+};
+
+struct sync_msg {
+	int32_t type, a, b;
+};
+
+/* What one child needs while it runs: its plan, its sync fd, and the rootfs it resolves in. */
+struct child {
+	const struct plan *plan;
+	int sync_fd, parent_fd;
+	int root_fd;
+};
+
+/* plan.c: decode a plan buffer (in the parent: it allocates), and free it. 0 or -errno. */
+int decode_plan(const uint8_t *buf, int len, struct plan *plan);
+void free_plan(struct plan *plan);
+
+/* executor.c: the child's whole life, clone to execve (raw syscalls only). */
+int child_main(void *arg);
+
+#endif

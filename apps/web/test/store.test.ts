@@ -1,0 +1,122 @@
+// The dashboard's client store (src/client/store.ts) with a fake dashboard server: what the
+// stream delivers, what the lists say, and the races between them.
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, test } from "node:test";
+import { allowedActions, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
+
+type Handler = (body: { path: string; input?: unknown }) => unknown;
+
+/** A fake EventSource: the test pushes items into the newest one. */
+class FakeEventSource {
+  static CLOSED = 2;
+  static last: FakeEventSource | undefined;
+  readyState = 1;
+  onerror: (() => void) | null = null;
+  private readonly listeners = new Map<string, (m: { data: string }) => void>();
+  constructor(readonly url: string) {
+    FakeEventSource.last = this;
+  }
+  addEventListener(type: string, fn: (m: { data: string }) => void): void {
+    this.listeners.set(type, fn);
+  }
+  close(): void {
+    this.readyState = FakeEventSource.CLOSED;
+  }
+  emit(type: string, data: unknown): void {
+    this.listeners.get(type)?.({ data: JSON.stringify(data) });
+  }
+}
+
+let handler: Handler;
+const realFetch = globalThis.fetch;
+beforeEach(() => {
+  (globalThis as unknown as { EventSource: unknown }).EventSource = FakeEventSource;
+  globalThis.fetch = (async (url: string, init?: { body?: string }) => {
+    if (url === "/api/agents") return Response.json({ agents: [{ name: "local", url: "x", up: true }] });
+    const body = JSON.parse(init!.body!) as { path: string; input?: unknown };
+    return Response.json({ data: await handler(body) });
+  }) as typeof fetch;
+});
+afterEach(() => {
+  globalThis.fetch = realFetch;
+});
+
+const { DashboardStore } = await import("../src/client/store.ts");
+
+const summary = (name: string, state: ContainerSummary["state"]): ContainerSummary =>
+  ({ name, state, actions: allowedActions(state), ips: [], warnings: [] }) as unknown as ContainerSummary;
+const event = (seq: number, container: string, state: StateEvent["state"], detail: StateEvent["detail"] = {}): StateEvent =>
+  ({ seq, container, state, at: 1000 + seq, cause: { actor: "test" }, detail });
+
+/** A promise the test settles by hand: a request in flight. */
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function loaded(list: ContainerSummary[], events: StateEvent[] = []) {
+  handler = ({ path }) => (path === "containers.list" ? list : { storeId: "s1", events });
+  const store = new DashboardStore();
+  await store.refreshAgents();
+  await Promise.all([store.loadContainers("local"), store.loadEvents("local")]);
+  return store;
+}
+
+test("a streamed event sets the row's state, indexes the lane, and a replayed one is ignored", async () => {
+  const store = await loaded([summary("web", "STOPPED")], [event(1, "web", "STOPPED")]);
+  handler = () => [summary("web", "RUNNING")];
+  (store as unknown as { openStream(n: string): void }).openStream("local");
+  const es = FakeEventSource.last!;
+  assert.match(es.url, /after=s1%3A1$/, "the stream resumes after what events.list gave");
+  es.emit("item", { kind: "event", event: event(2, "web", "RUNNING", { pid: 42 }) } satisfies StreamItem);
+  es.emit("item", { kind: "event", event: event(2, "web", "RUNNING", { pid: 42 }) } satisfies StreamItem);
+  const view = store.agent("local")!;
+  assert.equal(view.containers[0]!.state, "RUNNING");
+  assert.equal(view.containers[0]!.pid, 42);
+  assert.deepEqual(view.byContainer.get("web")!.map((e) => e.seq), [1, 2]);
+  assert.equal(view.lastSeq, 2);
+  store.stop();
+});
+
+test("a list answer that was in flight does not undo a state the stream delivered meanwhile", async () => {
+  const store = await loaded([summary("web", "STOPPED")], [event(1, "web", "STOPPED")]);
+  (store as unknown as { openStream(n: string): void }).openStream("local");
+  const slow = deferred<ContainerSummary[]>();
+  handler = () => slow.promise;
+  const listing = store.loadContainers("local");
+  FakeEventSource.last!.emit("item", { kind: "event", event: event(2, "web", "RUNNING", { pid: 7 }) });
+  slow.resolve([summary("web", "STOPPED")]); // taken before the start
+  await listing;
+  assert.equal(store.agent("local")!.containers[0]!.state, "RUNNING");
+  store.stop();
+});
+
+test("an older list answer that arrives after a newer one is dropped", async () => {
+  const store = await loaded([summary("a", "STOPPED"), summary("b", "STOPPED")]);
+  const older = deferred<ContainerSummary[]>();
+  const newer = deferred<ContainerSummary[]>();
+  const answers = [older.promise, newer.promise];
+  handler = () => answers.shift();
+  const first = store.loadContainers("local");
+  const second = store.loadContainers("local");
+  newer.resolve([summary("a", "STOPPED")]); // b was deleted
+  await second;
+  older.resolve([summary("a", "STOPPED"), summary("b", "STOPPED")]);
+  await first;
+  assert.deepEqual(store.agent("local")!.containers.map((c) => c.name), ["a"]);
+});
+
+test("events the stream brings while the history loads are kept after it, once each", async () => {
+  const store = await loaded([summary("web", "STOPPED")], [event(1, "web", "STOPPED")]);
+  (store as unknown as { openStream(n: string): void }).openStream("local");
+  const page = deferred<{ storeId: string; events: StateEvent[] }>();
+  handler = () => page.promise;
+  const loading = store.loadEvents("local");
+  FakeEventSource.last!.emit("item", { kind: "event", event: event(2, "web", "STARTING") });
+  FakeEventSource.last!.emit("item", { kind: "event", event: event(3, "web", "RUNNING") });
+  page.resolve({ storeId: "s1", events: [event(1, "web", "STOPPED"), event(2, "web", "STARTING")] });
+  await loading;
+  assert.deepEqual(store.agent("local")!.events.map((e) => e.seq), [1, 2, 3]);
+  store.stop();
+});
