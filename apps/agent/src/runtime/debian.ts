@@ -5,12 +5,12 @@
 // minute or more: every program is spawned asynchronously, so the agent's event loop never
 // waits on it, and each output line goes to a progress callback. Runs on the host.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { constants, existsSync, readFileSync, statSync } from "node:fs";
 import { access, chmod, mkdir, open, readdir, readFile, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { emptyConfig, type ContainerConfig } from "@corral/core";
+import { emptyConfig, rtnetlink, type ContainerConfig } from "@corral/core";
 import { debianSourceLines, readHostAptSources } from "./apt-sources.ts";
 import { MANAGED_BRIDGE } from "./bridge.ts";
 
@@ -200,7 +200,13 @@ async function buildLocked(release: string, base: string, progress: Progress, op
     await rm(partial, { recursive: true, force: true });
     const started = Date.now();
     progress(`building Debian ${release} (${debianArch()}) into ${base}: the first create downloads it, later ones copy it`);
-    await (opts.builder ?? buildBase)(release, partial, progress);
+    try {
+      await (opts.builder ?? buildBase)(release, partial, progress);
+    } catch (e) {
+      // nothing half-built stays behind (any caller may ask for any release name)
+      await rm(partial, { recursive: true, force: true });
+      throw e;
+    }
     // a base of another recipe, or half made, is swapped out only once the new one is whole
     const old = `${base}.old`;
     await rm(old, { recursive: true, force: true });
@@ -441,7 +447,7 @@ delete_module errno 1
  * init (/sbin/init, systemd), and one veth on the managed bridge with `address`. No
  * lxc.signal.halt: the runtime sees that systemd blocks SIGRTMIN+3 and sends that.
  */
-export function debianConfig(name: string, rootfs: string, address: string, seccompPath: string): ContainerConfig {
+export function debianConfig(name: string, rootfs: string, address: string, seccompPath: string, hwaddr = randomHwaddr()): ContainerConfig {
   const config = emptyConfig();
   config.utsname = name;
   config.rootfs = { path: rootfs };
@@ -456,12 +462,21 @@ export function debianConfig(name: string, rootfs: string, address: string, secc
     type: "veth",
     link: MANAGED_BRIDGE.name,
     flags: "up",
-    hwaddr: "00:16:3e:xx:xx:xx",
+    hwaddr,
     ipv4Addresses: [address],
     ipv4Gateway: "auto",
     ipv6Addresses: [],
   }];
   return config;
+}
+
+/**
+ * A MAC in the 00:16:3e range LXC uses, filled once at create as lxc-create does (its Debian
+ * configs carry a concrete lxc.net.0.hwaddr): the container keeps its MAC across starts, so the
+ * host's neighbour entry for its address stays right.
+ */
+export function randomHwaddr(): string {
+  return rtnetlink.completeHwaddr("00:16:3e:xx:xx:xx", () => randomInt(16));
 }
 
 /** The release a base was built from, as its os-release says (for messages and tests). */

@@ -50,6 +50,9 @@ function lib(): Native {
 
 /** Room for one rtnetlink reply: an ack, an error, or one link's description. */
 const NETLINK_REPLY_MAX = 32 * 1024;
+/** Room for a dump's answer (every address of the host: a link-local IPv6 address per veth). */
+const NETLINK_DUMP_MAX = 1024 * 1024;
+const NLM_F_DUMP = 0x300;
 
 export const nativeSyscalls: Syscalls = {
   spawn(plan, cloneFlags, childFd, parentFd, cgroupFd) {
@@ -107,7 +110,8 @@ export const nativeSyscalls: Syscalls = {
   },
   netlinkCall(sock, request) {
     const req = Buffer.from(request.buffer, request.byteOffset, request.byteLength);
-    const reply = Buffer.alloc(NETLINK_REPLY_MAX);
+    const dump = req.length >= 16 && (req.readUInt16LE(6) & NLM_F_DUMP) === NLM_F_DUMP;
+    const reply = dump ? Buffer.allocUnsafe(NETLINK_DUMP_MAX) : Buffer.alloc(NETLINK_REPLY_MAX);
     const n = check("netlink", lib().corral_netlink_call([sock, req, req.length, reply, reply.length]), "talking to rtnetlink");
     return reply.subarray(0, n);
   },

@@ -106,7 +106,7 @@ describe("the debian template's pieces", () => {
   });
 
   it("writes a config liblxc reads: standard keys, LXC's systemd mounts, a veth on the managed bridge, the default init", () => {
-    const text = configText(debianConfig("web", "/var/lib/corral/web/rootfs", "10.0.5.2/24", "/var/lib/corral/web/common.seccomp"), "debian", "Debian bookworm");
+    const text = configText(debianConfig("web", "/var/lib/corral/web/rootfs", "10.0.5.2/24", "/var/lib/corral/web/common.seccomp", "00:16:3e:12:ab:ef"), "debian", "Debian bookworm");
     assert.equal(text, `# Made by corral's "debian" template: Debian bookworm.
 lxc.uts.name = web
 lxc.rootfs.path = /var/lib/corral/web/rootfs
@@ -116,7 +116,7 @@ lxc.pty.max = 1024
 lxc.cap.drop = mac_admin mac_override sys_time sys_module sys_rawio
 lxc.net.0.type = veth
 lxc.net.0.link = corralbr0
-lxc.net.0.hwaddr = 00:16:3e:xx:xx:xx
+lxc.net.0.hwaddr = 00:16:3e:12:ab:ef
 lxc.net.0.flags = up
 lxc.net.0.ipv4.address = 10.0.5.2/24
 lxc.net.0.ipv4.gateway = auto
@@ -126,6 +126,10 @@ lxc.seccomp.profile = /var/lib/corral/web/common.seccomp
     const parsed = parseLxcConfig(text, { file: "/x/config", io: { readFile: () => "", isDirectory: () => false, listDir: () => [] } });
     assert.deepEqual([parsed.warnings, parsed.unsupported], [[], []]);
     assert.equal(parsed.config.net[0]!.link, "corralbr0");
+    // filled once at create, as lxc-create does: a concrete MAC in LXC's range
+    const macs = new Set(Array.from({ length: 20 }, () => debianConfig("a", "/r", "10.0.5.2/24", "/s").net[0]!.hwaddr));
+    for (const mac of macs) assert.match(mac!, /^00:16:3e:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/);
+    assert.ok(macs.size > 1);
   });
 
   it("gives each container its files: hosts, a reachable resolver, the root password in shadow", async () => {
@@ -321,10 +325,10 @@ describe("the cached base", () => {
       const base = basePath("bookworm", debianArch(), cache);
       assert.equal(existsSync(base), false);
       assert.equal(existsSync(`${base}.lock`), false);
+      assert.equal(existsSync(`${base}.partial`), false, "the failed build's leftovers are removed");
       const b = gatedBuilder();
       b.open();
       assert.equal(await ensureDebianBase("bookworm", undefined, { cacheDir: cache, builder: b.builder }), base);
-      assert.equal(existsSync(`${base}.partial`), false, "the failed build's leftovers were cleared first");
       await assert.rejects(ensureDebianBase("no good", undefined, { cacheDir: cache }), /not a Debian release name/);
     } finally {
       rmSync(cache, { recursive: true, force: true });
