@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StateEvent, StreamItem } from "@corral/core";
-import { createContainer } from "../apps/agent/src/runtime/create.ts";
-import { LxcPath } from "../apps/agent/src/runtime/lxcpath.ts";
+import { createContainer } from "../apps/agent/src/containers/create.ts";
+import { LxcPath } from "../apps/agent/src/containers/lxcpath.ts";
 import { Runtime } from "../apps/agent/src/runtime/runtime.ts";
 import { nativeSyscalls } from "../apps/agent/src/sys/native.ts";
 import { AgentSocket } from "./agent-socket.ts";

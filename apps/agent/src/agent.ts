@@ -8,9 +8,9 @@ import {
 } from "@corral/core";
 import { EventBus } from "./api/bus.ts";
 import { LxcBroadcast, runtimeCommandTarget } from "./lxc/broadcast.ts";
-import { beginCreate, createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./runtime/create.ts";
-import { CreateJobs } from "./runtime/create-jobs.ts";
-import { describeIssue, LxcPath } from "./runtime/lxcpath.ts";
+import { beginCreate, createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./containers/create.ts";
+import { CreateJobs } from "./containers/create-jobs.ts";
+import { describeIssue, LxcPath } from "./containers/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
 import { env } from "./env.ts";
 import { salvageStore } from "./store/salvage.ts";

@@ -7,7 +7,7 @@ import type { Syscalls } from "../sys/syscalls.ts";
 import type { Hierarchy } from "./cgroups.ts";
 import type { Instance } from "./instance.ts";
 import type { StateJournal } from "./journal.ts";
-import type { LxcPath } from "./lxcpath.ts";
+import type { LxcPath } from "../containers/lxcpath.ts";
 import type { Reaper } from "./reaper.ts";
 
 export interface RuntimeContext {

@@ -20,7 +20,7 @@ import { initExited } from "./fini.ts";
 import { freeze, noteFreezer, unfreeze } from "./freezer.ts";
 import { newInstance, Refusal, runEnded, statusOf, type ContainerStatus, type Instance, type Leftover, type StartOptions, type StopOptions, type WindowSize } from "./instance.ts";
 import { StateJournal, type StateSink } from "./journal.ts";
-import { ContainerNotFound, type LxcPath } from "./lxcpath.ts";
+import { ContainerNotFound, type LxcPath } from "../containers/lxcpath.ts";
 import { Reaper } from "./reaper.ts";
 import { recoverLeftover } from "./recovery.ts";
 import { loadForStart, restart, start } from "./start.ts";

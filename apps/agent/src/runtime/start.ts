@@ -9,7 +9,7 @@ import { apparmorRefusal, apparmorWarning } from "./apparmor.ts";
 import { ConsoleCapture, RingBuffer, TtySet } from "./console.ts";
 import type { RuntimeContext } from "./context.ts";
 import { Refusal, resolveExit, type Instance, type StartOptions } from "./instance.ts";
-import type { LoadedConfig } from "./lxcpath.ts";
+import type { LoadedConfig } from "../containers/lxcpath.ts";
 import { spawnContainer, StartError } from "./spawn.ts";
 
 /** Load and check the config before anything changes: a bad config is a refusal, not a failed start. */

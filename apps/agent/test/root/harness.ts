@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import type { StateName } from "@corral/core";
 import { nativeSyscalls } from "../../src/sys/native.ts";
-import { LxcPath } from "../../src/runtime/lxcpath.ts";
+import { LxcPath } from "../../src/containers/lxcpath.ts";
 import { Runtime, type StateChange } from "../../src/runtime/runtime.ts";
-import { createContainer } from "../../src/runtime/create.ts";
+import { createContainer } from "../../src/containers/create.ts";
 import { nodeHost } from "../../src/host/node-host.ts";
 
 export function requireRoot(): void {
