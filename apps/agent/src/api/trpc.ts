@@ -45,7 +45,7 @@ function tooDeep(e: unknown): boolean {
 const t = initTRPC.context<Context>().meta<Meta>().create({
   isDev: false,
   errorFormatter({ shape, error }) {
-    const storage = isStorageError(error.cause);
+    const storage = isStorageError(error.cause) || error.cause instanceof NotStored;
     const deep = tooDeep(error.cause);
     const message = error.cause instanceof ZodError ? describeInputError(error.cause) : deep ? "bad input: nested too deeply" : error.message;
     return {

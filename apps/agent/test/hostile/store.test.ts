@@ -75,6 +75,9 @@ describe("a full disk", () => {
     agent = await startAgent({ lxcpath });
     cleanups.push(() => agent!.stop());
     assert.equal((await mutate(agent, "containers.create", { name: "before", template: "host" })).status, 200);
+    assert.equal((await mutate(agent, "containers.create", { name: "idle", template: "host" })).status, 200);
+    const started = await mutate(agent, "containers.start", { name: "before", command: ["sleep", "1000"] });
+    assert.equal(started.status, 200, started.text.slice(0, 300));
 
     const filler = join(lxcpath, "filler");
     fill(filler);
@@ -89,11 +92,30 @@ describe("a full disk", () => {
       fill(`${filler}${i}`);
     }
     assert.ok(statuses.includes(507), `no write answered 507 on a full disk: ${statuses}`);
-    // more writes of other kinds: a 507 or a refusal, never a 500 or no answer
-    for (const [path, input] of [["containers.delete", { name: "before" }], ["console.write", { name: "before", data: "x" }], ["containers.stop", { name: "before" }]] as const) {
+    const answers: string[] = [`creates ${statuses.join(" ")}`];
+    // more writes of other kinds, the lifecycle's included: done (200), refused (4xx) or a 507,
+    // never a 500 or no answer
+    for (const [path, input] of [["containers.delete", { name: "before" }], ["console.write", { name: "before", data: "x" }],
+      ["containers.start", { name: "idle", command: ["sleep", "1000"] }], ["containers.freeze", { name: "before" }],
+      ["containers.stop", { name: "before", kill: true }]] as const) {
       const a = await mutate(agent, path, input);
+      answers.push(`${path} ${a.status}`);
       assert.ok(a.status === 507 || (a.status >= 400 && a.status < 500) || a.status === 200, `${path} on a full disk answered ${a.status}: ${a.text.slice(0, 300)}`);
+      assert.ok(!/"stack"/.test(a.text));
     }
+    // a container whose init dies while the disk is full: its state moves on, its STOPPED waits for the store
+    const pid = (await data<{ pid?: number; state: string }>(query(agent, "containers.get", { name: "before" }))).pid;
+    if (pid) {
+      process.kill(pid, "SIGKILL");
+      let state = "";
+      for (let k = 0; k < 50 && state !== "STOPPED"; k++) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = (await data<{ state: string }>(query(agent, "containers.get", { name: "before" }))).state;
+      }
+      answers.push(`init killed: ${state}`);
+      assert.equal(state, "STOPPED", "a container whose init died on a full disk did not end STOPPED");
+    }
+    console.log(`# full disk: ${answers.join(", ")}`);
     // reads work
     for (const [path, input] of [["containers.list"], ["agent.info"], ["audit.list"], ["events.list", {}], ["containers.checkConfig", { name: "x", config: "lxc.uts.name = x\n" }]] as const) {
       const a = await query(agent, path, input);
@@ -108,6 +130,16 @@ describe("a full disk", () => {
     for (const f of readdirSync(lxcpath).filter((f) => f.startsWith("filler"))) unlinkSync(join(lxcpath, f));
     const again = await mutate(agent, "containers.create", { name: "again", template: "host" });
     assert.equal(again.status, 200, again.text.slice(0, 300));
+    // no change was lost: each container's state is the last one its timeline holds
+    let agree = false;
+    for (let k = 0; k < 50 && !agree; k++) {
+      const list = await data<Array<{ name: string; state: string }>>(query(agent, "containers.list"));
+      const events = (await data<{ events: Array<{ container: string; state: string }> }>(query(agent, "events.list", { limit: 100_000 }))).events;
+      agree = list.every((c) => (events.filter((e) => e.container === c.name).at(-1)?.state ?? "STOPPED") === c.state);
+      if (!agree) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(agree, "a container's state and the last event of its timeline disagree after the disk was full");
+    for (const name of ["before", "idle"]) await mutate(agent, "containers.abort", { name });
     const audit = await data<Array<{ action: string; target: string | null; result: string }>>(query(agent, "audit.list", { limit: 50 }));
     assert.ok(audit.some((r) => r.action === "containers.create" && r.target === "again" && r.result === "ok"));
     assert.ok(existsSync(join(lxcpath, "again", "config")));
