@@ -19,6 +19,7 @@ export interface HostileAgent {
   /** resolves with the exit code (or signal) once the process is gone */
   exited: Promise<number | string>;
   alive(): boolean;
+  pid: number;
   /** the agent's resident memory, in MB */
   rssMB(): number;
   stop(): Promise<void>;
@@ -55,7 +56,7 @@ export async function startAgent(opts: { lxcpath?: string; env?: Record<string, 
     });
   });
   return {
-    url: `http://127.0.0.1:${port}`, port, token, lxcpath,
+    url: `http://127.0.0.1:${port}`, port, token, lxcpath, pid: child.pid!,
     log: () => log,
     exited,
     alive: () => child.exitCode === null && child.signalCode === null,
