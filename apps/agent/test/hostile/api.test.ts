@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appRouter } from "../../src/api/root.ts";
 import { Store } from "../../src/store/store.ts";
@@ -208,6 +208,22 @@ describe("config includes", () => {
     assert.ok(!existsSync(join(agent.lxcpath, "inc")));
     await stillAnswers();
   });
+
+  it("refuses to start a container whose include has become a FIFO since its create, naming it; get still answers", async () => {
+    const shared = join(agent.lxcpath, "shared.conf");
+    writeFileSync(shared, "lxc.signal.halt = SIGTERM\n");
+    assert.equal((await mutate(agent, "containers.create", { name: "turned", template: "host", config: `lxc.include = ${shared}\n` })).status, 200);
+    rmSync(shared);
+    execFileSync("mkfifo", [shared]);
+    const start = await mutate(agent, "containers.start", { name: "turned" });
+    assert.equal(start.status, 400, start.text.slice(0, 300));
+    assert.match(start.json.error.message, /FIFO/);
+    const get = await query(agent, "containers.get", { name: "turned" });
+    assert.equal(get.status, 200);
+    assert.ok(get.json.result.data.warnings.some((w: string) => /FIFO/.test(w)));
+    assert.equal(get.json.result.data.state, "STOPPED");
+    await stillAnswers();
+  });
 });
 
 describe("limits", () => {
@@ -262,7 +278,7 @@ describe("limits", () => {
 describe("the agent after all this", () => {
   it("is alive, answers, and left nothing in the lxcpath but what was asked", async () => {
     await stillAnswers();
-    const left = readdirSync(agent.lxcpath).filter((f) => !/^(corral\.db.*|pipe\.conf|conf\.d|fz|pw|inc)$/.test(f));
+    const left = readdirSync(agent.lxcpath).filter((f) => !/^(corral\.db.*|pipe\.conf|shared\.conf|conf\.d|fz|pw|inc|turned)$/.test(f));
     assert.deepEqual(left, []);
   });
 
