@@ -10,7 +10,7 @@ import { EventBus } from "./api/bus.ts";
 import { LxcBroadcast, runtimeCommandTarget } from "./lxc/broadcast.ts";
 import { beginCreate, createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./containers/create.ts";
 import { CreateJobs } from "./containers/create-jobs.ts";
-import { describeIssue, LxcPath } from "./containers/lxcpath.ts";
+import { ConfigFileRefused, describeIssue, LxcPath } from "./containers/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
 import { env } from "./env.ts";
 import { salvageStore } from "./store/salvage.ts";
@@ -161,8 +161,14 @@ export class Agent {
   detail(name: string): ContainerDetail {
     if (!this.lxcpath.exists(name)) throw new Refusal(`no container named "${name}"`, "NOT_FOUND");
     const summary = this.summary(name);
-    const configText = this.lxcpath.readConfigText(name);
+    let configText = "";
     let warnings: string[] = [];
+    try {
+      configText = this.lxcpath.readConfigText(name);
+    } catch (e) {
+      if (!(e instanceof ConfigFileRefused)) throw e;
+      warnings = [e.message];
+    }
     let rootfs = join(this.lxcpath.dir(name), "rootfs");
     let host = name;
     try {
@@ -171,7 +177,7 @@ export class Agent {
       rootfs = this.lxcpath.rootfs(name, loaded.config);
       host = loaded.config.utsname ?? name;
     } catch (e) {
-      warnings = [(e as Error).message];
+      warnings = [...warnings, (e as Error).message];
     }
     return { ...summary, configPath: this.lxcpath.configPath(name), configText, warnings, rootfs, hostname: host };
   }

@@ -7,7 +7,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
 import { ConfigError } from "@corral/core";
-import { ContainerNotFound, InvalidName } from "../containers/lxcpath.ts";
+import { ConfigFileRefused, ContainerNotFound, InvalidName } from "../containers/lxcpath.ts";
 import { NotStored, Refusal } from "../runtime/runtime.ts";
 import { StartError } from "../runtime/spawn.ts";
 import { isStorageError, StorageFull } from "../store/store.ts";
@@ -78,7 +78,7 @@ export function toTRPCError(e: unknown): TRPCError {
   if (e instanceof ContainerNotFound) return new TRPCError({ code: "NOT_FOUND", message: e.message });
   if (e instanceof InvalidName) return new TRPCError({ code: "BAD_REQUEST", message: e.message });
   // a stored config that no longer parses (an include turned into a FIFO since): the config's fault, at its line
-  if (e instanceof ConfigError) return new TRPCError({ code: "BAD_REQUEST", message: e.message });
+  if (e instanceof ConfigError || e instanceof ConfigFileRefused) return new TRPCError({ code: "BAD_REQUEST", message: e.message });
   // the runtime refused a start or freeze whose first change the store could not take
   if (e instanceof NotStored) return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: e.message, cause: e });
   if (isStorageError(e)) {

@@ -21,6 +21,14 @@ export class InvalidName extends Error {
   }
 }
 
+/** A config file the agent will not read: not a regular file, or too large. */
+export class ConfigFileRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigFileRefused";
+  }
+}
+
 export interface LoadedConfig {
   config: ContainerConfig;
   warnings: ConfigIssue[];
@@ -47,19 +55,19 @@ export const CONFIG_READ_LIMITS: Readonly<ConfigReadLimits> = { fileBytes: 1024 
  */
 export function readConfigFile(path: string, maxBytes: number = CONFIG_READ_LIMITS.fileBytes): string {
   const before = statSync(path);
-  if (!before.isFile()) throw new Error(`${path} is ${fileKind(before)}, not a regular file`);
-  if (before.size > maxBytes) throw new Error(`${path} is ${before.size} bytes, more than the ${maxBytes} a config may be`);
+  if (!before.isFile()) throw new ConfigFileRefused(`${path} is ${fileKind(before)}, not a regular file`);
+  if (before.size > maxBytes) throw new ConfigFileRefused(`${path} is ${before.size} bytes, more than the ${maxBytes} a config may be`);
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error(`${path} is ${fileKind(st)}, not a regular file`);
+    if (!st.isFile()) throw new ConfigFileRefused(`${path} is ${fileKind(st)}, not a regular file`);
     const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
     let got = 0;
     for (;;) {
       const n = readSync(fd, buf, got, buf.length - got, null);
       if (n === 0) break;
       got += n;
-      if (got > maxBytes) throw new Error(`${path} is more than the ${maxBytes} bytes a config may be`);
+      if (got > maxBytes) throw new ConfigFileRefused(`${path} is more than the ${maxBytes} bytes a config may be`);
       if (got === buf.length) break;
     }
     return buf.subarray(0, got).toString("utf8");
@@ -87,16 +95,16 @@ export function boundedConfigIO(limits: Readonly<ConfigReadLimits> = CONFIG_READ
   let bytes = 0;
   return {
     readFile: (path) => {
-      if (++files > limits.files) throw new Error(`the includes read more than ${limits.files} files`);
+      if (++files > limits.files) throw new ConfigFileRefused(`the includes read more than ${limits.files} files`);
       const text = readConfigFile(path, limits.fileBytes);
       bytes += text.length;
-      if (bytes > limits.totalBytes) throw new Error(`the includes read more than ${limits.totalBytes} bytes`);
+      if (bytes > limits.totalBytes) throw new ConfigFileRefused(`the includes read more than ${limits.totalBytes} bytes`);
       return text;
     },
     isDirectory: (path) => statSync(path).isDirectory(),
     listDir: (path) => {
       const names = readdirSync(path);
-      if (names.length > limits.dirEntries) throw new Error(`${path} has ${names.length} entries, more than the ${limits.dirEntries} an included directory may have`);
+      if (names.length > limits.dirEntries) throw new ConfigFileRefused(`${path} has ${names.length} entries, more than the ${limits.dirEntries} an included directory may have`);
       return names;
     },
   };

@@ -222,6 +222,17 @@ describe("config includes", () => {
     assert.equal(get.status, 200);
     assert.ok(get.json.result.data.warnings.some((w: string) => /FIFO/.test(w)));
     assert.equal(get.json.result.data.state, "STOPPED");
+    // the config itself a FIFO (root did it by hand): list, get and start answer, none blocks
+    assert.equal((await mutate(agent, "containers.create", { name: "piped", template: "host" })).status, 200);
+    const config = join(agent.lxcpath, "piped", "config");
+    rmSync(config);
+    execFileSync("mkfifo", [config]);
+    assert.equal((await query(agent, "containers.list")).status, 200);
+    const piped = await query(agent, "containers.get", { name: "piped" });
+    assert.equal(piped.status, 200, piped.text.slice(0, 300));
+    assert.ok(piped.json.result.data.warnings.some((w: string) => /FIFO/.test(w)));
+    const refused = await mutate(agent, "containers.start", { name: "piped" });
+    assert.equal(refused.status, 400, refused.text.slice(0, 300));
     await stillAnswers();
   });
 });
@@ -278,7 +289,7 @@ describe("limits", () => {
 describe("the agent after all this", () => {
   it("is alive, answers, and left nothing in the lxcpath but what was asked", async () => {
     await stillAnswers();
-    const left = readdirSync(agent.lxcpath).filter((f) => !/^(corral\.db.*|pipe\.conf|shared\.conf|conf\.d|fz|pw|inc|turned)$/.test(f));
+    const left = readdirSync(agent.lxcpath).filter((f) => !/^(corral\.db.*|pipe\.conf|shared\.conf|conf\.d|fz|pw|inc|turned|piped)$/.test(f));
     assert.deepEqual(left, []);
   });
 
