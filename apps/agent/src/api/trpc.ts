@@ -112,7 +112,7 @@ const audited = t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
   const described = meta?.auditDetail ? safeDetail(meta.auditDetail, input) : JSON.stringify(input ?? null, hideSecrets);
   let id: number;
   try {
-    id = ctx.agent.store.audit({ actor: ctx.actor, address: ctx.address, action: path, target, result: "error", detail: "did not finish" });
+    id = ctx.agent.store.audit({ actor: ctx.actor, address: ctx.address, action: path, target, result: "error", detail: "started; no outcome recorded (yet)" });
   } catch (e) {
     throw toTRPCError(e);
   }
@@ -121,7 +121,7 @@ const audited = t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
   try {
     ctx.agent.store.settleAudit(id, result.ok ? "ok" : error!.code === "INTERNAL_SERVER_ERROR" ? "error" : "refused", error ? error.message : described);
   } catch {
-    // what was done is done and is answered; the line stays "did not finish"
+    // what was done is done and is answered; the line keeps saying it has no outcome
   }
   return result;
 });

@@ -92,6 +92,7 @@ export class Store {
   readonly storeId: string;
   private readonly insertEvent: Database.Statement;
   private readonly insertAudit: Database.Statement;
+  private readonly settleStatement: Database.Statement;
 
   private readonly retention: AuditRetention;
   private auditWrites = 0;
@@ -114,6 +115,7 @@ export class Store {
     if (!row) this.db.prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?)").run(this.storeId);
     this.insertEvent = this.db.prepare("INSERT INTO events (container, state, at, cause, detail) VALUES (?, ?, ?, ?, ?)");
     this.insertAudit = this.db.prepare("INSERT INTO audit (at, actor, address, action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    this.settleStatement = this.db.prepare("UPDATE audit SET result = ?, detail = ? WHERE id = ?");
     this.pruneAudit();
   }
 
@@ -176,8 +178,7 @@ export class Store {
 
   /** Changes the outcome of an audit row written before its action ran. */
   settleAudit(id: number, result: AuditEntry["result"], detail: string | null): void {
-    this.write("writing the audit log", () =>
-      this.db.prepare("UPDATE audit SET result = ?, detail = ? WHERE id = ?").run(result, detail === null ? null : clip(detail, AUDIT_FIELD_LIMITS.detail), id));
+    this.write("writing the audit log", () => this.settleStatement.run(result, detail === null ? null : clip(detail, AUDIT_FIELD_LIMITS.detail), id));
   }
 
   /**
