@@ -61,16 +61,18 @@ export function readConfigFile(path: string, maxBytes: number = CONFIG_READ_LIMI
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new ConfigFileRefused(`${path} is ${fileKind(st)}, not a regular file`);
-    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
+    // to the end of the file, whatever its size said (it may have grown since): at most maxBytes
+    const chunks: Buffer[] = [];
     let got = 0;
     for (;;) {
-      const n = readSync(fd, buf, got, buf.length - got, null);
+      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - got));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
       got += n;
       if (got > maxBytes) throw new ConfigFileRefused(`${path} is more than the ${maxBytes} bytes a config may be`);
-      if (got === buf.length) break;
     }
-    return buf.subarray(0, got).toString("utf8");
+    return Buffer.concat(chunks, got).toString("utf8");
   } finally {
     closeSync(fd);
   }

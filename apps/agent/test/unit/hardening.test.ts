@@ -29,6 +29,10 @@ describe("config reads", () => {
       assert.throws(() => readConfigFile(join(dir, "pipe.conf")), /is a FIFO, not a regular file/);
       assert.throws(() => readConfigFile("/dev/zero"), /is a character device/);
       assert.throws(() => readConfigFile(dir), /is a directory/);
+      writeFileSync(join(dir, "edge.conf"), "y".repeat(1000));
+      assert.equal(readConfigFile(join(dir, "edge.conf"), 1000).length, 1000);
+      writeFileSync(join(dir, "long.conf"), "z".repeat(200_000));
+      assert.equal(readConfigFile(join(dir, "long.conf")).length, 200_000, "a file longer than one read was cut short");
       writeFileSync(join(dir, "big.conf"), "x".repeat(2000));
       assert.throws(() => readConfigFile(join(dir, "big.conf"), 1000), /2000 bytes, more than the 1000/);
       symlinkSync("/dev/zero", join(dir, "zero.conf"));
