@@ -22,7 +22,7 @@ export class AgentSocket {
     ws.on("message", (raw) => {
       const text = String(raw);
       // The server's keep-alive: answer it, or it closes the connection.
-      if (text === "PING") return void ws.send("PONG");
+      if (text === "PING") { ws.send("PONG"); return; }
       if (text !== "PONG") this.onMessage(JSON.parse(text) as Reply | Reply[]);
     });
     ws.on("close", () => {

@@ -76,14 +76,14 @@ class AgentUnderTest {
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let log = "";
-      child.stdout!.on("data", (d) => {
+      child.stdout.on("data", (d) => {
         log += d;
         if (log.includes("agent listening")) resolve();
       });
       child.on("exit", (code) => reject(new Error(`agent exited ${code}: ${log.slice(-500)}`)));
     });
-    child.stdout!.resume();
-    child.stderr!.on("data", (d) => process.stderr.write(`agent: ${d}`));
+    child.stdout.resume();
+    child.stderr.on("data", (d) => process.stderr.write(`agent: ${d}`));
   }
 
   get pid(): number {
@@ -162,7 +162,7 @@ function leftovers(prefix: string): { cgroups: number; processes: number } {
 async function startSubscribers(url: string, token: string, cursor: string, count: number) {
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "bench/subscribers.ts"), url, token, cursor, String(count)], { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
-  child.stdout!.on("data", (d) => (out += d));
+  child.stdout.on("data", (d) => (out += d));
   await new Promise<void>((resolve, reject) => {
     const check = () => (out.includes("ready\n") ? resolve() : setTimeout(check, 10));
     child.on("exit", (code) => reject(new Error(`subscribers exited ${code}`)));
@@ -173,7 +173,7 @@ async function startSubscribers(url: string, token: string, cursor: string, coun
       return new Promise((resolve) => {
         child.removeAllListeners("exit");
         child.on("exit", () => resolve(JSON.parse(out.slice(out.indexOf("\n") + 1))));
-        child.stdin!.end();
+        child.stdin.end();
       });
     },
   };

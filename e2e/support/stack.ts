@@ -110,8 +110,8 @@ export async function startStack(opts: { seed?: (lxcpath: string) => void | Prom
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  web.stdout!.pipe(webLog);
-  web.stderr!.pipe(webLog);
+  web.stdout.pipe(webLog);
+  web.stderr.pipe(webLog);
   await waitFor(`${webUrl}/login`, "the dashboard", web);
 
   const agent = createTRPCClient<AppRouter>({

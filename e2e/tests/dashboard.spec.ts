@@ -351,7 +351,7 @@ test("freeze, unfreeze, reboot, stop and delete a container with its buttons", a
     page.getByTestId("event-row").evaluateAll(
       (els, after) =>
         els
-          .map((el) => ({ seq: Number(el.getAttribute("data-seq")), state: el.getAttribute("data-state"), text: el.textContent ?? "" }))
+          .map((el) => ({ seq: Number(el.getAttribute("data-seq")), state: el.getAttribute("data-state"), text: el.textContent }))
           .filter((e) => e.seq > after)
           .sort((a, b) => a.seq - b.seq),
       seq,

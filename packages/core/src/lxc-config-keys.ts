@@ -21,20 +21,21 @@ const HOST_NAME_MAX = 64;
 const BACKEND_PREFIX = /^([a-z0-9]+):(.*)$/;
 
 const setUtsname: Handler = (ctx, value, where) => {
-  if (value === "") return void delete ctx.config.utsname;
+  if (value === "") { delete ctx.config.utsname; return; }
   if (value.length > HOST_NAME_MAX) throw new ConfigError(where, `host name is longer than ${HOST_NAME_MAX} characters`);
   ctx.config.utsname = value;
 };
 
 const setRootfsPath: Handler = (ctx, value, where) => {
   ctx.forget(where.key);
-  if (value === "") return void delete ctx.config.rootfs;
+  if (value === "") { delete ctx.config.rootfs; return; }
   let path = value;
   const backend = BACKEND_PREFIX.exec(value);
   if (backend) {
     if (backend[1] !== "dir") {
       ctx.refuse(where, `rootfs backend "${backend[1]}:" is not supported; corral runs directory rootfs only ("dir:" or a plain path)`);
-      return void delete ctx.config.rootfs;
+      delete ctx.config.rootfs;
+      return;
     }
     path = backend[2] ?? "";
   }
@@ -115,14 +116,14 @@ const setCapKeep: Handler = (ctx, value, where) => {
 };
 
 const setInitCmd: Handler = (ctx, value, where) => {
-  if (value === "") return void delete ctx.config.init.cmd;
+  if (value === "") { delete ctx.config.init.cmd; return; }
   let args: string[];
   try {
     args = splitCommandLine(value);
   } catch (err) {
     throw new ConfigError(where, (err as Error).message);
   }
-  if (args.length === 0) return void delete ctx.config.init.cmd;
+  if (args.length === 0) { delete ctx.config.init.cmd; return; }
   ctx.config.init.cmd = args;
 };
 
@@ -132,6 +133,7 @@ function optionalString<K extends string>(
 ): Handler {
   return (ctx, value) => {
     const target = get(ctx);
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- one of the typed keys; unset is absent, not undefined
     if (value === "") delete target[field];
     else target[field] = value;
   };
@@ -143,6 +145,7 @@ function optionalUnsigned<K extends string>(
 ): Handler {
   return (ctx, value, where) => {
     const target = get(ctx);
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- one of the typed keys; unset is absent, not undefined
     if (value === "") delete target[field];
     else target[field] = unsigned(value, where);
   };
@@ -150,6 +153,7 @@ function optionalUnsigned<K extends string>(
 
 function optionalSignal(field: "halt" | "reboot" | "stop"): Handler {
   return (ctx, value, where) => {
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- one of the typed keys; unset is absent, not undefined
     if (value === "") delete ctx.config.signals[field];
     else ctx.config.signals[field] = signal(value, where);
   };
@@ -306,16 +310,16 @@ const UNSUPPORTED_FAMILIES: ReadonlyArray<[prefix: string, why: string]> = [
 /** Apply one `key = value` line (value already trimmed and unquoted). */
 export function applyKey(ctx: ParseContext, key: string, value: string, where: Where): void {
   const exact = EXACT_KEYS[key];
-  if (exact) return exact(ctx, value, where);
+  if (exact) { exact(ctx, value, where); return; }
 
   const net = /^lxc\.net\.(\d+)(?:\.(.+))?$/.exec(key);
-  if (net) return applyNetKey(ctx, Number(net[1]), net[2], value, where);
+  if (net) { applyNetKey(ctx, Number(net[1]), net[2], value, where); return; }
 
   const cgroup = /^lxc\.cgroup(2?)\.(.+)$/.exec(key);
-  if (cgroup) return applyCgroupKey(ctx, cgroup[1] === "2" ? 2 : 1, cgroup[2] ?? "", value, where);
+  if (cgroup) { applyCgroupKey(ctx, cgroup[1] === "2" ? 2 : 1, cgroup[2] ?? "", value, where); return; }
 
   for (const [prefix, why] of UNSUPPORTED_FAMILIES) {
-    if (key.startsWith(prefix) && key.length > prefix.length) return unsupported(why)(ctx, value, where);
+    if (key.startsWith(prefix) && key.length > prefix.length) { unsupported(why)(ctx, value, where); return; }
   }
   throw new ConfigError(where, "unknown configuration key (liblxc would refuse this file too)");
 }

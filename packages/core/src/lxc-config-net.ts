@@ -42,24 +42,24 @@ const NET_KEYS: Readonly<Record<string, NetHandler>> = {
   name: (net, v, w) => (v === "" ? delete net.name : (net.name = interfaceName(v, w))),
   "veth.pair": (net, v, w) => (v === "" ? delete net.vethPair : (net.vethPair = interfaceName(v, w))),
   hwaddr: (net, v, w) => {
-    if (v === "") return void delete net.hwaddr;
+    if (v === "") { delete net.hwaddr; return; }
     if (!/^([0-9a-fA-Fx]{2}:){5}[0-9a-fA-Fx]{2}$/.test(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not a MAC address`);
     net.hwaddr = v;
   },
   "ipv4.address": (net, v, w) => (v === "" ? (net.ipv4Addresses = []) : net.ipv4Addresses.push(ipv4Address(v, w))),
   "ipv4.gateway": (net, v, w) => {
-    if (v === "") return void delete net.ipv4Gateway;
+    if (v === "") { delete net.ipv4Gateway; return; }
     if (v !== "auto" && v !== "dev" && !isIPv4(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not an IPv4 address, "auto" or "dev"`);
     net.ipv4Gateway = v;
   },
   "ipv6.address": (net, v, w) => (v === "" ? (net.ipv6Addresses = []) : net.ipv6Addresses.push(ipv6Address(v, w))),
   "ipv6.gateway": (net, v, w) => {
-    if (v === "") return void delete net.ipv6Gateway;
+    if (v === "") { delete net.ipv6Gateway; return; }
     if (v !== "auto" && v !== "dev" && !isIPv6(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not an IPv6 address, "auto" or "dev"`);
     net.ipv6Gateway = v;
   },
   flags: (net, v, w) => {
-    if (v === "") return void delete net.flags;
+    if (v === "") { delete net.flags; return; }
     if (v !== "up") throw new ConfigError(w, `unknown flag ${JSON.stringify(v)} (only "up" exists)`);
     net.flags = "up";
   },
@@ -96,7 +96,7 @@ export function applyNetKey(ctx: ParseContext, index: number, sub: string | unde
     ctx.forgetPrefix(`lxc.net.${index}.`);
     return;
   }
-  if (sub === "type") return setNetType(ctx, index, value, where);
+  if (sub === "type") { setNetType(ctx, index, value, where); return; }
   const handler = NET_KEYS[sub];
   if (handler) {
     if (!ctx.skippedNets.has(index)) handler(ctx.net(index, where), value, where);

@@ -86,7 +86,7 @@ export function serve(agent: Agent, opts: ServeOptions): Promise<Server> {
     if (error.code === "METHOD_NOT_SUPPORTED" || (error.code === "NOT_FOUND" && /^No "\w+"-procedure on path/.test(error.message))) {
       audit(req, { status: error.code === "METHOD_NOT_SUPPORTED" ? 405 : 404, why: error.message.slice(0, 300), authenticated: true });
     } else if (error.code === "INTERNAL_SERVER_ERROR") {
-      jsonLogger.error("request failed", { path, error: String((error.cause as Error | undefined)?.stack ?? error.stack) });
+      jsonLogger.error("request failed", { path, error: String((error.cause)?.stack ?? error.stack) });
     }
   };
 
@@ -100,7 +100,7 @@ export function serve(agent: Agent, opts: ServeOptions): Promise<Server> {
       return;
     }
     const refusal = check(req);
-    if (refusal) return refuse(req, res, refusal);
+    if (refusal) { refuse(req, res, refusal); return; }
     trpc(req, res);
   };
 
@@ -122,9 +122,9 @@ export function serve(agent: Agent, opts: ServeOptions): Promise<Server> {
   };
   server.on("upgrade", (req, socket, head) => {
     const path = (req.url ?? "/").split("?")[0]!;
-    if (path !== "/trpc" && path !== "/trpc/") return refuseUpgrade(req, socket, { status: 404, why: "not found", authenticated: false });
-    if (!originAllowed(req.headers.origin, opts.allowedOrigins)) return refuseUpgrade(req, socket, { status: 403, why: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed`, authenticated: false });
-    if (!tokenMatches(requestToken(req), opts.token)) return refuseUpgrade(req, socket, { status: 401, why: "missing or wrong token", authenticated: false });
+    if (path !== "/trpc" && path !== "/trpc/") { refuseUpgrade(req, socket, { status: 404, why: "not found", authenticated: false }); return; }
+    if (!originAllowed(req.headers.origin, opts.allowedOrigins)) { refuseUpgrade(req, socket, { status: 403, why: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed`, authenticated: false }); return; }
+    if (!tokenMatches(requestToken(req), opts.token)) { refuseUpgrade(req, socket, { status: 401, why: "missing or wrong token", authenticated: false }); return; }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
   agent.beforeStoreCloses.push(() => refusals.close());

@@ -73,7 +73,7 @@ export function toTRPCError(e: unknown): TRPCError {
     return toTRPCError(e.cause);
   }
   if (e instanceof ZodError) return new TRPCError({ code: "BAD_REQUEST", message: describeInputError(e), cause: e });
-  if (tooDeep(e)) return new TRPCError({ code: "BAD_REQUEST", message: "bad input: nested too deeply", cause: e as Error });
+  if (tooDeep(e)) return new TRPCError({ code: "BAD_REQUEST", message: "bad input: nested too deeply", cause: e });
   if (e instanceof Refusal) return new TRPCError({ code: e.code, message: e.message });
   if (e instanceof ContainerNotFound) return new TRPCError({ code: "NOT_FOUND", message: e.message });
   if (e instanceof InvalidName) return new TRPCError({ code: "BAD_REQUEST", message: e.message });

@@ -21,7 +21,7 @@ export async function runAgent(lxcpath: string, listen: string): Promise<number>
   process.stderr.on("error", () => {});
   // The containers die with the agent (PDEATHSIG): a bug in one request's handling is logged,
   // never allowed to end the process and every container with it.
-  process.on("unhandledRejection", (e) => jsonLogger.error("unhandled rejection", { error: String((e as Error)?.stack ?? e) }));
+  process.on("unhandledRejection", (e) => jsonLogger.error("unhandled rejection", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
   process.on("uncaughtException", (e) => jsonLogger.error("uncaught exception", { error: String(e.stack ?? e) }));
   const agent = new Agent(nativeSyscalls, nodeHost, lxcpath);
   const token = loadOrCreateToken(agent.lxcpath.root, env.token);

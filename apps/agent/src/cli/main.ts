@@ -141,8 +141,8 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (e: Error) => {
-    process.stderr.write(`corral: ${e.message}\n`);
+  (e: unknown) => {
+    process.stderr.write(`corral: ${e instanceof Error ? e.message : String(e)}\n`);
     if (e instanceof UsageError) process.stderr.write(`${USAGE}\n`);
     process.exit(e instanceof UsageError ? 2 : 1);
   },

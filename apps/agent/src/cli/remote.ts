@@ -79,12 +79,13 @@ async function stopWithCountdown(conn: Connection, name: string, timeout: number
     // the stop is asked for once the stream listens, so that its STOPPING is heard
     onStarted: () => started(),
     onData: ({ data }) => {
-      const item = data as StreamItem;
+      const item: StreamItem = data;
       if (item.kind !== "event" || item.event.state !== "STOPPING" || item.event.detail.timeoutMs === undefined) return;
-      const { signal, killAt, note, timeoutMs } = item.event.detail;
-      if (note || timeoutMs === 0) return void process.stderr.write(`${name}: ${note ?? `${signal} at once`}\n`);
-      const left = () => Math.max(0, Math.ceil(((killAt ?? Date.now()) - Date.now()) / 1000));
-      const line = () => `${name}: ${signal} sent; SIGKILL in ${left()} s`;
+      const { signal, note, timeoutMs } = item.event.detail;
+      const killAt = item.event.detail.killAt ?? Date.now();
+      if (note || timeoutMs === 0) return void process.stderr.write(`${name}: ${note ?? `${String(signal)} at once`}\n`);
+      const left = () => Math.max(0, Math.ceil((killAt - Date.now()) / 1000));
+      const line = () => `${name}: ${String(signal)} sent; SIGKILL in ${left()} s`;
       if (!tty) return void process.stderr.write(`${line()}\n`);
       process.stderr.write(line());
       ticker = setInterval(() => process.stderr.write(`\r\x1b[K${line()}`), 1000);
@@ -151,7 +152,7 @@ export async function events(conn: Connection, json: boolean, since: string | un
     const sub = conn.streams().events.onEvent.subscribe(
       { lastEventId, container },
       {
-        onData: (d) => print(d.data as StreamItem),
+        onData: (d) => print(d.data),
         onError: (e) => {
           process.stderr.write(`corral: ${e.message}\n`);
           resolve(1);
@@ -159,8 +160,12 @@ export async function events(conn: Connection, json: boolean, since: string | un
         onComplete: () => resolve(0),
       },
     );
-    process.once("SIGTERM", () => (sub.unsubscribe(), resolve(0)));
-    process.once("SIGINT", () => (sub.unsubscribe(), resolve(0)));
+    const end = () => {
+      sub.unsubscribe();
+      resolve(0);
+    };
+    process.once("SIGTERM", end);
+    process.once("SIGINT", end);
   });
 }
 
@@ -171,7 +176,10 @@ export async function consoleAttach(conn: Connection, name: string): Promise<num
     const sub = conn.streams().console.onOutput.subscribe({ name }, {
       // after a reconnect the stream resumes from its last cursor: what was missed, or the whole ring
       onData: ({ data }) => process.stdout.write(data.text),
-      onError: (e) => (process.stderr.write(`corral: ${e.message}\n`), resolve(1)),
+      onError: (e) => {
+        process.stderr.write(`corral: ${e.message}\n`);
+        resolve(1);
+      },
       onComplete: () => resolve(0),
     });
     if (stdin.isTTY) stdin.setRawMode(true);

@@ -36,13 +36,12 @@ export async function runForeground(opts: RunOptions): Promise<number> {
     createContainer(lxcpath, { name, template: opts.template ?? (opts.config === undefined ? "host" : undefined), config: opts.config });
   }
   // Like lxc-start -F, a foreground run serves LXC's monitor FIFO and command socket too.
-  let runtime: Runtime | undefined;
-  const lxc = new LxcBroadcast(nativeSyscalls, lxcpath.root, runtimeCommandTarget(() => runtime!));
   const sink = (c: StateChange) => {
     lxc.onState(c);
     if (opts.verbose) process.stderr.write(`corral: ${c.container} ${c.state}${describe(c)}\n`);
   };
-  runtime = new Runtime(nativeSyscalls, nodeHost, lxcpath, sink);
+  const runtime = new Runtime(nativeSyscalls, nodeHost, lxcpath, sink);
+  const lxc = new LxcBroadcast(nativeSyscalls, lxcpath.root, runtimeCommandTarget(() => runtime));
   const forward = (signal: NodeJS.Signals) => {
     try {
       runtime.signal(name, signalNumber(signal));

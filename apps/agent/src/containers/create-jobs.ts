@@ -70,11 +70,12 @@ export class CreateJobs {
         job.endedAt = this.now();
         onEnd();
       },
-      (e: Error) => {
+      (e: unknown) => {
+        const error = e instanceof Error ? e : new Error(String(e));
         job.done = true;
-        job.error = e.message;
+        job.error = error.message;
         job.endedAt = this.now();
-        onEnd(e);
+        onEnd(error);
       },
     );
   }

@@ -178,7 +178,7 @@ export function createContainerAsync(lxcpath: LxcPath, req: CreateRequest, progr
   try {
     return beginCreate(lxcpath, req, opts).run(progress);
   } catch (e) {
-    return Promise.reject(e);
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
   }
 }
 

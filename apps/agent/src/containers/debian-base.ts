@@ -182,8 +182,8 @@ async function buildLocked(release: string, base: string, progress: Progress, op
     // a base of another recipe, or half made, is swapped out only once the new one is whole
     const old = `${base}.old`;
     await rm(old, { recursive: true, force: true });
-    await rename(base, old).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "ENOENT") throw e;
+    await rename(base, old).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     });
     await rename(partial, base);
     await writeFile(`${base}.recipe`, BASE_RECIPE);

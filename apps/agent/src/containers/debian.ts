@@ -69,16 +69,13 @@ export function resolvConfFor(host: string | undefined, upstream: string | undef
 
 /** /etc/shadow with `user`'s password field replaced by `hash` (and the change date set to `days`). */
 export function setShadowPassword(shadow: string, user: string, hash: string, days: number): string {
-  let found = false;
-  const lines = shadow.split("\n").map((line) => {
-    const fields = line.split(":");
-    if (fields[0] !== user || fields.length < 3) return line;
-    found = true;
-    fields[1] = hash;
-    fields[2] = String(days);
-    return fields.join(":");
-  });
-  if (!found) throw new Error(`no ${user} in /etc/shadow`);
+  const lines = shadow.split("\n");
+  const at = lines.findIndex((line) => line.split(":")[0] === user && line.split(":").length >= 3);
+  if (at < 0) throw new Error(`no ${user} in /etc/shadow`);
+  const fields = lines[at]!.split(":");
+  fields[1] = hash;
+  fields[2] = String(days);
+  lines[at] = fields.join(":");
   return lines.join("\n");
 }
 

@@ -155,7 +155,7 @@ function stampingConfigIO(stamps: Stamp[]): ConfigIO {
       stamp(path);
       return io.readFile(path);
     },
-    isDirectory: io.isDirectory,
+    isDirectory: (path) => io.isDirectory(path),
     listDir: (path) => {
       stamp(path);
       return io.listDir(path);

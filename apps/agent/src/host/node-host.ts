@@ -35,7 +35,7 @@ export const nodeHost: Host = {
             signal: failed?.signal ?? null,
             timedOut: failed?.killed === true,
             // a program that could not be run at all says why where its stderr would be
-            stderr: String(stderr) || (typeof failed?.code === "string" ? failed.message : ""),
+            stderr: stderr || (typeof failed?.code === "string" ? failed.message : ""),
           });
         });
       }),

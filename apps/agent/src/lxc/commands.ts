@@ -232,7 +232,7 @@ export class CommandSockets {
     }
     try {
       this.sys.sendWithFds(fd, encodeResponse(0, terminal.ttynum), [terminal.fd]);
-      socket.once("close", terminal.release);
+      socket.once("close", () => terminal.release());
     } catch (e) {
       this.onError(name, new Error(`answering GET_TTY_FD: ${(e as Error).message}`));
       terminal.release();
@@ -360,6 +360,6 @@ function finish(socket: net.Socket, last?: Buffer): void {
 
 /** A SyscallError's errno, or EINVAL for a refusal (the state guards said no). */
 function errnoOf(e: unknown): number {
-  const errno = (e as { errno?: unknown })?.errno;
+  const errno = (e as { errno?: unknown }).errno;
   return typeof errno === "number" && errno > 0 ? errno : ERRNO.EINVAL;
 }

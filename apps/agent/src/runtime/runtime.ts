@@ -121,7 +121,7 @@ export class Runtime {
     const inst = this.instances.get(name);
     if (ttynum !== 0) {
       const tty = inst?.ttys?.lend(ttynum);
-      return tty && { ttynum: tty.ttynum, fd: tty.master, afterSend: () => {}, release: tty.release };
+      return tty && { ttynum: tty.ttynum, fd: tty.master, afterSend: () => {}, release: () => tty.release() };
     }
     const console = inst?.console;
     if (!console) return undefined;

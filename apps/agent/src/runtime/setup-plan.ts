@@ -278,7 +278,7 @@ export function initEnvironment(config: ContainerConfig, hostEnv: Record<string,
   for (const entry of config.environment) {
     const eq = entry.indexOf("=");
     if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
-    else if (hostEnv[entry] !== undefined) env.set(entry, hostEnv[entry]!);
+    else if (hostEnv[entry] !== undefined) env.set(entry, hostEnv[entry]);
   }
   return [...env].map(([k, v]) => `${k}=${v}`);
 }

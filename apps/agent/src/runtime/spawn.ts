@@ -271,10 +271,11 @@ async function expectMessage(sync: SyncChannel, expected: SyncMessage | "eof", p
       if (expected === "eof") return;
       throw new StartError("clone", "the child exited before it reached its namespaces");
     }
-    if (e.message === SyncMessage.Error) throw childError(plan, e.a, e.b);
-    if (e.message === SyncMessage.Started) stamps.started = stampMs(e.a, e.b);
-    else if (e.message === SyncMessage.SetupDone) stamps.setupDone = stampMs(e.a, e.b);
-    else if (e.message === expected) return;
+    const message: number = e.message;
+    if (message === (SyncMessage.Error as number)) throw childError(plan, e.a, e.b);
+    if (message === (SyncMessage.Started as number)) stamps.started = stampMs(e.a, e.b);
+    else if (message === (SyncMessage.SetupDone as number)) stamps.setupDone = stampMs(e.a, e.b);
+    else if (message === (expected as number)) return;
     else throw new StartError("setup", `sync protocol: unexpected message ${e.message}, waiting for ${expected === "eof" ? "exec" : SyncMessage[expected]}`);
   }
 }

@@ -31,7 +31,8 @@ export function monotonicMs(): number {
 }
 
 export type SyncEvent =
-  | { type: "message"; message: SyncMessage; a: number; b: number }
+  /** `message`: a SyncMessage, as the child sent it (an unknown number is a protocol error) */
+  | { type: "message"; message: number; a: number; b: number }
   | { type: "eof" };
 
 /** The parent's end of the sync socket, read without blocking the event loop. */

@@ -66,7 +66,7 @@ function describeStorageError(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;
   if (code === "SQLITE_FULL" || code === "ENOSPC") return "the disk is full";
   if (code === "EDQUOT") return "the disk quota is used up";
-  return `${typeof code === "string" ? `${code}: ` : ""}${(e as Error)?.message ?? String(e)}`;
+  return `${typeof code === "string" ? `${code}: ` : ""}${e instanceof Error ? e.message : String(e)}`;
 }
 
 const CORRUPT_CODES = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE", "SQLITE_CORRUPT_VTAB"]);
@@ -138,9 +138,13 @@ export class Store {
   events(q: EventQuery = {}): StateEvent[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.container !== undefined) (where.push("container = ?"), args.push(q.container));
-    if (q.after !== undefined) (where.push("seq > ?"), args.push(q.after));
-    if (q.before !== undefined) (where.push("seq < ?"), args.push(q.before));
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (q.container !== undefined) add("container = ?", q.container);
+    if (q.after !== undefined) add("seq > ?", q.after);
+    if (q.before !== undefined) add("seq < ?", q.before);
     const limit = Math.min(Math.max(q.limit ?? 1000, 1), 100_000);
     // Paging backwards takes the newest page before the cursor, returned oldest first.
     const order = q.before !== undefined && q.after === undefined ? "DESC" : "ASC";
@@ -261,7 +265,7 @@ function openChecked(path: string): Database.Database {
 }
 
 function toEvent(r: EventRow): StateEvent {
-  return { seq: r.seq, container: r.container, state: r.state as StateName, at: r.at, cause: JSON.parse(r.cause), detail: JSON.parse(r.detail) };
+  return { seq: r.seq, container: r.container, state: r.state as StateName, at: r.at, cause: JSON.parse(r.cause) as EventCause, detail: JSON.parse(r.detail) as EventDetail };
 }
 
 /** Milliseconds since the epoch with microseconds: delivery latencies on one host are sub-ms. */

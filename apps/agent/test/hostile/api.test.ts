@@ -19,8 +19,8 @@ before(async () => {
   agent = await startAgent();
 });
 after(async () => {
-  await agent?.stop();
-  if (agent) rmSync(agent.lxcpath, { recursive: true, force: true });
+  await agent.stop();
+  rmSync(agent.lxcpath, { recursive: true, force: true });
 });
 
 /** Every answer of the suite: no stack trace, no path of the agent's sources. */
@@ -50,7 +50,7 @@ describe("auth matrix", () => {
     assert.equal(await openSocket(agent, { origin: "http://allowed.example" }), 401);
     assert.equal(await openSocket(agent, { authorization: "Bearer wrong" }), 401);
     const ok = await openSocket(agent, { authorization: `Bearer ${agent.token}`, origin: "http://allowed.example" });
-    assert.ok(typeof ok !== "number", `the right token and an allowed Origin were refused: ${ok}`);
+    if (typeof ok === "number") assert.fail(`the right token and an allowed Origin were refused: ${ok}`);
     ok.close();
   });
 
@@ -94,7 +94,7 @@ describe("fuzz", () => {
         const a = type === "mutation" ? await mutate(agent, path, input) : await query(agent, path, input);
         requests++;
         statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
-        assert.ok(a.status < 500, `${path} ${JSON.stringify(input)?.slice(0, 80)} answered ${a.status}: ${a.text.slice(0, 300)}`);
+        assert.ok(a.status < 500, `${path} ${JSON.stringify(input ?? null).slice(0, 80)} answered ${a.status}: ${a.text.slice(0, 300)}`);
         clean(a.text, path);
         if (a.status >= 400) assert.ok(typeof a.json?.error?.message === "string" && a.json.error.message.length > 0, `${path}: no message`);
       }
@@ -142,7 +142,7 @@ describe("fuzz", () => {
       const input = random() < 0.7 ? { ...(value(0) as object), name: pick(["nosuch", "", "../x", 7, null, "a".repeat(100)]) } : value(0);
       const a = type === "mutation" ? await mutate(agent, path, input) : await query(agent, path, input);
       requests++;
-      assert.ok(a.status < 500, `${path} ${JSON.stringify(input)?.slice(0, 200)} answered ${a.status}: ${a.text.slice(0, 300)}`);
+      assert.ok(a.status < 500, `${path} ${JSON.stringify(input ?? null).slice(0, 200)} answered ${a.status}: ${a.text.slice(0, 300)}`);
       clean(a.text, path);
     }
     console.log(`# random fuzz: ${requests} requests`);

@@ -68,8 +68,8 @@ before(async () => {
   agent = await startAgent();
 });
 after(async () => {
-  await agent?.stop();
-  if (agent) rmSync(agent.lxcpath, { recursive: true, force: true });
+  await agent.stop();
+  rmSync(agent.lxcpath, { recursive: true, force: true });
 });
 
 describe("concurrent mutations", () => {
@@ -132,7 +132,7 @@ describe("the agent killed mid-start", () => {
       }
       console.log("# agent SIGKILLed mid-start 10 times: every container STOPPED, 0 cgroups left");
     } finally {
-      await current?.stop();
+      await current.stop();
       rmSync(lxcpath, { recursive: true, force: true });
     }
   });

@@ -53,7 +53,7 @@ describe("a corrupt store", () => {
     const agent = await startAgent({ lxcpath, env: { CORRAL_SALVAGE_STORE: "1" } });
     cleanups.push(() => agent.stop());
     const aside = readdirSync(lxcpath).filter((f) => f.startsWith("corral.db.corrupt-"));
-    assert.ok(aside.length >= 1, `the corrupt store was not set aside: ${readdirSync(lxcpath)}`);
+    assert.ok(aside.length >= 1, `the corrupt store was not set aside: ${readdirSync(lxcpath).join(", ")}`);
     const events = await data<{ storeId: string; events: unknown[] }>(query(agent, "events.list", { limit: 100_000 }));
     assert.ok(events.events.length > 1000, `only ${events.events.length} events were salvaged`);
     assert.ok(events.events.length <= 3001);
@@ -91,7 +91,7 @@ describe("a full disk", () => {
       if (a.status === 507) assert.match(a.json.error.message, /cannot be written|disk is full/);
       fill(`${filler}${i}`);
     }
-    assert.ok(statuses.includes(507), `no write answered 507 on a full disk: ${statuses}`);
+    assert.ok(statuses.includes(507), `no write answered 507 on a full disk: ${statuses.join(", ")}`);
     const answers: string[] = [`creates ${statuses.join(" ")}`];
     // more writes of other kinds, the lifecycle's included: done (200), refused (4xx) or a 507,
     // never a 500 or no answer

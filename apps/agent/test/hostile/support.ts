@@ -126,7 +126,7 @@ export function openSocket(agent: HostileAgent, headers: Record<string, string>)
 export function wsRequest(sock: WebSocket, msg: { id: number; method: string; params: unknown }): Promise<any> {
   return new Promise((resolve) => {
     const onMessage = (raw: WebSocket.RawData) => {
-      const text = raw.toString();
+      const text = (raw as Buffer).toString();
       if (text === "PING" || text === "PONG") return;
       const m = JSON.parse(text);
       if (m.id !== msg.id) return;

@@ -39,8 +39,8 @@ export class AgentProcess {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
-    child.stdout!.on("data", (d) => (this.log += d));
-    child.stderr!.on("data", (d) => (this.log += d));
+    child.stdout.on("data", (d) => (this.log += d));
+    child.stderr.on("data", (d) => (this.log += d));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`agent did not start: ${this.log}`)), 20_000);
       const check = () => {
@@ -49,7 +49,7 @@ export class AgentProcess {
           resolve();
         }
       };
-      child.stdout!.on("data", check);
+      child.stdout.on("data", check);
       child.on("exit", (code) => reject(new Error(`agent exited with ${code}: ${this.log}`)));
     });
   }

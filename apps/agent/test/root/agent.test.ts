@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { StateEvent, StreamItem } from "@corral/core";
+import type { StateEvent } from "@corral/core";
 import { AgentProcess, freePort } from "./agent-process.ts";
 import { requireRoot, until } from "./harness.ts";
 import { detectHierarchies } from "../../src/runtime/cgroups.ts";
@@ -36,7 +36,7 @@ function watch(from?: string) {
   let lastId: string | undefined = from;
   const sub = conn.streams().events.onEvent.subscribe({ lastEventId: from }, {
     onData: (d) => {
-      const item = d.data as StreamItem;
+      const item = d.data;
       lastId = d.id;
       if (item.kind === "event") seen.push(item.event);
       else resyncs.push(item.reason);
@@ -229,7 +229,7 @@ describe("security", () => {
     assert.equal(await status("/trpc/containers.list", { authorization: "Bearer wrong" }), 401);
     assert.equal(await status("/trpc/containers.create", { authorization: `Bearer ${agent.token}`, "content-type": "text/plain" }, "POST", "name=x"), 415);
     const ws = await new Promise<number>((resolve) => {
-      import("ws").then(({ default: WebSocket }) => {
+      void import("ws").then(({ default: WebSocket }) => {
         const sock = new WebSocket(`ws://127.0.0.1:${agent.port}/trpc`, { headers: { authorization: `Bearer ${agent.token}`, origin: "http://evil.example" } });
         sock.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
         sock.on("open", () => resolve(101));

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AgentProcess, freePort } from "./agent-process.ts";
-import { requireRoot, until } from "./harness.ts";
+import { requireRoot } from "./harness.ts";
 import { baseRelease, ensureDebianBase } from "../../src/containers/debian.ts";
 import { MANAGED_BRIDGE } from "../../src/runtime/bridge.ts";
 
@@ -142,8 +142,8 @@ describe("the debian template", { timeout: 20 * 60_000 }, () => {
       progress = await http.containers.createProgress.query({ name: "nosuch" });
     }
     assert.equal(progress?.done, true);
-    assert.match(progress!.error ?? "", /mmdebstrap exited with/);
-    assert.ok(progress!.lines.some((l) => l.startsWith("building Debian nosuchrelease")), progress!.lines.join("\n"));
+    assert.match(progress.error ?? "", /mmdebstrap exited with/);
+    assert.ok(progress.lines.some((l) => l.startsWith("building Debian nosuchrelease")), progress.lines.join("\n"));
     assert.equal(existsSync(join(lxcpath, "nosuch")), false, "a failed create leaves nothing");
     for (const left of ["nosuchrelease-amd64", "nosuchrelease-amd64.partial", "nosuchrelease-amd64.lock"]) {
       assert.equal(existsSync(`/var/cache/corral/debian/${left}`), false, `${left} left in the cache`);

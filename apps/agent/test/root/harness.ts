@@ -90,8 +90,8 @@ export function until(predicate: () => boolean, timeoutMs = 5000): Promise<void>
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const tick = () => {
-      if (predicate()) return resolve();
-      if (Date.now() > deadline) return reject(new Error("timed out"));
+      if (predicate()) { resolve(); return; }
+      if (Date.now() > deadline) { reject(new Error("timed out")); return; }
       setTimeout(tick, 10);
     };
     tick();

@@ -111,15 +111,13 @@ after(async () => {
   for (const m of monitors) m.kill();
   execFileSync("sh", ["-c", `ip link del ${BRIDGE} 2>/dev/null || true`]);
   for (const name of [A, B, C, D, E]) {
-    if (runtime && runtime.state(name) !== "STOPPED") await runtime.stop(name, { cause: { actor: "test" }, timeoutMs: 0 }).catch(() => {});
+    if (runtime.state(name) !== "STOPPED") await runtime.stop(name, { cause: { actor: "test" }, timeoutMs: 0 }).catch(() => {});
   }
-  sockets?.closeAll();
-  runtime?.close();
-  if (lxcpath) {
-    rmSync(lxcpath.root, { recursive: true, force: true });
-    // lxc-monitord's directory under /run/lxc (it ends by itself once no lxc-monitor is left).
-    rmSync(dirname(monitorFifoPath(lxcpath.root)), { recursive: true, force: true });
-  }
+  sockets.closeAll();
+  runtime.close();
+  rmSync(lxcpath.root, { recursive: true, force: true });
+  // lxc-monitord's directory under /run/lxc (it ends by itself once no lxc-monitor is left).
+  rmSync(dirname(monitorFifoPath(lxcpath.root)), { recursive: true, force: true });
 });
 
 test("the config corral writes loads in liblxc: lxc-info says STOPPED", async () => {

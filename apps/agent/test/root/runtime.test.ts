@@ -106,7 +106,7 @@ describe("failures after clone undo what was done", () => {
     await assert.rejects(h.runtime.start("badmount", { cause: { actor: "test" } }), /mount entry \/nonexistent\/source on mnt.*ENOENT/);
     const aborting = h.changes.find((c) => c.container === "badmount" && c.state === "ABORTING")!;
     assert.equal(aborting.detail.error?.syscall, "mount");
-    assert.equal(aborting.detail.error?.errno, 2);
+    assert.equal(aborting.detail.error.errno, 2);
     assertNothingLeft("badmount");
   });
 

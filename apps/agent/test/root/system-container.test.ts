@@ -41,7 +41,7 @@ async function systemState(): Promise<string> {
   const deadline = Date.now() + BOOT_MS;
   for (;;) {
     // right after exec, systemctl may not reach systemd's bus yet: ask again
-    const state = await inside(pidOf(), "systemctl", "is-system-running", "--wait").catch((e: { stdout?: string }) => String(e.stdout ?? "").trim());
+    const state = await inside(pidOf(), "systemctl", "is-system-running", "--wait").catch((e: unknown) => ((e as { stdout?: string }).stdout ?? "").trim());
     if (["running", "degraded", "maintenance", "stopping"].includes(state) || Date.now() > deadline) return state;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -68,7 +68,7 @@ describe("a Debian system container with systemd", { timeout: BUILD_MS + 10 * BO
     h = makeHarness();
     await createContainerAsync(h.lxcpath, { name: NAME, template: "debian", rootPassword: PASSWORD });
   }, { timeout: BUILD_MS });
-  after(() => h?.dispose());
+  after(() => h.dispose());
 
   it("starts unchanged, boots to running with no failed unit, with its own boot id and network knobs", async () => {
     await startAndBoot();

@@ -319,9 +319,9 @@ describe("the cached base", () => {
   it("a failed build leaves no base and no lock, and the next call builds again", async () => {
     const cache = mkdtempSync(join(tmpdir(), "corral-cache-"));
     try {
-      const failing: BaseBuilder = async (_r, target) => {
+      const failing: BaseBuilder = (_r, target) => {
         mkdirSync(target);
-        throw new Error("mmdebstrap exited with 1");
+        return Promise.reject(new Error("mmdebstrap exited with 1"));
       };
       await assert.rejects(ensureDebianBase("bookworm", undefined, { cacheDir: cache, builder: failing }), /mmdebstrap exited with 1/);
       const base = basePath("bookworm", debianArch(), cache);

@@ -170,7 +170,7 @@ describe("a stop", () => {
     await stopping;
   });
 
-  it("a stop of a stopped container is refused and changes nothing", async () => {
+  it("a stop of a stopped container is refused and changes nothing", () => {
     assert.throws(() => runtime.stop("c1", { cause, timeoutMs: 0 }), Refusal);
     assert.deepEqual(states(), []);
   });

@@ -53,7 +53,7 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
       pending = "";
       writing = true;
       call(agent, "console.write", { name, data })
-        .then(() => !disposed && setInputError(null), (e: Error) => !disposed && setInputError(e.message))
+        .then(() => !disposed && setInputError(null), (e: unknown) => !disposed && setInputError((e as Error).message))
         .finally(() => {
           writing = false;
           flush();

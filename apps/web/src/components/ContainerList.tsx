@@ -132,9 +132,9 @@ export function ContainerList({
           <span data-testid="selected-count">{selectedCount ? `${selectedCount} selected` : "Select"}</span>
         </label>
         <div className="btn-group">
-          <button className="btn small" disabled={!selectedCount || busy} onClick={() => bulk("start")} data-testid="bulk-start">Start</button>
-          <button className="btn small" disabled={!selectedCount || busy} onClick={() => bulk("stop")} data-testid="bulk-stop">Stop</button>
-          <button className="btn small danger" disabled={!selectedCount || busy} onClick={() => bulk("abort")} data-testid="bulk-abort">Abort</button>
+          <button className="btn small" disabled={!selectedCount || busy} onClick={() => void bulk("start")} data-testid="bulk-start">Start</button>
+          <button className="btn small" disabled={!selectedCount || busy} onClick={() => void bulk("stop")} data-testid="bulk-stop">Stop</button>
+          <button className="btn small danger" disabled={!selectedCount || busy} onClick={() => void bulk("abort")} data-testid="bulk-abort">Abort</button>
         </div>
       </div>
       {bulkResult && (

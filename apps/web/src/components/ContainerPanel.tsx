@@ -122,7 +122,7 @@ function Actions({ agent, c, disabled, onDeleted }: { agent: string; c: Containe
         className={`btn ${cls}`}
         disabled={disabled || !allowed || busy !== null}
         title={allowed ? undefined : refusal ?? undefined}
-        onClick={() => run(action)}
+        onClick={() => void run(action)}
         data-testid={`action-${action}`}
       >
         {busy === action ? `${ACTION_LABEL[action]}…` : ACTION_LABEL[action]}
@@ -178,7 +178,7 @@ function Countdown({ store, agent, c }: { store: DashboardStore; agent: string; 
   return (
     <div className="countdown" data-testid="countdown">
       <div className="countdown-text">
-        <strong>{String(d.signal ?? "Halt signal")}</strong> sent at {clock(last.at)} by {causeText(last)}.{" "}
+        <strong>{d.signal ?? "Halt signal"}</strong> sent at {clock(last.at)} by {causeText(last)}.{" "}
         {left > 0 ? (
           <>
             Kill in <strong data-testid="countdown-left">{(left / 1000).toFixed(1)} s</strong>
@@ -192,14 +192,14 @@ function Countdown({ store, agent, c }: { store: DashboardStore; agent: string; 
       <button
         className="btn danger small"
         data-testid="kill-now"
-        onClick={async () => {
+        onClick={() => void (async () => {
           setError(null);
           try {
             await call(agent, "containers.killNow", { name: c.name });
           } catch (e) {
             setError((e as Error).message);
           }
-        }}
+        })()}
       >
         Kill now
       </button>
@@ -324,7 +324,7 @@ function ConfigTab({ agent, name }: { agent: string; name: string }) {
     let off = false;
     call(agent, "containers.get", { name }).then(
       (d) => !off && setDetail(d),
-      (e: Error) => !off && setError(e.message),
+      (e: unknown) => !off && setError((e as Error).message),
     );
     return () => {
       off = true;
@@ -365,8 +365,12 @@ function AuditTab({ agent, name, version }: { agent: string; name: string; versi
   useEffect(() => {
     let off = false;
     call(agent, "audit.list", { name, limit: 200 }).then(
-      (r) => !off && (setRows(r), setError(null)),
-      (e: Error) => !off && setError(e.message),
+      (r) => {
+        if (off) return;
+        setRows(r);
+        setError(null);
+      },
+      (e: unknown) => !off && setError((e as Error).message),
     );
     return () => {
       off = true;

@@ -31,7 +31,7 @@ export function ContainersView() {
     if (selected) return;
     for (const a of store.agents) {
       const first = a.containers[0];
-      if (first) return select({ agent: a.name, name: first.name });
+      if (first) { select({ agent: a.name, name: first.name }); return; }
     }
   });
 

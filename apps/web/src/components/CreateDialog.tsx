@@ -52,7 +52,7 @@ export function CreateDialog({ store, onClose, onCreated }: { store: DashboardSt
     const t = setTimeout(() => {
       call(agent, "containers.checkConfig", { name: NAME_RE.test(name) ? name : "new", config }).then(
         (r) => !off && setCheck(r as Check),
-        (e: Error) => !off && setCheck({ ok: false, message: e.message }),
+        (e: unknown) => !off && setCheck({ ok: false, message: (e as Error).message }),
       );
     }, 250);
     return () => {
@@ -239,7 +239,7 @@ export function CreateDialog({ store, onClose, onCreated }: { store: DashboardSt
         {error && <div className="notice error" role="alert" data-testid="create-error">{error}</div>}
         <div className="modal-foot">
           <button className="btn" onClick={onClose}>Cancel</button>
-          <button className="btn primary" disabled={!canCreate} onClick={create} data-testid="create-submit">
+          <button className="btn primary" disabled={!canCreate} onClick={() => void create()} data-testid="create-submit">
             {busy ? (progress ? "Building…" : "Creating…") : "Create"}
           </button>
         </div>

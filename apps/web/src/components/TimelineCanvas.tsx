@@ -199,7 +199,9 @@ export function TimelineCanvas({
     let hi = -Infinity;
     for (const lane of lanesRef.current) {
       const ev = eventsOf(store, lane);
-      if (ev.length) (lo = Math.min(lo, ev[0]!.at)), (hi = Math.max(hi, ev.at(-1)!.at));
+      if (!ev.length) continue;
+      lo = Math.min(lo, ev[0]!.at);
+      hi = Math.max(hi, ev.at(-1)!.at);
     }
     if (Number.isFinite(lo)) setView(fitAll(lo, hi, Date.now()));
   };

@@ -101,7 +101,8 @@ export function getAgent(name: string): AgentConnection | undefined {
 export function describeAgentError(agent: AgentConfig, e: unknown): { status: number; message: string; code: string } {
   if (process.env.CORRAL_WEB_DEBUG) console.error("agent error", agent.name, e, (e as { cause?: unknown }).cause);
   if (e instanceof TRPCClientError) {
-    const code = (e.data as { code?: string } | undefined)?.code ?? e.shape?.data?.code;
+    const shape = e.shape as { data?: { code?: string } } | undefined;
+    const code = (e.data as { code?: string } | undefined)?.code ?? shape?.data?.code;
     if (typeof code === "string") {
       const full = (e.data as { reason?: string } | undefined)?.reason === "INSUFFICIENT_STORAGE";
       const status = full ? 507 : ({ BAD_REQUEST: 400, UNAUTHORIZED: 502, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, PRECONDITION_FAILED: 409, TIMEOUT: 504, TOO_MANY_REQUESTS: 429, PAYLOAD_TOO_LARGE: 413, SERVICE_UNAVAILABLE: 503 } as Record<string, number>)[code] ?? 500;

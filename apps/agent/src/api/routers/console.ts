@@ -67,9 +67,15 @@ export const consoleRouter = router({
 
   /** Typing into the console. The audit log says how many bytes, never which (passwords at a login prompt). */
   write: mutationProcedure
-    .meta({ auditDetail: (input) => `${Buffer.byteLength(String((input as { data?: unknown } | undefined)?.data ?? ""), "utf8")} bytes written` })
+    .meta({ auditDetail: (input) => `${consoleBytes(input)} bytes written` })
     .input(byName.extend({ data: z.string().max(65536) })).mutation(({ ctx, input }) => {
     ctx.agent.runtime.writeConsole(input.name, input.data);
     return { written: input.data.length };
   }),
 });
+
+/** How many bytes a console.write carries, for the audit log (never the bytes: they may be a password). */
+function consoleBytes(input: unknown): number {
+  const data = (input as { data?: unknown } | undefined)?.data;
+  return typeof data === "string" ? Buffer.byteLength(data, "utf8") : 0;
+}

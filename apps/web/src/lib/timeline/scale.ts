@@ -52,8 +52,12 @@ export function lastAtOrBefore(events: readonly StateEvent[], t: number): number
   let ans = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (events[mid]!.at <= t) (ans = mid), (lo = mid + 1);
-    else hi = mid - 1;
+    if (events[mid]!.at <= t) {
+      ans = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
   }
   return ans;
 }
