@@ -1,9 +1,10 @@
 // The container store: an LXC "lxcpath", <lxcpath>/<name>/config in LXC's own format, so that the
 // real LXC tools read corral's containers. corral's own metadata lives beside the config in
 // files that are not lxc.* keys (liblxc refuses a config with one unknown lxc.* key).
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, lstatSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, lstatSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseLxcConfig, validateName, type ConfigIO, type ConfigIssue, type ContainerConfig } from "@corral/core";
+import { ConfigFileRefused, readRegularFile } from "../host/bounded-read.ts";
 
 export const DEFAULT_LXCPATH = "/var/lib/corral";
 
@@ -22,12 +23,7 @@ export class InvalidName extends Error {
 }
 
 /** A config file the agent will not read: not a regular file, or too large. */
-export class ConfigFileRefused extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigFileRefused";
-  }
-}
+export { ConfigFileRefused } from "../host/bounded-read.ts";
 
 export interface LoadedConfig {
   config: ContainerConfig;
@@ -48,43 +44,9 @@ export interface ConfigReadLimits {
 
 export const CONFIG_READ_LIMITS: Readonly<ConfigReadLimits> = { fileBytes: 1024 * 1024, files: 256, totalBytes: 8 * 1024 * 1024, dirEntries: 4096 };
 
-/**
- * Reads a config file the way every file read on a request's behalf is read: a regular file only
- * (a FIFO would block the event loop, a device such as /dev/zero never ends), checked before it
- * is opened and again on the open fd, opened without blocking, and at most `maxBytes` long.
- */
+/** A config file, read as every file on a request's behalf is (host/bounded-read.ts), at most 1 MiB. */
 export function readConfigFile(path: string, maxBytes: number = CONFIG_READ_LIMITS.fileBytes): string {
-  const before = statSync(path);
-  if (!before.isFile()) throw new ConfigFileRefused(`${path} is ${fileKind(before)}, not a regular file`);
-  if (before.size > maxBytes) throw new ConfigFileRefused(`${path} is ${before.size} bytes, more than the ${maxBytes} a config may be`);
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new ConfigFileRefused(`${path} is ${fileKind(st)}, not a regular file`);
-    // to the end of the file, whatever its size said (it may have grown since): at most maxBytes
-    const chunks: Buffer[] = [];
-    let got = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - got));
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-      got += n;
-      if (got > maxBytes) throw new ConfigFileRefused(`${path} is more than the ${maxBytes} bytes a config may be`);
-    }
-    return Buffer.concat(chunks, got).toString("utf8");
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fileKind(st: import("node:fs").Stats): string {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isCharacterDevice()) return "a character device";
-  if (st.isBlockDevice()) return "a block device";
-  if (st.isSocket()) return "a socket";
-  return "not a regular file";
+  return readRegularFile(path, maxBytes);
 }
 
 /**

@@ -29,6 +29,9 @@ export class FakeFiles implements HostFiles {
     if (text === undefined) throw fsError("ENOENT", path);
     return text;
   }
+  readNamedFile(path: string): string {
+    return this.readText(path);
+  }
   writeText(path: string, text: string): void {
     this.log.push(`write ${path}`);
     this.files.set(path, text);

@@ -15,6 +15,11 @@ export interface DirEntry {
  */
 export interface HostFiles {
   readText(path: string): string;
+  /**
+   * A file someone else named (a seccomp profile): a regular file only, opened without blocking,
+   * at most `maxBytes`; anything else throws ConfigFileRefused (host/bounded-read.ts).
+   */
+  readNamedFile(path: string, maxBytes: number): string;
   writeText(path: string, text: string, mode?: number): void;
   appendBytes(path: string, data: Uint8Array): void;
   exists(path: string): boolean;

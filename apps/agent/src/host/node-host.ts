@@ -3,11 +3,13 @@
 import { execFile } from "node:child_process";
 import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
+import { readRegularFile } from "./bounded-read.ts";
 import type { Host } from "./host.ts";
 
 export const nodeHost: Host = {
   files: {
     readText: (path) => readFileSync(path, "utf8"),
+    readNamedFile: (path, maxBytes) => readRegularFile(path, maxBytes),
     writeText: (path, text, mode) => writeFileSync(path, text, mode === undefined ? undefined : { mode }),
     appendBytes: (path, data) => appendFileSync(path, data),
     exists: (path) => existsSync(path),

@@ -105,10 +105,13 @@ function checkRootfs(files: HostFiles, rootfs: string): string {
   return files.realpath(rootfs);
 }
 
+/** A seccomp policy is a list of syscalls: LXC's own is 2 KiB. */
+const SECCOMP_PROFILE_MAX_BYTES = 1024 * 1024;
+
 function seccompFilter(files: HostFiles, config: ContainerConfig): Uint8Array | undefined {
   if (!config.seccompProfile) return undefined;
   try {
-    return serializeFilter(compileSeccomp(files.readText(config.seccompProfile)).filter);
+    return serializeFilter(compileSeccomp(files.readNamedFile(config.seccompProfile, SECCOMP_PROFILE_MAX_BYTES)).filter);
   } catch (e) {
     throw new StartError("setup", `seccomp profile ${config.seccompProfile}: ${(e as Error).message}`);
   }

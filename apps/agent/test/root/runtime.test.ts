@@ -124,6 +124,13 @@ describe("failures after clone undo what was done", () => {
     assert.equal(await h.runtime.waitForExit("early"), 0);
   });
 
+  it("a seccomp profile that is not a regular file (a device that never ends) fails the start, read no further", async () => {
+    h.create("seczero", "busybox", "lxc.seccomp.profile = /dev/zero\n");
+    await assert.rejects(h.runtime.start("seczero", { cause: { actor: "test" }, command: ["true"] }), /seccomp profile \/dev\/zero: .*a character device, not a regular file/);
+    assert.equal(h.runtime.state("seczero"), "STOPPED");
+    assertNothingLeft("seczero");
+  });
+
   it("a bad command fails at exec with ENOENT", async () => {
     h.create("nocmd");
     await assert.rejects(h.runtime.start("nocmd", { cause: { actor: "test" }, command: ["/no/such/binary"] }), /exec.*ENOENT/);
