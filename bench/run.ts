@@ -6,13 +6,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StateEvent, StreamItem } from "@corral/core";
-import { createContainer } from "../apps/agent/src/runtime/create.ts";
-import { LxcPath } from "../apps/agent/src/runtime/lxcpath.ts";
+import { createContainer } from "../apps/agent/src/containers/create.ts";
+import { LxcPath } from "../apps/agent/src/containers/lxcpath.ts";
 import { Runtime } from "../apps/agent/src/runtime/runtime.ts";
 import { nativeSyscalls } from "../apps/agent/src/sys/native.ts";
 import { AgentSocket } from "./agent-socket.ts";
 import { floorPeer, installPeers, lxcPeer, runcPeer, type Peer, type Skipped } from "./peers.ts";
 import { renderMarkdown, updateReadme } from "./report.ts";
+import { nodeHost } from "../apps/agent/src/host/node-host.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -50,7 +51,7 @@ async function measure(run: (i: number) => Promise<void>, runs = RUNS): Promise<
 
 /** corral's runtime in this process: start to STOPPED. */
 function inProcessPeer(lxcpath: LxcPath): Peer & { close(): void } {
-  const runtime = new Runtime(nativeSyscalls, lxcpath, () => {});
+  const runtime = new Runtime(nativeSyscalls, nodeHost, lxcpath, () => {});
   return {
     name: "corral_inprocess",
     async run() {

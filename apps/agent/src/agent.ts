@@ -8,14 +8,15 @@ import {
 } from "@corral/core";
 import { EventBus } from "./api/bus.ts";
 import { LxcBroadcast, runtimeCommandTarget } from "./lxc/broadcast.ts";
-import { beginCreate, createContainer, deleteContainer, removeAbandonedCreates, type CreateRequest, type CreateResult } from "./runtime/create.ts";
-import { CreateJobs } from "./runtime/create-jobs.ts";
-import { describeIssue, LxcPath } from "./runtime/lxcpath.ts";
+import { beginCreate, createContainer, deleteContainer, removeAbandonedCreates, type CreateRequest, type CreateResult } from "./containers/create.ts";
+import { CreateJobs } from "./containers/create-jobs.ts";
+import { describeIssue, LxcPath } from "./containers/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
 import { env } from "./env.ts";
 import { salvageStore } from "./store/salvage.ts";
 import { Store, StoreCorrupt } from "./store/store.ts";
 import type { Syscalls } from "./sys/syscalls.ts";
+import type { Host } from "./host/host.ts";
 
 export const VERSION = "0.1.0";
 
@@ -61,12 +62,12 @@ export class Agent {
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
 
-  constructor(sys: Syscalls, lxcpathDir: string, private readonly log: Logger = jsonLogger) {
+  constructor(sys: Syscalls, host: Host, lxcpathDir: string, private readonly log: Logger = jsonLogger) {
     this.lxcpath = new LxcPath(lxcpathDir);
     this.lxcpath.ensure();
     this.store = openStore(join(this.lxcpath.root, "corral.db"), log);
     this.lastStops = this.store.latestByContainer("STOPPED");
-    this.runtime = new Runtime(sys, this.lxcpath, (c) => this.onState(c));
+    this.runtime = new Runtime(sys, host, this.lxcpath, (c) => this.onState(c));
     this.lxc = new LxcBroadcast(sys, this.lxcpath.root, runtimeCommandTarget(() => this.runtime));
   }
 

@@ -1,5 +1,5 @@
 // Every environment variable the agent and the CLI read, in one place.
-import { DEFAULT_LXCPATH } from "./runtime/lxcpath.ts";
+import { DEFAULT_LXCPATH } from "./containers/lxcpath.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:7690";
 

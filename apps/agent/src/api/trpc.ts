@@ -6,7 +6,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
-import { ContainerNotFound, InvalidName } from "../runtime/lxcpath.ts";
+import { ContainerNotFound, InvalidName } from "../containers/lxcpath.ts";
 import { NotStored, Refusal } from "../runtime/runtime.ts";
 import { StartError } from "../runtime/spawn.ts";
 import { isStorageError, StorageFull } from "../store/store.ts";

@@ -5,6 +5,7 @@ import { serve } from "../api/server.ts";
 import { env } from "../env.ts";
 import { nativeSyscalls } from "../sys/native.ts";
 import { UsageError } from "./args.ts";
+import { nodeHost } from "../host/node-host.ts";
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
@@ -22,7 +23,7 @@ export async function runAgent(lxcpath: string, listen: string): Promise<number>
   // never allowed to end the process and every container with it.
   process.on("unhandledRejection", (e) => jsonLogger.error("unhandled rejection", { error: String((e as Error)?.stack ?? e) }));
   process.on("uncaughtException", (e) => jsonLogger.error("uncaught exception", { error: String(e.stack ?? e) }));
-  const agent = new Agent(nativeSyscalls, lxcpath);
+  const agent = new Agent(nativeSyscalls, nodeHost, lxcpath);
   const token = loadOrCreateToken(agent.lxcpath.root, env.token);
   await agent.boot();
   const server = await serve(agent, { host, port, token, allowedOrigins: env.allowedOrigins });

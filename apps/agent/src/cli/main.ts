@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The corral command. `pnpm corral <command> ...` from the repository's root.
 import { readFileSync } from "node:fs";
-import { createContainer, createContainerAsync, type CreateRequest } from "../runtime/create.ts";
-import { LxcPath } from "../runtime/lxcpath.ts";
+import { createContainer, createContainerAsync, type CreateRequest } from "../containers/create.ts";
+import { LxcPath } from "../containers/lxcpath.ts";
 import { DEFAULT_LISTEN, env } from "../env.ts";
 import { runAgent } from "./agent-command.ts";
 import { flag, has, parseArgs, UsageError, type ParsedArgs } from "./args.ts";

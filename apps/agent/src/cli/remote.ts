@@ -2,8 +2,8 @@
 import { decodeWaitStatus, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
 import { connect, type AgentTarget } from "./client.ts";
 import { UsageError } from "./args.ts";
-import type { CreateRequest } from "../runtime/create.ts";
-import type { TemplateName } from "../runtime/templates.ts";
+import type { CreateRequest } from "../containers/create.ts";
+import type { TemplateName } from "../containers/templates.ts";
 
 type Connection = ReturnType<typeof connect>;
 

@@ -8,10 +8,11 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
 import { decodeWaitStatus, shellExitCode } from "@corral/core";
 import { nativeSyscalls } from "../sys/native.ts";
-import { createContainer, deleteContainer } from "../runtime/create.ts";
-import { LxcPath } from "../runtime/lxcpath.ts";
+import { createContainer, deleteContainer } from "../containers/create.ts";
+import { LxcPath } from "../containers/lxcpath.ts";
 import { Runtime, type StateChange, type WindowSize } from "../runtime/runtime.ts";
 import { LxcBroadcast, runtimeCommandTarget } from "../lxc/broadcast.ts";
+import { nodeHost } from "../host/node-host.ts";
 
 /** Signals lxc-start forwards to the init (all but those the kernel keeps, and SIGCHLD). */
 const FORWARDED: NodeJS.Signals[] = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGPWR", "SIGCONT", "SIGALRM"];
@@ -41,7 +42,7 @@ export async function runForeground(opts: RunOptions): Promise<number> {
     lxc.onState(c);
     if (opts.verbose) process.stderr.write(`corral: ${c.container} ${c.state}${describe(c)}\n`);
   };
-  runtime = new Runtime(nativeSyscalls, lxcpath, sink);
+  runtime = new Runtime(nativeSyscalls, nodeHost, lxcpath, sink);
   const forward = (signal: NodeJS.Signals) => {
     try {
       runtime.signal(name, signalNumber(signal));

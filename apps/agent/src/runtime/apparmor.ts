@@ -1,11 +1,11 @@
 // Whether the host's kernel enforces AppArmor: LXC applies a container's profile where it does
 // and, where it does not, falls back to a no-op security driver that starts every profile
 // unconfined. Runs on the host.
-import { readFileSync } from "node:fs";
+import type { HostFiles } from "../host/host.ts";
 
-export function hostHasAppArmor(): boolean {
+export function hostHasAppArmor(files: HostFiles): boolean {
   try {
-    return readFileSync("/sys/module/apparmor/parameters/enabled", "utf8").trim() === "Y";
+    return files.readText("/sys/module/apparmor/parameters/enabled").trim() === "Y";
   } catch {
     return false;
   }

@@ -1,8 +1,8 @@
 // A cgroup per container, on cgroup v1, v2, or both (a hybrid host: v1 controllers and a v2
 // hierarchy beside them). Runs in the host's namespaces: every path here is on the host.
-import { constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { SIGKILL, type CgroupSetting } from "@corral/core";
+import { errorCode, type HostFiles } from "../host/host.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
 
@@ -38,10 +38,10 @@ export function parseHierarchies(mountinfo: string, v2Controllers: (mountPoint: 
   return found;
 }
 
-export function detectHierarchies(): Hierarchy[] {
-  return parseHierarchies(readFileSync("/proc/self/mountinfo", "utf8"), (mp) => {
+export function detectHierarchies(files: HostFiles): Hierarchy[] {
+  return parseHierarchies(files.readText("/proc/self/mountinfo"), (mp) => {
     try {
-      return readFileSync(join(mp, "cgroup.subtree_control"), "utf8").trim().split(/\s+/).filter(Boolean);
+      return files.readText(join(mp, "cgroup.subtree_control")).trim().split(/\s+/).filter(Boolean);
     } catch {
       return [];
     }
@@ -143,6 +143,7 @@ export class ContainerCgroup {
 
   constructor(
     private readonly sys: Syscalls,
+    private readonly files: HostFiles,
     private readonly hierarchies: readonly Hierarchy[],
     readonly name: string,
   ) {
@@ -158,17 +159,17 @@ export class ContainerCgroup {
     try {
       for (const [i, h] of this.hierarchies.entries()) {
         const dir = this.dirs[i]!;
-        mkdirSync(dir);
+        this.files.mkdir(dir);
         made.push(dir);
         if (h.version === 1 && h.controllers.includes("cpuset")) {
           for (const f of ["cpuset.cpus", "cpuset.mems"]) {
-            const parentValue = readFileSync(join(h.mountPoint, f), "utf8").trim();
+            const parentValue = this.files.readText(join(h.mountPoint, f)).trim();
             this.sys.writeFile(join(dir, f), parentValue);
           }
         }
       }
     } catch (e) {
-      for (const dir of made.reverse()) removeTree(dir);
+      for (const dir of made.reverse()) removeTree(this.files, dir);
       throw e;
     }
   }
@@ -207,7 +208,7 @@ export class ContainerCgroup {
   openV2(): number {
     const i = this.hierarchies.findIndex((h) => h.version === 2);
     if (i < 0) throw new CgroupError("no cgroup v2 hierarchy to open");
-    return openSync(this.dirs[i]!, constants.O_RDONLY | constants.O_DIRECTORY);
+    return this.files.openDirectory(this.dirs[i]!);
   }
 
   /** Is there a hierarchy the child was not born into? */
@@ -227,7 +228,7 @@ export class ContainerCgroup {
   pids(): number[] {
     for (const dir of this.dirs) {
       try {
-        const pids = readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+        const pids = this.files.readText(join(dir, "cgroup.procs")).split("\n").filter(Boolean).map(Number);
         if (pids.length > 0) return pids;
       } catch {
         // gone already
@@ -240,7 +241,7 @@ export class ContainerCgroup {
   killAll(): void {
     const v2 = this.hierarchies.findIndex((h) => h.version === 2);
     const killFile = v2 >= 0 ? join(this.dirs[v2]!, "cgroup.kill") : undefined;
-    if (killFile && existsSync(killFile)) {
+    if (killFile && this.files.exists(killFile)) {
       this.sys.writeFile(killFile, "1");
       return;
     }
@@ -257,7 +258,7 @@ export class ContainerCgroup {
     const i1 = this.hierarchies.findIndex((h) => h.version === 1 && h.controllers.includes("freezer"));
     if (i1 >= 0) return { kind: "v1", dir: this.dirs[i1]! };
     const i2 = this.hierarchies.findIndex((h) => h.version === 2);
-    if (i2 >= 0 && existsSync(join(this.dirs[i2]!, "cgroup.freeze"))) return { kind: "v2", dir: this.dirs[i2]! };
+    if (i2 >= 0 && this.files.exists(join(this.dirs[i2]!, "cgroup.freeze"))) return { kind: "v2", dir: this.dirs[i2]! };
     return undefined;
   }
 
@@ -278,8 +279,8 @@ export class ContainerCgroup {
   isFrozen(): boolean {
     const f = this.freezer();
     if (!f) return false;
-    if (f.kind === "v1") return readFileSync(join(f.dir, "freezer.state"), "utf8").trim() === "FROZEN";
-    return /^frozen 1$/m.test(readFileSync(join(f.dir, "cgroup.events"), "utf8"));
+    if (f.kind === "v1") return this.files.readText(join(f.dir, "freezer.state")).trim() === "FROZEN";
+    return /^frozen 1$/m.test(this.files.readText(join(f.dir, "cgroup.events")));
   }
 
   /**
@@ -303,27 +304,27 @@ export class ContainerCgroup {
   /** Remove every directory (children first), once. False if some are still busy. */
   destroy(): boolean {
     let clean = true;
-    for (const dir of this.dirs) clean = removeTree(dir) && clean;
+    for (const dir of this.dirs) clean = removeTree(this.files, dir) && clean;
     return clean;
   }
 }
 
-function removeTree(dir: string): boolean {
+function removeTree(files: HostFiles, dir: string): boolean {
   // Most cgroups have no children: try the rmdir first, and look inside only if it fails.
   try {
-    rmdirSync(dir);
+    files.rmdir(dir);
     return true;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = errorCode(e);
     if (code === "ENOENT") return true;
     if (code !== "ENOTEMPTY" && code !== "EBUSY") return false;
   }
   let clean = true;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) clean = removeTree(join(dir, entry.name)) && clean;
+  for (const entry of files.readdir(dir)) {
+    if (entry.isDirectory) clean = removeTree(files, join(dir, entry.name)) && clean;
   }
   try {
-    rmdirSync(dir);
+    files.rmdir(dir);
   } catch {
     return false;
   }
@@ -340,10 +341,10 @@ function cgroupName(container: string, n: number): string {
  * hierarchies. Known before anything is made, so STARTING can record it and a restarted agent
  * can remove a cgroup left by a start it did not finish.
  */
-export function freeCgroupName(hierarchies: readonly Hierarchy[], container: string): string {
+export function freeCgroupName(files: HostFiles, hierarchies: readonly Hierarchy[], container: string): string {
   for (let n = 0; n < 1000; n++) {
     const name = cgroupName(container, n);
-    if (!hierarchies.some((h) => existsSync(join(h.mountPoint, name)))) return name;
+    if (!hierarchies.some((h) => files.exists(join(h.mountPoint, name)))) return name;
   }
   throw new CgroupError(`no free cgroup name for ${container}`);
 }
@@ -352,16 +353,16 @@ export function freeCgroupName(hierarchies: readonly Hierarchy[], container: str
  * Create a container's cgroup, under `preferred` (from freeCgroupName) or, if another lxcpath
  * took that name meanwhile, the next free one.
  */
-export function createContainerCgroup(sys: Syscalls, hierarchies: readonly Hierarchy[], container: string, preferred?: string): ContainerCgroup {
+export function createContainerCgroup(sys: Syscalls, files: HostFiles, hierarchies: readonly Hierarchy[], container: string, preferred?: string): ContainerCgroup {
   const names = preferred ? [preferred] : [];
   for (let n = 0; n < 1000; n++) names.push(cgroupName(container, n));
   for (const name of names) {
-    const cgroup = new ContainerCgroup(sys, hierarchies, name);
+    const cgroup = new ContainerCgroup(sys, files, hierarchies, name);
     try {
       cgroup.create();
       return cgroup;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if (errorCode(e) !== "EEXIST") throw e;
     }
   }
   throw new CgroupError(`no free cgroup name for ${container}`);

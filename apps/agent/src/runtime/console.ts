@@ -1,7 +1,7 @@
 // A container's console: the master side of its pty, read by the agent into a ring buffer of the
 // last 256 KiB, copied to lxc.console.logfile, and handed live to listeners.
 import { randomBytes } from "node:crypto";
-import { appendFileSync, closeSync, writeSync } from "node:fs";
+import type { HostFiles } from "../host/host.ts";
 import { ReadStream } from "node:tty";
 import type { Syscalls } from "../sys/syscalls.ts";
 
@@ -74,6 +74,7 @@ export class ConsoleCapture {
   private slaveClosed = false;
 
   constructor(
+    private readonly files: HostFiles,
     readonly masterFd: number,
     /** our copy of the slave, closed only with the console */
     private readonly slaveFd: number,
@@ -90,7 +91,7 @@ export class ConsoleCapture {
     this.ring.write(chunk);
     if (this.logfile) {
       try {
-        appendFileSync(this.logfile, chunk);
+        this.files.appendBytes(this.logfile, chunk);
       } catch {
         // A full or missing log disk must not take the console down.
       }
@@ -107,7 +108,7 @@ export class ConsoleCapture {
   write(data: string | Buffer): void {
     if (this.closed) return;
     try {
-      writeSync(this.masterFd, typeof data === "string" ? Buffer.from(data) : data);
+      this.files.write(this.masterFd, typeof data === "string" ? Buffer.from(data) : data);
     } catch {
       // The console went away between the check and the write.
     }
@@ -149,7 +150,7 @@ export class ConsoleCapture {
   private closeSlave(): void {
     if (this.slaveClosed) return;
     this.slaveClosed = true;
-    closeSync(this.slaveFd);
+    this.files.close(this.slaveFd);
   }
 }
 
@@ -168,7 +169,7 @@ export class ConsoleProxy {
   private readonly unsubscribe: Array<() => void> = [];
   private closed = false;
 
-  constructor(console: ConsoleCapture, private readonly slaveFd: number) {
+  constructor(private readonly files: HostFiles, console: ConsoleCapture, private readonly slaveFd: number) {
     // libuv reads and writes the slave through its own reopened fd; slaveFd stays ours to close.
     this.stream = new ReadStream(slaveFd);
     this.stream.on("data", (chunk: Buffer) => console.write(chunk));
@@ -190,7 +191,7 @@ export class ConsoleProxy {
     for (const off of this.unsubscribe) off();
     this.stream.destroy();
     try {
-      closeSync(this.slaveFd);
+      this.files.close(this.slaveFd);
     } catch {
       // already closed
     }

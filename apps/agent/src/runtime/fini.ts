@@ -44,7 +44,7 @@ async function release(ctx: RuntimeContext, inst: Instance): Promise<string | un
   let leftover: string | undefined;
   if (cgroup) {
     if (!(await cgroup.remove())) leftover = `cgroup ${cgroup.name} could not be removed (busy)`;
-    removeBootId(cgroup.name);
+    removeBootId(ctx.host.files, cgroup.name);
     inst.cgroup = undefined;
   }
   if (inst.veths.length > 0) deleteVeths(ctx.sys, inst.veths);
@@ -61,7 +61,7 @@ async function postStop(ctx: RuntimeContext, inst: Instance): Promise<string | u
   const hooks = inst.config?.hooks.postStop ?? [];
   if (hooks.length === 0) return undefined;
   try {
-    await runHooks("post-stop", hooks, { name: inst.name, configFile: ctx.lxcpath.configPath(inst.name), rootfs: ctx.lxcpath.rootfs(inst.name, inst.config!) });
+    await runHooks(ctx.host.processes, "post-stop", hooks, { name: inst.name, configFile: ctx.lxcpath.configPath(inst.name), rootfs: ctx.lxcpath.rootfs(inst.name, inst.config!) });
     return undefined;
   } catch (e) {
     return (e as Error).message;

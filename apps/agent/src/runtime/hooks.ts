@@ -2,7 +2,7 @@
 // container is made, lxc.hook.post-stop after it is gone. As in LXC, each hook runs through
 // /bin/sh -c with the container's name, "lxc" and the hook type appended, and LXC's environment
 // (LXC_NAME, LXC_CONFIG_FILE, LXC_ROOTFS_PATH, LXC_HOOK_TYPE, ...). Runs in the host's namespaces.
-import { execFile } from "node:child_process";
+import type { HostProcesses } from "../host/host.ts";
 
 export type HookType = "pre-start" | "post-stop";
 
@@ -35,17 +35,14 @@ export function hookEnvironment(type: HookType, ctx: HookContext): Record<string
 const HOOK_TIMEOUT_MS = 60_000;
 
 /** Run the hooks in order; the first that fails (or runs past a minute) throws a HookError. */
-export async function runHooks(type: HookType, hooks: readonly string[], ctx: HookContext): Promise<void> {
+export async function runHooks(processes: HostProcesses, type: HookType, hooks: readonly string[], ctx: HookContext): Promise<void> {
   for (const hook of hooks) {
-    await new Promise<void>((resolve, reject) => {
-      execFile("/bin/sh", ["-c", `${hook} "$@"`, "sh", ctx.name, "lxc", type], {
-        env: { ...process.env, ...hookEnvironment(type, ctx) },
-        timeout: HOOK_TIMEOUT_MS,
-      }, (err, _stdout, stderr) => {
-        if (!err) return resolve();
-        const why = err.killed ? "did not finish within a minute" : `failed (${err.code ?? err.signal}): ${stderr.trim().slice(-300) || err.message}`;
-        reject(new HookError(hook, type, why));
-      });
+    const result = await processes.run("/bin/sh", ["-c", `${hook} "$@"`, "sh", ctx.name, "lxc", type], {
+      env: { ...process.env, ...hookEnvironment(type, ctx) },
+      timeoutMs: HOOK_TIMEOUT_MS,
     });
+    if (result.code === 0) continue;
+    const why = result.timedOut ? "did not finish within a minute" : `failed (${result.code ?? result.signal}): ${result.stderr.trim().slice(-300)}`;
+    throw new HookError(hook, type, why);
   }
 }

@@ -9,7 +9,7 @@ import { deleteLinks } from "./network.ts";
 
 export async function recoverLeftover(ctx: RuntimeContext, inst: Instance, left: Leftover, cause: EventCause): Promise<void> {
   if (left.cgroup) {
-    const cg = new ContainerCgroup(ctx.sys, ctx.hierarchies, left.cgroup);
+    const cg = new ContainerCgroup(ctx.sys, ctx.host.files, ctx.hierarchies, left.cgroup);
     if (left.cgroupMade) {
       try {
         cg.killAll();
@@ -22,7 +22,7 @@ export async function recoverLeftover(ctx: RuntimeContext, inst: Instance, left:
       // since by another lxcpath's container. Remove it only if nothing runs in it.
       cg.destroy();
     }
-    removeBootId(left.cgroup);
+    removeBootId(ctx.host.files, left.cgroup);
   }
   if (left.veths?.length) deleteLinks(ctx.sys, left.veths);
   ctx.journal.record(inst, "STOPPED", cause, { note: "was running when the agent stopped; its leftovers were removed", lostPid: left.pid });

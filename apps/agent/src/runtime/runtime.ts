@@ -10,6 +10,7 @@
 //   after an agent crash   recovery.ts
 // The runtime knows no transport.
 import { actionRefusal, lxcConfigItem, type Action, type EventCause, type StateName } from "@corral/core";
+import type { Host } from "../host/host.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { hostHasAppArmor } from "./apparmor.ts";
 import { detectHierarchies, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
@@ -19,7 +20,7 @@ import { initExited } from "./fini.ts";
 import { freeze, noteFreezer, unfreeze } from "./freezer.ts";
 import { newInstance, Refusal, runEnded, statusOf, type ContainerStatus, type Instance, type Leftover, type StartOptions, type StopOptions, type WindowSize } from "./instance.ts";
 import { StateJournal, type StateSink } from "./journal.ts";
-import { ContainerNotFound, type LxcPath } from "./lxcpath.ts";
+import { ContainerNotFound, type LxcPath } from "../containers/lxcpath.ts";
 import { Reaper } from "./reaper.ts";
 import { recoverLeftover } from "./recovery.ts";
 import { loadForStart, restart, start } from "./start.ts";
@@ -37,18 +38,20 @@ export class Runtime {
 
   constructor(
     private readonly sys: Syscalls,
+    host: Host,
     readonly lxcpath: LxcPath,
     sink: StateSink,
     hierarchies?: Hierarchy[],
   ) {
-    this.hierarchies = hierarchies ?? detectHierarchies();
+    this.hierarchies = hierarchies ?? detectHierarchies(host.files);
     const ctx: RuntimeContext = {
       sys,
+      host,
       lxcpath,
       hierarchies: this.hierarchies,
       journal: new StateJournal(sink),
       reaper: new Reaper(sys),
-      appArmor: hostHasAppArmor(),
+      appArmor: hostHasAppArmor(host.files),
       consoleOutput: (name, data) => this.consoleListeners.forEach((l) => l(name, data)),
       initExited: (inst, status) => initExited(ctx, inst, status),
       restart: (inst, cause) => restart(ctx, inst, cause),
@@ -125,7 +128,7 @@ export class Runtime {
     const { master, slave } = this.sys.openpty();
     try {
       this.sys.makeRaw(slave);
-      const proxy = new ConsoleProxy(console, slave);
+      const proxy = new ConsoleProxy(this.ctx.host.files, console, slave);
       return { ttynum: 0, fd: master, afterSend: () => this.sys.close(master), release: () => proxy.close() };
     } catch (e) {
       this.sys.close(master);

@@ -1,12 +1,12 @@
 // What the runtime reads about signals and exits. Runs on the host.
-import { readFileSync } from "node:fs";
 import { decodeWaitStatus, parseSignalMasks, signalName, type SignalMasks } from "@corral/core";
+import type { HostFiles } from "../host/host.ts";
 
 /** The signal masks of `pid` (none at all when there is no such process). */
-export function signalMasks(pid: number | undefined): SignalMasks {
+export function signalMasks(files: HostFiles, pid: number | undefined): SignalMasks {
   if (pid === undefined) return parseSignalMasks("");
   try {
-    return parseSignalMasks(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return parseSignalMasks(files.readText(`/proc/${pid}/status`));
   } catch {
     return parseSignalMasks("");
   }

@@ -6,9 +6,9 @@
 //   clone    the child cloned into its namespaces        (runs the setup plan, stops at CONFIGURE)
 //   setup    cgroup attach, veths moved in, POST_CONFIGURE, the plan runs to execve
 //   exec     execve succeeded (the sync socket closed)
-import { compileSeccomp, errnoName, serializeFilter, SIGKILL, type ContainerConfig, type StartPhase } from "@corral/core";
-import { closeSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { compileSeccomp, ERRNO, errnoName, serializeFilter, SIGKILL, type ContainerConfig, type StartPhase } from "@corral/core";
 import { release } from "node:os";
+import type { Host, HostFiles } from "../host/host.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
 import { createContainerCgroup, hierarchiesFor, planCgroupWrites, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
@@ -98,21 +98,17 @@ class Undo {
   }
 }
 
-function checkRootfs(rootfs: string): string {
-  let st;
-  try {
-    st = statSync(rootfs);
-  } catch {
-    throw new StartError("setup", `rootfs ${rootfs} does not exist`, "stat", 2);
-  }
-  if (!st.isDirectory()) throw new StartError("setup", `rootfs ${rootfs} is not a directory`, "stat", 20);
-  return realpathSync(rootfs);
+function checkRootfs(files: HostFiles, rootfs: string): string {
+  const st = files.stat(rootfs);
+  if (!st) throw new StartError("setup", `rootfs ${rootfs} does not exist`, "stat", ERRNO.ENOENT);
+  if (!st.isDirectory) throw new StartError("setup", `rootfs ${rootfs} is not a directory`, "stat", ERRNO.ENOTDIR);
+  return files.realpath(rootfs);
 }
 
-function seccompFilter(config: ContainerConfig): Uint8Array | undefined {
+function seccompFilter(files: HostFiles, config: ContainerConfig): Uint8Array | undefined {
   if (!config.seccompProfile) return undefined;
   try {
-    return serializeFilter(compileSeccomp(readFileSync(config.seccompProfile, "utf8")).filter);
+    return serializeFilter(compileSeccomp(files.readText(config.seccompProfile)).filter);
   } catch (e) {
     throw new StartError("setup", `seccomp profile ${config.seccompProfile}: ${(e as Error).message}`);
   }
@@ -135,17 +131,18 @@ interface ChildStamps {
   setupDone?: number;
 }
 
-export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<SpawnedInit> {
+export async function spawnContainer(sys: Syscalls, host: Host, req: SpawnRequest): Promise<SpawnedInit> {
+  const files = host.files;
   const undo = new Undo();
   const clock = new Stopwatch();
   let step = "pre-start";
   try {
     // lxc_init runs the pre-start hooks once STARTING is set, before anything is made.
-    await runHooks("pre-start", req.config.hooks.preStart, { name: req.name, configFile: req.configFile, rootfs: req.rootfs });
+    await runHooks(host.processes, "pre-start", req.config.hooks.preStart, { name: req.name, configFile: req.configFile, rootfs: req.rootfs });
     checkAborted(req.signal);
     step = "network";
-    const rootfs = checkRootfs(req.rootfs);
-    const seccomp = seccompFilter(req.config);
+    const rootfs = checkRootfs(files, req.rootfs);
+    const seccomp = seccompFilter(files, req.config);
     const veths = planVeths(sys, req.config.net);
     clock.lap("network");
 
@@ -153,7 +150,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     step = "cgroup";
     const hierarchies = hierarchiesFor(req.config.cgroups, req.hierarchies);
     const writes = planCgroupWrites(req.config.cgroups, hierarchies);
-    const cgroup = createContainerCgroup(sys, hierarchies, req.name, req.cgroupName);
+    const cgroup = createContainerCgroup(sys, files, hierarchies, req.name, req.cgroupName);
     undo.push(() => void cgroup.destroy());
     cgroup.apply(writes);
     const bornInV2 = cgroup.hasV2();
@@ -162,15 +159,15 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
     step = "clone";
     const console: ConsoleSetup = req.console.kind === "pty"
       // The path, not /proc/self/fd/N: a bind source must be a mount of the child's own namespace.
-      ? { kind: "pty", slaveFd: req.console.slaveFd, slavePath: readlinkSync(`/proc/self/fd/${req.console.slaveFd}`) }
+      ? { kind: "pty", slaveFd: req.console.slaveFd, slavePath: files.readlink(`/proc/self/fd/${req.console.slaveFd}`) }
       : { kind: "inherit" };
     // The CONFIGURE / POST_CONFIGURE barrier only when the parent has work to do in between.
     const loopbackOnly = wantsLoopbackOnly(req.config.net);
     const syncWithParent = veths.length > 0 || loopbackOnly || cgroup.needsAttach(bornInV2);
     let bootIdPath: string | undefined;
     if (req.config.mountAuto.proc) {
-      bootIdPath = writeBootId(cgroup.name);
-      undo.push(() => removeBootId(cgroup.name));
+      bootIdPath = writeBootId(files, cgroup.name);
+      undo.push(() => removeBootId(files, cgroup.name));
     }
     const plan = buildSetupPlan({
       config: req.config,
@@ -179,7 +176,7 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       argv: req.argv,
       env: initEnvironment(req.config, process.env),
       console,
-      ttys: (req.ttySlaveFds ?? []).map((fd) => readlinkSync(`/proc/self/fd/${fd}`)),
+      ttys: (req.ttySlaveFds ?? []).map((fd) => files.readlink(`/proc/self/fd/${fd}`)),
       seccomp,
       dropCapSysBoot: kernelLacksPidnsReboot(release()),
       syncWithParent,
@@ -195,10 +192,10 @@ export async function spawnContainer(sys: Syscalls, req: SpawnRequest): Promise<
       pid = sys.spawn(encodePlan(plan), cloneFlags(req.config), childFd, parentFd, cgroupFd);
     } finally {
       sys.close(childFd);
-      if (cgroupFd >= 0) closeSync(cgroupFd);
+      if (cgroupFd >= 0) files.close(cgroupFd);
     }
     const exited = req.onPid(pid);
-    const sync = new SyncChannel(parentFd);
+    const sync = new SyncChannel(host.streams.socket(parentFd));
     // The child runs in our memory (CLONE_VM) until its sync socket closes at exec or exit.
     let released = false;
     const releaseChild = () => {

@@ -9,7 +9,7 @@ import { apparmorRefusal, apparmorWarning } from "./apparmor.ts";
 import { ConsoleCapture, RingBuffer, TtySet } from "./console.ts";
 import type { RuntimeContext } from "./context.ts";
 import { Refusal, resolveExit, type Instance, type StartOptions } from "./instance.ts";
-import type { LoadedConfig } from "./lxcpath.ts";
+import type { LoadedConfig } from "../containers/lxcpath.ts";
 import { spawnContainer, StartError } from "./spawn.ts";
 
 /** Load and check the config before anything changes: a bad config is a refusal, not a failed start. */
@@ -61,7 +61,7 @@ export async function restart(ctx: RuntimeContext, inst: Instance, cause: EventC
  * the next one finds and removes it (recovery.ts).
  */
 function plannedCgroup(ctx: RuntimeContext, name: string, config: ContainerConfig): string {
-  return freeCgroupName(hierarchiesFor(config.cgroups, ctx.hierarchies), name);
+  return freeCgroupName(ctx.host.files, hierarchiesFor(config.cgroups, ctx.hierarchies), name);
 }
 
 async function spawnInstance(ctx: RuntimeContext, inst: Instance, cause: EventCause, cgroupName: string): Promise<void> {
@@ -71,7 +71,7 @@ async function spawnInstance(ctx: RuntimeContext, inst: Instance, cause: EventCa
     if (config.autodev && config.ttyMax > 0) inst.ttys = new TtySet(ctx.sys, config.ttyMax);
     const slave = inst.consoleMode === "pty" ? openConsole(ctx, inst) : undefined;
     inst.startAbort = new AbortController();
-    const spawned = await spawnContainer(ctx.sys, {
+    const spawned = await spawnContainer(ctx.sys, ctx.host, {
       name: inst.name,
       config,
       rootfs: ctx.lxcpath.rootfs(inst.name, config),
@@ -106,7 +106,7 @@ async function spawnInstance(ctx: RuntimeContext, inst: Instance, cause: EventCa
 function openConsole(ctx: RuntimeContext, inst: Instance): number {
   const { master, slave } = ctx.sys.openpty();
   inst.ring = new RingBuffer();
-  inst.console = new ConsoleCapture(master, slave, inst.ring, inst.config!.console.logfile);
+  inst.console = new ConsoleCapture(ctx.host.files, master, slave, inst.ring, inst.config!.console.logfile);
   if (inst.consoleSize) ctx.sys.setWindowSize(master, inst.consoleSize.rows, inst.consoleSize.cols);
   inst.console.subscribe((data) => ctx.consoleOutput(inst.name, data));
   return slave;

@@ -19,7 +19,7 @@ export const REBOOT_TIMEOUT_MS = 10_000;
 export function stop(ctx: RuntimeContext, inst: Instance, opts: StopOptions): Promise<void> {
   if (inst.stopping) return inst.stopping;
   if (inst.state === "STARTING") return abort(ctx, inst, opts.cause);
-  const masks = signalMasks(inst.pid);
+  const masks = signalMasks(ctx.host.files, inst.pid);
   const halt = haltSignal(inst.config?.signals.halt, masks);
   const handled = initHandles(masks, halt);
   const timeoutMs = handled ? opts.timeoutMs : 0;
@@ -76,7 +76,7 @@ export function abort(ctx: RuntimeContext, inst: Instance, cause: EventCause): P
 export function reboot(ctx: RuntimeContext, inst: Instance, cause: EventCause, timeoutMs: number): void {
   const sig = inst.config?.signals.reboot ?? DEFAULT_SIGNALS.reboot;
   inst.restartRequested = cause;
-  if (inst.pid !== undefined && initHandles(signalMasks(inst.pid), sig)) {
+  if (inst.pid !== undefined && initHandles(signalMasks(ctx.host.files, inst.pid), sig)) {
     trySignal(ctx, inst, sig);
     clearTimeout(inst.stopTimer);
     inst.stopTimer = setTimeout(() => killAll(ctx, inst), timeoutMs);

@@ -10,7 +10,7 @@
 //   EOF                                      execve succeeded (the socket is close-on-exec)
 // CONFIGURE and POST_CONFIGURE are only in plans whose parent has work in between (a cgroup v1
 // attach, veths to move in): otherwise the child runs straight through.
-import { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 export enum SyncMessage {
   Configure = 1,
@@ -36,13 +36,12 @@ export type SyncEvent =
 
 /** The parent's end of the sync socket, read without blocking the event loop. */
 export class SyncChannel {
-  private readonly socket: Socket;
   private readonly queue: SyncEvent[] = [];
   private waiter: ((e: SyncEvent) => void) | undefined;
   private buffered = Buffer.alloc(0);
 
-  constructor(fd: number) {
-    this.socket = new Socket({ fd, readable: true, writable: true });
+  /** `socket`: a stream on the parent's end of the socketpair (Host.streams.socket) */
+  constructor(private readonly socket: Duplex) {
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
     this.socket.on("end", () => this.push({ type: "eof" }));
     this.socket.on("close", () => this.push({ type: "eof" }));

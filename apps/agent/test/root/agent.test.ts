@@ -11,6 +11,7 @@ import { AgentProcess, freePort } from "./agent-process.ts";
 import { requireRoot, until } from "./harness.ts";
 import { detectHierarchies } from "../../src/runtime/cgroups.ts";
 import { Store } from "../../src/store/store.ts";
+import { nodeHost } from "../../src/host/node-host.ts";
 
 let agent: AgentProcess;
 let lxcpath: string;
@@ -297,7 +298,7 @@ describe("restarts", () => {
     // What a start cut short leaves: STARTING with its planned cgroup, made (empty: PDEATHSIG
     // killed the init). "taken"'s planned name was never made here, and a process of someone
     // else's now runs in a cgroup of that name.
-    const v2 = detectHierarchies().find((h) => h.version === 2)!.mountPoint;
+    const v2 = detectHierarchies(nodeHost.files).find((h) => h.version === 2)!.mountPoint;
     const store = new Store(join(agent.lxcpath, "corral.db"));
     for (const name of ["half", "taken"]) store.appendEvent(name, "STARTING", { actor: "test" }, { cgroup: `corral-${name}` });
     store.close();

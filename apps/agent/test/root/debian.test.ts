@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AgentProcess, freePort } from "./agent-process.ts";
 import { requireRoot, until } from "./harness.ts";
-import { baseRelease, ensureDebianBase } from "../../src/runtime/debian.ts";
+import { baseRelease, ensureDebianBase } from "../../src/containers/debian.ts";
 import { MANAGED_BRIDGE } from "../../src/runtime/bridge.ts";
 
 const REPO = join(import.meta.dirname, "../../../..");

@@ -7,9 +7,10 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import type { StateName } from "@corral/core";
 import { nativeSyscalls } from "../../src/sys/native.ts";
-import { LxcPath } from "../../src/runtime/lxcpath.ts";
+import { LxcPath } from "../../src/containers/lxcpath.ts";
 import { Runtime, type StateChange } from "../../src/runtime/runtime.ts";
-import { createContainer } from "../../src/runtime/create.ts";
+import { createContainer } from "../../src/containers/create.ts";
+import { nodeHost } from "../../src/host/node-host.ts";
 
 export function requireRoot(): void {
   assert.equal(process.getuid?.(), 0, "this test starts real containers and needs root: run it as root (CI does)");
@@ -32,7 +33,7 @@ export function makeHarness(): Harness {
   const lxcpath = new LxcPath(dir);
   const changes: StateChange[] = [];
   const waiters: Array<() => void> = [];
-  const runtime = new Runtime(nativeSyscalls, lxcpath, (c) => {
+  const runtime = new Runtime(nativeSyscalls, nodeHost, lxcpath, (c) => {
     changes.push(c);
     waiters.splice(0).forEach((w) => w());
   });

@@ -11,13 +11,14 @@ import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { decodeWaitStatus, stateNumber } from "@corral/core";
 import { nativeSyscalls } from "../../src/sys/native.ts";
-import { createContainer } from "../../src/runtime/create.ts";
-import { LxcPath } from "../../src/runtime/lxcpath.ts";
+import { createContainer } from "../../src/containers/create.ts";
+import { LxcPath } from "../../src/containers/lxcpath.ts";
 import { Runtime, type StateChange } from "../../src/runtime/runtime.ts";
 import { MonitorFifo, monitorFifoPath } from "../../src/lxc/monitor.ts";
 import { CommandSockets } from "../../src/lxc/commands.ts";
 import { runtimeCommandTarget } from "../../src/lxc/broadcast.ts";
 import { assertNothingLeft, requireRoot } from "./harness.ts";
+import { nodeHost } from "../../src/host/node-host.ts";
 
 const run = promisify(execFile);
 const suffix = randomBytes(3).toString("hex");
@@ -102,7 +103,7 @@ before(() => {
       sockets.close(c.container);
     }
   };
-  runtime = new Runtime(nativeSyscalls, lxcpath, sink);
+  runtime = new Runtime(nativeSyscalls, nodeHost, lxcpath, sink);
   sockets = new CommandSockets(nativeSyscalls, lxcpath.root, runtimeCommandTarget(() => runtime), (name, e) => socketErrors.push(`${name}: ${e.message}`));
 });
 

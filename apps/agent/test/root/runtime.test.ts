@@ -8,6 +8,7 @@ import { decodeWaitStatus, shellExitCode } from "@corral/core";
 import { assertNothingLeft, makeHarness, requireRoot, until, type Harness } from "./harness.ts";
 import { nativeSyscalls } from "../../src/sys/native.ts";
 import { NotStored, Refusal, Runtime, type StateChange } from "../../src/runtime/runtime.ts";
+import { nodeHost } from "../../src/host/node-host.ts";
 
 const REPO = join(import.meta.dirname, "../../../..");
 
@@ -343,7 +344,7 @@ describe("a store that cannot take changes (a full disk)", () => {
   it("refuses a start with nothing changed, lets an exit and an abort through, and records them in order once it can", async () => {
     const stored: StateChange[] = [];
     let full = false;
-    const runtime = new Runtime(nativeSyscalls, h.lxcpath, (c) => {
+    const runtime = new Runtime(nativeSyscalls, nodeHost, h.lxcpath, (c) => {
       if (full) throw new Error("database or disk is full");
       stored.push(c);
     });

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { decodeWaitStatus } from "@corral/core";
-import { createContainerAsync } from "../../src/runtime/create.ts";
+import { createContainerAsync } from "../../src/containers/create.ts";
 import { assertNothingLeft, makeHarness, until, type Harness } from "./harness.ts";
 
 const run = promisify(execFile);

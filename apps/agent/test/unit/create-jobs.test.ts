@@ -1,8 +1,8 @@
 // Background creates: progress kept for readers with a cursor, the outcome kept a while.
 import { it } from "node:test";
 import assert from "node:assert/strict";
-import { CreateJobs } from "../../src/runtime/create-jobs.ts";
-import type { Progress } from "../../src/runtime/debian.ts";
+import { CreateJobs } from "../../src/containers/create-jobs.ts";
+import type { Progress } from "../../src/containers/debian.ts";
 
 function controlled() {
   let progress: Progress = () => {};

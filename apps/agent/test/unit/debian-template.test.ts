@@ -6,13 +6,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseLxcConfig } from "@corral/core";
-import { debianSourceLines, parseDeb822Sources, parseOneLineSources, readHostAptSources } from "../../src/runtime/apt-sources.ts";
+import { debianSourceLines, parseDeb822Sources, parseOneLineSources, readHostAptSources } from "../../src/containers/apt-sources.ts";
 import {
   basePath, BASE_RECIPE, ensureDebianBase, type BaseBuilder, checkRelease, checkRootPassword, checkSshKey, debianArch, debianConfig, hostsFile, resolvConfFor, setShadowPassword, sha512Crypt,
-} from "../../src/runtime/debian.ts";
-import { beginCreate, createContainer, createContainerAsync, removeAbandonedCreates, usedAddresses } from "../../src/runtime/create.ts";
-import { configText } from "../../src/runtime/templates.ts";
-import { LxcPath } from "../../src/runtime/lxcpath.ts";
+} from "../../src/containers/debian.ts";
+import { beginCreate, createContainer, createContainerAsync, removeAbandonedCreates, usedAddresses } from "../../src/containers/create.ts";
+import { configText } from "../../src/containers/templates.ts";
+import { LxcPath } from "../../src/containers/lxcpath.ts";
 
 const DEB822 = `Types: deb
 # http://snapshot.debian.org/archive/debian/20250520T000000Z
@@ -259,7 +259,8 @@ describe("the cached base", () => {
       const lines: string[] = [];
       const one = ensureDebianBase("bookworm", (l) => lines.push(`1 ${l}`), { cacheDir: cache, builder: b.builder });
       const two = ensureDebianBase("bookworm", (l) => lines.push(`2 ${l}`), { cacheDir: cache, builder: b.builder });
-      await new Promise((r) => setTimeout(r, 20));
+      // the build has begun (however busy the machine), and waits at its gate
+      for (let i = 0; i < 500 && b.runs.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       const base = basePath("bookworm", debianArch(), cache);
       assert.deepEqual(b.runs, [`${base}.partial`], "built beside the cache");
       assert.equal(existsSync(base), false, "nothing at the cache's path until the build is whole");
@@ -288,7 +289,8 @@ describe("the cached base", () => {
       const b = gatedBuilder();
       b.open();
       const built = ensureDebianBase("trixie", (l) => lines.push(l), { cacheDir: cache, builder: b.builder, lockPollMs: 10 });
-      await new Promise((r) => setTimeout(r, 50));
+      // it says it waits (however busy the machine), and keeps waiting
+      for (let i = 0; i < 500 && !lines.some((l) => l.startsWith("waiting")); i++) await new Promise((r) => setTimeout(r, 10));
       assert.deepEqual(b.runs, [], "not built while another process holds the lock");
       assert.ok(lines.some((l) => l.startsWith("waiting for another build of this base (pid 1")), lines.join("\n"));
       // that process dies without letting go: its lock names a dead pid

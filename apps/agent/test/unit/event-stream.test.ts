@@ -10,6 +10,7 @@ import { Agent } from "../../src/agent.ts";
 import { appRouter } from "../../src/api/root.ts";
 import { SUBSCRIBER_QUEUE_LIMIT } from "../../src/api/bus.ts";
 import { FakeSyscalls } from "../../src/sys/fake.ts";
+import { nodeHost } from "../../src/host/node-host.ts";
 
 const quiet = { info: () => {}, error: () => {} };
 let dir: string;
@@ -17,7 +18,7 @@ let agent: Agent;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "corral-stream-"));
-  agent = new Agent(new FakeSyscalls(), dir, quiet);
+  agent = new Agent(new FakeSyscalls(), nodeHost, dir, quiet);
 });
 after(async () => {
   agent.runtime.close();

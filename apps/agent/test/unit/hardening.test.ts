@@ -11,7 +11,7 @@ import { ZodError, z } from "zod";
 import { ConfigError, parseLxcConfig } from "@corral/core";
 import { describeInputError } from "../../src/api/trpc.ts";
 import { describeRequest, RefusalLog, type Refused } from "../../src/api/refusals.ts";
-import { boundedConfigIO, readConfigFile } from "../../src/runtime/lxcpath.ts";
+import { boundedConfigIO, readConfigFile } from "../../src/containers/lxcpath.ts";
 import { salvageStore } from "../../src/store/salvage.ts";
 import { isStorageError, Store, StorageFull, StoreCorrupt } from "../../src/store/store.ts";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ContainerNotFound, LxcPath } from "../../src/runtime/lxcpath.ts";
+import { ContainerNotFound, LxcPath } from "../../src/containers/lxcpath.ts";
 
 function setup() {
   const root = mkdtempSync(join(tmpdir(), "corral-lxcpath-"));

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { ConfigError, NAME_RE, type EventCause } from "@corral/core";
 import type { Runtime } from "../../runtime/runtime.ts";
-import { TEMPLATES } from "../../runtime/templates.ts";
+import { TEMPLATES } from "../../containers/templates.ts";
 import { mutationProcedure, publicProcedure, router } from "../trpc.ts";
 
 const name = z.string().regex(NAME_RE, "a name is 1 to 64 of A-Z a-z 0-9 _ . - and starts with a letter or digit");

@@ -6,13 +6,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError, validateName } from "@corral/core";
-import { ipv4AddressesInConfigText, nextFreeAddress } from "./bridge.ts";
+import { ipv4AddressesInConfigText, nextFreeAddress } from "../runtime/bridge.ts";
 import {
   checkRelease, checkRootPassword, checkSshKey, configureDebianRootfs, copyBase, debianConfig, DEBIAN_SECCOMP, DEFAULT_CACHE_DIR,
   DEFAULT_RELEASE, ensureDebianBase, type Progress,
 } from "./debian.ts";
 import { describeIssue, type LxcPath } from "./lxcpath.ts";
-import { Refusal } from "./runtime.ts";
+import { Refusal } from "../runtime/instance.ts";
 import { applyTemplate, configText, isTemplate, TEMPLATES, type QuickTemplateName } from "./templates.ts";
 
 export interface CreateRequest {

@@ -1,0 +1,46 @@
+// The real host, through Node's fs, net and child_process: what the agent, `corral run` and the
+// root tests give the runtime.
+import { execFile } from "node:child_process";
+import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { Socket } from "node:net";
+import type { Host } from "./host.ts";
+
+export const nodeHost: Host = {
+  files: {
+    readText: (path) => readFileSync(path, "utf8"),
+    writeText: (path, text, mode) => writeFileSync(path, text, mode === undefined ? undefined : { mode }),
+    appendBytes: (path, data) => appendFileSync(path, data),
+    exists: (path) => existsSync(path),
+    stat: (path) => {
+      const st = statSync(path, { throwIfNoEntry: false });
+      return st && { isDirectory: st.isDirectory() };
+    },
+    mkdir: (path, options) => void mkdirSync(path, options),
+    rmdir: (path) => rmdirSync(path),
+    remove: (path) => rmSync(path, { force: true }),
+    readdir: (path) => readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, isDirectory: d.isDirectory() })),
+    readlink: (path) => readlinkSync(path),
+    realpath: (path) => realpathSync(path),
+    openDirectory: (path) => openSync(path, constants.O_RDONLY | constants.O_DIRECTORY),
+    write: (fd, data) => writeSync(fd, data),
+    close: (fd) => closeSync(fd),
+  },
+  processes: {
+    run: (file, args, { env, timeoutMs }) =>
+      new Promise((resolve) => {
+        execFile(file, args, { env, timeout: timeoutMs }, (err, _stdout, stderr) => {
+          const failed = err as (Error & { code?: number | string; signal?: string; killed?: boolean }) | null;
+          resolve({
+            code: failed ? (typeof failed.code === "number" ? failed.code : null) : 0,
+            signal: failed?.signal ?? null,
+            timedOut: failed?.killed === true,
+            // a program that could not be run at all says why where its stderr would be
+            stderr: String(stderr) || (typeof failed?.code === "string" ? failed.message : ""),
+          });
+        });
+      }),
+  },
+  streams: {
+    socket: (fd) => new Socket({ fd, readable: true, writable: true }),
+  },
+};

@@ -1,0 +1,242 @@
+// The lifecycle's state machine without root: the runtime on FakeSyscalls and a FakeHost (files
+// in memory, the child's sync socket driven by the test). Starts, failures injected at each step
+// with the undo order, stop with its timeout, abort, reboot, freeze and recovery after a crash.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { encodeWaitStatus, ERRNO, SIGRTMIN_3, type StateName } from "@corral/core";
+import { FakeHost, syncMessage, type FakeSocket } from "../../src/host/fake.ts";
+import { createContainer } from "../../src/containers/create.ts";
+import { LxcPath } from "../../src/containers/lxcpath.ts";
+import { NotStored, Refusal, Runtime, type StateChange } from "../../src/runtime/runtime.ts";
+import { SyncMessage } from "../../src/runtime/sync.ts";
+import { FakeSyscalls } from "../../src/sys/fake.ts";
+
+const V2 = "/sys/fs/cgroup/unified";
+const ROOTFS = "/fake/rootfs";
+const CGROUP = `${V2}/corral-c1`;
+const BOOT_ID = "/run/corral/boot-id/corral-c1";
+
+let dir: string;
+let sys: FakeSyscalls;
+let host: FakeHost;
+let changes: StateChange[];
+let storeFull: boolean;
+let runtime: Runtime;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "corral-lifecycle-"));
+  sys = new FakeSyscalls();
+  host = new FakeHost();
+  host.files.dirs.add(V2);
+  host.files.dirs.add(ROOTFS);
+  // each runtime its own list: a late change of an earlier test's runtime cannot land in this one
+  const mine: StateChange[] = (changes = []);
+  storeFull = false;
+  const lxcpath = new LxcPath(dir);
+  createContainer(lxcpath, { name: "c1", config: `lxc.rootfs.path = dir:${ROOTFS}\nlxc.mount.auto = proc:mixed sys:mixed\n` });
+  runtime = new Runtime(sys, host, lxcpath, (c) => {
+    if (storeFull) throw new Error("database or disk is full");
+    mine.push(c);
+  }, [{ version: 2, mountPoint: V2, controllers: ["memory", "pids"] }]);
+});
+afterEach(() => {
+  runtime.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const states = (): StateName[] => changes.map((c) => c.state);
+const cause = { actor: "test" };
+const start = () => runtime.start("c1", { cause, console: "inherit" });
+
+/** The init ends with `status` (what SIGCHLD then reaps); resolves once the run is STOPPED. */
+async function initExits(status: number): Promise<void> {
+  const before = changes.length;
+  sys.exits.set(runtime.initPid("c1")!, status);
+  process.emit("SIGCHLD", "SIGCHLD");
+  await until(() => changes.slice(before).some((c) => c.state === "STOPPED"));
+}
+
+async function until(done: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out; states ${states().join(" ")}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** What the fake host's files say of the run's leftovers. */
+function left(): string[] {
+  return [CGROUP, BOOT_ID].filter((p) => host.files.exists(p));
+}
+
+describe("a start", () => {
+  it("makes the cgroup and the boot id, clones into the cgroup, and is RUNNING once the child execs", async () => {
+    await start();
+    assert.deepEqual(states(), ["STARTING", "RUNNING"]);
+    assert.equal(changes[0]!.detail.cgroup, "corral-c1", "STARTING names the cgroup before it is made");
+    assert.deepEqual(left(), [CGROUP, BOOT_ID]);
+    const spawn = sys.calls.find((c) => c.call === "spawn")!;
+    assert.ok((spawn.args[4] as number) >= 0, "born in its cgroup v2 directory (CLONE_INTO_CGROUP)");
+    assert.deepEqual(changes[1]!.detail.phases!.map((p) => p.name), ["network", "cgroup", "clone", "setup", "exec"]);
+  });
+
+  it("ends in STOPPED with the init's exit, and the run's cgroup and boot id go", async () => {
+    await start();
+    await initExits(encodeWaitStatus({ code: 3 }));
+    assert.deepEqual(states(), ["STARTING", "RUNNING", "STOPPING", "STOPPED"]);
+    assert.equal(changes.at(-1)!.detail.exitCode, 3);
+    assert.deepEqual(changes.at(-1)!.cause, { actor: "init", request: "exited with code 3" });
+    assert.deepEqual(left(), []);
+  });
+
+  it("a clone that fails (EPERM) undoes in reverse: boot id, then cgroup; ABORTING then STOPPED name the step", async () => {
+    sys.failNext("spawn", ERRNO.EPERM);
+    await assert.rejects(start(), /EPERM/);
+    assert.deepEqual(states(), ["STARTING", "ABORTING", "STOPPED"]);
+    assert.deepEqual(changes.at(-1)!.detail.error, changes[1]!.detail.error);
+    assert.equal(changes[1]!.detail.error!.step, "clone");
+    assert.equal(changes[1]!.detail.error!.errno, ERRNO.EPERM);
+    const undo = host.files.log.filter((l) => /^(remove|rmdir) /.test(l));
+    assert.deepEqual(undo, [`remove ${BOOT_ID}`, `rmdir ${CGROUP}`]);
+    assert.deepEqual(left(), []);
+  });
+
+  it("an op that fails in the child names it and its errno; the child is killed and everything undone", async () => {
+    host.streams.child = (socket: FakeSocket) => setImmediate(() => {
+      socket.say(syncMessage(SyncMessage.Error, 3, ERRNO.ENOENT));
+      socket.hangUp();
+    });
+    const starting = start();
+    await until(() => runtime.initPid("c1") !== undefined || states().includes("ABORTING"));
+    // the killed child is reaped before the cgroup can go
+    sys.exits.set(runtime.initPid("c1")!, encodeWaitStatus({ signal: 9 }));
+    process.emit("SIGCHLD", "SIGCHLD");
+    await assert.rejects(starting, /ENOENT/);
+    assert.equal(changes[1]!.detail.error!.step, "setup");
+    assert.ok(sys.calls.some((c) => c.call === "kill" && c.args[1] === 9), "the child is killed");
+    assert.deepEqual(left(), []);
+  });
+
+  it("a cgroup that cannot be made fails at step cgroup with nothing left", async () => {
+    host.files.dirs.add(CGROUP); // taken: every name after it is tried, then one is free
+    await start();
+    assert.equal(changes[1]!.detail.cgroup, "corral-c1-1");
+    await initExits(0);
+    assert.ok(host.files.exists(CGROUP), "another's cgroup is left alone");
+  });
+
+  it("a start of a running container is refused and changes nothing", async () => {
+    await start();
+    await assert.rejects(start(), (e: Error) => e instanceof Refusal && /running/.test(e.message));
+    assert.deepEqual(states(), ["STARTING", "RUNNING"]);
+  });
+
+  it("a full store refuses the start before anything is made", async () => {
+    storeFull = true;
+    await assert.rejects(start(), NotStored);
+    assert.equal(runtime.state("c1"), "STOPPED");
+    assert.deepEqual(host.files.log, []);
+    assert.equal(sys.calls.filter((c) => c.call === "spawn").length, 0);
+  });
+});
+
+describe("a stop", () => {
+  it("sends SIGRTMIN+3 to an init that blocks it (systemd), then kills after the timeout", async () => {
+    await start();
+    const pid = runtime.initPid("c1")!;
+    host.files.files.set(`/proc/${pid}/status`, "SigBlk:\t7fe3c0fe28014a03\nSigIgn:\t0000000000001000\nSigCgt:\t00000000000004ec\n");
+    const stopping = runtime.stop("c1", { cause, timeoutMs: 30 });
+    assert.equal(changes.at(-1)!.state, "STOPPING");
+    assert.equal(changes.at(-1)!.detail.signal, "SIGRTMIN+3");
+    assert.deepEqual(sys.calls.filter((c) => c.call === "kill").map((c) => c.args), [[pid, SIGRTMIN_3]]);
+    // it does not go down in time: SIGKILL
+    await until(() => sys.calls.some((c) => c.call === "kill" && c.args[1] === 9));
+    await initExits(encodeWaitStatus({ signal: 9 }));
+    await stopping;
+    assert.deepEqual(states().slice(-2), ["STOPPING", "STOPPED"]);
+    assert.equal(changes.at(-1)!.cause.actor, "test");
+  });
+
+  it("kills at once an init that neither catches nor blocks the halt signal, and says so", async () => {
+    await start();
+    host.files.files.set(`/proc/${runtime.initPid("c1")}/status`, "SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n");
+    const stopping = runtime.stop("c1", { cause, timeoutMs: 10_000 });
+    assert.match(String(changes.at(-1)!.detail.note), /does not handle SIGPWR: killed at once/);
+    assert.ok(sys.calls.some((c) => c.call === "kill" && c.args[1] === 9));
+    await initExits(encodeWaitStatus({ signal: 9 }));
+    await stopping;
+  });
+
+  it("a stop of a stopped container is refused and changes nothing", async () => {
+    assert.throws(() => runtime.stop("c1", { cause, timeoutMs: 0 }), Refusal);
+    assert.deepEqual(states(), []);
+  });
+});
+
+describe("abort, reboot, freeze", () => {
+  it("an abort during STARTING undoes the start and tells the starter it was aborted", async () => {
+    host.streams.child = () => {}; // the child never gets as far as exec
+    const starting = start();
+    await until(() => runtime.initPid("c1") !== undefined);
+    const aborted = runtime.abort("c1", { actor: "test", request: "abort" });
+    sys.exits.set(runtime.initPid("c1")!, encodeWaitStatus({ signal: 9 }));
+    process.emit("SIGCHLD", "SIGCHLD");
+    host.streams.sockets.at(-1)!.hangUp();
+    await assert.rejects(starting, (e: Error) => e instanceof Refusal && e.code === "CONFLICT");
+    await aborted;
+    assert.deepEqual(states(), ["STARTING", "ABORTING", "STOPPED"]);
+    assert.equal(changes.at(-1)!.detail.error!.step, "abort");
+    assert.deepEqual(left(), []);
+  });
+
+  it("an init killed by SIGHUP (its reboot) starts again, recorded as a reboot", async () => {
+    await start();
+    const first = runtime.initPid("c1");
+    await initExits(encodeWaitStatus({ signal: 1 }));
+    await until(() => states().length === 6);
+    assert.deepEqual(states(), ["STARTING", "RUNNING", "STOPPING", "STOPPED", "STARTING", "RUNNING"]);
+    assert.equal(changes[3]!.detail.reboot, true);
+    assert.notEqual(runtime.initPid("c1"), first);
+  });
+
+  it("corral reboot kills an init that does not handle SIGINT, then starts it again", async () => {
+    await start();
+    runtime.reboot("c1", { actor: "test", request: "reboot" });
+    assert.ok(sys.calls.some((c) => c.call === "kill" && c.args[1] === 9));
+    await initExits(encodeWaitStatus({ signal: 9 }));
+    await until(() => states().length === 6);
+    assert.equal(changes[4]!.cause.request, "reboot");
+  });
+
+  it("freeze and unfreeze write the v2 freezer and record FREEZING, FROZEN, THAWED, RUNNING", async () => {
+    await start();
+    host.files.files.set(`${CGROUP}/cgroup.freeze`, "0");
+    host.files.files.set(`${CGROUP}/cgroup.events`, "populated 1\nfrozen 1\n");
+    await runtime.freeze("c1", cause);
+    assert.deepEqual(sys.calls.filter((c) => c.call === "writeFile").map((c) => c.args).at(-1), [`${CGROUP}/cgroup.freeze`, "1"]);
+    runtime.unfreeze("c1", cause);
+    assert.deepEqual(states().slice(2), ["FREEZING", "FROZEN", "THAWED", "RUNNING"]);
+  });
+});
+
+describe("after an agent crash", () => {
+  it("a container recorded RUNNING loses its cgroup and boot id and is recorded STOPPED, with the agent as cause", async () => {
+    host.files.dirs.add(CGROUP);
+    host.files.files.set(BOOT_ID, "x\n");
+    await runtime.recoverLeftover("c1", { cgroup: "corral-c1", cgroupMade: true, pid: 4242 }, { actor: "agent", request: "restart" });
+    assert.deepEqual(left(), []);
+    assert.deepEqual(states(), ["STOPPED"]);
+    assert.equal(changes[0]!.detail.lostPid, 4242);
+  });
+
+  it("a cgroup only planned (STARTING) and now another's is left alone", async () => {
+    host.files.dirs.add(CGROUP);
+    host.files.dirs.add(`${CGROUP}/busy`);
+    host.files.files.set(`${CGROUP}/busy/cgroup.procs`, "4321\n"); // someone's process runs in it
+    await runtime.recoverLeftover("c1", { cgroup: "corral-c1", cgroupMade: false }, { actor: "agent" });
+    assert.ok(host.files.exists(CGROUP));
+  });
+});
