@@ -8,7 +8,7 @@ import {
 } from "@corral/core";
 import { EventBus } from "./api/bus.ts";
 import { LxcBroadcast, runtimeCommandTarget } from "./lxc/broadcast.ts";
-import { beginCreate, createContainer, deleteContainer, type CreateRequest, type CreateResult } from "./containers/create.ts";
+import { beginCreate, createContainer, deleteContainer, removeAbandonedCreates, type CreateRequest, type CreateResult } from "./containers/create.ts";
 import { CreateJobs } from "./containers/create-jobs.ts";
 import { ConfigFileRefused, describeIssue, LxcPath } from "./containers/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
@@ -82,6 +82,7 @@ export class Agent {
 
   /** After a restart: clean what the last run left, then lxc.start.auto in order with delays. */
   async boot(): Promise<void> {
+    for (const name of await removeAbandonedCreates(this.lxcpath)) this.log.info("removed a create cut short by the previous agent", { container: name });
     await this.recoverFromTimeline();
     void this.autostart();
   }

@@ -15,6 +15,7 @@ const RTM_GETLINK = 18;
 const RTM_NEWADDR = 20;
 const RTM_GETADDR = 22;
 const RTM_NEWROUTE = 24;
+const RTM_GETROUTE = 26;
 
 const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
@@ -47,8 +48,11 @@ const IFA_BROADCAST = 4;
 /** no duplicate address detection: the address is usable at once, as the container starts */
 const IFA_F_NODAD = 0x02;
 
+const RTA_DST = 1;
 const RTA_OIF = 4;
 const RTA_GATEWAY = 5;
+/** the table id when it does not fit rtmsg's u8 */
+const RTA_TABLE = 15;
 const RT_TABLE_MAIN = 254;
 const RTPROT_BOOT = 3;
 const RT_SCOPE_UNIVERSE = 0;
@@ -228,6 +232,62 @@ export function getAddresses(family: "IPv4" | "IPv6"): Buffer {
   return message(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, [ifaddrmsg(family === "IPv4" ? AF_INET : AF_INET6, 0, 0, 0)]);
 }
 
+/** `ip -4 route show table all`: a dump of every IPv4 route (see parseRoutes). */
+export function getRoutes(): Buffer {
+  const rtmsg = Buffer.alloc(12);
+  rtmsg.writeUInt8(AF_INET, 0);
+  return message(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, [rtmsg]);
+}
+
+/** One IPv4 route of a dump: where it goes, through which link, in which table. */
+export interface Route {
+  /** "a.b.c.d", "0.0.0.0" for a default route */
+  dst: string;
+  prefixLength: number;
+  table: number;
+  /** RTN_*: 1 unicast, 2 local, 3 broadcast, ... */
+  type: number;
+  /** the output link's index, 0 when the route names none */
+  oif: number;
+}
+
+/** The IPv4 routes in the answer to getRoutes; an NLMSG_ERROR in it throws with its errno. */
+export function parseRoutes(reply: Buffer): Route[] {
+  return readDump(reply, RTM_NEWROUTE, (body) => {
+    if (body.readUInt8(0) !== AF_INET) return undefined;
+    const attrs = readAttrs(body.subarray(12));
+    const dst = attrs.get(RTA_DST);
+    return {
+      dst: dst ? [...dst].join(".") : "0.0.0.0",
+      prefixLength: body.readUInt8(1),
+      table: attrs.get(RTA_TABLE)?.readUInt32LE(0) ?? body.readUInt8(4),
+      type: body.readUInt8(7),
+      oif: attrs.get(RTA_OIF)?.readUInt32LE(0) ?? 0,
+    };
+  });
+}
+
+/** The messages of `type` in a dump's answer (datagrams back to back, up to NLMSG_DONE), read by `read`. */
+function readDump<T>(reply: Buffer, type: number, read: (body: Buffer) => T | undefined): T[] {
+  const out: T[] = [];
+  for (let off = 0; off + NLMSG_HDRLEN <= reply.length; ) {
+    const len = reply.readUInt32LE(off);
+    if (len < NLMSG_HDRLEN || off + len > reply.length) throw new Error("a truncated rtnetlink message");
+    const msgType = reply.readUInt16LE(off + 4);
+    if (msgType === NLMSG_ERROR) {
+      const errno = -reply.readInt32LE(off + NLMSG_HDRLEN);
+      if (errno !== 0) throw Object.assign(new Error(`rtnetlink refused the dump: errno ${errno}`), { errno });
+    } else if (msgType === NLMSG_DONE) {
+      break;
+    } else if (msgType === type) {
+      const item = read(reply.subarray(off + NLMSG_HDRLEN, off + len));
+      if (item !== undefined) out.push(item);
+    }
+    off += align4(len);
+  }
+  return out;
+}
+
 /** One address of a dump: the link it is on, and "a.b.c.d" or an IPv6 text with its prefix. */
 export interface LinkAddress {
   index: number;
@@ -243,28 +303,13 @@ export interface LinkAddress {
  * back to back. An NLMSG_ERROR in it throws with its errno (as `errno` on the Error).
  */
 export function parseAddresses(reply: Buffer): LinkAddress[] {
-  const out: LinkAddress[] = [];
-  for (let off = 0; off + NLMSG_HDRLEN <= reply.length; ) {
-    const len = reply.readUInt32LE(off);
-    if (len < NLMSG_HDRLEN || off + len > reply.length) throw new Error("a truncated rtnetlink message");
-    const type = reply.readUInt16LE(off + 4);
-    if (type === NLMSG_ERROR) {
-      const errno = -reply.readInt32LE(off + NLMSG_HDRLEN);
-      if (errno !== 0) throw Object.assign(new Error(`rtnetlink refused the address dump: errno ${errno}`), { errno });
-    } else if (type === RTM_NEWADDR) {
-      const body = reply.subarray(off + NLMSG_HDRLEN, off + len);
-      const family = body.readUInt8(0) === AF_INET ? "IPv4" : body.readUInt8(0) === AF_INET6 ? "IPv6" : undefined;
-      const attrs = readAttrs(body.subarray(8));
-      const raw = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
-      if (family && raw) {
-        out.push({ index: body.readUInt32LE(4), family, address: family === "IPv4" ? [...raw].join(".") : ipv6Text(raw), prefixLength: body.readUInt8(1), scope: body.readUInt8(3) });
-      }
-    } else if (type === NLMSG_DONE) {
-      break;
-    }
-    off += align4(len);
-  }
-  return out;
+  return readDump(reply, RTM_NEWADDR, (body): LinkAddress | undefined => {
+    const family = body.readUInt8(0) === AF_INET ? "IPv4" : body.readUInt8(0) === AF_INET6 ? "IPv6" : undefined;
+    const attrs = readAttrs(body.subarray(8));
+    const raw = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
+    if (!family || !raw) return undefined;
+    return { index: body.readUInt32LE(4), family, address: family === "IPv4" ? [...raw].join(".") : ipv6Text(raw), prefixLength: body.readUInt8(1), scope: body.readUInt8(3) };
+  });
 }
 
 /** The top-level attributes of a message body: type (NLA_F_NESTED stripped) to payload; the first of each. */

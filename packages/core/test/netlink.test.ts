@@ -187,3 +187,38 @@ test("IPv6 text: the longest run of zero groups shortened, as RFC 5952 says", ()
   assert.equal(text("2001:0db8:0001:0002:0003:0004:0005:0006"), "2001:db8:1:2:3:4:5:6");
   assert.equal(text("2001:0000:0db8:0000:0001:0000:0000:0001"), "2001:0:db8:0:1::1");
 });
+
+test("a route dump: RTM_GETROUTE with NLM_F_DUMP for IPv4, and its routes read back with their table, type and link", () => {
+  const req = rtnetlink.getRoutes();
+  assert.deepEqual(header(req), { len: 28, type: 26, flags: 0x1 | 0x300 });
+  assert.equal(req.readUInt8(16), 2, "rtmsg: AF_INET");
+  const route = (rtm: number[], attrsOf: Array<[number, number[]]>) => {
+    const body = Buffer.concat([Buffer.from(rtm), ...attrsOf.map(([type, p]) => {
+      const b = Buffer.alloc((4 + p.length + 3) & ~3);
+      b.writeUInt16LE(4 + p.length, 0);
+      b.writeUInt16LE(type, 2);
+      Buffer.from(p).copy(b, 4);
+      return b;
+    })]);
+    const hdr = Buffer.alloc(16);
+    hdr.writeUInt32LE(16 + body.length, 0);
+    hdr.writeUInt16LE(24, 4);
+    return Buffer.concat([hdr, body]);
+  };
+  const u32le = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24];
+  const done = Buffer.alloc(20);
+  done.writeUInt32LE(20, 0);
+  done.writeUInt16LE(3, 4);
+  const reply = Buffer.concat([
+    route([2, 0, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0], [[5, [192, 0, 2, 1]], [4, u32le(2)]]), // default via 192.0.2.1 dev 2
+    route([2, 24, 0, 0, 254, 2, 253, 1, 0, 0, 0, 0], [[1, [10, 0, 5, 0]], [4, u32le(29)]]), // 10.0.5.0/24 dev 29
+    route([2, 32, 0, 0, 255, 2, 254, 2, 0, 0, 0, 0], [[15, u32le(255)], [1, [10, 0, 5, 1]], [4, u32le(29)]]), // local
+    route([10, 64, 0, 0, 254, 2, 0, 1, 0, 0, 0, 0], [[4, u32le(29)]]), // IPv6: left out
+    done,
+  ]);
+  assert.deepEqual(rtnetlink.parseRoutes(reply), [
+    { dst: "0.0.0.0", prefixLength: 0, table: 254, type: 1, oif: 2 },
+    { dst: "10.0.5.0", prefixLength: 24, table: 254, type: 1, oif: 29 },
+    { dst: "10.0.5.1", prefixLength: 32, table: 255, type: 2, oif: 29 },
+  ]);
+});

@@ -3,6 +3,7 @@
 // The debian template downloads and builds for minutes the first time: beginCreate checks and
 // reserves the name at once, and its run() does the slow part asynchronously, with progress.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError, validateName } from "@corral/core";
 import { ipv4AddressesInConfigText, nextFreeAddress } from "../runtime/bridge.ts";
@@ -71,8 +72,8 @@ function checkRequest(lxcpath: LxcPath, req: CreateRequest): string[] {
   return checkConfigText(lxcpath, req.name, req.config ?? "");
 }
 
-/** A directory left by a create whose process died (its marker names a dead pid): removed. */
-function reclaimAbandoned(dir: string): boolean {
+/** Was this directory reserved by a create whose process has died (its marker names a dead pid)? */
+function isAbandoned(dir: string): boolean {
   if (existsSync(join(dir, "config"))) return false;
   let pid: number;
   try {
@@ -84,10 +85,28 @@ function reclaimAbandoned(dir: string): boolean {
     process.kill(pid, 0);
     return false;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ESRCH") return false;
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
   }
+}
+
+/** A directory left by a create whose process died: removed, and its name free again. */
+function reclaimAbandoned(dir: string): boolean {
+  if (!isAbandoned(dir)) return false;
   rmSync(dir, { recursive: true, force: true });
   return true;
+}
+
+/**
+ * Remove what creates cut short by their process's death left in the lxcpath (a half-copied
+ * rootfs is most of a Debian): the agent does this when it starts. The names removed.
+ */
+export async function removeAbandonedCreates(lxcpath: LxcPath): Promise<string[]> {
+  if (!existsSync(lxcpath.root)) return [];
+  const names = readdirSync(lxcpath.root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && validateName(e.name) === null && isAbandoned(join(lxcpath.root, e.name)))
+    .map((e) => e.name);
+  for (const name of names) await rm(join(lxcpath.root, name), { recursive: true, force: true });
+  return names;
 }
 
 /** The container's directory, made and marked; a concurrent create of the same name fails here. */

@@ -59,7 +59,7 @@ export function findProgram(name: string): string | undefined {
   return undefined;
 }
 
-/** Programs running for a build: ended with their process, so that no builder outlives the agent. */
+/** Programs running for a build: ended with their process (and by PDEATHSIG if it is killed). */
 const running = new Set<ReturnType<typeof spawn>>();
 let killOnExit = false;
 
@@ -69,7 +69,11 @@ let killOnExit = false;
  */
 export function runProgram(cmd: string, args: readonly string[], progress: Progress, opts: { stdin?: string; quiet?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
+    // Through setpriv --pdeathsig (util-linux), the program gets SIGTERM when this process
+    // dies, even by SIGKILL, as a container's init does: no builder outlives the agent.
+    const setpriv = findProgram("setpriv");
+    const [file, argv] = setpriv ? [setpriv, ["--pdeathsig", "TERM", "--", cmd, ...args]] : [cmd, args];
+    const child = spawn(file, argv, {
       stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       env: { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C.UTF-8" },
     });

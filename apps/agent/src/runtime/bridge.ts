@@ -56,6 +56,19 @@ export function clashingNetworks(addresses: ReadonlyArray<{ index: number; famil
     .map((a) => `${a.address}/${a.prefixLength} on link ${a.index}`);
 }
 
+/**
+ * The host's IPv4 routes (an rtnetlink route dump, the bridge's own left out by the caller) that
+ * overlap the managed subnet: a VPN's 10.0.0.0/8, say, whose traffic for 10.0.5.x the bridge
+ * would take. Only the main table's unicast routes to a network (not the default route, which
+ * overlaps everything and is less specific than the bridge's). As "a.b.c.d/p on link N".
+ */
+export function clashingRoutes(routes: ReadonlyArray<{ dst: string; prefixLength: number; table: number; type: number; oif: number }>): string[] {
+  const subnet = managedSubnet();
+  return routes
+    .filter((r) => r.table === 254 && r.type === 1 && r.prefixLength > 0 && subnetsOverlap(`${r.dst}/${r.prefixLength}`, subnet))
+    .map((r) => `route ${r.dst}/${r.prefixLength} on link ${r.oif}`);
+}
+
 /** The IPv4 addresses (without prefix) in LXC address values ("10.0.5.2/24 10.0.5.255"). */
 export function addressesIn(values: readonly string[]): string[] {
   return values.map((v) => v.trim().split(/[\s/]/)[0] ?? "").filter(Boolean);

@@ -7,7 +7,7 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { ERRNO, errnoName, rtnetlink, type NetConfig } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
-import { clashingNetworks, isManagedBridge, MANAGED_BRIDGE, managedBroadcast, managedSubnet } from "./bridge.ts";
+import { clashingNetworks, clashingRoutes, isManagedBridge, MANAGED_BRIDGE, managedBroadcast, managedSubnet } from "./bridge.ts";
 
 /** A network step that failed: what was being done, and the errno rtnetlink gave, if any. */
 export class NetworkError extends Error {
@@ -98,6 +98,16 @@ class Rtnl {
     }
   }
 
+  /** Every IPv4 route of the host (or the namespace), of every table. */
+  routes(what: string): rtnetlink.Route[] {
+    try {
+      return rtnetlink.parseRoutes(this.sys.netlinkCall(this.sock, rtnetlink.getRoutes()));
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno;
+      throw errno === undefined ? e : failed(what, errno);
+    }
+  }
+
   close(): void {
     this.sys.close(this.sock);
   }
@@ -154,7 +164,8 @@ function ensureBridgeOn(nl: Rtnl): void {
   let index = nl.findLink(name, what);
   const v4 = nl.addresses("IPv4", `reading the host's addresses for ${name}`);
   if (index !== undefined && v4.some((a) => a.index === index && a.address === address)) return;
-  const clashes = clashingNetworks(v4.filter((a) => a.index !== index));
+  const routes = nl.routes(`reading the host's routes for ${name}`);
+  const clashes = [...new Set([...clashingNetworks(v4.filter((a) => a.index !== index)), ...clashingRoutes(routes.filter((r) => r.oif !== index))])];
   if (clashes.length > 0) throw new NetworkError(`not making ${name} with ${managedSubnet()}: it overlaps the host's ${clashes.join(", ")}`);
   if (index === undefined) {
     const errno = nl.errnoOf(rtnetlink.newBridge(name));

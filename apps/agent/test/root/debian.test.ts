@@ -188,6 +188,30 @@ describe("the debian template", { timeout: 20 * 60_000 }, () => {
     await http.containers.delete.mutate({ name: "deb2" });
   });
 
+  it("an agent killed during a create leaves nothing once it is back: the builder dies with it, the half-made directory is removed", async (tc) => {
+    const { http } = agent.client();
+    const r = await http.containers.create.mutate({ name: "cut", template: "debian" });
+    assert.equal(r.building, true);
+    // kill it while it copies (the copy is the create's longest step from the cache)
+    for (let i = 0; i < 100 && !((await http.containers.createProgress.query({ name: "cut" }))?.lines.some((l) => l.startsWith("copying"))); i++) {
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    let t = Date.now();
+    await agent.stop("SIGKILL");
+    assert.ok(existsSync(join(lxcpath, "cut/.creating")), "the create was cut short");
+    await until(() => !execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).includes(`${lxcpath}/cut/rootfs`), 5000);
+    const killed = Date.now() - t;
+    t = Date.now();
+    await agent.start();
+    tc.diagnostic(`the builder gone ${killed} ms after the kill; the agent back in ${Date.now() - t} ms`);
+    assert.equal(existsSync(join(lxcpath, "cut")), false, "removed when the agent came back");
+    assert.match(agent.log, /removed a create cut short by the previous agent/);
+    const again = await agent.client().http.containers.create.mutate({ name: "cut", template: "debian" });
+    assert.equal(again.building, true, "the name is free again");
+    for (let i = 0; i < 300 && !(await agent.client().http.containers.createProgress.query({ name: "cut" }))?.done; i++) await new Promise((res) => setTimeout(res, 200));
+    await agent.client().http.containers.delete.mutate({ name: "cut" });
+  });
+
   it("the image boots under LXC itself: lxc-start reads the config as written and systemd reaches running with no failed unit", async () => {
     // A check of the template's image and config, apart from corral's runtime: LXC 5.0.2 boots it.
     const { http } = agent.client();
@@ -195,7 +219,7 @@ describe("the debian template", { timeout: 20 * 60_000 }, () => {
     assert.equal(r.building, true);
     for (let i = 0; i < 300 && !(await http.containers.createProgress.query({ name: "deb3" }))?.done; i++) await new Promise((res) => setTimeout(res, 200));
     assert.equal((await http.containers.createProgress.query({ name: "deb3" }))?.error, undefined);
-    const lxc = (tool: string, ...args: string[]) => execFileSync(tool, ["-P", lxcpath, "-n", "deb3", ...args], { encoding: "utf8", timeout: 60_000 }).trim();
+    const lxc = (tool: string, ...args: string[]) => execFileSync(tool, ["-P", lxcpath, "-n", "deb3", ...args], { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] }).trim();
     lxc("lxc-start");
     try {
       // systemctl needs systemd's private socket, there a moment after the init starts

@@ -49,6 +49,7 @@ class BridgeFake extends FakeSyscalls {
     private readonly links: Map<string, number>,
     private readonly errnos: Partial<Record<number, number>> = {},
     readonly addrs: Array<[index: number, address: string, prefixLength: number]> = [[1, "127.0.0.1", 8], [2, "192.0.2.2", 24]],
+    readonly routes: Array<[dst: string, prefixLength: number, oif: number]> = [["0.0.0.0", 0, 2], ["192.0.2.0", 24, 2]],
   ) {
     super();
   }
@@ -67,6 +68,7 @@ class BridgeFake extends FakeSyscalls {
       return link;
     }
     if (type === 22) return Buffer.concat([...this.addrs.map(([i, a, p]) => newaddr(i, a, p)), done()]);
+    if (type === 26) return Buffer.concat([...this.routes.map(([d, p, oif]) => newroute(d, p, oif)), done()]);
     const errno = this.errnos[type] ?? 0;
     if (type === 16 && msg.readInt32LE(20) === 0 && errno === 0) this.links.set(ifname(msg), 42);
     if (type === 20 && errno === 0) this.addrs.push([msg.readInt32LE(20), [...msg.subarray(36, 40)].join("."), msg.readUInt8(17)]);
@@ -77,7 +79,7 @@ class BridgeFake extends FakeSyscalls {
     return this.calls.filter((c) => c.call === "netlinkCall").map((c) => {
       const msg = Buffer.from(c.args[1] as Uint8Array);
       const type = msg.readUInt16LE(4);
-      return [type, msg.readInt32LE(20), type === 20 || type === 22 ? "" : ifname(msg)];
+      return [type, type === 26 ? 0 : msg.readInt32LE(20), type === 20 || type === 22 || type === 26 ? "" : ifname(msg)];
     });
   }
 }
@@ -94,6 +96,22 @@ function newaddr(index: number, address: string, prefixLength: number): Buffer {
   b.writeUInt16LE(2, 26);
   Buffer.from(address.split(".").map(Number)).copy(b, 28);
   return b;
+}
+
+/** An RTM_NEWROUTE message of a dump: rtmsg (main table, unicast), RTA_DST unless default, RTA_OIF. */
+function newroute(dst: string, prefixLength: number, oif: number): Buffer {
+  const attrs = [Buffer.alloc(8), Buffer.alloc(8)];
+  attrs[0]!.writeUInt16LE(8, 0);
+  attrs[0]!.writeUInt16LE(1, 2);
+  Buffer.from(dst.split(".").map(Number)).copy(attrs[0]!, 4);
+  attrs[1]!.writeUInt16LE(8, 0);
+  attrs[1]!.writeUInt16LE(4, 2);
+  attrs[1]!.writeUInt32LE(oif, 4);
+  const body = Buffer.concat([Buffer.from([2, prefixLength, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0]), ...(prefixLength ? attrs : [attrs[1]!])]);
+  const hdr = Buffer.alloc(16);
+  hdr.writeUInt32LE(16 + body.length, 0);
+  hdr.writeUInt16LE(24, 4);
+  return Buffer.concat([hdr, body]);
 }
 
 function done(): Buffer {
@@ -128,6 +146,7 @@ describe("making the managed bridge", () => {
     assert.deepEqual(sys.requests(), [
       [18, 0, "corralbr0"], // looked up: ENODEV
       [22, 0, ""], // the host's IPv4 addresses: none clashes
+      [26, 0, ""], // nor any of its routes
       [16, 0, "corralbr0"], // RTM_NEWLINK kind bridge
       [18, 0, "corralbr0"], // its index
       [20, 42, ""], // 10.0.5.1/24 brd 10.0.5.255
@@ -146,19 +165,25 @@ describe("making the managed bridge", () => {
   it("when there without its address: the address and up", () => {
     const sys = new BridgeFake(new Map([["corralbr0", 9]]));
     ensureManagedBridge(sys);
-    assert.deepEqual(sys.requests().map(([t, i]) => [t, i]), [[18, 0], [22, 0], [20, 9], [16, 9]]);
+    assert.deepEqual(sys.requests().map(([t, i]) => [t, i]), [[18, 0], [22, 0], [26, 0], [20, 9], [16, 9]]);
   });
 
   it("another start that made it first (EEXIST on the link and the address) is no failure", () => {
     const sys = new BridgeFake(new Map(), { 16: 0, 20: 17 });
     ensureManagedBridge(sys);
-    assert.equal(sys.requests().length, 6);
+    assert.equal(sys.requests().length, 7);
   });
 
   it("a host network overlapping the subnet: refused, nothing made", () => {
     const sys = new BridgeFake(new Map(), {}, [[3, "10.0.9.9", 8]]);
     assert.throws(() => ensureManagedBridge(sys), /not making corralbr0 with 10\.0\.5\.0\/24: it overlaps the host's 10\.0\.9\.9\/8 on link 3/);
-    assert.deepEqual(sys.requests().map(([t]) => t), [18, 22]);
+    assert.deepEqual(sys.requests().map(([t]) => t), [18, 22, 26]);
+  });
+
+  it("a host route overlapping the subnet (a VPN's 10.0.0.0/8): refused too; the default route is no clash", () => {
+    const sys = new BridgeFake(new Map(), {}, undefined, [["0.0.0.0", 0, 2], ["10.0.0.0", 8, 7]]);
+    assert.throws(() => ensureManagedBridge(sys), /it overlaps the host's route 10\.0\.0\.0\/8 on link 7/);
+    assert.deepEqual(sys.requests().map(([t]) => t), [18, 22, 26]);
   });
 
   it("a failure to make it names the step and the errno", () => {
@@ -177,7 +202,7 @@ describe("making the managed bridge", () => {
     const [pair] = planVeths(managed, [{ index: 0, type: "veth", link: "corralbr0", ipv4Addresses: ["10.0.5.2/24"], ipv4Gateway: "auto", ipv6Addresses: [] }]);
     assert.equal(pair!.master, 42);
     assert.equal(pair!.gateway, "10.0.5.1", "auto: the bridge's address, read from rtnetlink (a bridge without ports has no carrier)");
-    assert.deepEqual(managed.requests().map(([t]) => t), [18, 22, 16, 18, 20, 16, 18, 22, 18]);
+    assert.deepEqual(managed.requests().map(([t]) => t), [18, 22, 26, 16, 18, 20, 16, 18, 22, 18]);
   });
 
   it("a gateway of auto on a bridge without an address fails the start before anything is made", () => {

@@ -10,7 +10,7 @@ import { debianSourceLines, parseDeb822Sources, parseOneLineSources, readHostApt
 import {
   basePath, BASE_RECIPE, ensureDebianBase, type BaseBuilder, checkRelease, checkRootPassword, checkSshKey, debianArch, debianConfig, hostsFile, resolvConfFor, setShadowPassword, sha512Crypt,
 } from "../../src/containers/debian.ts";
-import { beginCreate, createContainer, createContainerAsync, usedAddresses } from "../../src/containers/create.ts";
+import { beginCreate, createContainer, createContainerAsync, removeAbandonedCreates, usedAddresses } from "../../src/containers/create.ts";
 import { configText } from "../../src/containers/templates.ts";
 import { LxcPath } from "../../src/containers/lxcpath.ts";
 
@@ -205,6 +205,13 @@ describe("a debian create from the cache", () => {
       writeFileSync(join(lxcpath.root, "b/.creating"), "999999999\n");
       await createContainerAsync(lxcpath, { name: "b", template: "debian" }, undefined, { cacheDir: cache });
       assert.deepEqual(lxcpath.list(), ["a", "b"]);
+      // and an agent that starts removes every such directory, leaving live creates and containers
+      for (const [name, pid] of [["dead", "999999999"], ["live", String(process.pid)]]) {
+        mkdirSync(join(lxcpath.root, name!, "rootfs/etc"), { recursive: true });
+        writeFileSync(join(lxcpath.root, name!, ".creating"), `${pid}\n`);
+      }
+      assert.deepEqual(await removeAbandonedCreates(lxcpath), ["dead"]);
+      assert.deepEqual(["a", "b", "dead", "live"].map((n) => existsSync(join(lxcpath.root, n))), [true, true, false, true]);
     } finally {
       rmSync(cache, { recursive: true, force: true });
       rmSync(lxcpath.root, { recursive: true, force: true });
