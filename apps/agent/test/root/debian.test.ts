@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AgentProcess, freePort } from "./agent-process.ts";
-import { requireRoot } from "./harness.ts";
+import { requireRoot, until } from "./harness.ts";
 import { baseRelease, ensureDebianBase } from "../../src/containers/debian.ts";
 import { MANAGED_BRIDGE } from "../../src/runtime/bridge.ts";
 
