@@ -36,6 +36,11 @@ export class AgentUnderTest {
     return this.child!.pid!;
   }
 
+  /** Ask it to end, without waiting (a bench interrupted by a signal has no time to wait). */
+  kill(): void {
+    if (this.child && this.child.exitCode === null) this.child.kill("SIGTERM");
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;

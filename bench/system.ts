@@ -14,7 +14,7 @@
 // reason, never a number. A measure that ran out of time is not tried again in later rounds, and a
 // runtime whose boot fails that way is given up, so the section's duration stays bounded.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeWaitStatus, type EventDetail, type StateEvent } from "@corral/core";
 import { AgentUnderTest, freePort, Watcher } from "./agent.ts";
@@ -257,7 +257,7 @@ async function systemdSettled(lxcpath: string, rt: SystemRuntime, deadline: numb
     }
     if (!r.timedOut) last = state || lastLine(r.stderr) || `lxc-attach exited ${r.signal ?? r.code}`;
     if (r.code !== 0 && (await rt.isStopped())) throw new Error(`the container stopped while systemd was coming up (last answer: ${last})`);
-    await sleep(50);
+    await sleep(25);
   }
   throw new TimedOut(`systemd not settled (last answer: ${last})`);
 }
@@ -503,6 +503,24 @@ export async function runSystemSection(opts: SystemOptions): Promise<SystemResul
   let watcher: Watcher | undefined;
   const turns: RuntimeTurns[] = [];
   let result: SystemResults;
+  // Ctrl-C or a kill: lxc-start's monitor is a daemon of its own and would outlive the bench, so
+  // undo what the section made before leaving, synchronously.
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`bench: system: ${signal}: removing the container, the agent and the bridge\n`);
+    agent?.kill();
+    for (const args of [["lxc-stop", "-k"], ["lxc-destroy"]]) {
+      try {
+        execFileSync(args[0]!, [...args.slice(1), "-P", lxcpath, "-n", NAME], { stdio: "ignore", timeout: 60_000 });
+      } catch {
+        // lxc-stop fails on a stopped container; lxc-destroy's failure leaves the rm below to do it
+      }
+    }
+    network?.close();
+    rmSync(opts.work, { recursive: true, force: true });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     network = await benchNetwork();
     const configPath = join(lxcpath, NAME, "config");
@@ -586,6 +604,8 @@ export async function runSystemSection(opts: SystemOptions): Promise<SystemResul
     const destroyed = await run("lxc-destroy", ["-P", lxcpath, "-n", NAME], 120_000);
     if (destroyed.code !== 0) process.stderr.write(`bench: system: lxc-destroy: ${lastLine(destroyed.stderr)}\n`);
     network?.close();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
   result.left_behind_cgroups = cgroupsNamed(NAME);
   result.duration_s = Math.round((now() - began) / 1000);
