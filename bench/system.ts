@@ -55,8 +55,17 @@ export interface MeasureResult {
   not_retried?: string;
 }
 
+/** What each figure is, as the results file says it. */
+const HOW: Record<SystemMeasure, string> = {
+  boot: "start request (lxc-start -P P -n N / containers.start) to `lxc-attach -- systemctl is-system-running --wait` answering running",
+  stop: `clean stop (lxc-stop -t ${STOP_TIMEOUT_S} / containers.stop timeout ${STOP_TIMEOUT_S}) to STOPPED; ended_by: halt, or SIGKILL (LXC: took the whole timeout; corral: the STOPPED event's exit status)`,
+  reboot: "`lxc-attach -- systemctl reboot` to a new init pid whose systemd answers running",
+  poweroff: "`lxc-attach -- systemctl poweroff` to STOPPED (lxc-wait / the STOPPED event)",
+};
+
 export interface SystemResults {
   rootfs: string;
+  how: Record<SystemMeasure, string>;
   /** what the bench changed in the config lxc-create wrote (both runtimes run the changed one) */
   config_changes: string[];
   rounds: number;
@@ -107,6 +116,11 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<Ran> {
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
+    });
+    // Killed at its timeout, lxc-attach can leave its command in the container holding the pipes
+    // open: its exit is the end then, not the pipes' close.
+    child.on("exit", (code, signal) => {
+      if (timedOut) resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
 }
@@ -255,11 +269,21 @@ async function systemdSettled(lxcpath: string, rt: SystemRuntime, deadline: numb
       const units = failed.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
       return { state, t, note: `failed units: ${units.slice(0, 5).join(", ") || "?"}` };
     }
-    if (!r.timedOut) last = state || lastLine(r.stderr) || `lxc-attach exited ${r.signal ?? r.code}`;
+    if (r.timedOut) break;
+    last = state || lastLine(r.stderr) || `lxc-attach exited ${r.signal ?? r.code}`;
     if (r.code !== 0 && (await rt.isStopped())) throw new Error(`the container stopped while systemd was coming up (last answer: ${last})`);
     await sleep(25);
   }
-  throw new TimedOut(`systemd not settled (last answer: ${last})`);
+  throw new TimedOut(`systemd not settled: ${await diagnose(lxcpath, last)}`);
+}
+
+/** What systemd is waiting for, when it did not settle in time: its state and its first jobs. */
+async function diagnose(lxcpath: string, last: string): Promise<string> {
+  const state = await attach(lxcpath, ["systemctl", "is-system-running"], 5000);
+  if (state.timedOut) return `systemctl did not answer within 5 s (last answer before: ${last})`;
+  const jobs = await attach(lxcpath, ["systemctl", "list-jobs", "--no-legend", "--plain"], 5000);
+  const first = jobs.stdout.trim().split("\n").filter(Boolean).slice(0, 3).map((l) => l.trim().split(/\s+/).slice(1, 4).join(" "));
+  return `${lastLine(state.stdout) || lastLine(state.stderr) || last}${first.length ? `; jobs: ${first.join(", ")}` : ""}`;
 }
 
 // ---- one round ------------------------------------------------------------------------------
@@ -340,7 +364,7 @@ class RuntimeTurns {
   }
 
   private systemd(deadline: number) {
-    return beforeDeadline(systemdSettled(this.lxcpath, this.rt, deadline), deadline + 1000, "systemd not settled");
+    return beforeDeadline(systemdSettled(this.lxcpath, this.rt, deadline), deadline + 15_000, "systemd not settled, nor did it say why");
   }
 
   private async reboot(round: number): Promise<void> {
@@ -545,7 +569,7 @@ export async function runSystemSection(opts: SystemOptions): Promise<SystemResul
     let warmup: string;
     try {
       await lxc.rt.start(t0 + waitMs);
-      const settled = await beforeDeadline(systemdSettled(lxcpath, lxc.rt, t0 + waitMs), t0 + waitMs + 1000, "systemd not settled");
+      const settled = await beforeDeadline(systemdSettled(lxcpath, lxc.rt, t0 + waitMs), t0 + waitMs + 15_000, "systemd not settled, nor did it say why");
       warmup = `LXC boot to ${settled.state} in ${Math.round(settled.t - t0)} ms, unmeasured`;
       await lxc.rt.cleanStop(now() + 60_000);
     } catch (e) {
@@ -579,6 +603,7 @@ export async function runSystemSection(opts: SystemOptions): Promise<SystemResul
     }
     result = {
       rootfs: `Debian ${RELEASE} with systemd, made by lxc-create -t debian (LXC's template); one container directory run by both`,
+      how: HOW,
       config_changes: configChanges,
       rounds: opts.rounds,
       wait_limit_s: opts.waitSeconds,
