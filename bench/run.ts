@@ -141,13 +141,15 @@ type Results = Record<string, unknown> & { date: string; quick: boolean; section
  * `sections` says when each was measured. */
 function mergeResults(previousPath: string, fresh: Results, ran: Set<Section>): Results {
   let previous: Results | undefined;
-  try {
-    previous = JSON.parse(readFileSync(previousPath, "utf8")) as Results;
-  } catch {
-    previous = undefined;
+  if (existsSync(previousPath)) {
+    try {
+      previous = JSON.parse(readFileSync(previousPath, "utf8")) as Results;
+    } catch (e) {
+      process.stderr.write(`bench: ${previousPath} is not JSON (${(e as Error).message}): the sections not run are left out\n`);
+    }
   }
-  const merged: Results = { date: fresh.date, quick: fresh.quick, machine: fresh.machine, sections: {} };
   const sections: Record<string, { date: string; quick: boolean }> = {};
+  const merged: Results = { date: fresh.date, quick: fresh.quick, machine: fresh.machine, sections };
   for (const section of SECTIONS) {
     if (ran.has(section)) {
       for (const k of SECTION_KEYS[section]) if (k in fresh) merged[k] = fresh[k];
@@ -160,7 +162,6 @@ function mergeResults(previousPath: string, fresh: Results, ran: Set<Section>): 
     for (const k of keys) merged[k] = previous[k];
     sections[section] = previous.sections?.[section] ?? { date: previous.date, quick: previous.quick };
   }
-  merged.sections = sections;
   return merged;
 }
 
