@@ -26,7 +26,8 @@ export function runCommand(cmd: string, args: string[]): Promise<void> {
   });
 }
 
-function have(cmd: string): boolean {
+/** Whether a command is on the PATH. */
+export function have(cmd: string): boolean {
   try {
     execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
     return true;

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { decodeWaitStatus, type EventDetail, type StateEvent } from "@corral/core";
 import { AgentUnderTest, freePort, Watcher } from "./agent.ts";
 import { AgentSocket } from "./agent-socket.ts";
+import { have } from "./peers.ts";
 import { now, stat } from "./stats.ts";
 
 export const SYSTEM_MEASURES = ["boot", "stop", "reboot", "poweroff"] as const;
@@ -432,15 +433,6 @@ class RuntimeTurns {
 
 // ---- the rootfs and its network -----------------------------------------------------------------
 
-function have(cmd: string): boolean {
-  try {
-    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A bridge of the bench's own with DHCP (dnsmasq), in place of LXC's lxcbr0: the container's
  * /etc/network/interfaces asks for DHCP on eth0, and without an answer its networking unit would
@@ -449,8 +441,10 @@ function have(cmd: string): boolean {
 async function benchNetwork(): Promise<{ bridge: string; close(): void }> {
   const bridge = `cbench${process.pid % 1_000_000}`;
   const routes = execFileSync("ip", ["-4", "route"], { encoding: "utf8" });
-  let net = 20 + (process.pid % 200);
-  while (routes.includes(`10.213.${net}.`)) net = 20 + ((net - 19) % 230);
+  // A /24 in 10.213.20-249 that no route of the host's uses yet.
+  const nets = Array.from({ length: 230 }, (_, i) => 20 + ((process.pid + i) % 230));
+  const net = nets.find((n) => !routes.includes(`10.213.${n}.`));
+  if (net === undefined) throw new Error("no free /24 in 10.213.20.0-10.213.249.0 for the bench's bridge");
   const prefix = `10.213.${net}`;
   execFileSync("ip", ["link", "add", bridge, "type", "bridge"]);
   const close = (dnsmasq?: ReturnType<typeof spawn>) => {
