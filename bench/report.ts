@@ -112,7 +112,7 @@ function renderSystem(sys: SystemResults | { error: string }): string[] {
   const notes: string[] = [];
   for (const [who, why] of Object.entries(sys.given_up)) notes.push(`${who} given up: ${cell(why ?? "", 300)}`);
   if (sys.config_changes.length) notes.push(`config changed for both: ${sys.config_changes.join("; ")}`);
-  notes.push(`lxc-create took ${(sys.create_ms / 1000).toFixed(1)} s${sys.built_lxc_cache ? " (it built LXC's Debian cache)" : " (from LXC's cache)"}; warm-up: ${sys.warmup}; section ${sys.duration_s} s; ${sys.left_behind_cgroups} cgroups left`);
+  notes.push(`lxc-create took ${(sys.create_ms / 1000).toFixed(1)} s${sys.built_lxc_cache ? " (it built LXC's Debian cache)" : " (from LXC's cache)"}; warm-up: ${sys.warmup}; section ${sys.duration_s} s; ${sys.left_behind_cgroups} cgroups left${sys.load_average ? `; load average ${sys.load_average.before} before the rounds, ${sys.load_average.after} after` : ""}`);
   lines.push("", ...notes.map((n) => `- ${n}`));
   return lines;
 }

@@ -15,6 +15,7 @@
 // runtime whose boot fails that way is given up, so the section's duration stays bounded.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { decodeWaitStatus, type EventDetail, type StateEvent } from "@corral/core";
 import { AgentUnderTest, freePort, Watcher } from "./agent.ts";
@@ -82,6 +83,8 @@ export interface SystemResults {
   targets: Record<SystemMeasure, number>;
   meets_target: Record<SystemMeasure, boolean | null>;
   given_up: Partial<Record<"lxc" | "corral", string>>;
+  /** the host's 1-minute load average as the rounds began and ended (others' work skews the figures) */
+  load_average: { before: number; after: number };
   /** cgroup directories named after the container left in any hierarchy at the end */
   left_behind_cgroups: number;
   duration_s: number;
@@ -572,6 +575,7 @@ export async function runSystemSection(opts: SystemOptions): Promise<SystemResul
     }
     process.stderr.write(`bench: system: warm-up ${warmup}\n`);
 
+    const loadBefore = loadavg()[0]!;
     for (let round = 0; round < opts.rounds; round++) {
       // Alternate who goes first, so that neither always follows the other.
       for (const turn of round % 2 === 0 ? [lxc, corral] : [corral, lxc]) {
@@ -610,6 +614,7 @@ export async function runSystemSection(opts: SystemOptions): Promise<SystemResul
       ratios,
       targets: SYSTEM_TARGETS,
       meets_target: meets,
+      load_average: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0]! * 100) / 100 },
       given_up: Object.fromEntries(turns.filter((t) => t.givenUp).map((t) => [t.rt.key, t.givenUp])),
       left_behind_cgroups: 0,
       duration_s: 0,
