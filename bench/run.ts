@@ -10,13 +10,13 @@ import { join } from "node:path";
 import type { StateEvent } from "@corral/core";
 import { createContainer } from "../apps/agent/src/containers/create.ts";
 import { LxcPath } from "../apps/agent/src/containers/lxcpath.ts";
+import { nodeHost } from "../apps/agent/src/host/node-host.ts";
 import { Runtime } from "../apps/agent/src/runtime/runtime.ts";
 import { nativeSyscalls } from "../apps/agent/src/sys/native.ts";
 import { AgentUnderTest, freePort, Watcher } from "./agent.ts";
 import { AgentSocket } from "./agent-socket.ts";
 import { floorPeer, installPeers, lxcPeer, runcPeer, type Peer, type Skipped } from "./peers.ts";
 import { renderMarkdown, updateReadme } from "./report.ts";
-import { nodeHost } from "../apps/agent/src/host/node-host.ts";
 import { percentile, stat, type Stat } from "./stats.ts";
 import { runSystemSection } from "./system.ts";
 
