@@ -110,6 +110,9 @@ function renderSystem(sys: SystemResults | { error: string }): string[] {
     lines.push(`| ${SYSTEM_LABELS[m]} | ${systemCell(sys.lxc[m])} | ${systemCell(sys.corral[m])} | ${r(sys.ratios[m])}${met === null ? "" : met ? " (met)" : " (missed)"} | ≤ ${sys.targets[m].toFixed(1)} |`);
   }
   const notes: string[] = [];
+  const counted = (["boot", "reboot"] as const).filter((m) => sys.lxc[m].systemd_median_ms !== undefined || sys.corral[m].systemd_median_ms !== undefined);
+  const secs = (ms?: number) => (ms === undefined ? "n/a" : `${(ms / 1000).toFixed(2)} s`);
+  if (counted.length) notes.push(`systemd's own count of its boot (systemd-analyze, userspace; median), LXC / corral: ${counted.map((m) => `${m} ${secs(sys.lxc[m].systemd_median_ms)} / ${secs(sys.corral[m].systemd_median_ms)}`).join("; ")}`);
   for (const [who, why] of Object.entries(sys.given_up)) notes.push(`${who} given up: ${cell(why ?? "", 300)}`);
   if (sys.config_changes.length) notes.push(`config changed for both: ${sys.config_changes.join("; ")}`);
   notes.push(`lxc-create took ${(sys.create_ms / 1000).toFixed(1)} s${sys.built_lxc_cache ? " (it built LXC's Debian cache)" : " (from LXC's cache)"}; warm-up: ${sys.warmup}; section ${sys.duration_s} s; ${sys.left_behind_cgroups} cgroups left${sys.load_average ? `; load average ${sys.load_average.before} before the rounds, ${sys.load_average.after} after` : ""}`);
