@@ -40,6 +40,8 @@ export interface Sample {
   ended_by?: string;
   /** boot and reboot: systemd's own count of its boot (systemd-analyze, userspace), taken after */
   systemd_ms?: number;
+  /** corral's poweroff: from the init's end (its STOPPING event) to STOPPED, the agent's cleanup */
+  after_exit_ms?: number;
 }
 
 export interface Failure {
@@ -163,7 +165,7 @@ interface SystemRuntime {
   /** a clean stop with STOP_TIMEOUT_S: resolves once STOPPED, with how the init ended */
   cleanStop(deadline: number): Promise<string>;
   /** armed before a poweroff from inside: resolves when STOPPED, with the time and how it ended */
-  whenStopped(deadline: number): Promise<{ t: number; endedBy: string }>;
+  whenStopped(deadline: number): Promise<{ t: number; endedBy: string; afterExitMs?: number }>;
   /** SIGKILL, whatever it is doing (cleanup after a failure) */
   kill(): Promise<void>;
 }
@@ -245,8 +247,11 @@ function corralRuntime(socket: AgentSocket, watcher: Watcher): SystemRuntime {
       return endedBy(event.detail);
     },
     async whenStopped(deadline) {
+      // The init's end shows as STOPPING (nobody asked for a stop), then the cleanup, then STOPPED.
+      let exitAt: number | undefined;
+      void watcher.nextEvent((e) => e.container === NAME && e.state === "STOPPING").then(({ event }) => (exitAt ??= event.at));
       const { event, t } = await beforeDeadline(stoppedEvent(), deadline, "no STOPPED event");
-      return { t, endedBy: endedBy(event.detail) };
+      return { t, endedBy: endedBy(event.detail), ...(exitAt === undefined ? {} : { afterExitMs: Math.round(event.at - exitAt) }) };
     },
     async kill() {
       try {
@@ -324,9 +329,13 @@ class RuntimeTurns {
     process.stderr.write(`bench: system ${this.rt.key.padEnd(6)} ${text}\n`);
   }
 
-  private ok(m: SystemMeasure, round: number, ms: number, extra: { ended_by?: string; systemd_ms?: number } = {}): void {
+  private ok(m: SystemMeasure, round: number, ms: number, extra: Omit<Sample, "round" | "ms"> = {}): void {
     this.results[m].samples.push({ round, ms: Math.round(ms), ...extra });
-    const notes = [extra.ended_by, extra.systemd_ms === undefined ? undefined : `systemd counts ${(extra.systemd_ms / 1000).toFixed(2)} s`].filter(Boolean);
+    const notes = [
+      extra.ended_by,
+      extra.systemd_ms === undefined ? undefined : `systemd counts ${(extra.systemd_ms / 1000).toFixed(2)} s`,
+      extra.after_exit_ms === undefined ? undefined : `${extra.after_exit_ms} ms from the init's end to STOPPED`,
+    ].filter(Boolean);
     this.say(`${m.padEnd(8)} ${(ms / 1000).toFixed(2)} s${notes.length ? ` (${notes.join(", ")})` : ""}`);
   }
 
@@ -415,9 +424,9 @@ class RuntimeTurns {
     stopped.catch(() => {});
     try {
       await attach(this.lxcpath, ["systemctl", "poweroff"], 30_000);
-      const { t, endedBy } = await stopped;
+      const { t, endedBy, afterExitMs } = await stopped;
       this.running = false;
-      this.ok("poweroff", round, t - t0, { ended_by: endedBy });
+      this.ok("poweroff", round, t - t0, { ended_by: endedBy, ...(afterExitMs === undefined ? {} : { after_exit_ms: afterExitMs }) });
     } catch (e) {
       await this.fail("poweroff", round, t0, e);
     }
