@@ -10,8 +10,9 @@
 //   reboot    `systemctl reboot` inside to `running` in the new boot (a new init pid)
 //   poweroff  `systemctl poweroff` inside to STOPPED
 //
-// Every wait is bounded (WAIT_S): a boot that does not reach `running` is a failure with its
-// reason, never a number. A measure that ran out of time is not tried again in later rounds, and a
+// A round, for each runtime in turn (who goes first alternates): boot, reboot, poweroff, boot, stop.
+// Every wait is bounded (SystemOptions.waitSeconds): a boot that does not reach `running` is a
+// failure with its reason, never a number. A measure that ran out of time is not tried again in later rounds, and a
 // runtime whose boot fails that way is given up, so the section's duration stays bounded.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -40,7 +41,7 @@ export interface Sample {
   ended_by?: string;
   /** boot and reboot: systemd's own count of its boot (systemd-analyze, userspace), taken after */
   systemd_ms?: number;
-  /** corral's poweroff: from the init's end (its STOPPING event) to STOPPED, the agent's cleanup */
+  /** corral's poweroff: from the init's end (its STOPPING event) to STOPPED: cleanup and post-stop hooks */
   after_exit_ms?: number;
 }
 
