@@ -22,14 +22,14 @@ export class AgentUnderTest {
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let log = "";
-      child.stdout!.on("data", (d) => {
+      child.stdout.on("data", (d) => {
         log += d;
         if (log.includes("agent listening")) resolve();
       });
       child.on("exit", (code) => reject(new Error(`agent exited ${code}: ${log.slice(-500)}`)));
     });
-    child.stdout!.resume();
-    child.stderr!.on("data", (d) => process.stderr.write(`agent: ${d}`));
+    child.stdout.resume();
+    child.stderr.on("data", (d) => process.stderr.write(`agent: ${d}`));
   }
 
   get pid(): number {

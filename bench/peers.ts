@@ -6,8 +6,8 @@ import { join } from "node:path";
 
 export interface Peer {
   name: string;
-  /** one whole lifecycle of /bin/true; rejects on a failure */
-  run(i: number): Promise<void>;
+  /** one whole lifecycle of /bin/true; rejects on a failure (a function property: passed around unbound) */
+  run: (i: number) => Promise<void>;
 }
 
 export interface Skipped {

@@ -115,7 +115,7 @@ function renderSystem(sys: SystemResults | { error: string }): string[] {
   const afterExit = sys.corral.poweroff.samples.flatMap((x) => (x.after_exit_ms === undefined ? [] : [x.after_exit_ms])).sort((a, b) => a - b);
   if (afterExit.length) notes.push(`corral's poweroff, from the init's end (STOPPING) to STOPPED, post-stop hooks included: median ${afterExit[Math.ceil(afterExit.length / 2) - 1]} ms`);
   if (counted.length) notes.push(`systemd's own count of its boot (systemd-analyze, userspace; median), LXC / corral: ${counted.map((m) => `${m} ${secs(sys.lxc[m].systemd_median_ms)} / ${secs(sys.corral[m].systemd_median_ms)}`).join("; ")}`);
-  for (const [who, why] of Object.entries(sys.given_up)) notes.push(`${who} given up: ${cell(why ?? "", 300)}`);
+  for (const [who, why] of Object.entries(sys.given_up)) notes.push(`${who} given up: ${cell(why, 300)}`);
   if (sys.config_changes.length) notes.push(`config changed for both: ${sys.config_changes.join("; ")}`);
   notes.push(`lxc-create took ${(sys.create_ms / 1000).toFixed(1)} s${sys.built_lxc_cache ? " (it built LXC's Debian cache)" : " (from LXC's cache)"}; warm-up: ${sys.warmup}; section ${sys.duration_s} s; ${sys.left_behind_cgroups} cgroups left${sys.load_average ? `; load average ${sys.load_average.before} before the rounds, ${sys.load_average.after} after` : ""}`);
   lines.push("", ...notes.map((n) => `- ${n}`));

@@ -157,7 +157,7 @@ function mergeResults(previousPath: string, fresh: Results, ran: Set<Section>): 
       continue;
     }
     if (!previous) continue;
-    const keys = SECTION_KEYS[section].filter((k) => k in previous!);
+    const keys = SECTION_KEYS[section].filter((k) => k in previous);
     if (keys.length === 0) continue;
     for (const k of keys) merged[k] = previous[k];
     sections[section] = previous.sections?.[section] ?? { date: previous.date, quick: previous.quick };
@@ -378,8 +378,8 @@ async function scaleSection(ctx: AgentContext) {
 
 main().then(
   () => process.exit(0),
-  (e: Error) => {
-    process.stderr.write(`bench: ${e.stack ?? e.message}\n`);
+  (e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },
 );

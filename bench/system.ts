@@ -91,7 +91,7 @@ export interface SystemResults {
   meets_target: Record<SystemMeasure, boolean | null>;
   given_up: Partial<Record<"lxc" | "corral", string>>;
   /** the host's 1-minute load average as the rounds began and ended (others' work skews the figures) */
-  load_average: { before: number; after: number };
+  load_average?: { before: number; after: number };
   /** cgroup directories named after the container left in any hierarchy at the end */
   left_behind_cgroups: number;
   duration_s: number;
@@ -497,7 +497,7 @@ async function benchNetwork(): Promise<{ bridge: string; close(): void }> {
       "--dhcp-authoritative", "--leasefile-ro", "--no-ping", "--port=0", "--pid-file=",
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
-    dnsmasq.stderr!.on("data", (d) => (err += d));
+    dnsmasq.stderr.on("data", (d) => (err += d));
     await sleep(200);
     if (dnsmasq.exitCode !== null) throw new Error(`dnsmasq exited ${dnsmasq.exitCode}: ${lastLine(err)}`);
     return { bridge, close: () => close(dnsmasq) };
@@ -625,9 +625,10 @@ export async function runSystemSection(opts: SystemOptions): Promise<SystemResul
     for (const m of SYSTEM_MEASURES) {
       const a = corralResults[m].median_ms;
       const b = lxcResults[m].median_ms;
-      ratios[m] = a !== null && b !== null && b > 0 ? Math.round((a / b) * 100) / 100 : null;
+      const ratio = a !== null && b !== null && b > 0 ? Math.round((a / b) * 100) / 100 : null;
       const halted = corralResults[m].samples.every((s) => s.ended_by === undefined || s.ended_by === "halt");
-      meets[m] = ratios[m] === null ? null : ratios[m]! <= SYSTEM_TARGETS[m] && halted && corralResults[m].failures.length === 0;
+      ratios[m] = ratio;
+      meets[m] = ratio === null ? null : ratio <= SYSTEM_TARGETS[m] && halted && corralResults[m].failures.length === 0;
     }
     result = {
       rootfs: `Debian ${RELEASE} with systemd, made by lxc-create -t debian (LXC's template); one container directory run by both`,
