@@ -20,7 +20,8 @@ export class AgentSocket {
 
   private constructor(private readonly ws: WebSocket) {
     ws.on("message", (raw) => {
-      const text = String(raw);
+      // ws hands a text or binary message over as one Buffer (binaryType "nodebuffer").
+      const text = (raw as Buffer).toString("utf8");
       // The server's keep-alive: answer it, or it closes the connection.
       if (text === "PING") { ws.send("PONG"); return; }
       if (text !== "PONG") this.onMessage(JSON.parse(text) as Reply | Reply[]);

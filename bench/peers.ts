@@ -6,8 +6,8 @@ import { join } from "node:path";
 
 export interface Peer {
   name: string;
-  /** one whole lifecycle of /bin/true; rejects on a failure */
-  run(i: number): Promise<void>;
+  /** one whole lifecycle of /bin/true; rejects on a failure (a function property: passed around unbound) */
+  run: (i: number) => Promise<void>;
 }
 
 export interface Skipped {
@@ -26,7 +26,8 @@ export function runCommand(cmd: string, args: string[]): Promise<void> {
   });
 }
 
-function have(cmd: string): boolean {
+/** Whether a command is on the PATH. */
+export function have(cmd: string): boolean {
   try {
     execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
     return true;
@@ -35,9 +36,14 @@ function have(cmd: string): boolean {
   }
 }
 
-/** Install what the bench compares against (Debian's lxc, runc, busybox-static) if missing. */
-export function installPeers(): void {
-  const missing = [["lxc-start", "lxc"], ["runc", "runc"], ["busybox", "busybox-static"]].filter(([cmd]) => !have(cmd!)).map(([, pkg]) => pkg!);
+/**
+ * Install what the bench compares against (Debian's lxc, runc, busybox-static) if missing; for the
+ * system section also what `lxc-create -t debian` and the bench's DHCP need.
+ */
+export function installPeers(system: boolean): void {
+  const wanted = [["lxc-start", "lxc"], ["runc", "runc"], ["busybox", "busybox-static"]];
+  if (system) wanted.push(["debootstrap", "debootstrap"], ["dnsmasq", "dnsmasq-base"], ["/usr/share/lxc/templates/lxc-debian", "lxc-templates"]);
+  const missing = [...new Set(wanted.filter(([cmd]) => !(cmd!.startsWith("/") ? existsSync(cmd!) : have(cmd!))).map(([, pkg]) => pkg!))];
   if (missing.length === 0) return;
   process.stderr.write(`bench: installing ${missing.join(" ")}\n`);
   try {

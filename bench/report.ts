@@ -1,23 +1,22 @@
 // The bench's table, as markdown, and its place in the README (between two marker comments).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-
-interface Stat {
-  n: number;
-  median_ms: number;
-  p95_ms: number;
-}
+import type { Stat } from "./stats.ts";
+import { SYSTEM_MEASURES, type MeasureResult, type SystemMeasure, type SystemResults } from "./system.ts";
 
 interface Results {
   date: string;
   quick: boolean;
   machine: { cpus: number; kernel: string; cpu?: string };
-  ratios: Record<string, number | null>;
-  lifecycle: Record<string, Stat | number | null>;
-  start_to_running: Stat;
-  start_phases_median_ms: Record<string, number>;
-  scale: Record<string, unknown> & { containers: number; all_running_ms: number; p99_start_ms: number; agent_rss_mb: number; agent_cpu_s: number; per_container_kb: number; left_behind: { cgroups: number; processes: number } };
-  fanout: { subscribers: number; events: number; p50_ms: number; p99_ms: number; missed: number; resyncs: number };
-  skipped: Array<{ peer: string; reason: string }>;
+  /** when each section's figures were measured (a run with --only keeps the others' last ones) */
+  sections?: Record<string, { date: string; quick: boolean }>;
+  ratios?: Record<string, number | null>;
+  lifecycle?: Record<string, Stat | number | null>;
+  start_to_running?: Stat;
+  start_phases_median_ms?: Record<string, number>;
+  scale?: Record<string, unknown> & { containers: number; all_running_ms: number; p99_start_ms: number; agent_rss_mb: number; agent_cpu_s: number; per_container_kb: number; left_behind: { cgroups: number; processes: number } };
+  fanout?: { subscribers: number; events: number; p50_ms: number; p99_ms: number; missed: number; resyncs: number };
+  skipped?: Array<{ peer: string; reason: string }>;
+  system?: SystemResults | { error: string };
 }
 
 const START = "<!-- bench:start -->";
@@ -37,28 +36,90 @@ function r(x: number | null | undefined): string {
 
 export function renderMarkdown(res: Results): string {
   const lines: string[] = [];
-  lines.push(`Measured ${res.date.slice(0, 10)} on ${res.machine.cpus} cores, Linux ${res.machine.kernel}${res.quick ? " (quick run)" : ""}.`, "");
-  lines.push("| ratio | median | p95 |", "|---|---|---|");
-  lines.push(`| corral_agent / lxc_start | ${r(res.ratios.corral_agent_over_lxc_start)} | ${r(res.ratios.corral_agent_over_lxc_start_p95)} |`);
-  lines.push(`| corral_agent / floor | ${r(res.ratios.corral_agent_over_floor)} | ${r(res.ratios.corral_agent_over_floor_p95)} |`);
-  lines.push(`| corral_agent / runc | ${r(res.ratios.corral_agent_over_runc)} | |`, "");
-  lines.push("| lifecycle of /bin/true, start to STOPPED | median ms | p95 ms | runs |", "|---|---|---|---|");
-  for (const [key, label] of Object.entries(LABELS)) {
-    const s = res.lifecycle[key] as Stat | undefined;
-    if (s && typeof s === "object") lines.push(`| ${label} | ${r(s.median_ms)} | ${r(s.p95_ms)} | ${s.n} |`);
+  lines.push(`Measured ${res.date.slice(0, 10)} on ${res.machine.cpus} cores, Linux ${res.machine.kernel}${res.quick ? " (quick run)" : ""}.`);
+  const older = Object.entries(res.sections ?? {}).filter(([, s]) => s.date !== res.date);
+  if (older.length) lines.push(`Kept from earlier runs (not chosen by --only): ${older.map(([k, s]) => `${k} ${s.date.slice(0, 10)}${s.quick ? " (quick)" : ""}`).join(", ")}.`);
+  lines.push("");
+  if (res.ratios && res.lifecycle) {
+    lines.push("| ratio | median | p95 |", "|---|---|---|");
+    lines.push(`| corral_agent / lxc_start | ${r(res.ratios.corral_agent_over_lxc_start)} | ${r(res.ratios.corral_agent_over_lxc_start_p95)} |`);
+    lines.push(`| corral_agent / floor | ${r(res.ratios.corral_agent_over_floor)} | ${r(res.ratios.corral_agent_over_floor_p95)} |`);
+    lines.push(`| corral_agent / runc | ${r(res.ratios.corral_agent_over_runc)} | |`, "");
+    lines.push("| lifecycle of /bin/true, start to STOPPED | median ms | p95 ms | runs |", "|---|---|---|---|");
+    for (const [key, label] of Object.entries(LABELS)) {
+      const s = res.lifecycle[key] as Stat | undefined;
+      if (s && typeof s === "object") lines.push(`| ${label} | ${r(s.median_ms)} | ${r(s.p95_ms)} | ${s.n} |`);
+    }
+    lines.push("");
   }
-  lines.push("", "| other | figure |", "|---|---|");
-  lines.push(`| start request to RUNNING at a WebSocket subscriber | median ${r(res.start_to_running.median_ms)} ms, p95 ${r(res.start_to_running.p95_ms)} ms |`);
-  const phases = Object.entries(res.start_phases_median_ms).map(([k, v]) => `${k} ${r(v)}`).join(", ");
-  lines.push(`| a start's phases in the agent (median ms) | ${phases} |`);
+  const other: string[] = [];
+  if (res.start_to_running) other.push(`| start request to RUNNING at a WebSocket subscriber | median ${r(res.start_to_running.median_ms)} ms, p95 ${r(res.start_to_running.p95_ms)} ms |`);
+  if (res.start_phases_median_ms) {
+    const phases = Object.entries(res.start_phases_median_ms).map(([k, v]) => `${k} ${r(v)}`).join(", ");
+    other.push(`| a start's phases in the agent (median ms) | ${phases} |`);
+  }
   const s = res.scale;
-  lines.push(`| ${s.containers} containers started at once: all RUNNING | ${s.all_running_ms} ms (p99 start ${s.p99_start_ms} ms) |`);
-  lines.push(`| agent RSS with ${s.containers} running | ${s.agent_rss_mb} MB (${s.per_container_kb} KB per container), CPU ${s.agent_cpu_s} s |`);
-  lines.push(`| left after stopping them all | ${s.left_behind.cgroups} cgroups, ${s.left_behind.processes} processes |`);
+  if (s) {
+    other.push(`| ${s.containers} containers started at once: all RUNNING | ${s.all_running_ms} ms (p99 start ${s.p99_start_ms} ms) |`);
+    other.push(`| agent RSS with ${s.containers} running | ${s.agent_rss_mb} MB (${s.per_container_kb} KB per container), CPU ${s.agent_cpu_s} s |`);
+    other.push(`| left after stopping them all | ${s.left_behind.cgroups} cgroups, ${s.left_behind.processes} processes |`);
+  }
   const f = res.fanout;
-  lines.push(`| fan-out to ${f.subscribers} subscribers, ${f.events} events | p50 ${r(f.p50_ms)} ms, p99 ${r(f.p99_ms)} ms, ${f.missed} missed, ${f.resyncs} resyncs |`);
-  for (const sk of res.skipped) lines.push(`| skipped: ${sk.peer} | ${sk.reason.replace(/\|/g, "/").slice(0, 200)} |`);
+  if (f) other.push(`| fan-out to ${f.subscribers} subscribers, ${f.events} events | p50 ${r(f.p50_ms)} ms, p99 ${r(f.p99_ms)} ms, ${f.missed} missed, ${f.resyncs} resyncs |`);
+  for (const sk of res.skipped ?? []) other.push(`| skipped: ${sk.peer} | ${cell(sk.reason)} |`);
+  if (other.length) lines.push("| other | figure |", "|---|---|", ...other);
+  if (res.system) lines.push("", ...renderSystem(res.system));
   return `${lines.join("\n")}\n`;
+}
+
+function cell(text: string, max = 200): string {
+  const t = text.replace(/\|/g, "/").replace(/\s+/g, " ");
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+const SYSTEM_LABELS: Record<SystemMeasure, string> = {
+  boot: "boot: start request to `running`",
+  stop: "clean stop (30 s timeout) to STOPPED",
+  reboot: "`systemctl reboot` inside to `running` again",
+  poweroff: "`systemctl poweroff` inside to STOPPED",
+};
+
+/** One runtime's figure for one measure: the median, how the stops ended, the failures and why. */
+function systemCell(m: MeasureResult): string {
+  const parts: string[] = [];
+  const tries = m.samples.length + m.failures.length;
+  if (m.median_ms !== null) parts.push(`${(m.median_ms / 1000).toFixed(2)} s${m.failures.length ? ` (${m.n} of ${tries})` : ""}`);
+  const ended = new Map<string, number>();
+  for (const s of m.samples) if (s.ended_by) ended.set(s.ended_by, (ended.get(s.ended_by) ?? 0) + 1);
+  if (ended.size) parts.push([...ended].map(([how, n]) => `${how} ${n}/${m.samples.length}`).join(", "));
+  if (m.failures.length) parts.push(`failed ${m.failures.length}×: ${cell(m.failures[0]!.reason, 140)}`);
+  if (parts.length === 0) parts.push(m.not_retried ? `not retried (${m.not_retried})` : "not measured");
+  return parts.join("; ");
+}
+
+function renderSystem(sys: SystemResults | { error: string }): string[] {
+  if ("error" in sys) return ["| system container | figure |", "|---|---|", `| not measured | ${cell(sys.error)} |`];
+  const lines = [
+    `System container: ${sys.rootfs}, median of ${sys.rounds} round${sys.rounds > 1 ? "s" : ""} (2 boots a round), each wait bounded at ${sys.wait_limit_s} s.`,
+    "",
+    "| system container | LXC 5.0.2 | corral | corral / LXC | target |",
+    "|---|---|---|---|---|",
+  ];
+  for (const m of SYSTEM_MEASURES) {
+    const met = sys.meets_target[m];
+    lines.push(`| ${SYSTEM_LABELS[m]} | ${systemCell(sys.lxc[m])} | ${systemCell(sys.corral[m])} | ${r(sys.ratios[m])}${met === null ? "" : met ? " (met)" : " (missed)"} | ≤ ${sys.targets[m].toFixed(1)} |`);
+  }
+  const notes: string[] = [];
+  const counted = (["boot", "reboot"] as const).filter((m) => sys.lxc[m].systemd_median_ms !== undefined || sys.corral[m].systemd_median_ms !== undefined);
+  const secs = (ms?: number) => (ms === undefined ? "n/a" : `${(ms / 1000).toFixed(2)} s`);
+  const afterExit = sys.corral.poweroff.samples.flatMap((x) => (x.after_exit_ms === undefined ? [] : [x.after_exit_ms])).sort((a, b) => a - b);
+  if (afterExit.length) notes.push(`corral's poweroff, from the init's end (STOPPING) to STOPPED, post-stop hooks included: median ${afterExit[Math.ceil(afterExit.length / 2) - 1]} ms`);
+  if (counted.length) notes.push(`systemd's own count of its boot (systemd-analyze, userspace; median), LXC / corral: ${counted.map((m) => `${m} ${secs(sys.lxc[m].systemd_median_ms)} / ${secs(sys.corral[m].systemd_median_ms)}`).join("; ")}`);
+  for (const [who, why] of Object.entries(sys.given_up)) notes.push(`${who} given up: ${cell(why, 300)}`);
+  if (sys.config_changes.length) notes.push(`config changed for both: ${sys.config_changes.join("; ")}`);
+  notes.push(`lxc-create took ${(sys.create_ms / 1000).toFixed(1)} s${sys.built_lxc_cache ? " (it built LXC's Debian cache)" : " (from LXC's cache)"}; warm-up: ${sys.warmup}; section ${sys.duration_s} s; ${sys.left_behind_cgroups} cgroups left${sys.load_average ? `; load average ${sys.load_average.before} before the rounds, ${sys.load_average.after} after` : ""}`);
+  lines.push("", ...notes.map((n) => `- ${n}`));
+  return lines;
 }
 
 export function updateReadme(path: string, markdown: string): void {

@@ -1,19 +1,24 @@
-// `pnpm bench [--quick]`: corral side by side with lxc-start, runc and the kernel's floor, in one
-// run, on one busybox rootfs. Writes bench/results/latest.{json,md}, a dated copy, and the table
-// in the README. Figures are what this machine measured; ratios come first.
+// `pnpm bench [--quick] [--only SECTION,...]`: corral side by side with its peers, in one run.
+// lifecycle: a busybox /bin/true under corral, lxc-start -F, runc and the kernel's floor; scale and
+// fanout: many containers at once, many subscribers; system: one Debian rootfs with systemd booted,
+// stopped and rebooted by LXC and by corral (bench/system.ts). Writes bench/results/latest.{json,md},
+// a dated copy, and the table in the README. Figures are what this machine measured; ratios come first.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { StateEvent, StreamItem } from "@corral/core";
+import type { StateEvent } from "@corral/core";
 import { createContainer } from "../apps/agent/src/containers/create.ts";
 import { LxcPath } from "../apps/agent/src/containers/lxcpath.ts";
+import { nodeHost } from "../apps/agent/src/host/node-host.ts";
 import { Runtime } from "../apps/agent/src/runtime/runtime.ts";
 import { nativeSyscalls } from "../apps/agent/src/sys/native.ts";
+import { AgentUnderTest, freePort, Watcher } from "./agent.ts";
 import { AgentSocket } from "./agent-socket.ts";
 import { floorPeer, installPeers, lxcPeer, runcPeer, type Peer, type Skipped } from "./peers.ts";
 import { renderMarkdown, updateReadme } from "./report.ts";
-import { nodeHost } from "../apps/agent/src/host/node-host.ts";
+import { percentile, stat, type Stat } from "./stats.ts";
+import { runSystemSection } from "./system.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -21,22 +26,6 @@ const RUNS = quick ? 15 : 50;
 const WARMUP = 3;
 const SCALE = quick ? 50 : 200;
 const SUBSCRIBERS = 10;
-
-export interface Stat {
-  n: number;
-  median_ms: number;
-  p95_ms: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
-function stat(samples: number[]): Stat {
-  const s = [...samples].sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 1000) / 1000;
-  return { n: s.length, median_ms: r(percentile(s, 50)), p95_ms: r(percentile(s, 95)) };
-}
 
 async function measure(run: (i: number) => Promise<void>, runs = RUNS): Promise<Stat> {
   for (let i = 0; i < WARMUP; i++) await run(-1 - i);
@@ -60,78 +49,6 @@ function inProcessPeer(lxcpath: LxcPath): Peer & { close(): void } {
     },
     close: () => runtime.close(),
   };
-}
-
-/** The agent in its own process, as an operator runs it. */
-class AgentUnderTest {
-  private child: ReturnType<typeof spawn> | undefined;
-  readonly token = `bench-${process.pid}`;
-  constructor(readonly lxcpath: string, readonly port: number) {}
-
-  async start(): Promise<void> {
-    // As an operator runs it: the corral command (its bundle), not the TypeScript sources.
-    const child = spawn(process.execPath, [join(REPO, "apps/agent/bin/corral.mjs"), "agent", "--lxcpath", this.lxcpath, "--listen", `127.0.0.1:${this.port}`], {
-      cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token }, stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child = child;
-    await new Promise<void>((resolve, reject) => {
-      let log = "";
-      child.stdout.on("data", (d) => {
-        log += d;
-        if (log.includes("agent listening")) resolve();
-      });
-      child.on("exit", (code) => reject(new Error(`agent exited ${code}: ${log.slice(-500)}`)));
-    });
-    child.stdout.resume();
-    child.stderr.on("data", (d) => process.stderr.write(`agent: ${d}`));
-  }
-
-  get pid(): number {
-    return this.child!.pid!;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
-  }
-}
-
-/** Events as a long-lived WebSocket subscriber sees them, with the time each arrived. */
-class Watcher {
-  private waiters: Array<{ match: (e: StateEvent) => boolean; resolve: (t: number) => void }> = [];
-  readonly arrivals: Array<{ event: StateEvent; t: number }> = [];
-  readonly resyncs: string[] = [];
-  private readonly sub: { unsubscribe(): void };
-
-  constructor(socket: AgentSocket, cursor: string) {
-    const unsubscribe = socket.subscribe("events.onEvent", {}, cursor, {
-      onData: (_id, data) => {
-        const t = performance.timeOrigin + performance.now();
-        const item = data as StreamItem;
-        if (item.kind !== "event") {
-          this.resyncs.push(item.reason);
-          process.stderr.write(`bench: a subscriber had to resync: ${item.reason}\n`);
-          return;
-        }
-        this.arrivals.push({ event: item.event, t });
-        this.waiters = this.waiters.filter((w) => (w.match(item.event) ? (w.resolve(t), false) : true));
-      },
-      onError: (e) => process.stderr.write(`bench: subscriber: ${e.message}\n`),
-    });
-    this.sub = { unsubscribe };
-  }
-
-  /** Resolves with the arrival time of the first event matching, from now on. */
-  next(match: (e: StateEvent) => boolean): Promise<number> {
-    return new Promise((resolve) => this.waiters.push({ match, resolve }));
-  }
-
-  close(): void {
-    this.sub.unsubscribe();
-  }
 }
 
 function rssMb(pid: number): number {
@@ -179,182 +96,125 @@ async function startSubscribers(url: string, token: string, cursor: string, coun
   };
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+/** The sections `--only` chooses from. scale and fanout are one measurement: fan-out is timed
+ * during the scale burst, so choosing either runs both. */
+const SECTIONS = ["lifecycle", "scale", "fanout", "system"] as const;
+type Section = (typeof SECTIONS)[number];
+/** The keys of results.json each section writes. */
+const SECTION_KEYS: Record<Section, string[]> = {
+  lifecycle: ["ratios", "lifecycle", "start_to_running", "start_phases_median_ms", "skipped"],
+  scale: ["scale", "fanout"],
+  fanout: ["scale", "fanout"],
+  system: ["system"],
+};
+
+function usage(message: string): never {
+  process.stderr.write(`bench: ${message}\nusage: pnpm bench [--quick] [--only SECTION[,SECTION...]]   sections: ${SECTIONS.join(", ")}\n`);
+  process.exit(2);
+}
+
+function chosenSections(argv: string[]): Set<Section> {
+  const chosen = new Set<Section>();
+  let only: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--quick") continue;
+    if (arg === "--only") {
+      only = argv[++i];
+      if (only === undefined) usage("--only needs a value");
+    } else if (arg.startsWith("--only=")) only = arg.slice("--only=".length);
+    else usage(`unknown argument ${arg}`);
+  }
+  if (only === undefined) return new Set(SECTIONS);
+  for (const name of only.split(",").map((x) => x.trim()).filter(Boolean)) {
+    if (!(SECTIONS as readonly string[]).includes(name)) usage(`unknown section ${name}`);
+    chosen.add(name as Section);
+  }
+  if (chosen.size === 0) usage("--only names no section");
+  if (chosen.has("scale") || chosen.has("fanout")) chosen.add("scale").add("fanout");
+  return chosen;
+}
+
+type Results = Record<string, unknown> & { date: string; quick: boolean; sections?: Record<string, { date: string; quick: boolean }> };
+
+/** This run's keys over the last run's: a section not run this time keeps its last figures, and
+ * `sections` says when each was measured. */
+function mergeResults(previousPath: string, fresh: Results, ran: Set<Section>): Results {
+  let previous: Results | undefined;
+  if (existsSync(previousPath)) {
+    try {
+      previous = JSON.parse(readFileSync(previousPath, "utf8")) as Results;
+    } catch (e) {
+      process.stderr.write(`bench: ${previousPath} is not JSON (${(e as Error).message}): the sections not run are left out\n`);
+    }
+  }
+  const sections: Record<string, { date: string; quick: boolean }> = {};
+  const merged: Results = { date: fresh.date, quick: fresh.quick, machine: fresh.machine, sections };
+  for (const section of SECTIONS) {
+    if (ran.has(section)) {
+      for (const k of SECTION_KEYS[section]) if (k in fresh) merged[k] = fresh[k];
+      sections[section] = { date: fresh.date, quick: fresh.quick };
+      continue;
+    }
+    if (!previous) continue;
+    const keys = SECTION_KEYS[section].filter((k) => k in previous);
+    if (keys.length === 0) continue;
+    for (const k of keys) merged[k] = previous[k];
+    sections[section] = previous.sections?.[section] ?? { date: previous.date, quick: previous.quick };
+  }
+  return merged;
 }
 
 async function main(): Promise<void> {
+  const sections = chosenSections(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error("the bench starts real containers: run it as root");
-  installPeers();
+  installPeers(sections.has("system"));
   const work = mkdtempSync(join(tmpdir(), "corral-bench-"));
   const skipped: Skipped[] = [];
   let agent: AgentUnderTest | undefined;
+  const fresh: Results = {
+    date: new Date().toISOString(),
+    quick,
+    machine: { cpus: cpus().length, kernel: release(), cpu: cpus()[0]?.model },
+  };
   try {
-    // One busybox rootfs for everyone: corral's busybox template makes it.
-    const corralPath = new LxcPath(join(work, "corral"));
-    createContainer(corralPath, { name: "bench", template: "busybox" });
-    const rootfs = join(corralPath.dir("bench"), "rootfs");
-
-    const lifecycle: Record<string, Stat> = {};
-    const say = (name: string, s: Stat) => process.stderr.write(`bench: ${name.padEnd(17)} median ${s.median_ms.toFixed(2)} ms  p95 ${s.p95_ms.toFixed(2)} ms\n`);
-
-    // 1. Lifecycle, start request to STOPPED, /bin/true.
-    agent = new AgentUnderTest(join(work, "agent"), await freePort());
-    mkdirSync(agent.lxcpath, { recursive: true });
-    createContainer(new LxcPath(agent.lxcpath), { name: "bench", template: "busybox" });
-    await agent.start();
-    // A long-lived client: one WebSocket for its calls and its event stream.
-    const url = `http://127.0.0.1:${agent.port}`;
-    const socket = await AgentSocket.open(url, agent.token);
-    const info = await socket.call<{ storeId: string; lastSeq: number }>("query", "agent.info");
-    const watcher = new Watcher(socket, `${info.storeId}:${info.lastSeq}`);
-    const mutate = (path: string, input: unknown) => socket.call("mutation", path, input);
-    lifecycle.corral_agent = await measure(async () => {
-      const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
-      await mutate("containers.start", { name: "bench", command: ["/bin/true"] });
-      await stopped;
-    });
-    say("corral_agent", lifecycle.corral_agent);
-    // Where a start's time goes, from the RUNNING events' phases (network, cgroup, clone, exec).
-    const phaseSamples: Record<string, number[]> = {};
-    for (const a of watcher.arrivals) {
-      if (a.event.state !== "RUNNING") continue;
-      for (const p of a.event.detail.phases ?? []) (phaseSamples[p.name] ??= []).push(p.ms);
+    if (sections.has("lifecycle") || sections.has("scale")) {
+      agent = new AgentUnderTest(join(work, "agent"), await freePort());
+      mkdirSync(agent.lxcpath, { recursive: true });
+      createContainer(new LxcPath(agent.lxcpath), { name: "bench", template: "busybox" });
+      await agent.start();
+      // A long-lived client: one WebSocket for its calls and its event stream.
+      const url = `http://127.0.0.1:${agent.port}`;
+      const socket = await AgentSocket.open(url, agent.token);
+      const info = await socket.call<{ storeId: string; lastSeq: number }>("query", "agent.info");
+      const watcher = new Watcher(socket, `${info.storeId}:${info.lastSeq}`);
+      const ctx: AgentContext = { agent, url, socket, info, watcher, mutate: (path, input) => socket.call("mutation", path, input) };
+      if (sections.has("lifecycle")) Object.assign(fresh, await lifecycleSection(work, ctx, skipped));
+      if (sections.has("scale")) Object.assign(fresh, await scaleSection(ctx));
+      watcher.close();
+      socket.close();
+      await agent.stop();
     }
-    const quiet = watcher.arrivals.map((a) => a.t - a.event.at).sort((a, b) => a - b);
-    process.stderr.write(`bench: delivery latency with one start at a time: p50 ${percentile(quiet, 50).toFixed(3)} ms, p99 ${percentile(quiet, 99).toFixed(3)} ms\n`);
-    const startPhases = Object.fromEntries(Object.entries(phaseSamples).map(([k, v]) => [k, stat(v).median_ms]));
-
-    const inproc = inProcessPeer(corralPath);
-    lifecycle.corral_inprocess = await measure(inproc.run);
-    inproc.close();
-    say("corral_inprocess", lifecycle.corral_inprocess);
-
-    for (const peer of [lxcPeer(work, rootfs, skipped), runcPeer(work, rootfs, skipped), floorPeer(skipped)]) {
-      if (!peer) continue;
+    if (sections.has("system")) {
       try {
-        lifecycle[peer.name] = await measure(peer.run);
-        say(peer.name, lifecycle[peer.name]!);
+        fresh.system = await runSystemSection({ work, rounds: quick ? 1 : 3, waitSeconds: quick ? 60 : 120 });
       } catch (e) {
-        skipped.push({ peer: peer.name, reason: (e as Error).message });
-        process.stderr.write(`bench: ${peer.name} skipped: ${(e as Error).message}\n`);
+        // The section could not run at all (no LXC, no rootfs): said in the results, as a skipped peer is.
+        process.stderr.write(`bench: system section not measured: ${(e as Error).message}\n`);
+        fresh.system = { error: (e as Error).message };
       }
     }
 
-    // 2. Start request to RUNNING at a WebSocket subscriber.
-    const startSamples: number[] = [];
-    for (let i = -WARMUP; i < RUNS; i++) {
-      const t0 = performance.timeOrigin + performance.now();
-      const running = watcher.next((e) => e.container === "bench" && e.state === "RUNNING");
-      const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
-      await mutate("containers.start", { name: "bench", command: ["/bin/sleep", "3600"] });
-      const t = await running;
-      if (i >= 0) startSamples.push(t - t0);
-      await mutate("containers.abort", { name: "bench" });
-      await stopped;
-    }
-    const startToRunning = stat(startSamples);
-    say("start_to_running", startToRunning);
-
-    // 3 and 4. Scale with fan-out: SCALE containers started at once, SUBSCRIBERS watching.
-    const agentPath = new LxcPath(agent.lxcpath);
-    for (let i = 0; i < SCALE; i++) createContainer(agentPath, { name: `s${i}`, template: "host" });
-    const cursor = `${info.storeId}:${(await socket.call<{ lastSeq: number }>("query", "agent.info")).lastSeq}`;
-    const subscribers = await startSubscribers(url, agent.token, cursor, SUBSCRIBERS);
-    const rssBefore = rssMb(agent.pid);
-    const cpuBefore = cpuSeconds(agent.pid);
-    const t0 = performance.timeOrigin + performance.now();
-    const runningAt = new Map<string, number>();
-    const allRunning = new Promise<void>((resolve) => {
-      const tick = () => {
-        for (const a of watcher.arrivals) if (a.event.state === "RUNNING" && a.event.container.startsWith("s")) runningAt.set(a.event.container, a.t);
-        if (runningAt.size >= SCALE) resolve();
-        else setTimeout(tick, 5);
-      };
-      tick();
-    });
-    const started = await Promise.allSettled(Array.from({ length: SCALE }, (_, i) => mutate("containers.start", { name: `s${i}`, command: ["sleep", "3600"] })));
-    const failedStarts = started.filter((r) => r.status === "rejected").length;
-    if (failedStarts) throw new Error(`${failedStarts} of ${SCALE} starts failed: ${(started.find((r) => r.status === "rejected") as PromiseRejectedResult).reason}`);
-    await allRunning;
-    const allRunningMs = Math.max(...runningAt.values()) - t0;
-    const startTimes = [...runningAt.values()].map((t) => t - t0).sort((a, b) => a - b);
-    const rssWith = rssMb(agent.pid);
-    const cpuUsed = cpuSeconds(agent.pid) - cpuBefore;
-    await Promise.all(Array.from({ length: SCALE }, (_, i) => mutate("containers.stop", { name: `s${i}`, kill: true })));
-    await new Promise((r) => setTimeout(r, 500));
-    const total = (await socket.call<{ events: StateEvent[] }>("query", "events.list", { after: Number(cursor.split(":")[1]), limit: 100_000 })).events;
-    const { arrivals, resyncs } = await subscribers.collect();
-    const latencies: number[] = [];
-    let missed = 0;
-    for (const list of arrivals) {
-      const seqs = new Set(list.map((a) => a.seq));
-      missed += total.filter((e) => !seqs.has(e.seq)).length;
-      for (const a of list) latencies.push(a.t - a.at);
-    }
-    latencies.sort((a, b) => a - b);
-    const left = leftovers("s");
-    const scale = {
-      containers: SCALE,
-      all_running_ms: Math.round(allRunningMs),
-      p99_start_ms: Math.round(percentile(startTimes, 99)),
-      agent_rss_mb: rssWith,
-      agent_rss_before_mb: rssBefore,
-      agent_cpu_s: Math.round(cpuUsed * 100) / 100,
-      per_container_kb: Math.round(((rssWith - rssBefore) * 1024) / SCALE),
-      left_behind: left,
-    };
-    const fanout = {
-      subscribers: SUBSCRIBERS,
-      events: total.length,
-      p50_ms: Math.round(percentile(latencies, 50) * 1000) / 1000,
-      p99_ms: Math.round(percentile(latencies, 99) * 1000) / 1000,
-      missed,
-      resyncs,
-    };
-    process.stderr.write(`bench: scale ${JSON.stringify(scale)}\nbench: fanout ${JSON.stringify(fanout)}\n`);
-    watcher.close();
-    socket.close();
-    await agent.stop();
-
-    const ratio = (a?: Stat, b?: Stat) => (a && b ? Math.round((a.median_ms / b.median_ms) * 100) / 100 : null);
-    const ratioP95 = (a?: Stat, b?: Stat) => (a && b ? Math.round((a.p95_ms / b.p95_ms) * 100) / 100 : null);
-    const results = {
-      date: new Date().toISOString(),
-      quick,
-      machine: { cpus: cpus().length, kernel: release(), cpu: cpus()[0]?.model },
-      ratios: {
-        corral_agent_over_lxc_start: ratio(lifecycle.corral_agent, lifecycle.lxc_start),
-        corral_agent_over_lxc_start_p95: ratioP95(lifecycle.corral_agent, lifecycle.lxc_start),
-        corral_agent_over_floor: ratio(lifecycle.corral_agent, lifecycle.floor),
-        corral_agent_over_floor_p95: ratioP95(lifecycle.corral_agent, lifecycle.floor),
-        corral_agent_over_runc: ratio(lifecycle.corral_agent, lifecycle.runc),
-      },
-      lifecycle: {
-        ...lifecycle,
-        corral_agent_over_lxc_start: ratio(lifecycle.corral_agent, lifecycle.lxc_start),
-        corral_agent_over_floor: ratio(lifecycle.corral_agent, lifecycle.floor),
-      },
-      start_to_running: startToRunning,
-      start_phases_median_ms: startPhases,
-      scale,
-      fanout,
-      skipped,
-    };
     const dir = join(REPO, "bench/results");
     mkdirSync(dir, { recursive: true });
-    const json = `${JSON.stringify(results, null, 2)}\n`;
-    writeFileSync(join(dir, "latest.json"), json);
-    writeFileSync(join(dir, `${results.date.slice(0, 10)}${quick ? "-quick" : ""}.json`), json);
-    const md = renderMarkdown(results);
+    const results = mergeResults(join(dir, "latest.json"), fresh, sections);
+    writeFileSync(join(dir, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+    // The dated copy holds what this run measured, and says which sections when --only chose.
+    const only = sections.size === SECTIONS.length ? "" : `-${[...sections].filter((x) => x !== "fanout").join("-")}`;
+    writeFileSync(join(dir, `${fresh.date.slice(0, 10)}${quick ? "-quick" : ""}${only}.json`), `${JSON.stringify(fresh, null, 2)}\n`);
+    const md = renderMarkdown(results as unknown as Parameters<typeof renderMarkdown>[0]);
     writeFileSync(join(dir, "latest.md"), md);
-    // The README shows the full run; a quick one only refreshes latest.*.
+    // The README shows full runs; a quick one only refreshes latest.*.
     if (!quick) updateReadme(join(REPO, "README.md"), md);
     process.stdout.write(md);
   } finally {
@@ -365,10 +225,161 @@ async function main(): Promise<void> {
   }
 }
 
+interface AgentContext {
+  agent: AgentUnderTest;
+  url: string;
+  socket: AgentSocket;
+  info: { storeId: string; lastSeq: number };
+  watcher: Watcher;
+  mutate: (path: string, input: unknown) => Promise<unknown>;
+}
+
+const say = (name: string, s: Stat) => process.stderr.write(`bench: ${name.padEnd(17)} median ${s.median_ms.toFixed(2)} ms  p95 ${s.p95_ms.toFixed(2)} ms\n`);
+
+/** 1 and 2: the lifecycle of /bin/true, start request to STOPPED, beside the peers; then start
+ * request to RUNNING at a WebSocket subscriber. */
+async function lifecycleSection(work: string, ctx: AgentContext, skipped: Skipped[]) {
+  const { watcher, mutate } = ctx;
+  // One busybox rootfs for everyone: corral's busybox template makes it.
+  const corralPath = new LxcPath(join(work, "corral"));
+  createContainer(corralPath, { name: "bench", template: "busybox" });
+  const rootfs = join(corralPath.dir("bench"), "rootfs");
+  const lifecycle: Record<string, Stat> = {};
+
+  lifecycle.corral_agent = await measure(async () => {
+    const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
+    await mutate("containers.start", { name: "bench", command: ["/bin/true"] });
+    await stopped;
+  });
+  say("corral_agent", lifecycle.corral_agent);
+  // Where a start's time goes, from the RUNNING events' phases (network, cgroup, clone, exec).
+  const phaseSamples: Record<string, number[]> = {};
+  for (const a of watcher.arrivals) {
+    if (a.event.state !== "RUNNING") continue;
+    for (const p of a.event.detail.phases ?? []) (phaseSamples[p.name] ??= []).push(p.ms);
+  }
+  const quiet = watcher.arrivals.map((a) => a.t - a.event.at).sort((a, b) => a - b);
+  process.stderr.write(`bench: delivery latency with one start at a time: p50 ${percentile(quiet, 50).toFixed(3)} ms, p99 ${percentile(quiet, 99).toFixed(3)} ms\n`);
+  const startPhases = Object.fromEntries(Object.entries(phaseSamples).map(([k, v]) => [k, stat(v).median_ms]));
+
+  const inproc = inProcessPeer(corralPath);
+  lifecycle.corral_inprocess = await measure(inproc.run);
+  inproc.close();
+  say("corral_inprocess", lifecycle.corral_inprocess);
+
+  for (const peer of [lxcPeer(work, rootfs, skipped), runcPeer(work, rootfs, skipped), floorPeer(skipped)]) {
+    if (!peer) continue;
+    try {
+      lifecycle[peer.name] = await measure(peer.run);
+      say(peer.name, lifecycle[peer.name]!);
+    } catch (e) {
+      skipped.push({ peer: peer.name, reason: (e as Error).message });
+      process.stderr.write(`bench: ${peer.name} skipped: ${(e as Error).message}\n`);
+    }
+  }
+
+  // 2. Start request to RUNNING at a WebSocket subscriber.
+  const startSamples: number[] = [];
+  for (let i = -WARMUP; i < RUNS; i++) {
+    const t0 = performance.timeOrigin + performance.now();
+    const running = watcher.next((e) => e.container === "bench" && e.state === "RUNNING");
+    const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
+    await mutate("containers.start", { name: "bench", command: ["/bin/sleep", "3600"] });
+    const t = await running;
+    if (i >= 0) startSamples.push(t - t0);
+    await mutate("containers.abort", { name: "bench" });
+    await stopped;
+  }
+  const startToRunning = stat(startSamples);
+  say("start_to_running", startToRunning);
+
+  const ratio = (a?: Stat, b?: Stat) => (a && b ? Math.round((a.median_ms / b.median_ms) * 100) / 100 : null);
+  const ratioP95 = (a?: Stat, b?: Stat) => (a && b ? Math.round((a.p95_ms / b.p95_ms) * 100) / 100 : null);
+  return {
+    ratios: {
+      corral_agent_over_lxc_start: ratio(lifecycle.corral_agent, lifecycle.lxc_start),
+      corral_agent_over_lxc_start_p95: ratioP95(lifecycle.corral_agent, lifecycle.lxc_start),
+      corral_agent_over_floor: ratio(lifecycle.corral_agent, lifecycle.floor),
+      corral_agent_over_floor_p95: ratioP95(lifecycle.corral_agent, lifecycle.floor),
+      corral_agent_over_runc: ratio(lifecycle.corral_agent, lifecycle.runc),
+    },
+    lifecycle: {
+      ...lifecycle,
+      corral_agent_over_lxc_start: ratio(lifecycle.corral_agent, lifecycle.lxc_start),
+      corral_agent_over_floor: ratio(lifecycle.corral_agent, lifecycle.floor),
+    },
+    start_to_running: startToRunning,
+    start_phases_median_ms: startPhases,
+    skipped,
+  };
+}
+
+/** 3 and 4: scale with fan-out, SCALE containers started at once, SUBSCRIBERS watching. */
+async function scaleSection(ctx: AgentContext) {
+  const { agent, url, socket, info, watcher, mutate } = ctx;
+  const agentPath = new LxcPath(agent.lxcpath);
+  for (let i = 0; i < SCALE; i++) createContainer(agentPath, { name: `s${i}`, template: "host" });
+  const cursor = `${info.storeId}:${(await socket.call<{ lastSeq: number }>("query", "agent.info")).lastSeq}`;
+  const subscribers = await startSubscribers(url, agent.token, cursor, SUBSCRIBERS);
+  const rssBefore = rssMb(agent.pid);
+  const cpuBefore = cpuSeconds(agent.pid);
+  const t0 = performance.timeOrigin + performance.now();
+  const runningAt = new Map<string, number>();
+  const allRunning = new Promise<void>((resolve) => {
+    const tick = () => {
+      for (const a of watcher.arrivals) if (a.event.state === "RUNNING" && a.event.container.startsWith("s")) runningAt.set(a.event.container, a.t);
+      if (runningAt.size >= SCALE) resolve();
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+  const started = await Promise.allSettled(Array.from({ length: SCALE }, (_, i) => mutate("containers.start", { name: `s${i}`, command: ["sleep", "3600"] })));
+  const failedStarts = started.filter((r) => r.status === "rejected").length;
+  if (failedStarts) throw new Error(`${failedStarts} of ${SCALE} starts failed: ${(started.find((r) => r.status === "rejected") as PromiseRejectedResult).reason}`);
+  await allRunning;
+  const allRunningMs = Math.max(...runningAt.values()) - t0;
+  const startTimes = [...runningAt.values()].map((t) => t - t0).sort((a, b) => a - b);
+  const rssWith = rssMb(agent.pid);
+  const cpuUsed = cpuSeconds(agent.pid) - cpuBefore;
+  await Promise.all(Array.from({ length: SCALE }, (_, i) => mutate("containers.stop", { name: `s${i}`, kill: true })));
+  await new Promise((r) => setTimeout(r, 500));
+  const total = (await socket.call<{ events: StateEvent[] }>("query", "events.list", { after: Number(cursor.split(":")[1]), limit: 100_000 })).events;
+  const { arrivals, resyncs } = await subscribers.collect();
+  const latencies: number[] = [];
+  let missed = 0;
+  for (const list of arrivals) {
+    const seqs = new Set(list.map((a) => a.seq));
+    missed += total.filter((e) => !seqs.has(e.seq)).length;
+    for (const a of list) latencies.push(a.t - a.at);
+  }
+  latencies.sort((a, b) => a - b);
+  const left = leftovers("s");
+  const scale = {
+    containers: SCALE,
+    all_running_ms: Math.round(allRunningMs),
+    p99_start_ms: Math.round(percentile(startTimes, 99)),
+    agent_rss_mb: rssWith,
+    agent_rss_before_mb: rssBefore,
+    agent_cpu_s: Math.round(cpuUsed * 100) / 100,
+    per_container_kb: Math.round(((rssWith - rssBefore) * 1024) / SCALE),
+    left_behind: left,
+  };
+  const fanout = {
+    subscribers: SUBSCRIBERS,
+    events: total.length,
+    p50_ms: Math.round(percentile(latencies, 50) * 1000) / 1000,
+    p99_ms: Math.round(percentile(latencies, 99) * 1000) / 1000,
+    missed,
+    resyncs,
+  };
+  process.stderr.write(`bench: scale ${JSON.stringify(scale)}\nbench: fanout ${JSON.stringify(fanout)}\n`);
+  return { scale, fanout };
+}
+
 main().then(
   () => process.exit(0),
-  (e: Error) => {
-    process.stderr.write(`bench: ${e.stack ?? e.message}\n`);
+  (e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },
 );

@@ -15,7 +15,10 @@ sockets.forEach((socket, i) => {
     onData: (_id, data) => {
       const t = performance.timeOrigin + performance.now();
       const item = data as StreamItem;
-      if (item.kind !== "event") return void resyncs++;
+      if (item.kind !== "event") {
+        resyncs++;
+        return;
+      }
       const e: StateEvent = item.event;
       arrivals[i]!.push({ seq: e.seq, at: e.at, t });
     },
