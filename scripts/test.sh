@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: typecheck, unit tests (no root), root tests (real containers), the hostile suite
+# Runs every test: typecheck, lint, unit tests (no root), root tests (real containers), the hostile suite
 # (a real agent attacked and starved: bad input, floods, a full disk, a corrupt store), end-to-end tests
 # in Chromium. Ends with one line "N passed, N failed". Root tests need root and fail without it.
 set -uo pipefail
@@ -32,6 +32,7 @@ step() {
 }
 
 step typecheck pnpm --silent typecheck
+step lint pnpm --silent lint
 step core-unit bash -c 'cd packages/core && node --import tsx --test test/*.test.ts'
 step agent-unit bash -c 'cd apps/agent && node --import tsx --test test/unit/*.test.ts'
 step web-unit bash -c 'cd apps/web && node --import tsx --test test/*.test.ts'
