@@ -5,7 +5,7 @@ export * from "./config.ts";
 export * from "./capabilities.ts";
 export * from "./signals.ts";
 export { splitCommandLine, quoteCommandLine } from "./shell-words.ts";
-export { parseLxcConfig, type ParseOptions, type ParseResult } from "./lxc-config.ts";
+export { anchorIncludes, parseLxcConfig, type ParseOptions, type ParseResult } from "./lxc-config.ts";
 export { ConfigError, type ConfigIO, type ConfigIssue } from "./lxc-config-context.ts";
 export { lxcConfigItem, writeLxcConfig } from "./lxc-config-write.ts";
 export {

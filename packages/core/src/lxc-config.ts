@@ -107,3 +107,19 @@ function readIncluded(io: ConfigIO, file: string, where: Where): string {
     throw new ConfigError(where, `cannot read include ${file}: ${(err as Error).message}`);
   }
 }
+
+/**
+ * Config text read from `file` and stored elsewhere (`corral create --config sub/my.conf` becomes
+ * <lxcpath>/NAME/config): each relative lxc.include made absolute against the file's own
+ * directory, where it pointed, so that it still does from the container's directory.
+ */
+export function anchorIncludes(text: string, fileDir: string): string {
+  return text
+    .split("\n")
+    .map((raw) => {
+      const m = /^(\s*lxc\.include\s*=\s*)(["']?)([^"'\s][^"']*?)\2(\s*)$/.exec(raw.replace(/\r$/, ""));
+      if (!m || m[3]!.startsWith("/")) return raw;
+      return `${m[1]}${m[2]}${resolvePath(m[3]!, `${fileDir.replace(/\/+$/, "")}/file`)}${m[2]}${m[4]}`;
+    })
+    .join("\n");
+}

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
+  anchorIncludes,
   ConfigError,
   emptyConfig,
   lxcConfigItem,
@@ -371,4 +372,12 @@ test("a config item reads as liblxc's get_config_item gives it: repeated keys on
 test("the writer refuses values that would inject lines or reset keys", () => {
   assert.throws(() => writeLxcConfig({ ...emptyConfig(), utsname: "x\nlxc.idmap = u 0 0 1" }), /line break/);
   assert.throws(() => writeLxcConfig({ ...emptyConfig(), environment: [""] }), /empty value/);
+});
+
+test("config text stored away from its file keeps its relative includes pointing where they did", () => {
+  const text = "# a comment: lxc.include = not.me\nlxc.include = extra.conf\nlxc.include=\"../common.conf\"\nlxc.include = /abs/x.conf\nlxc.uts.name = c1\n";
+  assert.equal(
+    anchorIncludes(text, "/home/op/sub"),
+    "# a comment: lxc.include = not.me\nlxc.include = /home/op/sub/extra.conf\nlxc.include=\"/home/op/sub/../common.conf\"\nlxc.include = /abs/x.conf\nlxc.uts.name = c1\n",
+  );
 });

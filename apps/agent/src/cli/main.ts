@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The corral command. `pnpm corral <command> ...` from the repository's root.
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { anchorIncludes } from "@corral/core";
 import { createContainer, createContainerAsync, type CreateRequest } from "../containers/create.ts";
 import { LxcPath } from "../containers/lxcpath.ts";
 import { DEFAULT_LISTEN, env } from "../env.ts";
@@ -88,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
       const req: CreateRequest = {
         name,
         template: flag(args, "template") ?? (configFile ? undefined : "host"),
-        config: configFile ? readFileSync(configFile, "utf8") : undefined,
+        config: configFile ? readConfigArgument(configFile) : undefined,
         release: flag(args, "release"),
         rootPassword: flag(args, "root-password"),
         sshKey: sshKeyFile ? readFileSync(sshKeyFile, "utf8") : undefined,
@@ -108,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
         lxcpath: lxcpathOf(args),
         name: flag(args, "name") ?? args.positionals[0],
         template: flag(args, "template"),
-        config: configFile === undefined ? undefined : readFileSync(configFile, "utf8"),
+        config: configFile === undefined ? undefined : readConfigArgument(configFile),
         remove: has(args, "rm"),
         verbose: has(args, "verbose"),
         command: args.rest,
@@ -147,3 +149,11 @@ main(process.argv.slice(2)).then(
     process.exit(e instanceof UsageError ? 2 : 1);
   },
 );
+
+/**
+ * --config FILE: its text, with relative lxc.include paths anchored at FILE's directory, where
+ * they point, since the text is stored as <lxcpath>/NAME/config (and may go to an agent elsewhere).
+ */
+function readConfigArgument(file: string): string {
+  return anchorIncludes(readFileSync(file, "utf8"), dirname(resolve(file)));
+}
