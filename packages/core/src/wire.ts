@@ -65,3 +65,20 @@ export function parseCursor(cursor: string): { storeId: string; seq: number } | 
   if (!m) return undefined;
   return { storeId: m[1]!, seq: Number(m[2]) };
 }
+
+/** The shape of Node's `ws` WebSocket class, as far as withHeaders needs it. */
+export type HeaderWebSocketClass = new (url: string | URL, protocols: string | string[] | undefined, options: { headers: Record<string, string> }) => object;
+
+/**
+ * A WebSocket class for tRPC's WebSocket client that sends `headers` (the agent's token) with its
+ * upgrade request: Node 20 has no global WebSocket, and a browser's cannot send headers, so the
+ * CLI and the dashboard's server both hand tRPC a subclass of `ws`'s. `Base` is that class (core
+ * imports no package).
+ */
+export function withHeaders(Base: HeaderWebSocketClass, headers: Record<string, string>): typeof globalThis.WebSocket {
+  return class extends Base {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols, { headers });
+    }
+  } as unknown as typeof globalThis.WebSocket;
+}

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { createTRPCClient, createWSClient, httpLink, wsLink } from "@trpc/client";
 import WebSocket from "ws";
+import { withHeaders } from "@corral/core";
 import type { AppRouter } from "../api/root.ts";
 import { tokenPath } from "../api/auth.ts";
 import { DEFAULT_LISTEN } from "../env.ts";
@@ -32,12 +33,7 @@ export function connect(target: AgentTarget, actor = `cli:${process.env.SUDO_USE
   const streams = (): AgentClient => {
     wsClient ??= createWSClient({
       url: `${target.url.replace(/^http/, "ws")}/trpc`,
-      // Node 20 has no global WebSocket; ws's lets us send the token header.
-      WebSocket: class extends WebSocket {
-        constructor(url: string | URL, protocols?: string | string[]) {
-          super(url, protocols, { headers });
-        }
-      } as unknown as typeof globalThis.WebSocket,
+      WebSocket: withHeaders(WebSocket, headers),
       retryDelayMs: () => 500,
     });
     return createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });

@@ -2,6 +2,7 @@
 // agent for the streams (event stream, consoles). Tokens stay here. Server only.
 import { createTRPCClient, createWSClient, httpLink, TRPCClientError, wsLink } from "@trpc/client";
 import WebSocket from "ws";
+import { withHeaders } from "@corral/core";
 import type { AppRouter } from "@corral/agent/router";
 import { loadAgents, type AgentConfig } from "./env.ts";
 
@@ -50,12 +51,7 @@ export class AgentConnection {
     const headers = this.headers("dashboard");
     this.wsClient = createWSClient({
       url: `${this.config.url.replace(/^http/, "ws")}/trpc`,
-      // Node 20 has no global WebSocket, and the browser's cannot send the token header anyway.
-      WebSocket: class extends WebSocket {
-        constructor(url: string | URL, protocols?: string | string[]) {
-          super(url, protocols, { headers });
-        }
-      } as unknown as typeof globalThis.WebSocket,
+      WebSocket: withHeaders(WebSocket, headers),
       retryDelayMs: () => 1000,
       lazy: { enabled: true, closeMs: 10_000 },
       keepAlive: { enabled: true, intervalMs: 5_000, pongTimeoutMs: 4_000 },
