@@ -6,30 +6,22 @@ import { join } from "node:path";
 import {
   allowedActions, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
 } from "@corral/core";
-import { EventBus } from "./api/bus.ts";
+import { EventBus } from "./bus.ts";
+import type { AgentService } from "./api/service.ts";
 import { LxcBroadcast, runtimeCommandTarget } from "./lxc/broadcast.ts";
 import { beginCreate, createContainer, deleteContainer, removeAbandonedCreates, type CreateRequest, type CreateResult } from "./containers/create.ts";
 import { CreateJobs } from "./containers/create-jobs.ts";
 import { ConfigFileRefused, describeIssue, LxcPath } from "./containers/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
 import { env } from "./env.ts";
+import { jsonLogger, type Logger } from "./log.ts";
+export { jsonLogger, type Logger } from "./log.ts";
 import { salvageStore } from "./store/salvage.ts";
 import { Store, StoreCorrupt } from "./store/store.ts";
 import type { Syscalls } from "./sys/syscalls.ts";
 import type { Host } from "./host/host.ts";
 
 export const VERSION = "0.1.0";
-
-export interface Logger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
-
-/** JSON lines on stdout, one per log record. */
-export const jsonLogger: Logger = {
-  info: (msg, fields) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level: "info", msg, ...fields })}\n`),
-  error: (msg, fields) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level: "error", msg, ...fields })}\n`),
-};
 
 /**
  * The store, checked as it opens: a corrupt one stops the agent (StoreCorrupt says the way out),
@@ -48,7 +40,7 @@ function openStore(path: string, log: Logger): Store {
   }
 }
 
-export class Agent {
+export class Agent implements AgentService {
   readonly lxcpath: LxcPath;
   readonly store: Store;
   readonly bus = new EventBus();

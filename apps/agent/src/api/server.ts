@@ -8,7 +8,8 @@ import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer, type WebSocket } from "ws";
-import { jsonLogger, type Agent } from "../agent.ts";
+import { jsonLogger } from "../log.ts";
+import type { AgentService } from "./service.ts";
 import { appRouter } from "./root.ts";
 import { originAllowed, requestToken, tokenMatches } from "./auth.ts";
 import { describeRequest, RefusalLog } from "./refusals.ts";
@@ -50,7 +51,7 @@ interface Refusal {
 
 const STATUS_TEXT: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 413: "Payload Too Large", 415: "Unsupported Media Type" };
 
-export function serve(agent: Agent, opts: ServeOptions): Promise<Server> {
+export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> {
   const refusals = new RefusalLog((entry) => agent.store.audit(entry));
   const audit = (req: IncomingMessage, r: Refusal, prefix = "") => refusals.record({
     ip: ipOf(req), address: peer(req), actor: r.authenticated ? actorOf(req) : UNAUTHENTICATED,

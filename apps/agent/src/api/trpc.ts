@@ -11,10 +11,10 @@ import { ConfigFileRefused, ContainerNotFound, InvalidName } from "../containers
 import { NotStored, Refusal } from "../runtime/runtime.ts";
 import { StartError } from "../runtime/spawn.ts";
 import { isStorageError, StorageFull } from "../store/store.ts";
-import type { Agent } from "../agent.ts";
+import type { AgentService } from "./service.ts";
 
 export interface Context {
-  agent: Agent;
+  agent: AgentService;
   /** who asked: "api", or the dashboard user it relays for ("dashboard:alice") */
   actor: string;
   /** the peer address */

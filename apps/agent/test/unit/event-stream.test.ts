@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type { StreamItem } from "@corral/core";
 import { Agent } from "../../src/agent.ts";
 import { appRouter } from "../../src/api/root.ts";
-import { SUBSCRIBER_QUEUE_LIMIT } from "../../src/api/bus.ts";
+import { SUBSCRIBER_QUEUE_LIMIT } from "../../src/bus.ts";
 import { FakeSyscalls } from "../../src/sys/fake.ts";
 import { nodeHost } from "../../src/host/node-host.ts";
 

@@ -1,7 +1,7 @@
 // containers.*: the container list and the lifecycle verbs.
 import { z } from "zod";
 import { ConfigError, NAME_RE, type EventCause } from "@corral/core";
-import type { Runtime } from "../../runtime/runtime.ts";
+import type { RuntimeVerbs } from "../service.ts";
 import { TEMPLATES } from "../../containers/templates.ts";
 import { mutationProcedure, publicProcedure, router } from "../trpc.ts";
 
@@ -9,7 +9,7 @@ const name = z.string().regex(NAME_RE, "a name is 1 to 64 of A-Z a-z 0-9 _ . - a
 const byName = z.object({ name });
 
 /** A verb on one container, caused by the caller; answers the container's summary after it. */
-function verb(request: string, act: (runtime: Runtime, name: string, cause: EventCause) => unknown) {
+function verb(request: string, act: (runtime: RuntimeVerbs, name: string, cause: EventCause) => unknown) {
   return mutationProcedure.input(byName).mutation(async ({ ctx, input }) => {
     await act(ctx.agent.runtime, input.name, { actor: ctx.actor, request });
     return ctx.agent.summary(input.name);

@@ -2,8 +2,8 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { formatCursor, parseCursor, type StreamItem } from "@corral/core";
-import { jsonLogger } from "../../agent.ts";
-import { SlowSubscriber } from "../bus.ts";
+import { jsonLogger } from "../../log.ts";
+import { SlowSubscriber } from "../../bus.ts";
 import { publicProcedure, router } from "../trpc.ts";
 
 /** Events replayed between two turns of the event loop: a replay never holds the loop for long. */
