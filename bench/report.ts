@@ -8,7 +8,7 @@ interface Results {
   quick: boolean;
   machine: { cpus: number; kernel: string; cpu?: string };
   /** when each section's figures were measured (a run with --only keeps the others' last ones) */
-  sections?: Record<string, { date: string; quick: boolean }>;
+  sections?: Record<string, { date: string; quick: boolean; kernel?: string }>;
   ratios?: Record<string, number | null>;
   lifecycle?: Record<string, Stat | number | null>;
   start_to_running?: Stat;
@@ -38,7 +38,7 @@ export function renderMarkdown(res: Results): string {
   const lines: string[] = [];
   lines.push(`Measured ${res.date.slice(0, 10)} on ${res.machine.cpus} cores, Linux ${res.machine.kernel}${res.quick ? " (quick run)" : ""}.`);
   const older = Object.entries(res.sections ?? {}).filter(([, s]) => s.date !== res.date);
-  if (older.length) lines.push(`Kept from earlier runs (not chosen by --only): ${older.map(([k, s]) => `${k} ${s.date.slice(0, 10)}${s.quick ? " (quick)" : ""}`).join(", ")}.`);
+  if (older.length) lines.push(`Kept from earlier runs (not chosen by --only): ${older.map(([k, s]) => `${k} ${s.date.slice(0, 10)}${s.quick ? " (quick)" : ""}${s.kernel && s.kernel !== res.machine.kernel ? ` on Linux ${s.kernel}` : ""}`).join(", ")}.`);
   lines.push("");
   if (res.ratios && res.lifecycle) {
     lines.push("| ratio | median | p95 |", "|---|---|---|");

@@ -135,7 +135,12 @@ function chosenSections(argv: string[]): Set<Section> {
   return chosen;
 }
 
-type Results = Record<string, unknown> & { date: string; quick: boolean; sections?: Record<string, { date: string; quick: boolean }> };
+interface SectionRun {
+  date: string;
+  quick: boolean;
+  kernel?: string;
+}
+type Results = Record<string, unknown> & { date: string; quick: boolean; machine?: { cpus: number; kernel: string; cpu?: string }; sections?: Record<string, SectionRun> };
 
 /** This run's keys over the last run's: a section not run this time keeps its last figures, and
  * `sections` says when each was measured. */
@@ -148,19 +153,19 @@ function mergeResults(previousPath: string, fresh: Results, ran: Set<Section>): 
       process.stderr.write(`bench: ${previousPath} is not JSON (${(e as Error).message}): the sections not run are left out\n`);
     }
   }
-  const sections: Record<string, { date: string; quick: boolean }> = {};
+  const sections: Record<string, SectionRun> = {};
   const merged: Results = { date: fresh.date, quick: fresh.quick, machine: fresh.machine, sections };
   for (const section of SECTIONS) {
     if (ran.has(section)) {
       for (const k of SECTION_KEYS[section]) if (k in fresh) merged[k] = fresh[k];
-      sections[section] = { date: fresh.date, quick: fresh.quick };
+      sections[section] = { date: fresh.date, quick: fresh.quick, kernel: fresh.machine?.kernel };
       continue;
     }
     if (!previous) continue;
     const keys = SECTION_KEYS[section].filter((k) => k in previous);
     if (keys.length === 0) continue;
     for (const k of keys) merged[k] = previous[k];
-    sections[section] = previous.sections?.[section] ?? { date: previous.date, quick: previous.quick };
+    sections[section] = previous.sections?.[section] ?? { date: previous.date, quick: previous.quick, kernel: previous.machine?.kernel };
   }
   return merged;
 }
