@@ -1,4 +1,5 @@
 // The bench's table, as markdown, and its place in the README (between two marker comments).
+import type { SoakResults } from "./soak.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Stat } from "./stats.ts";
 import { SYSTEM_MEASURES, type MeasureResult, type SystemMeasure, type SystemResults } from "./system.ts";
@@ -15,6 +16,7 @@ interface Results {
   start_phases_median_ms?: Record<string, number>;
   scale?: Record<string, unknown> & { containers: number; all_running_ms: number; p99_start_ms: number; agent_rss_mb: number; agent_cpu_s: number; per_container_kb: number; left_behind: { cgroups: number; processes: number } };
   fanout?: { subscribers: number; events: number; p50_ms: number; p99_ms: number; missed: number; resyncs: number };
+  soak?: SoakResults;
   skipped?: Array<{ peer: string; reason: string }>;
   system?: SystemResults | { error: string };
 }
@@ -66,6 +68,8 @@ export function renderMarkdown(res: Results): string {
   }
   const f = res.fanout;
   if (f) other.push(`| fan-out to ${f.subscribers} subscribers, ${f.events} events | p50 ${r(f.p50_ms)} ms, p99 ${r(f.p99_ms)} ms, ${f.missed} missed, ${f.resyncs} resyncs |`);
+  const k = res.soak;
+  if (k) other.push(`| soak: ${k.cycles} start/stop cycles through the API (${k.seconds} s, ${k.failed} failed) | agent RSS ${k.rss_mb.before} → ${k.rss_mb.after} MB, fds ${k.fds.before} → ${k.fds.after}; left: ${k.left_behind.cgroups} cgroups, ${k.left_behind.processes} processes |`);
   for (const sk of res.skipped ?? []) other.push(`| skipped: ${sk.peer} | ${cell(sk.reason)} |`);
   if (other.length) lines.push("| other | figure |", "|---|---|", ...other);
   if (res.system) lines.push("", ...renderSystem(res.system));

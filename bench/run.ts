@@ -19,6 +19,7 @@ import { floorPeer, installPeers, lxcPeer, runcPeer, type Peer, type Skipped } f
 import { renderMarkdown, updateReadme } from "./report.ts";
 import { percentile, stat, type Stat } from "./stats.ts";
 import { runSystemSection } from "./system.ts";
+import { soak } from "./soak.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -26,6 +27,8 @@ const RUNS = quick ? 15 : 50;
 const WARMUP = 3;
 const SCALE = quick ? 50 : 200;
 const SUBSCRIBERS = 10;
+/** start/stop cycles of the soak (issue 9 asks 10,000) */
+const SOAK_CYCLES = quick ? 1000 : 10_000;
 
 async function measure(run: (i: number) => Promise<void>, runs = RUNS): Promise<Stat> {
   for (let i = 0; i < WARMUP; i++) await run(-1 - i);
@@ -98,13 +101,14 @@ async function startSubscribers(url: string, token: string, cursor: string, coun
 
 /** The sections `--only` chooses from. scale and fanout are one measurement: fan-out is timed
  * during the scale burst, so choosing either runs both. */
-const SECTIONS = ["lifecycle", "scale", "fanout", "system"] as const;
+const SECTIONS = ["lifecycle", "scale", "fanout", "soak", "system"] as const;
 type Section = (typeof SECTIONS)[number];
 /** The keys of results.json each section writes. */
 const SECTION_KEYS: Record<Section, string[]> = {
   lifecycle: ["ratios", "lifecycle", "start_to_running", "start_phases_median_ms", "skipped"],
   scale: ["scale", "fanout"],
   fanout: ["scale", "fanout"],
+  soak: ["soak"],
   system: ["system"],
 };
 
@@ -183,7 +187,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, kernel: release(), cpu: cpus()[0]?.model },
   };
   try {
-    if (sections.has("lifecycle") || sections.has("scale")) {
+    if (sections.has("lifecycle") || sections.has("scale") || sections.has("soak")) {
       agent = new AgentUnderTest(join(work, "agent"), await freePort());
       mkdirSync(agent.lxcpath, { recursive: true });
       createContainer(new LxcPath(agent.lxcpath), { name: "bench", template: "busybox" });
@@ -196,6 +200,10 @@ async function main(): Promise<void> {
       const ctx: AgentContext = { agent, url, socket, info, watcher, mutate: (path, input) => socket.call("mutation", path, input) };
       if (sections.has("lifecycle")) Object.assign(fresh, await lifecycleSection(work, ctx, skipped));
       if (sections.has("scale")) Object.assign(fresh, await scaleSection(ctx));
+      if (sections.has("soak")) {
+        fresh.soak = await soak({ pid: agent.pid, mutate: ctx.mutate, next: (m) => watcher.next(m) }, "bench", SOAK_CYCLES);
+        process.stderr.write(`bench: soak ${JSON.stringify(fresh.soak)}\n`);
+      }
       watcher.close();
       socket.close();
       await agent.stop();
