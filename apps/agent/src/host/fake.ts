@@ -22,6 +22,8 @@ export class FakeFiles implements HostFiles {
   readonly dirs = new Set<string>(["/"]);
   /** every mutating call, in order: "mkdir /x", "rmdir /x", "write /x", "remove /x", ... */
   readonly log: string[] = [];
+  /** paths whose next mkdir fails with this code (an injected failure) */
+  readonly failMkdir = new Map<string, string>();
   private nextFd = 500;
 
   readText(path: string): string {
@@ -46,6 +48,11 @@ export class FakeFiles implements HostFiles {
     return this.dirs.has(path) ? { isDirectory: true } : this.files.has(path) ? { isDirectory: false } : undefined;
   }
   mkdir(path: string, options?: { recursive?: boolean }): void {
+    const injected = this.failMkdir.get(path);
+    if (injected) {
+      this.failMkdir.delete(path);
+      throw fsError(injected, path);
+    }
     if (this.dirs.has(path) && !options?.recursive) throw fsError("EEXIST", path);
     this.log.push(`mkdir ${path}`);
     this.dirs.add(path);

@@ -120,6 +120,40 @@ describe("a start", () => {
     assert.deepEqual(left(), []);
   });
 
+  it("a failing pre-start hook ends the start before anything is made, naming the hook", async () => {
+    createContainer(new LxcPath(dir), { name: "h1", config: `lxc.rootfs.path = dir:${ROOTFS}\nlxc.hook.pre-start = /bin/false\n` });
+    host.processes.answer = () => ({ code: 1, signal: null, timedOut: false, stderr: "no" });
+    await assert.rejects(runtime.start("h1", { cause, console: "inherit" }), /pre-start "\/bin\/false": failed \(1\)/);
+    assert.deepEqual(states(), ["STARTING", "ABORTING", "STOPPED"]);
+    assert.equal(changes[1]!.detail.error!.step, "pre-start");
+    assert.deepEqual(host.files.log, [], "nothing was made");
+    assert.equal(sys.calls.filter((c) => c.call === "spawn").length, 0);
+  });
+
+  it("a cgroup directory that cannot be made (EACCES) fails at step cgroup, with the boot id never written", async () => {
+    host.files.failMkdir.set(CGROUP, "EACCES");
+    await assert.rejects(start(), /EACCES/);
+    assert.equal(changes[1]!.detail.error!.step, "cgroup");
+    assert.deepEqual(left(), []);
+    assert.equal(sys.calls.filter((c) => c.call === "spawn").length, 0);
+  });
+
+  it("an exec that fails (ENOENT) fails at step exec, and the run is undone", async () => {
+    host.streams.child = (socket: FakeSocket) => setImmediate(() => {
+      // the plan's last op is the exec: its index is the plan's length - 1
+      const plan = sys.calls.find((c) => c.call === "spawn")!.args[0] as Uint8Array;
+      socket.say(syncMessage(SyncMessage.Error, Buffer.from(plan).readUInt32LE(4) - 1, ERRNO.ENOENT));
+      socket.hangUp();
+    });
+    const starting = start();
+    await until(() => runtime.initPid("c1") !== undefined || states().includes("ABORTING"));
+    sys.exits.set(runtime.initPid("c1")!, encodeWaitStatus({ code: 127 }));
+    process.emit("SIGCHLD", "SIGCHLD");
+    await assert.rejects(starting, /exec.*ENOENT/);
+    assert.equal(changes[1]!.detail.error!.step, "exec");
+    assert.deepEqual(left(), []);
+  });
+
   it("a cgroup that cannot be made fails at step cgroup with nothing left", async () => {
     host.files.dirs.add(CGROUP); // taken: every name after it is tried, then one is free
     await start();
