@@ -30,3 +30,4 @@ export * from "./wire.ts";
 export * as rtnetlink from "./netlink.ts";
 export { isIPv4, isIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
 export * from "./errno.ts";
+export * from "./words.ts";

@@ -1,5 +1,5 @@
 // The CLI commands that talk to an agent.
-import { decodeWaitStatus, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
+import { exitShort, uptime, type StateEvent, type StreamItem } from "@corral/core";
 import { connect, type AgentTarget } from "./client.ts";
 import { UsageError } from "./args.ts";
 import type { CreateRequest } from "../containers/create.ts";
@@ -11,24 +11,10 @@ function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function uptime(startedAt?: number): string {
-  if (!startedAt) return "-";
-  const s = Math.floor((Date.now() - startedAt) / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
-}
-
-function exitText(c: ContainerSummary): string {
-  if (!c.lastExit) return "-";
-  const d = decodeWaitStatus(c.lastExit.status);
-  return "signaled" in d ? `signal ${d.signal}` : String(c.lastExit.code);
-}
-
 export async function ls(conn: Connection, json: boolean): Promise<number> {
   const list = await conn.http.containers.list.query();
   if (json) return out(JSON.stringify(list, null, 2)), 0;
-  const rows = [["NAME", "STATE", "PID", "UPTIME", "IPV4", "LAST EXIT"], ...list.map((c) => [c.name, c.state, c.pid ? String(c.pid) : "-", uptime(c.startedAt), c.ips.join(",") || "-", exitText(c)])];
+  const rows = [["NAME", "STATE", "PID", "UPTIME", "IPV4", "LAST EXIT"], ...list.map((c) => [c.name, c.state, c.pid ? String(c.pid) : "-", uptime(c.startedAt, Date.now(), c.state), c.ips.join(",") || "-", exitShort(c.lastExit?.status, c.lastExit?.code)])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) out(r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
   return 0;
@@ -40,9 +26,9 @@ export async function info(conn: Connection, name: string, json: boolean): Promi
   out(`Name:       ${c.name}`);
   out(`State:      ${c.state}`);
   if (c.pid) out(`PID:        ${c.pid}`);
-  if (c.startedAt) out(`Uptime:     ${uptime(c.startedAt)}`);
+  if (c.startedAt && c.state !== "STOPPED") out(`Uptime:     ${uptime(c.startedAt, Date.now(), c.state)}`);
   if (c.ips.length) out(`IPv4:       ${c.ips.join(", ")}`);
-  if (c.lastExit) out(`Last exit:  ${exitText(c)}`);
+  if (c.lastExit) out(`Last exit:  ${exitShort(c.lastExit.status, c.lastExit.code)}`);
   if (c.lastError) out(`Last error: ${c.lastError}`);
   out(`Config:     ${c.configPath}`);
   for (const w of c.warnings) out(`Warning:    ${w}`);

@@ -236,7 +236,7 @@ function Row({
         <StateChip state={c.state} greyed={greyed} />
       </td>
       <td className="name">{c.name}</td>
-      <td className="num" data-testid="uptime">{c.state === "STOPPED" ? "-" : uptime(c.startedAt, now)}</td>
+      <td className="num" data-testid="uptime">{uptime(c.startedAt, now, c.state)}</td>
       <td className="num" data-testid="pid">{c.pid ?? "-"}</td>
       <td className="mono">{c.ips.join(", ") || "-"}</td>
       <td data-testid="last-exit" className={failedStep ? "bad" : ""} title={c.lastError}>

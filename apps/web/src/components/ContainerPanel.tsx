@@ -45,7 +45,7 @@ export function ContainerPanel({ store, agent, name, onDeleted }: { store: Dashb
           <span className="muted">on {agent}</span>
         </div>
         <dl className="facts">
-          <div><dt>Uptime</dt><dd>{c.state === "STOPPED" ? "-" : uptime(c.startedAt, now)}</dd></div>
+          <div><dt>Uptime</dt><dd>{uptime(c.startedAt, now, c.state)}</dd></div>
           <div><dt>PID</dt><dd data-testid="detail-pid">{c.pid ?? "-"}</dd></div>
           <div><dt>IP</dt><dd className="mono">{c.ips.join(", ") || "-"}</dd></div>
           <div><dt>Last exit</dt><dd>{c.lastExit ? `${exitText(c.lastExit.status, c.lastExit.code)} at ${clock(c.lastExit.at, false)}` : "-"}</dd></div>

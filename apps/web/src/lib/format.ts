@@ -14,26 +14,7 @@ export function duration(ms: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-/** Whole seconds, minutes, hours: "42 s", "3m 12s", "5h 02m", "3d 4h". */
-export function uptime(startedAt: number | undefined, now: number): string {
-  if (!startedAt) return "-";
-  const s = Math.max(0, Math.floor((now - startedAt) / 1000));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
-
-/** Short, for the list: "exit 0", "SIGKILL (137)". */
-export function exitShort(status: number | undefined, code: number | undefined): string {
-  if (status === undefined) return code !== undefined ? `exit ${code}` : "-";
-  const w = decodeWaitStatus(status);
-  if ("exited" in w) return `exit ${w.code}`;
-  if ("signaled" in w) return `${signalName(w.signal)} (${code ?? 128 + w.signal})`;
-  return `status ${status}`;
-}
+export { exitShort, uptime } from "@corral/core";
 
 export function clock(at: number, withMs = true): string {
   const d = new Date(at);
