@@ -130,6 +130,16 @@ describe("a start", () => {
     assert.equal(sys.calls.filter((c) => c.call === "spawn").length, 0);
   });
 
+  it("a network that cannot be set up (rtnetlink refused) fails at step network, before any cgroup", async () => {
+    createContainer(new LxcPath(dir), { name: "n1", config: `lxc.rootfs.path = dir:${ROOTFS}\nlxc.net.0.type = veth\nlxc.net.0.link = br9\n` });
+    sys.failNext("netlinkSocket", ERRNO.EPERM);
+    await assert.rejects(runtime.start("n1", { cause, console: "inherit" }), /EPERM/);
+    assert.deepEqual(states(), ["STARTING", "ABORTING", "STOPPED"]);
+    assert.equal(changes[1]!.detail.error!.step, "network");
+    assert.deepEqual(host.files.log, [], "no cgroup, no boot id");
+    assert.equal(sys.calls.filter((c) => c.call === "spawn").length, 0);
+  });
+
   it("a cgroup directory that cannot be made (EACCES) fails at step cgroup, with the boot id never written", async () => {
     host.files.failMkdir.set(CGROUP, "EACCES");
     await assert.rejects(start(), /EACCES/);
