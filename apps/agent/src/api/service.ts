@@ -1,7 +1,7 @@
 // What the API needs of the agent, declared here so that the routers depend on this interface
 // and not on the composition root (src/agent.ts implements it). Each part is the narrowest slice
 // of a lower layer the routers call.
-import type { ContainerDetail, ContainerSummary, StateEvent } from "@corral/core";
+import type { AgentInfo, ContainerDetail, ContainerSummary, StateEvent } from "@corral/core";
 import type { EventBus } from "../bus.ts";
 import type { CreateRequest, CreateResult } from "../containers/create.ts";
 import type { CreateJobs } from "../containers/create-jobs.ts";
@@ -12,15 +12,6 @@ import type { Store } from "../store/store.ts";
 export type RuntimeVerbs = Pick<Runtime,
   "start" | "stop" | "killNow" | "abort" | "reboot" | "freeze" | "unfreeze" |
   "writeConsole" | "consoleHistory" | "consoleSince" | "consoleCursor" | "onConsole">;
-
-export interface AgentInfo {
-  hostname: string;
-  version: string;
-  lxcpath: string;
-  storeId: string;
-  startedAt: number;
-  lastSeq: number;
-}
 
 export interface AgentService {
   readonly runtime: RuntimeVerbs;
