@@ -35,6 +35,7 @@ export class StateJournal {
   private readonly unstored: StateChange[] = [];
   private retry: NodeJS.Timeout | undefined;
   private lastError = "";
+  private flushing = false;
 
   constructor(private readonly sink: StateSink) {}
 
@@ -54,7 +55,7 @@ export class StateJournal {
    * request is refused with NotStored and nothing changes.
    */
   request(inst: Instance, state: StateName, cause: EventCause, detail: EventDetail = {}): void {
-    if (!this.flush()) throw new NotStored(`${inst.name}: the store cannot record changes (${this.lastError}); try again once it can`);
+    if (this.unstored.length > 0 && !this.flush()) throw new NotStored(`${inst.name}: the store cannot record changes (${this.lastError}); try again once it can`);
     try {
       this.sink({ container: inst.name, state, cause, detail });
     } catch (e) {
@@ -67,21 +68,31 @@ export class StateJournal {
     clearTimeout(this.retry);
   }
 
-  /** Offer the waiting changes to the store, in order; true once none waits. */
+  /**
+   * Offer the waiting changes to the store, in order; true once none waits. Not reentrant: a
+   * change recorded while the sink runs (a listener acting on the change it is told of) joins the
+   * queue, and the loop already running stores it after the one in hand, never twice.
+   */
   private flush(): boolean {
-    while (this.unstored.length > 0) {
-      try {
-        this.sink(this.unstored[0]!);
-      } catch (e) {
-        this.lastError = (e as Error).message;
-        this.retry ??= setTimeout(() => {
-          this.retry = undefined;
-          this.flush();
-        }, STORE_RETRY_MS);
-        return false;
+    if (this.flushing) return false;
+    this.flushing = true;
+    try {
+      while (this.unstored.length > 0) {
+        try {
+          this.sink(this.unstored[0]!);
+        } catch (e) {
+          this.lastError = (e as Error).message;
+          this.retry ??= setTimeout(() => {
+            this.retry = undefined;
+            this.flush();
+          }, STORE_RETRY_MS);
+          return false;
+        }
+        this.unstored.shift();
       }
-      this.unstored.shift();
+      return true;
+    } finally {
+      this.flushing = false;
     }
-    return true;
   }
 }

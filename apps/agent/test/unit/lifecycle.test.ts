@@ -11,6 +11,8 @@ import { FakeHost, syncMessage, type FakeSocket } from "../../src/host/fake.ts";
 import { createContainer } from "../../src/containers/create.ts";
 import { LxcPath } from "../../src/containers/lxcpath.ts";
 import { NotStored, Refusal, Runtime, type StateChange } from "../../src/runtime/runtime.ts";
+import { newInstance } from "../../src/runtime/instance.ts";
+import { StateJournal } from "../../src/runtime/journal.ts";
 import { SyncMessage } from "../../src/runtime/sync.ts";
 import { FakeSyscalls } from "../../src/sys/fake.ts";
 
@@ -282,5 +284,21 @@ describe("after an agent crash", () => {
     host.files.files.set(`${CGROUP}/busy/cgroup.procs`, "4321\n"); // someone's process runs in it
     await runtime.recoverLeftover("c1", { cgroup: "corral-c1", cgroupMade: false }, { actor: "agent" });
     assert.ok(host.files.exists(CGROUP));
+  });
+});
+
+describe("the journal", () => {
+  it("stores a change recorded while the sink runs after the one in hand, once, in order", () => {
+    const stored: string[] = [];
+    const inst = newInstance("j");
+    const journal: StateJournal = new StateJournal((c) => {
+      stored.push(c.state);
+      // a listener that acts on what it is told, as a state client may
+      if (c.state === "STOPPING") journal.record(inst, "STOPPED", cause);
+    });
+    journal.record(inst, "STOPPING", cause);
+    journal.record(inst, "STARTING", cause);
+    assert.deepEqual(stored, ["STOPPING", "STOPPED", "STARTING"]);
+    journal.close();
   });
 });
