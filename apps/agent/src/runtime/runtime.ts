@@ -23,12 +23,11 @@ import { StateJournal, type StateSink } from "./journal.ts";
 import { ContainerNotFound, type LxcPath } from "../containers/lxcpath.ts";
 import { Reaper } from "./reaper.ts";
 import { recoverLeftover } from "./recovery.ts";
-import { loadForStart, restart, start } from "./start.ts";
+import { restart, start } from "./start.ts";
 import { abort, killNow, reboot, REBOOT_TIMEOUT_MS, stop } from "./stop.ts";
 
 export { Refusal, type ContainerStatus, type Leftover, type StartOptions, type StopOptions, type WindowSize } from "./instance.ts";
 export { NotStored, type StateChange, type StateSink } from "./journal.ts";
-export { runtimeWarnings } from "./start.ts";
 
 export class Runtime {
   private readonly instances = new Map<string, Instance>();
@@ -82,11 +81,6 @@ export class Runtime {
 
   cgroupOf(name: string): ContainerCgroup | undefined {
     return this.instances.get(name)?.cgroup;
-  }
-
-  /** Load and check a container's config as a start would, without starting it. */
-  loadForStart(name: string) {
-    return loadForStart(this.ctx, name);
   }
 
   /**

@@ -132,8 +132,6 @@ export function fit(ctx: CanvasRenderingContext2D, text: string, max: number): s
   return `${t}…`;
 }
 
-type Detail = { killAt?: number; error?: { step: string; message: string }; phases?: { name: string; ms: number }[] };
-
 /** One lane: only the events in view, segments thinner than a pixel merged (but never a failure). */
 function paintLane(ctx: CanvasRenderingContext2D, lane: PaintLane, y: number, h: number, view: View, now: number, xOf: (t: number) => number, plotW: number): void {
   const events = lane.events;
@@ -171,7 +169,7 @@ type Bar = { y: number; h: number };
 
 /** A state's bar: a thin line for STOPPED, STARTING as its timed phases when they fit. */
 function paintState(ctx: CanvasRenderingContext2D, greyed: boolean, state: StateName, next: StateEvent | undefined, x0: number, wpx: number, y: number, h: number, bar: Bar): void {
-  const phases = (next?.detail as Detail | undefined)?.phases;
+  const phases = next?.detail.phases;
   if (state === "STOPPED") {
     ctx.fillStyle = greyed ? PALETTE.stoppedLineGreyed : PALETTE.stoppedLine;
     ctx.fillRect(x0, y + h / 2 - 1, Math.max(wpx, 1), 2);
@@ -196,7 +194,7 @@ function paintState(ctx: CanvasRenderingContext2D, greyed: boolean, state: State
 
 /** A requested stop: the countdown window from the halt signal to the kill. */
 function paintCountdown(ctx: CanvasRenderingContext2D, e: StateEvent, bar: Bar, xOf: (t: number) => number, t0: number, t1: number): void {
-  const killAt = (e.detail as Detail).killAt;
+  const killAt = e.detail.killAt;
   if (e.state !== "STOPPING" || killAt === undefined || killAt <= e.at || xOf(killAt) - xOf(e.at) <= 8) return;
   const kx = xOf(killAt);
   ctx.strokeStyle = PALETTE.countdown;
@@ -215,7 +213,7 @@ function paintCountdown(ctx: CanvasRenderingContext2D, e: StateEvent, bar: Bar, 
 
 /** A failed start: a red flag, and the step that failed where there is room to say it. */
 function paintFailure(ctx: CanvasRenderingContext2D, e: StateEvent, x0: number, room: number, bar: Bar): void {
-  const error = (e.detail as Detail).error;
+  const error = e.detail.error;
   if (e.state !== "ABORTING" || !error) return;
   ctx.fillStyle = STATE_COLOR.ABORTING;
   ctx.beginPath();
