@@ -215,26 +215,21 @@ export class Store {
 
   /** Rows salvaged from another store (salvage.ts), keys kept; rows that do not fit are skipped. */
   importEvents(rows: Record<string, unknown>[]): void {
-    const insert = this.db.prepare("INSERT OR IGNORE INTO events (seq, container, state, at, cause, detail) VALUES (@seq, @container, @state, @at, @cause, @detail)");
+    this.importRows("INSERT OR IGNORE INTO events (seq, container, state, at, cause, detail) VALUES (@seq, @container, @state, @at, @cause, @detail)", rows);
+  }
+
+  importAudit(rows: Record<string, unknown>[]): void {
+    this.importRows("INSERT OR IGNORE INTO audit (id, at, actor, address, action, target, result, detail) VALUES (@id, @at, @actor, @address, @action, @target, @result, @detail)", rows);
+  }
+
+  private importRows(sql: string, rows: Record<string, unknown>[]): void {
+    const insert = this.db.prepare(sql);
     this.db.transaction(() => {
       for (const r of rows) {
         try {
           insert.run(r);
         } catch {
           // a row whose fields did not survive (NULL where a value must be): left out
-        }
-      }
-    })();
-  }
-
-  importAudit(rows: Record<string, unknown>[]): void {
-    const insert = this.db.prepare("INSERT OR IGNORE INTO audit (id, at, actor, address, action, target, result, detail) VALUES (@id, @at, @actor, @address, @action, @target, @result, @detail)");
-    this.db.transaction(() => {
-      for (const r of rows) {
-        try {
-          insert.run(r);
-        } catch {
-          // as above
         }
       }
     })();

@@ -7,6 +7,7 @@ import {
 } from "../../src/runtime/bridge.ts";
 import { ensureManagedBridge, planVeths } from "../../src/runtime/network.ts";
 import { FakeSyscalls } from "../../src/sys/fake.ts";
+import { ack, done } from "./netlink-replies.ts";
 
 describe("the managed subnet", () => {
   it("is 10.0.5.0/24 with the bridge at .1", () => {
@@ -112,21 +113,6 @@ function newroute(dst: string, prefixLength: number, oif: number): Buffer {
   hdr.writeUInt32LE(16 + body.length, 0);
   hdr.writeUInt16LE(24, 4);
   return Buffer.concat([hdr, body]);
-}
-
-function done(): Buffer {
-  const b = Buffer.alloc(20);
-  b.writeUInt32LE(20, 0);
-  b.writeUInt16LE(3, 4);
-  return b;
-}
-
-function ack(errno: number): Buffer {
-  const b = Buffer.alloc(36);
-  b.writeUInt32LE(36, 0);
-  b.writeUInt16LE(2, 4);
-  b.writeInt32LE(-errno, 16);
-  return b;
 }
 
 /** IFLA_IFNAME (3) of a link message, "" when it has none. */

@@ -8,6 +8,7 @@ import { MS, parseMountOptions } from "../../src/runtime/mount-options.ts";
 import { hierarchiesFor, parseHierarchies, planCgroupWrites, type Hierarchy } from "../../src/runtime/cgroups.ts";
 import { createVeths, planVeths } from "../../src/runtime/network.ts";
 import { FakeSyscalls } from "../../src/sys/fake.ts";
+import { ack } from "./netlink-replies.ts";
 
 function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
   return { ...emptyConfig(), mountAuto: { proc: "mixed", sys: "ro" }, ...over };
@@ -253,13 +254,6 @@ describe("network", () => {
       }
       return out;
     }
-  }
-  function ack(errno: number): Buffer {
-    const b = Buffer.alloc(36);
-    b.writeUInt32LE(36, 0);
-    b.writeUInt16LE(2, 4);
-    b.writeInt32LE(-errno, 16);
-    return b;
   }
   const net: NetConfig = {
     index: 0, type: "veth", link: "br0", flags: "up", hwaddr: "aa:bb:cc:dd:ee:ff",
