@@ -1,22 +1,28 @@
-// __lxc_start's end and lxc_fini: the init has been reaped. Its wait status says how the run
-// ended (SIGHUP from its reboot(2) = reboot, SIGINT = halt, else its own exit); STOPPING, then
-// the cgroup (with anything left in it), veths, boot id and console go, the post-stop hooks run,
-// STOPPED, and for a reboot the next run starts.
-import { decodeWaitStatus, shellExitCode, signalName, SIGHUP, SIGINT, type EventDetail } from "@corral/core";
+// __lxc_start's end and lxc_end: the one way out of a run, for a start that failed and an init
+// that has been reaped alike. The wait status says how a run ended by itself (SIGHUP from its
+// reboot(2) = reboot, SIGINT = halt, else its own exit); a run someone asked to end ends as they
+// asked. STOPPING, then the cgroup (with anything left in it), veths, boot id and console go, the
+// post-stop hooks run, STOPPED, and for a reboot the next run starts.
+import { decodeWaitStatus, shellExitCode, signalName, SIGHUP, SIGINT, type EventCause, type EventDetail } from "@corral/core";
 import { removeBootId } from "./boot-id.ts";
 import type { RuntimeContext } from "./context.ts";
 import { runHooks } from "./hooks.ts";
-import { resolveExit, type Instance } from "./instance.ts";
+import { endingOf, resolveExit, runEnded, type Instance } from "./instance.ts";
 import { deleteVeths } from "./network.ts";
 import { exitWords } from "./signals.ts";
 
 export async function initExited(ctx: RuntimeContext, inst: Instance, status: number): Promise<void> {
-  clearTimeout(inst.stopTimer);
+  const asked = endingOf(inst);
+  clearTimeout(asked?.killTimer);
   inst.pid = undefined;
   const decoded = decodeWaitStatus(status);
   const signal = "signaled" in decoded ? decoded.signal : undefined;
-  const reboot = signal === SIGHUP || inst.restartRequested !== undefined;
-  const cause = inst.restartRequested ?? inst.stopCause ?? { actor: "init", request: exitWords(status) };
+  const reboot = asked ? asked.restart : signal === SIGHUP;
+  const cause = asked?.cause ?? { actor: "init", request: exitWords(status) };
+  // From here a stop or an abort joins this ending instead of signalling an init that is gone
+  // (and a stop overrules the reboot).
+  const ending = asked ?? { cause, restart: reboot, done: runEnded(inst).then(() => undefined) };
+  inst.phase = { kind: "ending", ending };
   const detail: EventDetail = {
     exitStatus: status,
     exitCode: shellExitCode(status),
@@ -25,17 +31,24 @@ export async function initExited(ctx: RuntimeContext, inst: Instance, status: nu
     ...(reboot ? { reboot: true } : {}),
   };
   if (inst.state !== "STOPPING") ctx.journal.record(inst, "STOPPING", cause, detail);
+  inst.lastExit = { status, code: shellExitCode(status), at: Date.now() };
+  await endRun(ctx, inst, cause, detail, status);
+  if (ending.restart) void ctx.restart(inst, ending.cause);
+}
+
+/**
+ * lxc_end, after a failed start (status -1) or a reaped init: what the run held goes, the
+ * post-stop hooks run (as LXC runs them for any start that got past STARTING), STOPPED is
+ * recorded, the phase is idle again, and whoever waits for the run hears its status.
+ */
+export async function endRun(ctx: RuntimeContext, inst: Instance, cause: EventCause, detail: EventDetail, status: number): Promise<void> {
   const leftover = await release(ctx, inst);
   if (leftover) detail.leftover = leftover;
   const hookError = await postStop(ctx, inst);
   if (hookError) detail.hookError = hookError;
-  inst.lastExit = { status, code: shellExitCode(status), at: Date.now() };
-  inst.stopCause = undefined;
-  inst.restartRequested = undefined;
-  inst.stopping = undefined;
+  inst.phase = { kind: "idle" };
   ctx.journal.record(inst, "STOPPED", cause, detail);
   resolveExit(inst, status);
-  if (reboot) void ctx.restart(inst, cause);
 }
 
 /** What the run held goes: the cgroup (with anything left in it), veths, boot id, console, ttys. What stayed, if any. */
@@ -49,6 +62,7 @@ async function release(ctx: RuntimeContext, inst: Instance): Promise<string | un
   }
   if (inst.veths.length > 0) deleteVeths(ctx.sys, inst.veths);
   inst.veths = [];
+  inst.pid = undefined;
   await inst.console?.drain();
   inst.console = undefined;
   inst.ttys?.close();

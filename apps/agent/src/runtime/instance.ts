@@ -39,10 +39,41 @@ export interface ExitRecord {
   at: number;
 }
 
+/**
+ * Why and how a run is being ended: set by the verb that asked (stop, abort, kill now, reboot),
+ * read by fini.ts once the init has been reaped.
+ */
+export interface Ending {
+  cause: EventCause;
+  /** start again once the init has gone: a reboot was asked for, and not overruled by a stop */
+  restart: boolean;
+  /** the SIGKILL due once a stop's or a reboot's timeout has passed */
+  killTimer?: NodeJS.Timeout;
+  /** settles once the run has ended */
+  done: Promise<void>;
+}
+
+/**
+ * What the runtime is doing with a container's run, each phase with what only it needs. The
+ * recorded state (LXC's, FREEZING and FROZEN included) is `Instance.state`; the phase is the
+ * runtime's own:
+ *   idle      no run: STOPPED
+ *   starting  lxc_init and lxc_spawn under way; an abort asked for meanwhile is its ending
+ *   running   the init runs (frozen or not), and nobody has asked it to end
+ *   ending    a stop, abort or reboot was asked for; the init has not been reaped yet
+ * Every run leaves its phase through fini.ts's endRun, whether the start failed or the init ended.
+ */
+export type RunPhase =
+  | { kind: "idle" }
+  | { kind: "starting"; abort: AbortController; ending?: Ending }
+  | { kind: "running" }
+  | { kind: "ending"; ending: Ending };
+
 /** One container's run: from STARTING to STOPPED, and what stays across runs (console ring, last exit). */
 export interface Instance {
   name: string;
   state: StateName;
+  phase: RunPhase;
   pid?: number;
   startedAt?: number;
   cgroup?: ContainerCgroup;
@@ -57,19 +88,18 @@ export interface Instance {
   consoleSize?: WindowSize;
   /** resolves with the init's raw wait status once it is reaped */
   exit?: Promise<number>;
-  starting: boolean;
-  /** aborts a start in progress (lxc_abort during STARTING) */
-  startAbort?: AbortController;
   exitWaiters: Array<(status: number) => void>;
-  stopCause?: EventCause;
-  stopTimer?: NodeJS.Timeout;
-  stopping?: Promise<void>;
-  restartRequested?: EventCause;
   lastExit?: ExitRecord;
 }
 
 export function newInstance(name: string): Instance {
-  return { name, state: "STOPPED", veths: [], ring: new RingBuffer(), consoleMode: "pty", starting: false, exitWaiters: [] };
+  return { name, state: "STOPPED", phase: { kind: "idle" }, veths: [], ring: new RingBuffer(), consoleMode: "pty", exitWaiters: [] };
+}
+
+/** The ending asked for this run, if any (during a start, only an abort can have asked). */
+export function endingOf(inst: Instance): Ending | undefined {
+  const phase = inst.phase;
+  return phase.kind === "starting" || phase.kind === "ending" ? phase.ending : undefined;
 }
 
 export interface ContainerStatus {

@@ -8,9 +8,12 @@ import type { ContainerConfig, EventCause } from "@corral/core";
 import { apparmorRefusal, apparmorWarning } from "./apparmor.ts";
 import { ConsoleCapture, RingBuffer, TtySet } from "./console.ts";
 import type { RuntimeContext } from "./context.ts";
-import { Refusal, resolveExit, type Instance, type StartOptions } from "./instance.ts";
+import { endRun } from "./fini.ts";
+import { Refusal, type Instance, type RunPhase, type StartOptions } from "./instance.ts";
 import type { LoadedConfig } from "../containers/lxcpath.ts";
 import { spawnContainer, StartError } from "./spawn.ts";
+
+type StartingPhase = Extract<RunPhase, { kind: "starting" }>;
 
 /** Load and check the config before anything changes: a bad config is a refusal, not a failed start. */
 export function loadForStart(ctx: RuntimeContext, name: string): LoadedConfig {
@@ -36,7 +39,7 @@ export async function start(ctx: RuntimeContext, inst: Instance, opts: StartOpti
   const notes = [...warnings.map((w) => `${w.key}: ${w.message}`), ...runtimeWarnings(config, layoutOf(ctx.hierarchies), ctx.appArmor)];
   const cgroup = plannedCgroup(ctx, inst.name, config);
   ctx.journal.request(inst, "STARTING", opts.cause, { command: argv, cgroup, ...(notes.length ? { warnings: notes } : {}) });
-  inst.starting = true;
+  inst.phase = { kind: "starting", abort: new AbortController() };
   inst.config = config;
   inst.command = argv;
   inst.consoleMode = opts.console ?? "pty";
@@ -48,7 +51,7 @@ export async function start(ctx: RuntimeContext, inst: Instance, opts: StartOpti
 export async function restart(ctx: RuntimeContext, inst: Instance, cause: EventCause): Promise<void> {
   try {
     const cgroup = plannedCgroup(ctx, inst.name, inst.config!);
-    inst.starting = true;
+    inst.phase = { kind: "starting", abort: new AbortController() };
     ctx.journal.record(inst, "STARTING", cause, { reboot: true, command: inst.command, cgroup });
     await spawnInstance(ctx, inst, cause, cgroup);
   } catch {
@@ -66,11 +69,12 @@ function plannedCgroup(ctx: RuntimeContext, name: string, config: ContainerConfi
 
 async function spawnInstance(ctx: RuntimeContext, inst: Instance, cause: EventCause, cgroupName: string): Promise<void> {
   const config = inst.config!;
+  const phase = inst.phase;
+  if (phase.kind !== "starting") throw new Error(`${inst.name}: spawn outside a start (phase ${phase.kind})`);
   try {
     // like LXC, ttys live on the /dev corral makes (lxc.autodev)
     if (config.autodev && config.ttyMax > 0) inst.ttys = new TtySet(ctx.sys, config.ttyMax);
     const slave = inst.consoleMode === "pty" ? openConsole(ctx, inst) : undefined;
-    inst.startAbort = new AbortController();
     const spawned = await spawnContainer(ctx.sys, ctx.host, {
       name: inst.name,
       config,
@@ -79,7 +83,7 @@ async function spawnInstance(ctx: RuntimeContext, inst: Instance, cause: EventCa
       console: slave !== undefined ? { kind: "pty", slaveFd: slave } : { kind: "inherit" },
       ttySlaveFds: inst.ttys?.slaves() ?? [],
       hierarchies: ctx.hierarchies,
-      signal: inst.startAbort.signal,
+      signal: phase.abort.signal,
       configFile: ctx.lxcpath.configPath(inst.name),
       cgroupName,
       onPid: (pid) => {
@@ -91,14 +95,13 @@ async function spawnInstance(ctx: RuntimeContext, inst: Instance, cause: EventCa
     inst.cgroup = spawned.cgroup;
     inst.veths = spawned.veths;
     inst.startedAt = Date.now();
-    inst.starting = false;
-    inst.startAbort = undefined;
+    inst.phase = { kind: "running" };
     // The cgroup and veth names are what a restarted agent needs to clean up after a crash.
     ctx.journal.record(inst, "RUNNING", cause, { pid: spawned.pid, phases: spawned.phases, cgroup: spawned.cgroup.name, veths: spawned.veths.map((v) => v.hostName) });
     // An init that already exited is handled now, after RUNNING, as LXC reports it.
     void inst.exit!.then((status) => ctx.initExited(inst, status));
   } catch (e) {
-    failStart(ctx, inst, cause, e);
+    await failStart(ctx, inst, phase, cause, e);
   }
 }
 
@@ -112,27 +115,16 @@ function openConsole(ctx: RuntimeContext, inst: Instance): number {
   return slave;
 }
 
-/** A start that did not reach RUNNING: release what the run held, ABORTING, STOPPED, and throw. */
-function failStart(ctx: RuntimeContext, inst: Instance, cause: EventCause, e: unknown): never {
-  const aborted = inst.startAbort?.signal.aborted ?? false;
-  inst.console?.close();
-  inst.console = undefined;
-  inst.ttys?.close();
-  inst.ttys = undefined;
-  inst.starting = false;
-  inst.startAbort = undefined;
-  inst.pid = undefined;
+/** A start that did not reach RUNNING: ABORTING, then the one way out of a run (fini.ts), and throw. */
+async function failStart(ctx: RuntimeContext, inst: Instance, phase: StartingPhase, cause: EventCause, e: unknown): Promise<never> {
+  const aborted = phase.abort.signal.aborted;
   const failure = e instanceof StartError ? e : new StartError("setup", (e as Error).message);
   // What an abort broke (a veth whose namespace died: ESRCH) is the abort's doing, not a fault.
   const err = aborted ? new StartError("abort", `aborted during ${failure.step}: ${failure.message}`) : failure;
   // An abort during STARTING has said ABORTING already, with its own cause.
-  const endCause = inst.stopCause ?? cause;
+  const endCause = phase.ending?.cause ?? cause;
   if (inst.state !== "ABORTING") ctx.journal.record(inst, "ABORTING", cause, { error: err.toDetail() });
-  ctx.journal.record(inst, "STOPPED", endCause, { error: err.toDetail() });
-  inst.stopCause = undefined;
-  inst.stopping = undefined;
-  inst.restartRequested = undefined;
-  resolveExit(inst, -1);
+  await endRun(ctx, inst, endCause, { error: err.toDetail() }, -1);
   // The start's caller hears of the abort as a conflict with another request.
   if (aborted) throw new Refusal(`${inst.name}: the start was aborted (${endCause.actor}${endCause.request ? `: ${endCause.request}` : ""})`);
   throw err;

@@ -27,6 +27,8 @@ let host: FakeHost;
 let changes: StateChange[];
 let storeFull: boolean;
 let runtime: Runtime;
+/** a listener on every stored change, as a state client may be */
+let onChange: ((c: StateChange) => void) | undefined;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "corral-lifecycle-"));
@@ -37,17 +39,22 @@ beforeEach(() => {
   // each runtime its own list: a late change of an earlier test's runtime cannot land in this one
   const mine: StateChange[] = (changes = []);
   storeFull = false;
+  onChange = undefined;
   const lxcpath = new LxcPath(dir);
   createContainer(lxcpath, { name: "c1", config: `lxc.rootfs.path = dir:${ROOTFS}\nlxc.mount.auto = proc:mixed sys:mixed\n` });
   runtime = new Runtime(sys, host, lxcpath, (c) => {
     if (storeFull) throw new Error("database or disk is full");
     mine.push(c);
+    onChange?.(c);
   }, [{ version: 2, mountPoint: V2, controllers: ["memory", "pids"] }]);
 });
 afterEach(() => {
   runtime.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** /proc/PID/status of an init that catches SIGINT (the reboot signal), as a system init does */
+const CATCHES_SIGINT = "SigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0000000000000002\n";
 
 const states = (): StateName[] => changes.map((c) => c.state);
 const cause = { actor: "test" };
@@ -255,6 +262,69 @@ describe("abort, reboot, freeze", () => {
     await initExits(encodeWaitStatus({ signal: 9 }));
     await until(() => states().length === 6);
     assert.equal(changes[4]!.cause.request, "reboot");
+  });
+
+  it("corral reboot says STOPPING at once (signal, kill time, the operator as cause), and the init's own reboot starts it again", async () => {
+    await start();
+    const pid = runtime.initPid("c1")!;
+    host.files.files.set(`/proc/${pid}/status`, CATCHES_SIGINT);
+    runtime.reboot("c1", { actor: "op", request: "reboot" }, 10_000);
+    const stopping = changes.at(-1)!;
+    assert.deepEqual([stopping.state, stopping.cause.actor], ["STOPPING", "op"]);
+    assert.deepEqual([stopping.detail.reboot, stopping.detail.signal, stopping.detail.timeoutMs], [true, "SIGINT", 10_000]);
+    assert.deepEqual(sys.calls.filter((c) => c.call === "kill").map((c) => c.args), [[pid, 2]]);
+    await initExits(encodeWaitStatus({ signal: 1 })); // it reboots itself: reboot(2) is SIGHUP
+    await until(() => states().length === 6);
+    assert.deepEqual(states().slice(2), ["STOPPING", "STOPPED", "STARTING", "RUNNING"]);
+    assert.equal(changes[4]!.cause.actor, "op");
+  });
+
+  it("a stop asked during a reboot keeps the container down", async () => {
+    await start();
+    host.files.files.set(`/proc/${runtime.initPid("c1")}/status`, CATCHES_SIGINT);
+    runtime.reboot("c1", { actor: "op", request: "reboot" }, 10_000);
+    const stopped = runtime.stop("c1", { cause: { actor: "op", request: "stop" }, timeoutMs: 10_000 });
+    await initExits(encodeWaitStatus({ signal: 1 }));
+    await stopped;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(states(), ["STARTING", "RUNNING", "STOPPING", "STOPPED"]);
+    assert.equal(changes.at(-1)!.cause.request, "stop");
+    assert.equal(runtime.state("c1"), "STOPPED");
+  });
+
+  it("an abort of an abort waits for the first and records nothing twice", async () => {
+    host.streams.child = () => {};
+    const starting = start();
+    await until(() => runtime.initPid("c1") !== undefined);
+    const first = runtime.abort("c1", cause);
+    const second = runtime.abort("c1", cause);
+    sys.exits.set(runtime.initPid("c1")!, encodeWaitStatus({ signal: 9 }));
+    process.emit("SIGCHLD", "SIGCHLD");
+    host.streams.sockets.at(-1)!.hangUp();
+    await assert.rejects(starting, Refusal);
+    await Promise.all([first, second]);
+    assert.deepEqual(states(), ["STARTING", "ABORTING", "STOPPED"]);
+  });
+
+  it("a stop while the init's own exit is being handled joins it: no second STOPPING, no signal", async () => {
+    await start();
+    let joined: Promise<void> | undefined;
+    onChange = (c) => {
+      if (c.state === "STOPPING") joined = runtime.stop("c1", { cause, timeoutMs: 0 });
+    };
+    await initExits(0);
+    await joined;
+    assert.deepEqual(states(), ["STARTING", "RUNNING", "STOPPING", "STOPPED"]);
+    assert.equal(changes.at(-1)!.cause.actor, "init");
+    assert.equal(sys.calls.filter((c) => c.call === "kill").length, 0);
+  });
+
+  it("a failed start runs the post-stop hooks, as lxc_end does", async () => {
+    createContainer(new LxcPath(dir), { name: "p1", config: `lxc.rootfs.path = dir:${ROOTFS}\nlxc.hook.post-stop = /bin/cleanup\n` });
+    sys.failNext("spawn", ERRNO.EPERM);
+    await assert.rejects(runtime.start("p1", { cause, console: "inherit" }), /EPERM/);
+    assert.deepEqual(host.processes.runs.map((r) => r.args.slice(3)), [["p1", "lxc", "post-stop"]]);
+    assert.deepEqual(states(), ["STARTING", "ABORTING", "STOPPED"]);
   });
 
   it("freeze and unfreeze write the v2 freezer and record FREEZING, FROZEN, THAWED, RUNNING", async () => {

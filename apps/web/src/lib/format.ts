@@ -66,7 +66,9 @@ export function describeEvent(e: StateEvent): { summary: string; details: string
       break;
     case "STOPPING":
       if (d.killAt !== undefined) {
-        summary = `${String(d.signal ?? "halt signal")} sent; kill after ${duration(d.timeoutMs ?? d.killAt - e.at)}`;
+        const wait = d.timeoutMs ?? d.killAt - e.at;
+        const sent = `${String(d.signal ?? (d.reboot ? "reboot signal" : "halt signal"))} sent${wait > 0 ? `; kill after ${duration(wait)}` : ""}`;
+        summary = d.reboot ? `reboot asked: ${sent}` : sent;
         if (d.note) details.push(d.note);
       } else if (d.exitStatus !== undefined) {
         summary = d.reboot ? `init asked for a reboot (${exitText(d.exitStatus, d.exitCode, d.signal)})` : `init exited: ${exitText(d.exitStatus, d.exitCode, d.signal)}`;
