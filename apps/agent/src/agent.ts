@@ -4,14 +4,14 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
-  allowedActions, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
+  allowedActions, ConfigError, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
 } from "@corral/core";
 import { EventBus } from "./bus.ts";
 import type { AgentService } from "./api/service.ts";
 import { LxcBroadcast, runtimeCommandTarget } from "./lxc/broadcast.ts";
 import { beginCreate, createContainer, deleteContainer, removeAbandonedCreates, type CreateRequest, type CreateResult } from "./containers/create.ts";
 import { CreateJobs } from "./containers/create-jobs.ts";
-import { ConfigFileRefused, describeIssue, LxcPath } from "./containers/lxcpath.ts";
+import { ConfigFileRefused, ContainerNotFound, describeIssue, LxcPath } from "./containers/lxcpath.ts";
 import { Refusal, Runtime, type StateChange } from "./runtime/runtime.ts";
 import { env } from "./env.ts";
 import { jsonLogger, type Logger } from "./log.ts";
@@ -20,6 +20,7 @@ import { salvageStore } from "./store/salvage.ts";
 import { Store, StoreCorrupt } from "./store/store.ts";
 import type { Syscalls } from "./sys/syscalls.ts";
 import type { Host } from "./host/host.ts";
+import { expected, logUnexpectedTo } from "./errors.ts";
 
 export const VERSION = "0.1.0";
 
@@ -55,6 +56,7 @@ export class Agent implements AgentService {
   private readonly lastStops: Map<string, StateEvent>;
 
   constructor(sys: Syscalls, host: Host, lxcpathDir: string, private readonly log: Logger = jsonLogger) {
+    logUnexpectedTo(log);
     this.lxcpath = new LxcPath(lxcpathDir);
     this.lxcpath.ensure();
     this.store = openStore(join(this.lxcpath.root, "corral.db"), log);
@@ -114,7 +116,9 @@ export class Agent implements AgentService {
   private safeLoad(name: string) {
     try {
       return this.lxcpath.load(name).config;
-    } catch {
+    } catch (e) {
+      // a config that does not parse (or was deleted meanwhile) is shown without its details
+      expected(e, [ConfigError, ContainerNotFound, "ENOENT"], `loading ${name}'s config`);
       return undefined;
     }
   }

@@ -1,7 +1,8 @@
 // Refused requests, audited without letting a flood fill the disk. Per address and HTTP status,
 // the first few refusals of a window are written as they come; the rest of the window is counted
 // and written as one summary row when the window ends. Paths are cut short before they are kept.
-import type { AuditEntry } from "../store/store.ts";
+import { expected } from "../errors.ts";
+import { StorageFull, type AuditEntry } from "../store/store.ts";
 
 export interface Refused {
   /** the peer's IP address (no port: every connection has a port of its own) */
@@ -108,8 +109,9 @@ export class RefusalLog {
   private safeWrite(entry: Omit<AuditEntry, "id" | "at">): void {
     try {
       this.write(entry);
-    } catch {
-      // the store says why elsewhere (StorageFull); the refusal itself is still answered
+    } catch (e) {
+      // the refusal itself is still answered; the store says why it cannot write elsewhere
+      expected(e, [StorageFull], "auditing a refused request");
     }
   }
 }

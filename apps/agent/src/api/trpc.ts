@@ -12,6 +12,7 @@ import { NotStored, Refusal } from "../runtime/runtime.ts";
 import { StartError } from "../runtime/spawn.ts";
 import { isStorageError, StorageFull } from "../store/store.ts";
 import type { AgentService } from "./service.ts";
+import { expected, unexpected } from "../errors.ts";
 
 export interface Context {
   agent: AgentService;
@@ -120,8 +121,9 @@ const audited = t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
   const error = result.ok ? undefined : toTRPCError(result.error);
   try {
     ctx.agent.store.settleAudit(id, result.ok ? "ok" : error!.code === "INTERNAL_SERVER_ERROR" ? "error" : "refused", error ? error.message : described);
-  } catch {
+  } catch (e) {
     // what was done is done and is answered; the line keeps saying it has no outcome
+    expected(e, [StorageFull], `settling the audit line of ${path}`);
   }
   return result;
 });
@@ -129,7 +131,8 @@ const audited = t.middleware(async ({ ctx, path, meta, getRawInput, next }) => {
 function safeDetail(describe: (input: unknown) => string, input: unknown): string {
   try {
     return describe(input);
-  } catch {
+  } catch (e) {
+    unexpected("describing a request for the audit log", e);
     return "(input not described)";
   }
 }

@@ -10,9 +10,10 @@ import { decodeWaitStatus, shellExitCode } from "@corral/core";
 import { nativeSyscalls } from "../sys/native.ts";
 import { createContainer, deleteContainer } from "../containers/create.ts";
 import { LxcPath } from "../containers/lxcpath.ts";
-import { Runtime, type StateChange, type WindowSize } from "../runtime/runtime.ts";
+import { Refusal, Runtime, type StateChange, type WindowSize } from "../runtime/runtime.ts";
 import { LxcBroadcast, runtimeCommandTarget } from "../lxc/broadcast.ts";
 import { nodeHost } from "../host/node-host.ts";
+import { expected } from "../errors.ts";
 
 /** Signals lxc-start forwards to the init (all but those the kernel keeps, and SIGCHLD). */
 const FORWARDED: NodeJS.Signals[] = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGPWR", "SIGCONT", "SIGALRM"];
@@ -45,8 +46,8 @@ export async function runForeground(opts: RunOptions): Promise<number> {
   const forward = (signal: NodeJS.Signals) => {
     try {
       runtime.signal(name, signalNumber(signal));
-    } catch {
-      // not running (yet, or any more)
+    } catch (e) {
+      expected(e, [Refusal, "ESRCH"], `forwarding ${signal}`); // not running (yet, or any more)
     }
   };
   const terminal = process.stdin.isTTY && process.stdout.isTTY ? new ConsoleTerminal(runtime, name) : undefined;
@@ -107,8 +108,8 @@ class ConsoleTerminal {
   private readonly onInput = (data: Buffer) => {
     try {
       this.runtime.writeConsole(this.name, data);
-    } catch {
-      // between two runs of a reboot: no console to type into
+    } catch (e) {
+      expected(e, [Refusal], "typing into the console"); // between two runs of a reboot: no console to type into
     }
   };
   private readonly onResize = () => this.runtime.resizeConsole(this.name, this.size());

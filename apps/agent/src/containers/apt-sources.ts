@@ -4,6 +4,7 @@
 // readHostAptSources touches the disk (small files root owns, read once per base build).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { expected } from "../errors.ts";
 
 export interface AptSource {
   types: string[];
@@ -77,7 +78,8 @@ export function readHostAptSources(etcApt = "/etc/apt"): AptSource[] {
   const read = (path: string) => {
     try {
       return readFileSync(path, "utf8");
-    } catch {
+    } catch (e) {
+      expected(e, ["ENOENT"], `reading ${path}`);
       return undefined;
     }
   };
@@ -86,8 +88,8 @@ export function readHostAptSources(etcApt = "/etc/apt"): AptSource[] {
   let names: string[] = [];
   try {
     names = readdirSync(join(etcApt, "sources.list.d")).sort();
-  } catch {
-    // no directory: only sources.list
+  } catch (e) {
+    expected(e, ["ENOENT"], `listing ${etcApt}/sources.list.d`); // no directory: only sources.list
   }
   for (const name of names) {
     const path = join(etcApt, "sources.list.d", name);

@@ -14,6 +14,7 @@ import {
 import { describeIssue, type LxcPath } from "./lxcpath.ts";
 import { Refusal } from "../runtime/instance.ts";
 import { applyTemplate, configText, isTemplate, TEMPLATES, type QuickTemplateName } from "./templates.ts";
+import { expected } from "../errors.ts";
 
 export interface CreateRequest {
   name: string;
@@ -78,7 +79,8 @@ function isAbandoned(dir: string): boolean {
   let pid: number;
   try {
     pid = Number(readFileSync(join(dir, CREATING), "utf8").trim());
-  } catch {
+  } catch (e) {
+    expected(e, ["ENOENT"], `reading ${join(dir, CREATING)}`); // no marker: not a create's
     return false;
   }
   try {
@@ -212,8 +214,8 @@ export function usedAddresses(lxcpath: LxcPath, except?: string): string[] {
     if (!entry.isDirectory() || entry.name === except) continue;
     try {
       used.push(...ipv4AddressesInConfigText(readFileSync(join(lxcpath.root, entry.name, "config"), "utf8")));
-    } catch {
-      // no config: nothing taken
+    } catch (e) {
+      expected(e, ["ENOENT"], `reading ${entry.name}'s config for its addresses`); // no config: nothing taken
     }
   }
   return used;

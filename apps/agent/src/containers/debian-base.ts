@@ -9,6 +9,7 @@ import { mkdir, open, readdir, readFile, rename, rm, symlink, unlink, writeFile 
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { debianSourceLines, readHostAptSources } from "./apt-sources.ts";
+import { expected } from "../errors.ts";
 
 export type Progress = (line: string) => void;
 
@@ -52,8 +53,8 @@ export function findProgram(name: string): string | undefined {
     const path = join(dir, name);
     try {
       if (statSync(path).isFile()) return path;
-    } catch {
-      // not here
+    } catch (e) {
+      expected(e, ["ENOENT", "ENOTDIR", "EACCES"], `looking for ${path}`); // not here
     }
   }
   return undefined;
@@ -161,7 +162,8 @@ function isBuilt(base: string): boolean {
   if (!existsSync(join(base, "etc/os-release"))) return false;
   try {
     return readFileSync(`${base}.recipe`, "utf8") === BASE_RECIPE;
-  } catch {
+  } catch (e) {
+    expected(e, ["ENOENT"], `reading ${base}.recipe`); // a base from before recipes: build again
     return false;
   }
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { emptyConfig, rtnetlink, type ContainerConfig } from "@corral/core";
 import { DEBIAN_TTYS, findProgram, runProgram, type Progress } from "./debian-base.ts";
 import { MANAGED_BRIDGE } from "../runtime/bridge.ts";
+import { expected } from "../errors.ts";
 
 export * from "./debian-base.ts";
 
@@ -183,7 +184,8 @@ export function randomHwaddr(): string {
 export function baseRelease(base: string): string | undefined {
   try {
     return /^VERSION_CODENAME=(.*)$/m.exec(readFileSync(join(base, "etc/os-release"), "utf8"))?.[1];
-  } catch {
+  } catch (e) {
+    expected(e, ["ENOENT"], `reading ${base}/etc/os-release`);
     return undefined;
   }
 }

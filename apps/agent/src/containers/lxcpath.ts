@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, ls
 import { join, resolve } from "node:path";
 import { parseLxcConfig, validateName, type ConfigIO, type ConfigIssue, type ContainerConfig } from "@corral/core";
 import { ConfigFileRefused, readRegularFile } from "../host/bounded-read.ts";
+import { expected } from "../errors.ts";
 
 export const DEFAULT_LXCPATH = "/var/lib/corral";
 
@@ -92,7 +93,8 @@ function stampOf(path: string): Stamp | undefined {
   try {
     const st = statSync(path);
     return { path, mtimeMs: st.mtimeMs, size: st.size };
-  } catch {
+  } catch (e) {
+    expected(e, ["ENOENT", "ENOTDIR"], `checking ${path}`); // gone since it was read: the cache is stale
     return undefined;
   }
 }

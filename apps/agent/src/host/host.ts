@@ -61,8 +61,3 @@ export interface Host {
   processes: HostProcesses;
   streams: HostStreams;
 }
-
-/** The `code` of an error thrown by a HostFiles call ("ENOENT"), if any. */
-export function errorCode(e: unknown): string | undefined {
-  return (e as { code?: unknown }).code as string | undefined;
-}

@@ -10,6 +10,7 @@ import { ERRNO, type StateName } from "@corral/core";
 import type { CgroupLayout } from "../runtime/cgroups.ts";
 import type { LentTerminal } from "../runtime/console.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
+import { unexpected } from "../errors.ts";
 import {
   CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC, commandName, commandSocketName, decideCommand, encodeCgroupCtx, encodeCgroupFd, encodeResponse,
   encodeStateMessage, isNotified, parseRequest,
@@ -159,7 +160,8 @@ export class CommandSockets {
     try {
       const uid = this.sys.peerUid(fd);
       return uid === 0 || uid === this.ownUid;
-    } catch {
+    } catch (e) {
+      unexpected("reading a command client's credentials", e);
       return false;
     }
   }

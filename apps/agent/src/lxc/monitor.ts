@@ -5,6 +5,7 @@
 // message is simply not sent, as in LXC.
 import { existsSync } from "node:fs";
 import type { Syscalls } from "../sys/syscalls.ts";
+import { expected } from "../errors.ts";
 
 export const LXC_MSG_SIZE = 264;
 export const LXC_MSG_STATE = 0;
@@ -44,8 +45,9 @@ export class MonitorFifo {
     if (!existsSync(this.path)) return;
     try {
       this.sys.fifoWrite(this.path, msg);
-    } catch {
-      // A full FIFO (EAGAIN) means a stuck reader; the state is stored anyway.
+    } catch (e) {
+      // A full FIFO means a stuck reader, no reader means lxc-monitord went: the state is stored anyway.
+      expected(e, ["EAGAIN", "ENXIO", "EPIPE", "ENOENT"], `writing ${this.path}`);
     }
   }
 }

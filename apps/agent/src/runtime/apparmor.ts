@@ -2,11 +2,13 @@
 // and, where it does not, falls back to a no-op security driver that starts every profile
 // unconfined. Runs on the host.
 import type { HostFiles } from "../host/host.ts";
+import { expected } from "../errors.ts";
 
 export function hostHasAppArmor(files: HostFiles): boolean {
   try {
     return files.readText("/sys/module/apparmor/parameters/enabled").trim() === "Y";
-  } catch {
+  } catch (e) {
+    expected(e, ["ENOENT"], "reading whether AppArmor is enabled"); // no AppArmor module
     return false;
   }
 }

@@ -3,7 +3,7 @@
 // hands out on it. No NAT and no DHCP: the host reaches its containers over the bridge, and each
 // container's address is written into its config at create and set before its init runs.
 // Runs on the host.
-import { parseIPv4 } from "@corral/core";
+import { isIPv4, parseIPv4 } from "@corral/core";
 
 export const MANAGED_BRIDGE = {
   name: "corralbr0",
@@ -81,11 +81,8 @@ export function addressesIn(values: readonly string[]): string[] {
 export function nextFreeAddress(used: Iterable<string>): string {
   const taken = new Set<number>();
   for (const u of used) {
-    try {
-      taken.add(toNumber(u));
-    } catch {
-      // not an IPv4 address: it cannot take one of ours
-    }
+    // not an IPv4 address: it cannot take one of ours
+    if (isIPv4(u)) taken.add(toNumber(u));
   }
   taken.add(toNumber(MANAGED_BRIDGE.address));
   const base = toNumber(networkAddress(MANAGED_BRIDGE.address, MANAGED_BRIDGE.prefixLength));

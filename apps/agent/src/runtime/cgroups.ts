@@ -2,9 +2,10 @@
 // hierarchy beside them). Runs in the host's namespaces: every path here is on the host.
 import { join } from "node:path";
 import { SIGKILL, type CgroupSetting } from "@corral/core";
-import { errorCode, type HostFiles } from "../host/host.ts";
+import type { HostFiles } from "../host/host.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
+import { errorCode, expected } from "../errors.ts";
 
 export interface Hierarchy {
   version: 1 | 2;
@@ -42,7 +43,8 @@ export function detectHierarchies(files: HostFiles): Hierarchy[] {
   return parseHierarchies(files.readText("/proc/self/mountinfo"), (mp) => {
     try {
       return files.readText(join(mp, "cgroup.subtree_control")).trim().split(/\s+/).filter(Boolean);
-    } catch {
+    } catch (e) {
+      expected(e, ["ENOENT"], `reading ${mp}/cgroup.subtree_control`); // a v1 hierarchy has none
       return [];
     }
   });
@@ -230,8 +232,8 @@ export class ContainerCgroup {
       try {
         const pids = this.files.readText(join(dir, "cgroup.procs")).split("\n").filter(Boolean).map(Number);
         if (pids.length > 0) return pids;
-      } catch {
-        // gone already
+      } catch (e) {
+        expected(e, ["ENOENT", "ENODEV"], `listing ${dir}`); // gone already
       }
     }
     return [];
@@ -293,8 +295,8 @@ export class ContainerCgroup {
       if (this.destroy()) return true;
       try {
         this.killAll();
-      } catch {
-        // gone meanwhile
+      } catch (e) {
+        expected(e, ["ENOENT", "ENODEV"], `killing what is left in ${this.name}`); // gone meanwhile
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -325,7 +327,9 @@ function removeTree(files: HostFiles, dir: string): boolean {
   }
   try {
     files.rmdir(dir);
-  } catch {
+  } catch (e) {
+    if (errorCode(e) === "ENOENT") return clean;
+    expected(e, ["EBUSY", "ENOTEMPTY"], `removing ${dir}`);
     return false;
   }
   return clean;

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { HostFiles } from "../host/host.ts";
 import { ReadStream } from "node:tty";
 import type { Syscalls } from "../sys/syscalls.ts";
+import { expected, unexpected } from "../errors.ts";
 
 export const CONSOLE_RING_BYTES = 256 * 1024;
 
@@ -72,6 +73,8 @@ export class ConsoleCapture {
   private readonly closeListeners = new Set<() => void>();
   private closed = false;
   private slaveClosed = false;
+  /** the log file could not be written once: said then, not at every chunk */
+  private logfileFailed = false;
 
   constructor(
     private readonly files: HostFiles,
@@ -92,8 +95,10 @@ export class ConsoleCapture {
     if (this.logfile) {
       try {
         this.files.appendBytes(this.logfile, chunk);
-      } catch {
-        // A full or missing log disk must not take the console down.
+      } catch (e) {
+        // A full or missing log disk must not take the console down; said once a console.
+        if (!this.logfileFailed) unexpected(`writing the console log ${this.logfile}`, e);
+        this.logfileFailed = true;
       }
     }
     for (const l of this.listeners) l(chunk);
@@ -109,8 +114,8 @@ export class ConsoleCapture {
     if (this.closed) return;
     try {
       this.files.write(this.masterFd, typeof data === "string" ? Buffer.from(data) : data);
-    } catch {
-      // The console went away between the check and the write.
+    } catch (e) {
+      expected(e, ["EIO", "EBADF"], "typing into a console"); // it went away between the check and the write
     }
   }
 
@@ -192,8 +197,8 @@ export class ConsoleProxy {
     this.stream.destroy();
     try {
       this.files.close(this.slaveFd);
-    } catch {
-      // already closed
+    } catch (e) {
+      expected(e, ["EBADF"], "closing a console proxy"); // already closed
     }
   }
 }

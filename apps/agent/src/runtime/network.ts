@@ -8,6 +8,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { ERRNO, errnoName, rtnetlink, type NetConfig } from "@corral/core";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { clashingNetworks, clashingRoutes, isManagedBridge, MANAGED_BRIDGE, managedBroadcast, managedSubnet } from "./bridge.ts";
+import { unexpected } from "../errors.ts";
 
 /** A network step that failed: what was being done, and the errno rtnetlink gave, if any. */
 export class NetworkError extends Error {
@@ -258,7 +259,8 @@ export function deleteLinks(sys: Syscalls, names: readonly string[]): boolean {
   if (names.length === 0) return true;
   try {
     return withRtnl(sys, 0, (nl) => names.map((name) => [0, ERRNO.ENODEV].includes(nl.errnoOf(rtnetlink.deleteLink(name)))).every(Boolean));
-  } catch {
+  } catch (e) {
+    unexpected(`deleting links ${names.join(", ")}`, e);
     return false;
   }
 }

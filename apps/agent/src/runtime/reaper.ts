@@ -1,6 +1,7 @@
 // lxc_poll's SIGCHLD: the inits are the agent's direct children, which libuv does not know, so
 // they are reaped here by pid (waitpid on each, never on -1: libuv reaps its own children).
 import type { Syscalls } from "../sys/syscalls.ts";
+import { expected } from "../errors.ts";
 
 export class Reaper {
   /** pid -> who wants its raw wait status */
@@ -32,7 +33,8 @@ export class Reaper {
       let status: number | null;
       try {
         status = this.sys.reap(pid);
-      } catch {
+      } catch (e) {
+        expected(e, ["ECHILD"], `reaping ${pid}`);
         // ECHILD: someone else reaped it. There is no status to report, and nothing to wait for.
         status = 0;
       }

@@ -6,6 +6,7 @@ import { ContainerCgroup } from "./cgroups.ts";
 import type { RuntimeContext } from "./context.ts";
 import type { Instance, Leftover } from "./instance.ts";
 import { deleteLinks } from "./network.ts";
+import { expected } from "../errors.ts";
 
 export async function recoverLeftover(ctx: RuntimeContext, inst: Instance, left: Leftover, cause: EventCause): Promise<void> {
   if (left.cgroup) {
@@ -13,8 +14,8 @@ export async function recoverLeftover(ctx: RuntimeContext, inst: Instance, left:
     if (left.cgroupMade) {
       try {
         cg.killAll();
-      } catch {
-        // nothing left to kill
+      } catch (e) {
+        expected(e, ["ENOENT", "ENODEV"], `killing what is left in ${left.cgroup}`); // nothing left to kill
       }
       await cg.remove();
     } else {

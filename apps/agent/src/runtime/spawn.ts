@@ -18,6 +18,7 @@ import { createVeths, deleteVeths, needsNetns, NetworkError, planVeths, raiseLoo
 import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
 import { monotonicMs, stampMs, SyncChannel, SyncMessage } from "./sync.ts";
+import { expected, unexpected } from "../errors.ts";
 
 export const CLONE = { NEWNS: 0x20000, NEWUTS: 0x4000000, NEWIPC: 0x8000000, NEWPID: 0x20000000, NEWNET: 0x40000000 } as const;
 
@@ -87,8 +88,9 @@ class Undo {
     for (const step of this.steps.reverse()) {
       try {
         await step();
-      } catch {
+      } catch (e) {
         // Keep undoing: one leftover must not leave the others behind.
+        unexpected("undoing a failed start", e);
       }
     }
     this.steps.length = 0;
@@ -213,8 +215,8 @@ export async function spawnContainer(sys: Syscalls, host: Host, req: SpawnReques
     undo.push(async () => {
       try {
         sys.kill(pid, SIGKILL);
-      } catch {
-        // already gone
+      } catch (e) {
+        expected(e, ["ESRCH"], "killing the child of a failed start");
       }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     });

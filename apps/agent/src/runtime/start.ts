@@ -12,6 +12,7 @@ import { endRun } from "./fini.ts";
 import { Refusal, type Instance, type RunPhase, type StartOptions } from "./instance.ts";
 import type { LoadedConfig } from "../containers/lxcpath.ts";
 import { spawnContainer, StartError } from "./spawn.ts";
+import { expected } from "../errors.ts";
 
 type StartingPhase = Extract<RunPhase, { kind: "starting" }>;
 
@@ -54,8 +55,10 @@ export async function restart(ctx: RuntimeContext, inst: Instance, cause: EventC
     inst.phase = { kind: "starting", abort: new AbortController() };
     ctx.journal.record(inst, "STARTING", cause, { reboot: true, command: inst.command, cgroup });
     await spawnInstance(ctx, inst, cause, cgroup);
-  } catch {
-    // Reported as ABORTING then STOPPED; or no cgroup name was free, and it stays STOPPED.
+  } catch (e) {
+    // A failed start is reported as ABORTING then STOPPED (StartError, or Refusal for an abort);
+    // anything else (no cgroup name free) kept it from starting at all: it stays STOPPED.
+    expected(e, [StartError, Refusal], `restarting ${inst.name} for its reboot`);
   }
 }
 

@@ -6,6 +6,7 @@ import { DEFAULT_SIGNALS, haltSignal, initHandles, signalName, SIGKILL, type Eve
 import type { RuntimeContext } from "./context.ts";
 import { endingOf, runEnded, type Ending, type Instance, type StopOptions } from "./instance.ts";
 import { signalMasks } from "./signals.ts";
+import { expected } from "../errors.ts";
 
 /** How long an init that handles the reboot signal gets to end before it is killed. */
 export const REBOOT_TIMEOUT_MS = 10_000;
@@ -137,8 +138,8 @@ function trySignal(ctx: RuntimeContext, inst: Instance, signal: number): void {
   if (inst.pid === undefined) return;
   try {
     ctx.sys.kill(inst.pid, signal);
-  } catch {
-    // It is exiting already.
+  } catch (e) {
+    expected(e, ["ESRCH"], `sending signal ${signal} to ${inst.name}`); // it is exiting already
   }
 }
 
@@ -148,8 +149,9 @@ function killAll(ctx: RuntimeContext, inst: Instance): void {
     try {
       if (inst.cgroup.isFrozen()) inst.cgroup.setFrozen(false);
       inst.cgroup.killAll();
-    } catch {
-      // fall back to the init alone
+    } catch (e) {
+      // the cgroup went with the init; else fall back to the init alone
+      expected(e, ["ENOENT", "ENODEV"], `killing ${inst.name}'s cgroup`);
     }
   }
   trySignal(ctx, inst, SIGKILL);

@@ -3,6 +3,7 @@
 // (it reloads the timeline) instead of resuming into a timeline that changed under it.
 import Database from "better-sqlite3";
 import { existsSync, renameSync } from "node:fs";
+import { errorCode, unexpected } from "../errors.ts";
 import { Store } from "./store.ts";
 
 export interface SalvageReport {
@@ -30,7 +31,8 @@ export function salvageStore(path: string, now = new Date()): SalvageReport {
   let old: Database.Database | undefined;
   try {
     old = new Database(setAside, { readonly: true, fileMustExist: true });
-  } catch {
+  } catch (e) {
+    damaged(e, `opening ${setAside}`); // not even a database any more: nothing to copy
     old = undefined;
   }
   const fresh = new Store(path);
@@ -57,12 +59,14 @@ function readAll(db: Database.Database, table: "events" | "audit", key: "seq" | 
   for (let from = 0; from <= max; from += CHUNK) {
     try {
       rows.push(...(db.prepare(`SELECT * FROM ${table} WHERE ${key} > ? AND ${key} <= ? ORDER BY ${key}`).all(from, from + CHUNK) as Record<string, unknown>[]));
-    } catch {
+    } catch (e) {
+      damaged(e, `reading ${table} ${from + 1}..${from + CHUNK}`);
       for (let k = from + 1; k <= from + CHUNK; k++) {
         try {
           const row = db.prepare(`SELECT * FROM ${table} WHERE ${key} = ?`).get(k) as Record<string, unknown> | undefined;
           if (row) rows.push(row);
-        } catch {
+        } catch (e) {
+          damaged(e, `reading ${table} ${k}`);
           report.unreadable++;
         }
       }
@@ -77,9 +81,18 @@ function highestKey(db: Database.Database, table: string, key: string): number {
     try {
       const row = db.prepare(sql).get() as { k: number | null } | undefined;
       if (row?.k) return row.k;
-    } catch {
-      // this way of finding it reads a damaged page; try the next
+    } catch (e) {
+      damaged(e, `finding the last key of ${table}`); // this way reads a damaged page; try the next
     }
   }
   return 0;
+}
+
+/** What a damaged file answers a read with (SQLite's primary codes, with their extended ones). */
+const DAMAGE = ["SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_ERROR", "SQLITE_FORMAT"];
+
+/** A read the damage explains is skipped quietly; any other failure is logged, and skipped too. */
+function damaged(e: unknown, where: string): void {
+  const code = errorCode(e) ?? "";
+  if (!DAMAGE.some((d) => code === d || code.startsWith(`${d}_`))) unexpected(`salvaging the store: ${where}`, e);
 }

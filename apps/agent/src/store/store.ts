@@ -3,6 +3,7 @@
 // (quick_check) when it is opened: a corrupt store stops the agent rather than being appended to.
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
+import { errorCode, unexpected } from "../errors.ts";
 import { preciseNow, type EventCause, type EventDetail, type StateEvent, type StateName } from "@corral/core";
 
 export interface AuditEntry {
@@ -228,8 +229,10 @@ export class Store {
       for (const r of rows) {
         try {
           insert.run(r);
-        } catch {
+        } catch (e) {
           // a row whose fields did not survive (NULL where a value must be): left out
+          const code = errorCode(e) ?? "";
+          if (!code.startsWith("SQLITE_CONSTRAINT") && code !== "SQLITE_MISMATCH") unexpected("importing a salvaged row", e);
         }
       }
     })();
