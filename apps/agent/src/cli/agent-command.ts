@@ -6,6 +6,7 @@ import { env } from "../env.ts";
 import { nativeSyscalls } from "../sys/native.ts";
 import { UsageError } from "./args.ts";
 import { nodeHost } from "../host/node-host.ts";
+import { reclaimMemoryWhenQuiet } from "../memory.ts";
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
@@ -27,11 +28,14 @@ export async function runAgent(lxcpath: string, listen: string): Promise<number>
   const token = loadOrCreateToken(agent.lxcpath.root, env.token);
   await agent.boot();
   const server = await serve(agent, { host, port, token, allowedOrigins: env.allowedOrigins });
+  const mb = (n: number) => Math.round(n / 1048576);
+  const stopReclaiming = reclaimMemoryWhenQuiet((before, after) => jsonLogger.info("heap given back after a burst", { heapMB: mb(before), nowMB: mb(after) }));
   jsonLogger.info("agent listening", { url: `http://${listen}`, lxcpath: agent.lxcpath.root, storeId: agent.store.storeId });
   return new Promise((resolve) => {
     const shutdown = (signal: string) => {
       jsonLogger.info("agent stopping", { signal });
       server.close();
+      stopReclaiming();
       void agent.shutdown({ actor: "agent", request: `agent stopped by ${signal}` }).finally(() => resolve(0));
     };
     process.once("SIGTERM", () => shutdown("SIGTERM"));

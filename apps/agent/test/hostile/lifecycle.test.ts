@@ -72,10 +72,14 @@ after(async () => {
   rmSync(agent.lxcpath, { recursive: true, force: true });
 });
 
+/** What the agent may keep after the mutations (it grew by some 35 MB, and kept it, before src/memory.ts). */
+const RSS_MARGIN_MB = 15;
+
 describe("concurrent mutations", () => {
   it("400 of them on 8 containers, 40 at a time: no stack trace, the agent alive, every container consistent", async () => {
     const names = Array.from({ length: 8 }, (_, i) => `hl${i}`);
     for (const name of names) assert.equal((await mutate(agent, "containers.create", { name, template: "host" })).status, 200);
+    const rssBefore = agent.rssMB();
     let seed = 0x5eed;
     const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
     const verbs: Array<[string, (name: string) => unknown]> = [
@@ -106,6 +110,11 @@ describe("concurrent mutations", () => {
     for (const name of names) await mutate(agent, "containers.abort", { name });
     await checkConsistent(agent, "hl");
     assert.deepEqual(cgroupsNamed("corral-hl"), [], "cgroups left after every container was aborted");
+    // and the memory the burst took comes back once the agent is quiet (src/memory.ts)
+    const settled = Date.now() + 45_000;
+    while (agent.rssMB() > rssBefore + RSS_MARGIN_MB && Date.now() < settled) await new Promise((r) => setTimeout(r, 1000));
+    console.log(`# concurrent mutations: agent RSS ${rssBefore.toFixed(0)} MB before, ${agent.rssMB().toFixed(0)} MB once quiet`);
+    assert.ok(agent.rssMB() <= rssBefore + RSS_MARGIN_MB, `the agent kept ${(agent.rssMB() - rssBefore).toFixed(0)} MB after the mutations`);
   });
 });
 

@@ -70,6 +70,9 @@ function checkNoGap(f: Follower, what: string): void {
   if (f.resync) assert.equal(f.resync.lastSeq, f.seqs.at(-1) ?? 0, `${what}: the resync does not follow what was delivered`);
 }
 
+/** What the agent may keep after a replay burst (it grew by over 100 MB during it). */
+const RSS_MARGIN_MB = 40;
+
 describe("replaying subscribers", () => {
   it(`${SUBSCRIBERS} subscribers resume from cursor 0 over ${EVENTS} events while containers.list keeps answering`, async () => {
     const rssBefore = agent.rssMB();
@@ -94,13 +97,14 @@ describe("replaying subscribers", () => {
       f.sock.close();
     });
     const complete = followers.filter((f) => !f.resync).length;
-    // a few calls later, with the subscribers gone (for the figure only: nothing here asserts memory)
-    for (let i = 0; i < 10; i++) {
-      await query(agent, "containers.list");
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    console.log(`# replay: ${SUBSCRIBERS} subscribers x ${EVENTS} events, ${complete} complete, ${SUBSCRIBERS - complete} resynced; containers.list answered ${answered} times meanwhile; agent RSS ${rssBefore.toFixed(0)} MB before, ${rssPeak.toFixed(0)} MB at most, ${agent.rssMB().toFixed(0)} MB after`);
+    // Memory comes back once the agent has been quiet a while (src/memory.ts: a check every 10 s).
+    // The margin is wide: what is asserted is that the burst's 100+ MB is given back, not a figure.
+    const settled = Date.now() + 45_000;
+    while (agent.rssMB() > rssBefore + RSS_MARGIN_MB && Date.now() < settled) await new Promise((r) => setTimeout(r, 1000));
+    const rssAfter = agent.rssMB();
+    console.log(`# replay: ${SUBSCRIBERS} subscribers x ${EVENTS} events, ${complete} complete, ${SUBSCRIBERS - complete} resynced; containers.list answered ${answered} times meanwhile; agent RSS ${rssBefore.toFixed(0)} MB before, ${rssPeak.toFixed(0)} MB at most, ${rssAfter.toFixed(0)} MB after`);
     assert.ok(agent.alive());
+    assert.ok(rssAfter <= rssBefore + RSS_MARGIN_MB, `the agent kept ${(rssAfter - rssBefore).toFixed(0)} MB after the burst (RSS ${rssBefore.toFixed(0)} -> ${rssAfter.toFixed(0)} MB)`);
   });
 
   it("a subscriber that stops reading holds the agent up for nobody, and gets all in order or a resync", async () => {
