@@ -52,6 +52,6 @@ echo "corral is running:"
 echo "  dashboard  http://127.0.0.1:$WEB_PORT   user admin, password $CORRAL_WEB_PASSWORD"
 echo "  agent      http://$LISTEN (log: .corral-dev/agent.log)   try: pnpm corral ls"
 echo
-pnpm --filter @corral/web exec next start -H 127.0.0.1 -p "$WEB_PORT" &
+(cd apps/web && exec node server.mjs -H 127.0.0.1 -p "$WEB_PORT") &
 WEB=$!
 wait "$WEB"

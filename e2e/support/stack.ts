@@ -98,7 +98,7 @@ export async function startStack(opts: { seed?: (lxcpath: string) => void | Prom
   const webUrl = `http://127.0.0.1:${webPort}`;
   const password = randomBytes(9).toString("base64url");
   const webLog = logTo("web");
-  const web = spawn(process.execPath, [join(WEB_DIR, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(webPort), "-H", "127.0.0.1"], {
+  const web = spawn(process.execPath, [join(WEB_DIR, "server.mjs"), "-p", String(webPort), "-H", "127.0.0.1"], {
     cwd: WEB_DIR,
     env: {
       ...process.env,

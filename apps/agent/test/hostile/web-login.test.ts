@@ -1,5 +1,5 @@
 // The dashboard's sign-in under guessing: the limiter as a unit (per address, overall, lockouts
-// that end), then the real dashboard server (next start, as the e2e runs it): a burst of wrong
+// that end), then the real dashboard server (apps/web/server.mjs, as the e2e runs it): a burst of wrong
 // passwords locks the address, the right password is refused until the lockout ends, and the
 // lockout is logged. Builds the dashboard first if its build is missing or stale (as the e2e does).
 import { after, before, describe, it } from "node:test";
@@ -65,7 +65,7 @@ describe("the dashboard's sign-in", () => {
     assert.ok(existsSync(join(WEB_DIR, ".next", "BUILD_ID")), "the dashboard is not built");
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    web = spawn(process.execPath, [join(WEB_DIR, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
+    web = spawn(process.execPath, [join(WEB_DIR, "server.mjs"), "-p", String(port), "-H", "127.0.0.1"], {
       cwd: WEB_DIR,
       env: {
         ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1",
@@ -95,10 +95,20 @@ describe("the dashboard's sign-in", () => {
     await gone;
   });
 
-  const signIn = async (pw: string) => {
-    const res = await fetch(`${url}/api/login`, { method: "POST", body: new URLSearchParams({ user: "admin", password: pw, next: "/" }), redirect: "manual" });
+  const signIn = async (pw: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${url}/api/login`, { method: "POST", body: new URLSearchParams({ user: "admin", password: pw, next: "/" }), redirect: "manual", headers });
     return { location: res.headers.get("location") ?? "", cookie: res.headers.get("set-cookie") ?? "" };
   };
+
+  it("limits a caller by its real address, whatever x-forwarded-for it makes up", async () => {
+    const guesses: string[] = [];
+    for (let i = 0; i < 12; i++) guesses.push((await signIn(`forged-${i}`, { "x-forwarded-for": `203.0.113.${i + 1}` })).location);
+    const checked = guesses.filter((l) => /error=wrong/.test(l)).length;
+    assert.ok(checked <= 5, `${checked} of 12 guesses from made-up addresses had their password checked`);
+    assert.ok(guesses.slice(-3).every((l) => /error=locked/.test(l)), guesses.join(" "));
+    // the lockout (3 s here) ends before the next test
+    await sleep(3500);
+  });
 
   it("locks out a burst of wrong passwords; the right one is refused until the lockout ends, and it is logged", async () => {
     const guesses = await Promise.all(Array.from({ length: 40 }, (_, i) => signIn(`guess-${i}`)));

@@ -12,9 +12,9 @@ import type { LoginErrorCode } from "@/lib/login-errors";
 const limiter: LoginLimiter = ((globalThis as { corralLoginLimiter?: LoginLimiter }).corralLoginLimiter ??= new LoginLimiter(loginLimits()));
 
 /**
- * The caller's address as the dashboard's server sees it: Next sets x-forwarded-for to the peer's
- * address unless a proxy (or the caller) already did. A caller that makes up its own address
- * escapes the per-address limit, not the overall one.
+ * The caller's address: the dashboard's server (server.mjs) sets x-forwarded-for to the peer's
+ * address, keeping the header only from a reverse proxy listed in CORRAL_TRUSTED_PROXIES, so a
+ * caller cannot make one up to escape the per-address limit.
  */
 async function clientAddress(): Promise<string> {
   const h = await headers();
