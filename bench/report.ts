@@ -69,7 +69,7 @@ export function renderMarkdown(res: Results): string {
   const f = res.fanout;
   if (f) other.push(`| fan-out to ${f.subscribers} subscribers, ${f.events} events | p50 ${r(f.p50_ms)} ms, p99 ${r(f.p99_ms)} ms, ${f.missed} missed, ${f.resyncs} resyncs |`);
   const k = res.soak;
-  if (k) other.push(`| soak: ${k.cycles} start/stop cycles through the API (${k.seconds} s, ${k.failed} failed) | agent RSS ${k.rss_mb.before} → ${k.rss_mb.after} MB, fds ${k.fds.before} → ${k.fds.after}; left: ${k.left_behind.cgroups} cgroups, ${k.left_behind.processes} processes |`);
+  if (k) other.push(`| soak: ${k.cycles} start/stop cycles through the API (${k.seconds} s, ${k.failed} failed) | agent RSS ${k.rss_mb.before} → ${k.rss_mb.warm !== undefined ? `${k.rss_mb.warm} at 1,000 → ` : ""}${k.rss_mb.after} MB, ${k.rss_mb.quiet ?? "?"} MB once quiet; fds ${k.fds.before} → ${k.fds.after}; left: ${k.left_behind.cgroups} cgroups, ${k.left_behind.processes} processes |`);
   for (const sk of res.skipped ?? []) other.push(`| skipped: ${sk.peer} | ${cell(sk.reason)} |`);
   if (other.length) lines.push("| other | figure |", "|---|---|", ...other);
   if (res.system) lines.push("", ...renderSystem(res.system));

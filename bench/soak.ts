@@ -8,7 +8,8 @@ export interface SoakResults {
   cycles: number;
   seconds: number;
   failed: number;
-  rss_mb: { before: number; after: number };
+  /** at the start, after the first 1,000 cycles (the heap has grown to its working size), at the end, and once the agent has been quiet for a while (src/memory.ts gives a burst's heap back then) */
+  rss_mb: { before: number; warm?: number; after: number; quiet?: number };
   fds: { before: number; after: number };
   left_behind: { cgroups: number; processes: number };
 }
@@ -52,6 +53,9 @@ function processesOf(name: string): number {
   return n;
 }
 
+/** How long the soak waits, once done, for the agent to give back the heap the cycles grew. */
+const QUIET_WAIT_MS = 25_000;
+
 /**
  * `cycles` lifecycles of container `name`: one start in two runs /bin/true to its end, the other
  * a sleeping init stopped with a kill, so both ways a run ends are exercised.
@@ -60,6 +64,7 @@ export async function soak(agent: SoakAgent, name: string, cycles: number): Prom
   const before = { rss: rssMb(agent.pid), fds: fdCount(agent.pid) };
   const t0 = performance.now();
   let failed = 0;
+  let warm: number | undefined;
   for (let i = 0; i < cycles; i++) {
     const stopped = agent.next((e) => e.container === name && e.state === "STOPPED");
     try {
@@ -75,15 +80,19 @@ export async function soak(agent: SoakAgent, name: string, cycles: number): Prom
       process.stderr.write(`bench: soak cycle ${i} failed: ${(e as Error).message}\n`);
     }
     if ((i + 1) % 1000 === 0) process.stderr.write(`bench: soak ${i + 1}/${cycles}, agent RSS ${rssMb(agent.pid)} MB\n`);
+    if (i + 1 === 1000) warm = rssMb(agent.pid);
   }
   const seconds = Math.round((performance.now() - t0) / 100) / 10;
   // let the agent's last cleanup and garbage collection settle before its figures are read
   await new Promise((r) => setTimeout(r, 2000));
+  const after = rssMb(agent.pid);
+  // the agent looks at its heap every 10 s and gives it back once quiet
+  await new Promise((r) => setTimeout(r, QUIET_WAIT_MS));
   return {
     cycles,
     seconds,
     failed,
-    rss_mb: { before: before.rss, after: rssMb(agent.pid) },
+    rss_mb: { before: before.rss, warm, after, quiet: rssMb(agent.pid) },
     fds: { before: before.fds, after: fdCount(agent.pid) },
     left_behind: { cgroups: cgroupsOf(name), processes: processesOf(name) },
   };

@@ -5,6 +5,7 @@
 // behind. Needs root (real containers).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { data, mutate, query, startAgent, tempLxcpath, type HostileAgent } from "./support.ts";
@@ -115,6 +116,37 @@ describe("concurrent mutations", () => {
     while (agent.rssMB() > rssBefore + RSS_MARGIN_MB && Date.now() < settled) await new Promise((r) => setTimeout(r, 1000));
     console.log(`# concurrent mutations: agent RSS ${rssBefore.toFixed(0)} MB before, ${agent.rssMB().toFixed(0)} MB once quiet`);
     assert.ok(agent.rssMB() <= rssBefore + RSS_MARGIN_MB, `the agent kept ${(agent.rssMB() - rssBefore).toFixed(0)} MB after the mutations`);
+  });
+});
+
+describe("an abort racing a networked start", () => {
+  const BRIDGE = "corralhl0";
+  before(() => execFileSync("sh", ["-c", `ip link del ${BRIDGE} 2>/dev/null; ip link add ${BRIDGE} type bridge && ip addr add 10.253.0.1/24 dev ${BRIDGE} && ip link set ${BRIDGE} up`]));
+  after(() => execFileSync("sh", ["-c", `ip link del ${BRIDGE} 2>/dev/null || true`]));
+
+  it("30 times, aborted at once and a little later: a 409 or a start, never a 500, and no veth or cgroup left", async () => {
+    const net = `lxc.net.0.type = veth\nlxc.net.0.link = ${BRIDGE}\nlxc.net.0.flags = up\nlxc.net.0.ipv4.address = 10.253.0.2/24\n`;
+    assert.equal((await mutate(agent, "containers.create", { name: "hlnet", template: "host", config: net })).status, 200);
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 30; i++) {
+      const starting = mutate(agent, "containers.start", { name: "hlnet", command: ["sleep", "1000"] });
+      // from at once to a few ms in: the abort lands in each step of the start in turn
+      await new Promise((r) => setTimeout(r, i % 6));
+      const aborting = mutate(agent, "containers.abort", { name: "hlnet" });
+      for (const a of await Promise.all([starting, aborting])) {
+        statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
+        assert.ok(a.status === 200 || a.status === 409, `${a.status}: ${a.text.slice(0, 300)}`);
+      }
+      await settled(agent);
+      // a start the abort missed (it came after RUNNING) is aborted now
+      await mutate(agent, "containers.abort", { name: "hlnet" });
+      await settled(agent);
+    }
+    console.log(`# abort racing a networked start: 30 rounds, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    await checkConsistent(agent, "hlnet");
+    assert.deepEqual(cgroupsNamed("corral-hlnet"), []);
+    const ports = execFileSync("ip", ["-o", "link", "show", "master", BRIDGE], { encoding: "utf8" }).trim();
+    assert.equal(ports, "", `veths left on the bridge: ${ports}`);
   });
 });
 
