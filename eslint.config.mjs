@@ -27,6 +27,15 @@ export default tseslint.config(
     },
   },
   {
+    // Every catch in the product names what it expects or logs what it did not (src/errors.ts in
+    // the agent, src/lib/errors.ts in the dashboard): a catch without its error cannot do either.
+    files: ["apps/*/src/**", "packages/*/src/**"],
+    rules: {
+      "no-restricted-syntax": ["error", { selector: "CatchClause[param=null]", message: "Name the error: handle the errors you expect by name, and log any other (expected() in src/errors.ts)." }],
+      "@typescript-eslint/no-unused-vars": ["error", { caughtErrors: "all" }],
+    },
+  },
+  {
     // Tests and the bench read JSON off the wire as it comes (answers, events, logs): checking its
     // shape is what their assertions do, so typing every read first would add only casts.
     files: ["**/test/**", "e2e/**", "bench/**"],

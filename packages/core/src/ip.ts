@@ -1,14 +1,22 @@
 // IP addresses as bytes, for rtnetlink and for checking config values. Pure.
 
+/** Text that is not an address of the family asked for. */
+export class AddressError extends Error {
+  constructor(text: string, family: "IPv4" | "IPv6") {
+    super(`"${text}" is not an ${family} address`);
+    this.name = "AddressError";
+  }
+}
+
 export function parseIPv4(text: string): Buffer {
   const parts = text.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new Error(`"${text}" is not an IPv4 address`);
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new AddressError(text, "IPv4");
   return Buffer.from(parts.map(Number));
 }
 
 /** RFC 4291 text forms: eight groups, one "::" for a run of zeros, a dotted IPv4 tail. */
 export function parseIPv6(text: string): Buffer {
-  const bad = () => new Error(`"${text}" is not an IPv6 address`);
+  const bad = () => new AddressError(text, "IPv6");
   const halves = text.split("::");
   if (halves.length > 2) throw bad();
   const groups = (half: string) => (half === "" ? [] : half.split(":"));
@@ -41,7 +49,8 @@ function tryParse(parse: (t: string) => Buffer, text: string): boolean {
   try {
     parse(text);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    if (e instanceof AddressError) return false;
+    throw e;
   }
 }

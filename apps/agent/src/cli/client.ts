@@ -18,8 +18,8 @@ export function resolveTarget(agentUrl: string | undefined, lxcpath: string, tok
   if (token) return { url, token };
   try {
     return { url, token: readFileSync(tokenPath(lxcpath), "utf8").trim() };
-  } catch {
-    throw new Error(`no agent token: set CORRAL_TOKEN, or run as root beside the agent's lxcpath (${tokenPath(lxcpath)} not readable)`);
+  } catch (e) {
+    throw new Error(`no agent token: set CORRAL_TOKEN, or run as root beside the agent's lxcpath (${tokenPath(lxcpath)}: ${(e as NodeJS.ErrnoException).code ?? "not readable"})`, { cause: e });
   }
 }
 

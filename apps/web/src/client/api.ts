@@ -1,5 +1,6 @@
 // The browser's only way to an agent: the dashboard's own relay route.
 import type { InputOf, OutputOf, RelayedPath } from "@/lib/procedures";
+import { expected } from "@/lib/errors";
 
 export class CallError extends Error {
   constructor(message: string, readonly code: string, readonly status: number) {
@@ -15,7 +16,8 @@ export async function call<P extends RelayedPath>(agent: string, path: P, input?
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ path, input }),
     });
-  } catch {
+  } catch (e) {
+    expected(e, [TypeError], "calling the dashboard's server"); // fetch's word for "unreachable"
     throw new CallError("The dashboard's server cannot be reached.", "DASHBOARD_UNREACHABLE", 0);
   }
   if (res.status === 401) {

@@ -4,6 +4,7 @@
 import { allowedActions, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
 import type { AgentStatus, StreamStatus } from "@/lib/types";
 import { call, CallError } from "./api";
+import { expected } from "@/lib/errors";
 
 /** How much history the dashboard loads per agent. */
 export const EVENT_WINDOW = 50_000;
@@ -99,7 +100,8 @@ export class DashboardStore {
         return;
       }
       body = (await res.json()) as typeof body;
-    } catch {
+    } catch (e) {
+      expected(e, [TypeError, SyntaxError], "listing the agents");
       return; // the dashboard server itself is away; the streams show "reconnecting"
     }
     this.configError = body.error;

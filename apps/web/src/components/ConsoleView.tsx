@@ -6,6 +6,7 @@ import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import "@xterm/xterm/css/xterm.css";
 import { call } from "@/client/api";
+import { expected } from "@/lib/errors";
 
 export function ConsoleView({ agent, name, running }: { agent: string; name: string; running: boolean }) {
   const host = useRef<HTMLDivElement>(null);
@@ -28,14 +29,14 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
     term.open(el);
     try {
       fit.fit();
-    } catch {
-      // not laid out yet
+    } catch (e) {
+      expected(e, [TypeError], "fitting the console"); // not laid out yet
     }
     const ro = new ResizeObserver(() => {
       try {
         fit.fit();
-      } catch {
-        // hidden
+      } catch (e) {
+        expected(e, [TypeError], "fitting the console"); // hidden
       }
     });
     ro.observe(el);

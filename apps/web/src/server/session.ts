@@ -2,6 +2,7 @@
 import { createHmac, timingSafeEqual, createHash } from "node:crypto";
 import { sessionHours, sessionSecret, webPassword, webUser } from "./env.ts";
 import type { LoginErrorCode } from "../lib/login-errors.ts";
+import { expected } from "../lib/errors.ts";
 
 export const SESSION_COOKIE = "corral_session";
 
@@ -37,7 +38,8 @@ export function verifySession(value: string | undefined, now = Date.now()): Sess
     const s = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Partial<Session>;
     if (typeof s.user !== "string" || typeof s.exp !== "number" || s.exp <= now) return null;
     return { user: s.user, exp: s.exp };
-  } catch {
+  } catch (e) {
+    expected(e, [SyntaxError], "reading a session cookie"); // signed by us, yet not JSON: refused
     return null;
   }
 }

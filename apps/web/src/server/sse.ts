@@ -1,5 +1,6 @@
 // Server-Sent Events from a route handler: a stream the handler writes to, closed when the browser
 // goes away. Server only.
+import { expected } from "../lib/errors.ts";
 
 export interface SseWriter {
   send(event: string, data: unknown, id?: string): void;
@@ -19,7 +20,8 @@ export function sseResponse(req: Request, run: (out: SseWriter) => () => void): 
         if (closed) return;
         try {
           controller.enqueue(encoder.encode(text));
-        } catch {
+        } catch (e) {
+          expected(e, [TypeError], "writing an event stream"); // the browser went: the stream is closed
           finish();
         }
       };
@@ -30,8 +32,8 @@ export function sseResponse(req: Request, run: (out: SseWriter) => () => void): 
         cleanup?.();
         try {
           controller.close();
-        } catch {
-          // already closed by the browser
+        } catch (e) {
+          expected(e, [TypeError], "closing an event stream"); // already closed by the browser
         }
       };
       const out: SseWriter = {

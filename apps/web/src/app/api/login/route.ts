@@ -7,6 +7,7 @@ import { checkLogin, cookieOptions, SESSION_COOKIE, signSession } from "@/server
 import { loginLimits } from "@/server/env";
 import { LoginLimiter } from "@/server/login-limiter";
 import type { LoginErrorCode } from "@/lib/login-errors";
+import { expected } from "@/lib/errors";
 
 /** One limiter per server process (kept on globalThis: route bundles may be loaded more than once). */
 const limiter: LoginLimiter = ((globalThis as { corralLoginLimiter?: LoginLimiter }).corralLoginLimiter ??= new LoginLimiter(loginLimits()));
@@ -43,7 +44,8 @@ function sameOriginPath(next: string): string {
   try {
     const url = new URL(next, "http://x");
     return url.origin === "http://x" ? url.pathname + url.search + url.hash : "/";
-  } catch {
+  } catch (e) {
+    expected(e, [TypeError], "reading a sign-in's next path"); // not a URL at all
     return "/";
   }
 }
@@ -60,7 +62,8 @@ export async function POST(req: Request): Promise<Response> {
     user = formText(form, "user", "");
     password = formText(form, "password", "");
     next = sameOriginPath(formText(form, "next", "/"));
-  } catch {
+  } catch (e) {
+    expected(e, [TypeError], "reading a sign-in form"); // not a form
     return refused("form");
   }
   const address = await clientAddress();

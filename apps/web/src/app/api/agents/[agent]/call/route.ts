@@ -3,6 +3,7 @@ import { actorOf, currentSession, unauthorized } from "@/server/auth";
 import { getAgent } from "@/server/agents";
 import { relay } from "@/server/relay";
 import { isRelayed } from "@/lib/procedures";
+import { expected } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";
 
@@ -20,7 +21,8 @@ export async function POST(req: Request, ctx: { params: Promise<{ agent: string 
   let body: { path?: unknown; input?: unknown };
   try {
     body = (await req.json()) as typeof body;
-  } catch {
+  } catch (e) {
+    expected(e, [SyntaxError, TypeError], "reading a call's body");
     return Response.json({ error: { message: "The request body must be JSON {path, input}.", code: "BAD_REQUEST" } }, { status: 400 });
   }
   if (!isRelayed(body.path)) {
