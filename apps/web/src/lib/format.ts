@@ -65,7 +65,11 @@ export function describeEvent(e: StateEvent): { summary: string; details: string
       if (d.phases?.length) details.push(`start phases: ${d.phases.map((p) => `${p.name} ${duration(p.ms)}`).join(", ")}`);
       break;
     case "STOPPING":
-      if (d.killAt !== undefined) {
+      if (d.killAt !== undefined && d.reboot) {
+        // a reboot the agent records when asked: the reboot signal, the kill if the init stays
+        summary = `reboot: ${String(d.signal ?? "reboot signal")} sent; kill after ${duration(d.timeoutMs ?? d.killAt - e.at)}`;
+        if (d.note) details.push(d.note);
+      } else if (d.killAt !== undefined) {
         summary = `${String(d.signal ?? "halt signal")} sent; kill after ${duration(d.timeoutMs ?? d.killAt - e.at)}`;
         if (d.note) details.push(d.note);
       } else if (d.exitStatus !== undefined) {
