@@ -3,9 +3,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Locator, Page } from "@playwright/test";
 import { expect, hydrated, signIn, test, type Stack } from "../support/stack.ts";
-
-let counter = 0;
-const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${counter++}`;
+import { unique } from "../support/ui.ts";
 const LOOP = 'lxc.init.cmd = sh -c "while :; do sleep 1; done"\n';
 
 /** axe on the page as it is: no serious or critical violation. */
