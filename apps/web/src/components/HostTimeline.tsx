@@ -98,6 +98,7 @@ export function HostTimeline({ initial }: { initial: TimelineViewState }) {
             }}
             testId="host-timeline"
             describedBy="lane-events-title"
+            selectedLane={lane?.id}
           />
         )}
       </div>

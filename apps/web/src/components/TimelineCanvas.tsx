@@ -42,6 +42,7 @@ export function TimelineCanvas({
   testId = "timeline",
   hint = true,
   describedBy,
+  selectedLane,
 }: {
   store: DashboardStore;
   lanes: Lane[];
@@ -60,6 +61,8 @@ export function TimelineCanvas({
   hint?: boolean;
   /** the id of what says, in words, what the canvas shows */
   describedBy?: string;
+  /** the id of the lane listed in words, drawn highlighted */
+  selectedLane?: string;
 }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -84,11 +87,13 @@ export function TimelineCanvas({
 
   lanesRef.current = lanes;
   liveRef.current = live;
+  const selectedRef = useRef(selectedLane);
+  selectedRef.current = selectedLane;
   darkRef.current = dark;
   onRangeRef.current = onRangeChange;
   useEffect(() => {
     dirty.current = true;
-  }, [lanes, live, height, laneHeight, dark]);
+  }, [lanes, live, height, laneHeight, dark, selectedLane]);
   useEffect(() => () => clearTimeout(rangeTimer.current), []);
 
   // size to the container
@@ -149,7 +154,7 @@ export function TimelineCanvas({
       laneHeight,
       laneCount: lanes.length,
       palette: paletteFor(darkRef.current),
-      lane: (i) => ({ label: lanes[i]!.label, greyed: lanes[i]!.greyed, events: eventsOf(store, lanes[i]!) }),
+      lane: (i) => ({ label: lanes[i]!.label, greyed: lanes[i]!.greyed, selected: lanes[i]!.id === selectedRef.current, events: eventsOf(store, lanes[i]!) }),
     });
   }, [height, laneHeight, store]);
 

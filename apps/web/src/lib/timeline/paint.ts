@@ -8,6 +8,7 @@ import { AXIS_H, axisLabel, axisTicks, LABEL_W, lastAtOrBefore, niceStep, visibl
 export const LIGHT_PALETTE = {
   laneEven: "#ffffff",
   laneOdd: "#f7f8fa",
+  laneSelected: "#e3ecfd",
   label: "#1f2430",
   labelGreyed: "#a0a7b4",
   labelRule: "#e3e6eb",
@@ -36,6 +37,7 @@ export type Palette = typeof LIGHT_PALETTE;
 export const DARK_PALETTE: Palette = {
   laneEven: "#161b22",
   laneOdd: "#1b212a",
+  laneSelected: "#1c2a44",
   label: "#e2e8f0",
   labelGreyed: "#6b7484",
   labelRule: "#2d3540",
@@ -68,6 +70,8 @@ const FAILURE_FONT = "600 11px ui-sans-serif, system-ui, sans-serif";
 export interface PaintLane {
   label: string;
   greyed: boolean;
+  /** the lane whose events are listed in words beside the canvas */
+  selected?: boolean;
   events: readonly StateEvent[];
 }
 
@@ -98,7 +102,7 @@ export function paintTimeline(ctx: CanvasRenderingContext2D, f: Frame): void {
   for (let i = first; i < end; i++) {
     const lane = f.lane(i);
     const y = AXIS_H + i * f.laneHeight - f.scrollTop;
-    const background = i % 2 ? p.laneOdd : p.laneEven;
+    const background = lane.selected ? p.laneSelected : i % 2 ? p.laneOdd : p.laneEven;
     ctx.fillStyle = background;
     ctx.fillRect(0, y, f.width, f.laneHeight);
     paintLane(ctx, lane, y, f.laneHeight, f.view, f.now, xOf, plotW, p);
