@@ -247,6 +247,11 @@ test.describe("on a phone, 390 x 844", () => {
     }
     await page.getByTestId(`check-${name}`).check();
     await expect(page.getByTestId("bulk-stop")).toBeEnabled();
+    // the create dialog fits too
+    await page.getByTestId("create-open").click();
+    for (const id of ["create-name", "create-template", "create-submit"]) await fitsWidth(page.getByTestId(id), 390);
+    await page.keyboard.press("Escape");
+    await expect(page.getByTestId("create-dialog")).toHaveCount(0);
 
     // then the panel, with every action on screen
     await page.getByTestId(`row-${name}`).click();
@@ -289,6 +294,10 @@ test.describe("on a phone, 390 x 844", () => {
     await expect(page.getByTestId("host-timeline-canvas")).toBeVisible();
     await noSideways();
     await noSeriousViolations(page, "the timeline page on a phone");
+
+    // and signing out works from there
+    await page.getByTestId("sign-out").click();
+    await expect(page.getByTestId("login-form")).toBeVisible();
   });
 });
 
