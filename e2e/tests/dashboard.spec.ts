@@ -206,6 +206,9 @@ test("after the agent restarts, the timeline shows reconnecting and catches up w
   const before = await stack.agent.events.list.query({ before: Number.MAX_SAFE_INTEGER, limit: 100_000 });
   await expect(stats).toHaveAttribute("data-event-count", String(before.events.length));
   await expect(page.getByTestId("reconnecting")).toHaveCount(0);
+  // the stream is live before the agent goes: a first connection that never was live is not a
+  // reconnection, and the page says "unreachable" without the reconnecting banner
+  await expect(page.getByTestId("agent-local")).toContainText("live");
 
   await stack.stopAgent();
   await expect(page.getByTestId("reconnecting")).toBeVisible();
