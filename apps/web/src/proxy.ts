@@ -32,7 +32,8 @@ export function proxy(req: NextRequest): NextResponse {
   }
   const login = req.nextUrl.clone();
   login.pathname = "/login";
-  login.search = pathname === "/" ? "" : `?next=${encodeURIComponent(pathname + search)}`;
+  // a shared link (a view in its query) opens once signed in
+  login.search = pathname === "/" && !search ? "" : `?next=${encodeURIComponent(pathname + search)}`;
   return NextResponse.redirect(login);
 }
 

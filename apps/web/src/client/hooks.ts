@@ -18,3 +18,18 @@ export function useNow(everyMs = 1000): number {
   }, [everyMs]);
   return now;
 }
+
+const DARK_QUERY = "(prefers-color-scheme: dark)";
+
+/** Whether the system asks for dark colours (false on the server), following changes. */
+export function useDarkMode(): boolean {
+  return useSyncExternalStore(
+    (onChange) => {
+      const mq = window.matchMedia(DARK_QUERY);
+      mq.addEventListener("change", onChange);
+      return () => mq.removeEventListener("change", onChange);
+    },
+    () => window.matchMedia(DARK_QUERY).matches,
+    () => false,
+  );
+}

@@ -60,6 +60,9 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
           flush();
         });
     };
+    // Tab belongs to the container's shell (completion); Shift+Tab leaves the console, so the
+    // keyboard is never trapped in it
+    term.attachCustomKeyEventHandler((e) => !(e.key === "Tab" && e.shiftKey));
     const onData = term.onData((d) => {
       pending += d;
       if (!writing) timer ??= setTimeout(flush, 15);
@@ -74,7 +77,6 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
     es.addEventListener("output", (m) => term.write(JSON.parse((m as MessageEvent<string>).data) as string));
     es.addEventListener("status", (m) => setStatus(JSON.parse((m as MessageEvent<string>).data) as { live: boolean; message?: string }));
     es.onerror = () => setStatus({ live: false, message: "reconnecting…" });
-    term.focus();
 
     return () => {
       disposed = true;
@@ -94,7 +96,7 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
         {!running && <span className="muted"> · the container is stopped: this is the output of its last run</span>}
         {inputError && <span className="action-error" data-testid="console-error"> {inputError}</span>}
       </div>
-      <div className="console-term" ref={host} data-testid="console" />
+      <div className="console-term" ref={host} data-testid="console" role="group" aria-label={`console of ${name} (Shift+Tab leaves it)`} />
     </div>
   );
 }

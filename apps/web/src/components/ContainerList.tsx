@@ -1,11 +1,17 @@
 "use client";
 // The left column: every container of every agent, grouped by host, with filter, state filter,
-// checkboxes and bulk start / stop / abort.
-import { useMemo, useState } from "react";
+// checkboxes and bulk start / stop / abort / delete (all but start ask first, naming the count and
+// the containers). The rows are a WAI-ARIA grid navigated by row: one tab stop, arrow keys, Home
+// and End move between containers, Enter opens one, Space checks it.
+import { useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { STATE_NAMES, actionRefusal, type Action, type ContainerSummary, type StateEvent, type StateName } from "@corral/core";
 import type { DashboardStore } from "@/client/store";
 import { call } from "@/client/api";
+import { storedStopTimeout } from "@/client/prefs";
 import { exitShort, uptime } from "@/lib/format";
+import { rowAfterKey } from "@/lib/keys";
+import { plural, type ContainerRef } from "@/lib/view-url";
+import { useConfirm, type ConfirmRequest } from "./ConfirmDialog";
 import { StateChip } from "./StateChip";
 
 /** The step a container's last start failed at, if its last event says so. */
@@ -13,26 +19,46 @@ function failedStep(last: StateEvent | undefined): string | undefined {
   return last?.state === "STOPPED" ? last.detail.error?.step : undefined;
 }
 
-export type Selected = { agent: string; name: string } | null;
+export type Selected = ContainerRef | null;
+type BulkAction = Extract<Action, "start" | "stop" | "abort" | "delete">;
 
 const key = (agent: string, name: string) => `${agent}/${name}`;
+
+const BULK_ASK: Partial<Record<BulkAction, Omit<ConfirmRequest, "names">>> = {
+  stop: { action: "Stop", consequence: "Each gets its halt signal, then SIGKILL after the stop timeout." },
+  abort: { action: "Abort", consequence: "Every process of each container gets SIGKILL at once, with no chance to shut down cleanly." },
+  delete: { action: "Delete", consequence: "Each container's config and rootfs directory are removed. This cannot be undone." },
+};
 
 export function ContainerList({
   store,
   now,
   selected,
   onSelect,
+  onOpen,
   onCreate,
+  filter,
+  onFilter,
+  stateFilter,
+  onStateFilter,
 }: {
   store: DashboardStore;
   now: number;
   selected: Selected;
+  /** a container deleted here that was selected: pass null */
   onSelect: (s: Selected) => void;
+  /** the operator opened a row (click, Enter) */
+  onOpen: (s: ContainerRef) => void;
   onCreate: () => void;
+  filter: string;
+  onFilter: (f: string) => void;
+  stateFilter: StateName | "";
+  onStateFilter: (s: StateName | "") => void;
 }) {
-  const [filter, setFilter] = useState("");
-  const [stateFilter, setStateFilter] = useState<"" | StateName>("");
   const [checked, setChecked] = useState<Set<string>>(new Set());
+  const [dialog, confirm] = useConfirm();
+  const [focusKey, setFocusKey] = useState<string | null>(null);
+  const rowRefs = useRef(new Map<string, HTMLTableRowElement>());
   const [bulkResult, setBulkResult] = useState<{ ok: string[]; refused: string[] } | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -60,22 +86,35 @@ export function ContainerList({
     setChecked(next);
   };
 
-  const bulk = async (action: Extract<Action, "start" | "stop" | "abort">) => {
+  const bulk = async (action: BulkAction) => {
+    const targets = groups.flatMap((g) =>
+      g.rows.filter((c) => checked.has(key(g.agent.name, c.name))).map((c) => ({ agent: g.agent.name, c })),
+    );
+    const ask = BULK_ASK[action];
+    if (ask && !(await confirm({ ...ask, names: targets.map((t) => t.c.name) }))) return;
     setBusy(true);
     setBulkResult(null);
     const ok: string[] = [];
     const refused: string[] = [];
-    const targets = groups.flatMap((g) =>
-      g.rows.filter((c) => checked.has(key(g.agent.name, c.name))).map((c) => ({ agent: g.agent.name, c })),
-    );
+    const timeout = storedStopTimeout();
     await Promise.all(
       targets.map(async ({ agent, c }) => {
         const why = actionRefusal(action, c.state);
         if (why) return void refused.push(`${c.name}: ${why}`);
         try {
           if (action === "start") await call(agent, "containers.start", { name: c.name });
-          else if (action === "stop") await call(agent, "containers.stop", { name: c.name, timeout: 10, wait: false });
-          else await call(agent, "containers.abort", { name: c.name });
+          else if (action === "stop") await call(agent, "containers.stop", { name: c.name, timeout, wait: false });
+          else if (action === "abort") await call(agent, "containers.abort", { name: c.name });
+          else {
+            await call(agent, "containers.delete", { name: c.name });
+            store.forgetContainer(agent, c.name);
+            if (selected?.agent === agent && selected.name === c.name) onSelect(null);
+            setChecked((was) => {
+              const next = new Set(was);
+              next.delete(key(agent, c.name));
+              return next;
+            });
+          }
           ok.push(c.name);
         } catch (e) {
           refused.push(`${c.name}: ${(e as Error).message}`);
@@ -93,21 +132,44 @@ export function ContainerList({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [store.version]);
 
+  // the grid's one tab stop: the row last focused, else the selected one, else the first
+  const rowKeys = visibleKeys;
+  const tabStop = [focusKey, selected && key(selected.agent, selected.name)].find((k) => k && rowKeys.includes(k)) ?? rowKeys[0];
+  const onGridKey = (e: KeyboardEvent, k: string, open: () => void) => {
+    if (e.target !== e.currentTarget) return; // a key in the row's checkbox is the checkbox's
+    if (e.key === "Enter") {
+      e.preventDefault();
+      open();
+      return;
+    }
+    if (e.key === " ") {
+      e.preventDefault();
+      toggle(k);
+      return;
+    }
+    const next = rowAfterKey(rowKeys.indexOf(k), rowKeys.length, e.key);
+    if (next === undefined) return;
+    e.preventDefault();
+    const nk = rowKeys[next]!;
+    setFocusKey(nk);
+    rowRefs.current.get(nk)?.focus();
+  };
+
   return (
-    <section className="list-pane" aria-label="containers">
+    <section className="list-pane" aria-label="container list" data-testid="list-pane">
       <div className="list-tools">
         <input
           className="input grow"
           placeholder="Filter by name"
           value={filter}
-          onChange={(e) => setFilter(e.target.value)}
+          onChange={(e) => onFilter(e.target.value)}
           data-testid="filter"
           aria-label="filter by name"
         />
         <select
           className="input"
           value={stateFilter}
-          onChange={(e) => setStateFilter(e.target.value as StateName | "")}
+          onChange={(e) => onStateFilter(e.target.value as StateName | "")}
           data-testid="state-filter"
           aria-label="filter by state"
         >
@@ -135,7 +197,9 @@ export function ContainerList({
           <button className="btn small" disabled={!selectedCount || busy} onClick={() => void bulk("start")} data-testid="bulk-start">Start</button>
           <button className="btn small" disabled={!selectedCount || busy} onClick={() => void bulk("stop")} data-testid="bulk-stop">Stop</button>
           <button className="btn small danger" disabled={!selectedCount || busy} onClick={() => void bulk("abort")} data-testid="bulk-abort">Abort</button>
+          <button className="btn small danger" disabled={!selectedCount || busy} onClick={() => void bulk("delete")} data-testid="bulk-delete">Delete</button>
         </div>
+        {dialog}
       </div>
       {bulkResult && (
         <div className={`notice ${bulkResult.refused.length ? "warn" : "ok"}`} data-testid="bulk-result">
@@ -147,10 +211,10 @@ export function ContainerList({
         </div>
       )}
       <div className="list-scroll">
-        <table className="clist">
+        <table className="clist" role="grid" aria-label="containers (arrow keys move, Enter opens, Space checks)" data-testid="container-grid">
           <thead>
             <tr>
-              <th className="w-check" />
+              <th className="w-check"><span className="sr-only">Checked</span></th>
               <th>State</th>
               <th>Name</th>
               <th className="num">Uptime</th>
@@ -166,7 +230,7 @@ export function ContainerList({
                 <tr className="group-row">
                   <td colSpan={7}>
                     <span className={`dot ${agent.status.up ? "live" : "down"}`} /> {agent.name}
-                    <span className="muted"> · {agent.status.hostname ?? agent.status.url} · {agent.containers.length} containers</span>
+                    <span className="muted"> · {agent.status.hostname ?? agent.status.url} · {plural(agent.containers.length, "container")}</span>
                     {greyed && <span className="tag down">unreachable</span>}
                   </td>
                 </tr>
@@ -180,19 +244,32 @@ export function ContainerList({
                     <td colSpan={7} className="muted empty">{agent.containers.length ? "No container matches the filter." : agent.loaded || agent.status.up ? "No containers yet." : "Loading…"}</td>
                   </tr>
                 )}
-                {rows.map((c) => (
-                  <Row
-                    key={c.name}
-                    c={c}
-                    now={now}
-                    greyed={greyed}
-                    checked={checked.has(key(agent.name, c.name))}
-                    onCheck={() => toggle(key(agent.name, c.name))}
-                    selected={selected?.agent === agent.name && selected.name === c.name}
-                    onSelect={() => onSelect({ agent: agent.name, name: c.name })}
-                    failedStep={failedStep(store.lastEvent(agent.name, c.name))}
-                  />
-                ))}
+                {rows.map((c) => {
+                  const k = key(agent.name, c.name);
+                  const open = () => {
+                    setFocusKey(k);
+                    onOpen({ agent: agent.name, name: c.name });
+                  };
+                  return (
+                    <Row
+                      key={c.name}
+                      c={c}
+                      now={now}
+                      greyed={greyed}
+                      checked={checked.has(k)}
+                      onCheck={() => toggle(k)}
+                      selected={selected?.agent === agent.name && selected.name === c.name}
+                      onSelect={open}
+                      tabbable={k === tabStop}
+                      rowRef={(el) => {
+                        if (el) rowRefs.current.set(k, el);
+                        else rowRefs.current.delete(k);
+                      }}
+                      onKeyDown={(e) => onGridKey(e, k, open)}
+                      failedStep={failedStep(store.lastEvent(agent.name, c.name))}
+                    />
+                  );
+                })}
               </tbody>
             );
           })}
@@ -210,9 +287,15 @@ function Row({
   onCheck,
   selected,
   onSelect,
+  tabbable,
+  rowRef,
+  onKeyDown,
   failedStep,
 }: {
   failedStep?: string;
+  tabbable: boolean;
+  rowRef: (el: HTMLTableRowElement | null) => void;
+  onKeyDown: (e: KeyboardEvent) => void;
   c: ContainerSummary;
   now: number;
   greyed: boolean;
@@ -226,11 +309,15 @@ function Row({
       className={`crow ${selected ? "selected" : ""}`}
       data-testid={`row-${c.name}`}
       data-state={c.state}
+      ref={rowRef}
       onClick={onSelect}
+      onKeyDown={onKeyDown}
+      tabIndex={tabbable ? 0 : -1}
       aria-selected={selected}
+      aria-label={`${c.name}, ${c.state}`}
     >
       <td className="w-check" onClick={(e) => e.stopPropagation()}>
-        <input type="checkbox" checked={checked} onChange={onCheck} data-testid={`check-${c.name}`} aria-label={`select ${c.name}`} />
+        <input type="checkbox" tabIndex={-1} checked={checked} onChange={onCheck} data-testid={`check-${c.name}`} aria-label={`check ${c.name}`} />
       </td>
       <td>
         <StateChip state={c.state} greyed={greyed} />

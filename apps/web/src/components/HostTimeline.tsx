@@ -1,10 +1,13 @@
 "use client";
-// The host-wide timeline: one lane per container of every agent, on a shared time axis.
+// The host-wide timeline: one lane per container of every agent, on a shared time axis. Its text
+// alternative is the selected lane's events as a table (pick a lane in the list, or click it on
+// the canvas). The filter, the lane and the time range live in the URL (lib/view-url.ts).
 import { useEffect, useMemo, useRef, useState } from "react";
 import { STATE_NAMES, type StateEvent } from "@corral/core";
 import { useDashboard } from "@/client/hooks";
 import { STATE_COLOR } from "@/lib/states";
-import { EventDetail } from "./ContainerPanel";
+import { plural, refText, replaceQuery, timelineQuery, type TimelineViewState } from "@/lib/view-url";
+import { EventDetail, EventTable } from "./EventViews";
 import { TimelineCanvas, type Lane } from "./TimelineCanvas";
 
 /**
@@ -18,10 +21,13 @@ function seqDigest(events: readonly StateEvent[]): string {
   return `${events.length}:${events[0]?.seq ?? 0}:${events.at(-1)?.seq ?? 0}:${sum}`;
 }
 
-export function HostTimeline() {
+export function HostTimeline({ initial }: { initial: TimelineViewState }) {
   const store = useDashboard();
-  const [filter, setFilter] = useState("");
+  const [view, setView] = useState<TimelineViewState>(initial);
+  const update = (change: Partial<TimelineViewState>) => setView((v) => ({ ...v, ...change }));
+  const { filter } = view;
   const [picked, setPicked] = useState<{ lane: Lane; e: StateEvent } | null>(null);
+  useEffect(() => replaceQuery(timelineQuery(view)), [view]);
   const box = useRef<HTMLDivElement>(null);
   const [height, setHeight] = useState(500);
 
@@ -51,18 +57,22 @@ export function HostTimeline() {
   const lastSeqs = store.agents.map((a) => `${a.name}:${a.lastSeq}`).join(",");
   const seqs = store.agents.map((a) => `${a.name}:${seqDigest(a.events)}`).join(",");
   const live = store.agents.every((a) => a.stream === "live");
+  // the lane whose events the table lists: the one chosen, else the first shown
+  const chosen = view.lane && refText(view.lane);
+  const lane = lanes.find((l) => l.id === chosen) ?? lanes[0];
+  const laneEvents = lane ? store.agent(lane.agent)?.byContainer.get(lane.container) ?? [] : [];
 
   return (
     <div className="page-timeline">
       <div className="page-head">
         <h1>Timeline</h1>
         <span className="muted" data-testid="timeline-stats" data-event-count={total} data-last-seq={lastSeqs} data-seqs={seqs} data-lanes={lanes.length}>
-          {lanes.length} containers · {total.toLocaleString("en")} events
+          {plural(lanes.length, "container")} · {plural(total, "event")}
         </span>
-        <input className="input" placeholder="Filter lanes by name" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="lane-filter" />
+        <input className="input" placeholder="Filter lanes by name" aria-label="filter lanes by name" value={filter} onChange={(e) => update({ filter: e.target.value })} data-testid="lane-filter" />
         <div className="legend">
           {STATE_NAMES.map((s) => (
-            <span key={s} className="legend-item">
+            <span key={s} className="legend-item" data-testid="legend-item">
               <span className="swatch" style={{ background: STATE_COLOR[s] }} />
               {s}
             </span>
@@ -74,9 +84,48 @@ export function HostTimeline() {
         {lanes.length === 0 ? (
           <p className="muted pad">No containers yet.</p>
         ) : (
-          <TimelineCanvas store={store} lanes={lanes} height={height} laneHeight={28} live={live} onPick={(lane, e) => setPicked({ lane, e })} testId="host-timeline" />
+          <TimelineCanvas
+            store={store}
+            lanes={lanes}
+            height={height}
+            laneHeight={28}
+            live={live}
+            initialRange={initial.range}
+            onRangeChange={(range) => update({ range })}
+            onPick={(l, e) => {
+              setPicked({ lane: l, e });
+              update({ lane: { agent: l.agent, name: l.container } });
+            }}
+            testId="host-timeline"
+            describedBy="lane-events-title"
+            selectedLane={lane?.id}
+          />
         )}
       </div>
+      {lane && (
+        <section className="lane-events" aria-labelledby="lane-events-title">
+          <div className="page-head">
+            <h2 id="lane-events-title">Events of the selected lane, in words</h2>
+            <label className="inline-label">
+              Lane
+              <select
+                className="input"
+                value={lane.id}
+                onChange={(e) => {
+                  const l = lanes.find((x) => x.id === e.target.value);
+                  if (l) update({ lane: { agent: l.agent, name: l.container } });
+                }}
+                data-testid="lane-select"
+              >
+                {lanes.map((l) => (
+                  <option key={l.id} value={l.id}>{l.label}</option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <EventTable events={laneEvents} caption={`Events of ${lane.label}, newest first`} limit={200} testId="lane-events" rowTestId="lane-event-row" onPick={(e) => setPicked({ lane, e })} />
+        </section>
+      )}
     </div>
   );
 }

@@ -24,11 +24,11 @@ export function Shell({ user, page, children }: { user: string; page: "container
         <div className="brand">
           <span className="logo" aria-hidden>◧</span> corral
         </div>
-        <nav className="nav">
-          <Link href="/" className={page === "containers" ? "active" : ""} data-testid="nav-containers">Containers</Link>
-          <Link href="/timeline" className={page === "timeline" ? "active" : ""} data-testid="nav-timeline">Timeline</Link>
+        <nav className="nav" aria-label="pages">
+          <Link href="/" className={page === "containers" ? "active" : ""} aria-current={page === "containers" ? "page" : undefined} data-testid="nav-containers">Containers</Link>
+          <Link href="/timeline" className={page === "timeline" ? "active" : ""} aria-current={page === "timeline" ? "page" : undefined} data-testid="nav-timeline">Timeline</Link>
         </nav>
-        <div className="agents" data-testid="agents">
+        <div className="agents" data-testid="agents" role="group" aria-label="agents">
           {store.agents.map((a) => (
             <span
               key={a.name}

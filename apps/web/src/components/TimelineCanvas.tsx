@@ -4,12 +4,14 @@
 // search), with segments thinner than a pixel merged, so 200 lanes and 50,000 events stay smooth.
 // Geometry is lib/timeline/scale.ts, painting lib/timeline/paint.ts; this component holds the
 // view, the draw loop, and pan, zoom, hover and pick. Hover shows the cause, click pins it.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { StateEvent } from "@corral/core";
 import type { DashboardStore } from "@/client/store";
 import { clock, describeEvent, duration } from "@/lib/format";
 import { recordDraw } from "@/lib/timeline/draw-log";
-import { paintTimeline } from "@/lib/timeline/paint";
+import { paintTimeline, paletteFor } from "@/lib/timeline/paint";
+import type { TimeRange } from "@/lib/view-url";
+import { useDarkMode } from "@/client/hooks";
 import { AXIS_H, eventAt, fitAll, followNow, laneAt, LABEL_W, panBy, RANGES, timeAt, withView, zoomAt, zoomBy, type View } from "@/lib/timeline/scale";
 import { StateChip } from "./StateChip";
 
@@ -34,9 +36,13 @@ export function TimelineCanvas({
   height,
   live,
   initialSpan = 5 * 60_000,
+  initialRange,
+  onRangeChange,
   onPick,
   testId = "timeline",
   hint = true,
+  describedBy,
+  selectedLane,
 }: {
   store: DashboardStore;
   lanes: Lane[];
@@ -46,13 +52,29 @@ export function TimelineCanvas({
   /** false while the stream is reconnecting: the live edge is greyed */
   live: boolean;
   initialSpan?: number;
+  /** the range to open on (from the URL); without an end, it follows now */
+  initialRange?: TimeRange;
+  /** the operator moved the view (told once the moving settles) */
+  onRangeChange?: (r: TimeRange) => void;
   onPick?: (lane: Lane, event: StateEvent) => void;
   testId?: string;
   hint?: boolean;
+  /** the id of what says, in words, what the canvas shows */
+  describedBy?: string;
+  /** the id of the lane listed in words, drawn highlighted */
+  selectedLane?: string;
 }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const viewRef = useRef<View>({ end: Date.now() + initialSpan * 0.05, span: initialSpan, follow: true });
+  const viewRef = useRef<View>(
+    initialRange?.end !== undefined
+      ? withView({ end: initialRange.end, span: initialRange.span, follow: false }, {})
+      : withView({ end: Date.now(), span: initialRange?.span ?? initialSpan, follow: true }, {}),
+  );
+  const dark = useDarkMode();
+  const darkRef = useRef(dark);
+  const rangeTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const onRangeRef = useRef(onRangeChange);
   const dirty = useRef(true);
   const drawnEventsVersion = useRef(-1);
   const lanesRef = useRef(lanes);
@@ -65,9 +87,14 @@ export function TimelineCanvas({
 
   lanesRef.current = lanes;
   liveRef.current = live;
+  const selectedRef = useRef(selectedLane);
+  selectedRef.current = selectedLane;
+  darkRef.current = dark;
+  onRangeRef.current = onRangeChange;
   useEffect(() => {
     dirty.current = true;
-  }, [lanes, live, height, laneHeight]);
+  }, [lanes, live, height, laneHeight, dark, selectedLane]);
+  useEffect(() => () => clearTimeout(rangeTimer.current), []);
 
   // size to the container
   useEffect(() => {
@@ -86,6 +113,12 @@ export function TimelineCanvas({
     viewRef.current = withView(viewRef.current, v);
     setFollow(viewRef.current.follow);
     dirty.current = true;
+    // the URL keeps the range; written once a drag or a wheel settles, not on every frame
+    clearTimeout(rangeTimer.current);
+    rangeTimer.current = setTimeout(() => {
+      const { span, end, follow } = viewRef.current;
+      onRangeRef.current?.(follow ? { span } : { span, end });
+    }, 300);
   }, []);
 
   const draw = useCallback(() => {
@@ -106,6 +139,10 @@ export function TimelineCanvas({
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const now = Date.now();
     viewRef.current = followNow(viewRef.current, now);
+    // the view's span and mode, for tests and tools that read the page (no re-render)
+    const root = scroller.parentElement;
+    if (root && root.dataset.span !== String(viewRef.current.span)) root.dataset.span = String(viewRef.current.span);
+    if (root && root.dataset.follow !== String(viewRef.current.follow)) root.dataset.follow = String(viewRef.current.follow);
     const lanes = lanesRef.current;
     paintTimeline(ctx, {
       width: w,
@@ -116,7 +153,8 @@ export function TimelineCanvas({
       scrollTop: scroller.scrollTop,
       laneHeight,
       laneCount: lanes.length,
-      lane: (i) => ({ label: lanes[i]!.label, greyed: lanes[i]!.greyed, events: eventsOf(store, lanes[i]!) }),
+      palette: paletteFor(darkRef.current),
+      lane: (i) => ({ label: lanes[i]!.label, greyed: lanes[i]!.greyed, selected: lanes[i]!.id === selectedRef.current, events: eventsOf(store, lanes[i]!) }),
     });
   }, [height, laneHeight, store]);
 
@@ -194,6 +232,17 @@ export function TimelineCanvas({
 
   const zoom = (factor: number) => setView(zoomBy(viewRef.current, factor));
 
+  // the keyboard's pan and zoom, on the focusable plot: arrows pan a tenth, + and - zoom, Home follows now
+  const onKey = (e: KeyboardEvent) => {
+    const v = viewRef.current;
+    if (e.key === "ArrowLeft" || e.key === "ArrowRight") setView({ end: v.end + (e.key === "ArrowLeft" ? -0.1 : 0.1) * v.span, follow: false });
+    else if (e.key === "+" || e.key === "=") zoom(0.5);
+    else if (e.key === "-") zoom(2);
+    else if (e.key === "Home") setView({ follow: true });
+    else return;
+    e.preventDefault();
+  };
+
   const showAll = () => {
     let lo = Infinity;
     let hi = -Infinity;
@@ -212,7 +261,7 @@ export function TimelineCanvas({
       <div className="timeline-tools">
         <div className="btn-group">
           {RANGES.map(([label, span]) => (
-            <button key={label} className="btn small" onClick={() => setView({ span, follow: true })}>{label}</button>
+            <button key={label} className="btn small" onClick={() => setView({ span, follow: true })} aria-label={`last ${label}`} data-testid={`range-${label}`}>{label}</button>
           ))}
           <button className="btn small" onClick={showAll} data-testid="timeline-all">All</button>
         </div>
@@ -228,7 +277,7 @@ export function TimelineCanvas({
         >
           {follow ? "● Following now" : "Follow now"}
         </button>
-        {hint && <span className="hint">drag to pan · ctrl + wheel to zoom · click a tick for its cause</span>}
+        {hint && <span className="hint">drag or ← → to pan · ctrl + wheel or + − to zoom · click a tick for its cause</span>}
       </div>
       <div
         ref={scrollRef}
@@ -236,12 +285,19 @@ export function TimelineCanvas({
         style={{ height: Math.min(height, totalH + 2) }}
         onScroll={() => (dirty.current = true)}
         onWheel={onWheel}
+        onKeyDown={onKey}
+        tabIndex={0}
+        role="group"
+        aria-label={`${testId === "host-timeline" ? "timeline of every container" : "timeline"}: arrow keys pan, + and − zoom, Home follows now`}
+        aria-describedby={describedBy}
+        data-testid={`${testId}-plot`}
       >
         <div style={{ height: totalH, position: "relative" }}>
           <canvas
             ref={canvasRef}
             className="timeline-canvas"
             data-testid={`${testId}-canvas`}
+            aria-hidden
             onMouseMove={onMove}
             onMouseLeave={() => {
               drag.current = null;

@@ -68,7 +68,7 @@ export function describeEvent(e: StateEvent): { summary: string; details: string
       if (d.killAt !== undefined) {
         const wait = d.timeoutMs ?? d.killAt - e.at;
         const sent = `${String(d.signal ?? (d.reboot ? "reboot signal" : "halt signal"))} sent${wait > 0 ? `; kill after ${duration(wait)}` : ""}`;
-        summary = d.reboot ? `reboot asked: ${sent}` : sent;
+        summary = d.reboot ? `reboot: ${sent}` : sent;
         if (d.note) details.push(d.note);
       } else if (d.exitStatus !== undefined) {
         summary = d.reboot ? `init asked for a reboot (${exitText(d.exitStatus, d.exitCode, d.signal)})` : `init exited: ${exitText(d.exitStatus, d.exitCode, d.signal)}`;

@@ -1,14 +1,16 @@
-// State colours and words, the same everywhere (chips, timeline, legends). Pure.
+// State colours and words, the same everywhere (chips, timeline, legends), in light and dark mode.
+// Each chip's ink reaches WCAG AA contrast (4.5:1) on its colour, and no two states share a
+// colour: the darker and lighter shades tell RUNNING from THAWED and FROZEN from FREEZING. Pure.
 import type { StateName } from "@corral/core";
 
 export const STATE_COLOR: Record<StateName, string> = {
-  STOPPED: "#8a94a6",
-  STARTING: "#3b82f6",
-  RUNNING: "#1f9d55",
+  STOPPED: "#6b7484",
+  STARTING: "#2563eb",
+  RUNNING: "#18794e",
   STOPPING: "#e8a317",
-  ABORTING: "#e5484d",
+  ABORTING: "#c62a2f",
   FREEZING: "#22b8cf",
-  FROZEN: "#0e8fa6",
+  FROZEN: "#0b7285",
   THAWED: "#51cf66",
 };
 
