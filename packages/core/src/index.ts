@@ -31,3 +31,5 @@ export * as rtnetlink from "./netlink.ts";
 export { isIPv4, isIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
 export * from "./errno.ts";
 export * from "./words.ts";
+export * from "./cgroup-stats.ts";
+export * from "./samples.ts";
