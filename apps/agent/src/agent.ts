@@ -21,6 +21,7 @@ import { Store, StoreCorrupt } from "./store/store.ts";
 import type { Syscalls } from "./sys/syscalls.ts";
 import type { Host } from "./host/host.ts";
 import { expected, logUnexpectedTo } from "./errors.ts";
+import { Sampler } from "./metrics/sampler.ts";
 
 export const VERSION = "0.1.0";
 
@@ -51,6 +52,8 @@ export class Agent implements AgentService {
   readonly creates = new CreateJobs();
   /** run once before the store closes at shutdown (the API's last audit rows) */
   readonly beforeStoreCloses: Array<() => void> = [];
+  /** resource samples of the running containers (src/metrics), every 2 s once booted unless CORRAL_SAMPLING=0 */
+  readonly sampler: Sampler;
   private readonly lxc: LxcBroadcast;
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
@@ -63,6 +66,7 @@ export class Agent implements AgentService {
     this.lastStops = this.store.latestByContainer("STOPPED");
     this.runtime = new Runtime(sys, host, this.lxcpath, (c) => this.onState(c));
     this.lxc = new LxcBroadcast(sys, this.lxcpath.root, runtimeCommandTarget(() => this.runtime));
+    this.sampler = new Sampler(host.files, () => this.runtime.sampleTargets(), this.store.samples, log);
   }
 
   /** lxc_set_state: store, then tell everyone. */
@@ -78,6 +82,7 @@ export class Agent implements AgentService {
   async boot(): Promise<void> {
     for (const name of await removeAbandonedCreates(this.lxcpath)) this.log.info("removed a create cut short by the previous agent", { container: name });
     await this.recoverFromTimeline();
+    if (env.sampling) this.sampler.start();
     void this.autostart();
   }
 
@@ -225,6 +230,7 @@ export class Agent implements AgentService {
   /** Stop every running container (agent shutdown), as LXC's monitors die with their containers. */
   async shutdown(cause: EventCause): Promise<void> {
     await Promise.all(this.list().filter((c) => c.state !== "STOPPED").map((c) => this.runtime.abort(c.name, cause).catch(() => undefined)));
+    this.sampler.stop();
     this.lxc.close();
     this.runtime.close();
     for (const hook of this.beforeStoreCloses.splice(0)) hook();

@@ -18,6 +18,8 @@ export const env = {
   auditMaxMiB: positive(process.env.CORRAL_AUDIT_MAX_MB, 64),
   /** 1: a corrupt store is set aside and what reads of it copied into a new one, instead of stopping */
   salvageStore: process.env.CORRAL_SALVAGE_STORE === "1",
+  /** 0: no resource samples are taken (the bench measures the agent with and without) */
+  sampling: process.env.CORRAL_SAMPLING !== "0",
 };
 
 function positive(value: string | undefined, fallback: number): number {

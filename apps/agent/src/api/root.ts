@@ -4,6 +4,7 @@ import { publicProcedure, router } from "./trpc.ts";
 import { containersRouter } from "./routers/containers.ts";
 import { eventsRouter } from "./routers/events.ts";
 import { consoleRouter } from "./routers/console.ts";
+import { metricsRouter } from "./routers/metrics.ts";
 
 export const appRouter = router({
   agent: router({
@@ -12,6 +13,7 @@ export const appRouter = router({
   containers: containersRouter,
   events: eventsRouter,
   console: consoleRouter,
+  metrics: metricsRouter,
   audit: router({
     list: publicProcedure
       .input(z.object({ limit: z.number().int().min(1).max(5000).default(200), name: z.string().optional() }).optional())

@@ -7,6 +7,7 @@ import type { CreateRequest, CreateResult } from "../containers/create.ts";
 import type { CreateJobs } from "../containers/create-jobs.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { Store } from "../store/store.ts";
+import type { Sampler } from "../metrics/sampler.ts";
 
 /** The verbs the API calls on the runtime (a container's lifecycle, its console). */
 export type RuntimeVerbs = Pick<Runtime,
@@ -19,6 +20,8 @@ export interface AgentService {
   readonly store: Pick<Store, "storeId" | "lastSeq" | "events" | "audit" | "settleAudit" | "auditLog">;
   /** stored events, as they are published */
   readonly bus: Pick<EventBus, "subscribe">;
+  /** resource samples: the recent window, the stored history and each tick as it is taken */
+  readonly sampler: Pick<Sampler, "range" | "ticksAfter" | "onTick">;
   /** creates that build in the background (the debian template) */
   readonly creates: Pick<CreateJobs, "progress">;
   /** what must run before the store closes at shutdown (the API's pending refusal summaries) */

@@ -83,6 +83,16 @@ export class Runtime {
     return this.instances.get(name)?.cgroup;
   }
 
+  /** Every container with a cgroup of its run (running, frozen or ending), for the sampler (src/metrics). */
+  sampleTargets(): Array<{ name: string; cgroupName: string; cgroup: ContainerCgroup; veths: string[] }> {
+    const out: Array<{ name: string; cgroupName: string; cgroup: ContainerCgroup; veths: string[] }> = [];
+    for (const inst of this.instances.values()) {
+      if (!inst.cgroup || inst.state === "STOPPED" || inst.state === "STARTING" || inst.state === "ABORTING") continue;
+      out.push({ name: inst.name, cgroupName: inst.cgroup.name, cgroup: inst.cgroup, veths: inst.veths.map((v) => v.hostName) });
+    }
+    return out;
+  }
+
   /**
    * A key of the config the container runs with (LXC_CMD_GET_CONFIG_ITEM), with the host names
    * its veths got, as liblxc keeps them in its running config: `lxc-info` reads the traffic of

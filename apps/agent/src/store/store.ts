@@ -4,7 +4,8 @@
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import { errorCode, unexpected } from "../errors.ts";
-import { preciseNow, type EventCause, type EventDetail, type StateEvent, type StateName } from "@corral/core";
+import { SampleHistory } from "./samples.ts";
+import { HISTORY_KEEP_MS, preciseNow, type EventCause, type EventDetail, type StateEvent, type StateName } from "@corral/core";
 
 export interface AuditEntry {
   id: number;
@@ -96,6 +97,8 @@ export class Store {
   private readonly settleStatement: Database.Statement;
 
   private readonly retention: AuditRetention;
+  /** the downsampled resource samples (store/samples.ts) */
+  readonly samples: SampleHistory;
   private auditWrites = 0;
 
   constructor(readonly path: string, opts: { retention?: AuditRetention } = {}) {
@@ -117,6 +120,7 @@ export class Store {
     this.insertEvent = this.db.prepare("INSERT INTO events (container, state, at, cause, detail) VALUES (?, ?, ?, ?, ?)");
     this.insertAudit = this.db.prepare("INSERT INTO audit (at, actor, address, action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
     this.settleStatement = this.db.prepare("UPDATE audit SET result = ?, detail = ? WHERE id = ?");
+    this.samples = new SampleHistory(this.db, HISTORY_KEEP_MS);
     this.pruneAudit();
   }
 
