@@ -53,7 +53,8 @@ test("counts are worded in the singular and plural", () => {
 });
 
 test("the tabs' keys wrap around; the grid's stop at its ends", () => {
-  assert.equal(tabAfterKey("timeline", "ArrowRight"), "console");
+  assert.equal(tabAfterKey("timeline", "ArrowRight"), "metrics");
+  assert.equal(tabAfterKey("metrics", "ArrowRight"), "console");
   assert.equal(tabAfterKey("audit", "ArrowRight"), "timeline");
   assert.equal(tabAfterKey("timeline", "ArrowLeft"), "audit");
   assert.equal(tabAfterKey("config", "Home"), "timeline");

@@ -4,8 +4,9 @@
 // the containers). The rows are a WAI-ARIA grid navigated by row: one tab stop, arrow keys, Home
 // and End move between containers, Enter opens one, Space checks it.
 import { useMemo, useRef, useState, type KeyboardEvent } from "react";
-import { STATE_NAMES, actionRefusal, type Action, type ContainerSummary, type StateEvent, type StateName } from "@corral/core";
+import { STATE_NAMES, actionRefusal, type Action, type ContainerSummary, type Sample, type StateEvent, type StateName } from "@corral/core";
 import type { DashboardStore } from "@/client/store";
+import { useMetrics } from "@/client/metrics";
 import { call } from "@/client/api";
 import { storedStopTimeout } from "@/client/prefs";
 import { exitShort, uptime } from "@/lib/format";
@@ -13,6 +14,9 @@ import { rowAfterKey } from "@/lib/keys";
 import { plural, type ContainerRef } from "@/lib/view-url";
 import { useConfirm, type ConfirmRequest } from "./ConfirmDialog";
 import { StateChip } from "./StateChip";
+import { CpuCell, HostSummary } from "./MetricsCells";
+
+const NO_SAMPLES: Sample[] = [];
 
 /** The step a container's last start failed at, if its last event says so. */
 function failedStep(last: StateEvent | undefined): string | undefined {
@@ -56,6 +60,7 @@ export function ContainerList({
   onStateFilter: (s: StateName | "") => void;
 }) {
   const [checked, setChecked] = useState<Set<string>>(new Set());
+  const metrics = useMetrics(store.agents.map((a) => a.name));
   const [dialog, confirm] = useConfirm();
   const [focusKey, setFocusKey] = useState<string | null>(null);
   const rowRefs = useRef(new Map<string, HTMLTableRowElement>());
@@ -221,6 +226,7 @@ export function ContainerList({
               <th className="num">PID</th>
               <th>IP</th>
               <th>Last exit</th>
+              <th className="spark-cell">CPU</th>
             </tr>
           </thead>
           {groups.map(({ agent, rows }) => {
@@ -228,20 +234,21 @@ export function ContainerList({
             return (
               <tbody key={agent.name} data-testid={`group-${agent.name}`} className={greyed ? "greyed" : ""}>
                 <tr className="group-row">
-                  <td colSpan={7}>
+                  <td colSpan={8}>
                     <span className={`dot ${agent.status.up ? "live" : "down"}`} /> {agent.name}
                     <span className="muted"> · {agent.status.hostname ?? agent.status.url} · {plural(agent.containers.length, "container")}</span>
+                    {!greyed && <HostSummary samples={metrics.host(agent.name)} />}
                     {greyed && <span className="tag down">unreachable</span>}
                   </td>
                 </tr>
                 {agent.containersError && !greyed && (
                   <tr>
-                    <td colSpan={7} className="row-error">{agent.containersError}</td>
+                    <td colSpan={8} className="row-error">{agent.containersError}</td>
                   </tr>
                 )}
                 {rows.length === 0 && !agent.containersError && (
                   <tr>
-                    <td colSpan={7} className="muted empty">{agent.containers.length ? "No container matches the filter." : agent.loaded || agent.status.up ? "No containers yet." : "Loading…"}</td>
+                    <td colSpan={8} className="muted empty">{agent.containers.length ? "No container matches the filter." : agent.loaded || agent.status.up ? "No containers yet." : "Loading…"}</td>
                   </tr>
                 )}
                 {rows.map((c) => {
@@ -267,6 +274,7 @@ export function ContainerList({
                       }}
                       onKeyDown={(e) => onGridKey(e, k, open)}
                       failedStep={failedStep(store.lastEvent(agent.name, c.name))}
+                      samples={metrics.container(agent.name, c.name)}
                     />
                   );
                 })}
@@ -291,8 +299,10 @@ function Row({
   rowRef,
   onKeyDown,
   failedStep,
+  samples,
 }: {
   failedStep?: string;
+  samples: Sample[];
   tabbable: boolean;
   rowRef: (el: HTMLTableRowElement | null) => void;
   onKeyDown: (e: KeyboardEvent) => void;
@@ -329,6 +339,7 @@ function Row({
       <td data-testid="last-exit" className={failedStep ? "bad" : ""} title={c.lastError}>
         {failedStep ? `failed at ${failedStep}` : c.lastExit ? exitShort(c.lastExit.status, c.lastExit.code) : "-"}
       </td>
+      <CpuCell name={c.name} samples={c.state === "STOPPED" ? NO_SAMPLES : samples} />
     </tr>
   );
 }

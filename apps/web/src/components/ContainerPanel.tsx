@@ -1,6 +1,6 @@
 "use client";
 // The right column: the selected container, its actions (PanelActions.tsx), the countdown of a
-// stop or reboot, a failed start, and the tabs Timeline, Console, Config, Audit (the WAI-ARIA tabs
+// stop or reboot, a failed start, and the tabs Timeline, Metrics, Console, Config, Audit (the WAI-ARIA tabs
 // pattern: one tab stop, arrow keys and Home/End move between tabs and show each at once).
 import dynamic from "next/dynamic";
 import { useRef, type KeyboardEvent } from "react";
@@ -19,7 +19,12 @@ const ConsoleView = dynamic(() => import("./ConsoleView").then((m) => m.ConsoleV
   loading: () => <div className="muted pad">Loading the console…</div>,
 });
 
-const TAB_LABEL: Record<Tab, string> = { timeline: "Timeline", console: "Console", config: "Config", audit: "Audit" };
+const MetricsTab = dynamic(() => import("./MetricsTab").then((m) => m.MetricsTab), {
+  ssr: false,
+  loading: () => <div className="muted pad">Loading the graphs…</div>,
+});
+
+const TAB_LABEL: Record<Tab, string> = { timeline: "Timeline", metrics: "Metrics", console: "Console", config: "Config", audit: "Audit" };
 
 export function ContainerPanel({
   store,
@@ -121,6 +126,7 @@ export function ContainerPanel({
         {tab === "timeline" && (
           <ContainerTimeline store={store} agent={agent} name={name} greyed={greyed} live={view.stream === "live"} events={events} range={range} onRangeChange={onRangeChange} />
         )}
+        {tab === "metrics" && <MetricsTab key={`${agent}/${name}`} agent={agent} name={name} events={events} running={c.state !== "STOPPED"} />}
         {tab === "console" && <ConsoleView key={`${agent}/${name}`} agent={agent} name={name} running={c.state !== "STOPPED"} />}
         {tab === "config" && <ConfigTab agent={agent} name={name} />}
         {tab === "audit" && <AuditTab agent={agent} name={name} version={events.length} />}

@@ -25,6 +25,7 @@ export const RELAYED = {
   "console.history": "query",
   "console.write": "mutation",
   "audit.list": "query",
+  "metrics.range": "query",
 } as const;
 
 export type RelayedPath = keyof typeof RELAYED;

@@ -10,7 +10,7 @@
 // fatal: a shared link typed by hand still opens the page.
 import { STATE_NAMES, type StateName } from "@corral/core";
 
-export const TABS = ["timeline", "console", "config", "audit"] as const;
+export const TABS = ["timeline", "metrics", "console", "config", "audit"] as const;
 export type Tab = (typeof TABS)[number];
 
 export interface ContainerRef {

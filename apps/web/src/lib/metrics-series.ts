@@ -1,0 +1,88 @@
+// Resource samples as the graphs draw them: a stored range and the live ticks merged into one
+// series, the columns uPlot takes (x in seconds), the state changes on the same time axis, and the
+// figures in words. Pure.
+import type { Sample, StateEvent, StateName } from "@corral/core";
+
+/** The spans the Metrics tab offers: the live window, the last hour, the last day. */
+export const METRIC_SPANS = [
+  { id: "live", label: "Live (10 min)", ms: 10 * 60_000 },
+  { id: "1h", label: "1 hour", ms: 3600_000 },
+  { id: "24h", label: "24 hours", ms: 24 * 3600_000 },
+] as const;
+export type MetricSpan = (typeof METRIC_SPANS)[number]["id"];
+
+/** Stored and live samples as one series in time order, one point a time (the newest wins), within [from, ∞). */
+export function mergeSeries(stored: readonly Sample[], live: readonly Sample[], from: number): Sample[] {
+  const byTime = new Map<number, Sample>();
+  for (const s of stored) if (s.t >= from) byTime.set(s.t, s);
+  const lastStored = stored.at(-1)?.t ?? -Infinity;
+  // live points inside a stored minute would draw twice: only those after the stored ones
+  for (const s of live) if (s.t >= from && s.t > lastStored) byTime.set(s.t, s);
+  return [...byTime.values()].sort((a, b) => a.t - b.t);
+}
+
+/** Keep at most `max` points, the newest. */
+export function keepLast<T>(list: T[], max: number): T[] {
+  return list.length > max ? list.slice(list.length - max) : list;
+}
+
+export type Column = Array<number | null>;
+
+/** What each graph plots: its series' fields and labels. */
+export const GRAPHS = [
+  { id: "cpu", title: "CPU", unit: "%", series: [{ field: "cpu", label: "CPU % of one core" }] },
+  { id: "mem", title: "Memory", unit: "bytes", series: [{ field: "mem", label: "used" }, { field: "memLimit", label: "limit" }] },
+  { id: "io", title: "Disk I/O", unit: "bytes/s", series: [{ field: "ioRead", label: "read" }, { field: "ioWrite", label: "written" }] },
+  { id: "net", title: "Network", unit: "bytes/s", series: [{ field: "netRx", label: "received" }, { field: "netTx", label: "sent" }] },
+  { id: "pids", title: "Processes", unit: "", series: [{ field: "pids", label: "pids" }] },
+] as const satisfies ReadonlyArray<{ id: string; title: string; unit: string; series: ReadonlyArray<{ field: keyof Sample; label: string }> }>;
+export type GraphId = (typeof GRAPHS)[number]["id"];
+
+/** uPlot's data for one graph: x (seconds), then a column a series. */
+export function columns(samples: readonly Sample[], fields: ReadonlyArray<keyof Sample>): [number[], ...Column[]] {
+  const xs = samples.map((s) => s.t / 1000);
+  return [xs, ...fields.map((f) => samples.map((s) => s[f] ?? null))];
+}
+
+/** The newest non-null value of a field, if any. */
+export function lastValue(samples: readonly Sample[], field: keyof Sample): number | null {
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const v = samples[i]![field];
+    if (typeof v === "number") return v;
+  }
+  return null;
+}
+
+/** The state changes within [from, to], for marks on the graphs' time axis. */
+export function stateMarks(events: readonly StateEvent[], from: number, to: number): Array<{ t: number; state: StateName }> {
+  return events.filter((e) => e.at >= from && e.at <= to).map((e) => ({ t: e.at, state: e.state }));
+}
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/** Bytes in binary units: "1.5 MiB", "512 B". */
+export function bytes(n: number): string {
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? Math.round(v) : v.toFixed(v < 10 ? 1 : 0)} ${UNITS[u]}`;
+}
+
+/** A graph's value in words, in its unit. */
+export function formatValue(value: number | null, unit: string): string {
+  if (value === null) return "-";
+  if (unit === "%") return `${value.toFixed(1)} %`;
+  if (unit === "bytes") return bytes(value);
+  if (unit === "bytes/s") return `${bytes(value)}/s`;
+  return String(Math.round(value));
+}
+
+/** The memory line in words: "12 MiB of 64 MiB (19 %)", "12 MiB (no limit)", or why there is none. */
+export function memoryText(s: Sample | undefined): string {
+  if (!s || s.mem === null) return "not measured (no memory cgroup: set lxc.cgroup2.memory.max)";
+  if (s.memLimit === null) return `${bytes(s.mem)} (no limit)`;
+  return `${bytes(s.mem)} of ${bytes(s.memLimit)} (${Math.round((s.mem / s.memLimit) * 100)} %)`;
+}
