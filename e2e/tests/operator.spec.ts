@@ -50,8 +50,9 @@ test("axe finds no serious or critical violation on any page", async ({ page, st
   await expect(page.getByTestId("detail-state")).toHaveText("RUNNING");
   await expect(page.getByTestId("event-row").first()).toBeVisible();
   await noSeriousViolations(page, "the containers page, Timeline tab");
-  for (const tab of ["console", "config", "audit"] as const) {
+  for (const tab of ["metrics", "console", "config", "audit"] as const) {
     await page.getByTestId(`tab-${tab}`).click();
+    if (tab === "metrics") await expect(page.getByTestId("metric-cpu")).toBeVisible();
     if (tab === "console") await expect(page.getByTestId("console-status")).toHaveText("attached");
     if (tab === "config") await expect(page.getByTestId("config-text")).toBeVisible();
     if (tab === "audit") await expect(page.getByTestId("audit-row").first()).toBeVisible();
@@ -108,6 +109,8 @@ test("start, console, stop and a bulk delete with the keyboard alone", async ({ 
   await page.keyboard.press("ArrowLeft");
   await expect(page.getByTestId("tab-audit")).toBeFocused();
   await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByTestId("tab-metrics")).toHaveAttribute("aria-selected", "true");
   await page.keyboard.press("ArrowRight");
   await expect(page.getByTestId("tab-console")).toBeFocused();
   await expect(page.getByTestId("tab-console")).toHaveAttribute("aria-selected", "true");
@@ -258,13 +261,17 @@ test.describe("on a phone, 390 x 844", () => {
     await expect(page.getByTestId("detail-name")).toHaveText(name);
     await expect(page.getByTestId("filter")).toBeHidden();
     await noSideways();
-    for (const id of ["back-to-list", "action-start", "action-stop", "stop-timeout", "action-abort", "action-reboot", "action-freeze", "action-delete", "tab-timeline", "tab-console", "tab-config", "tab-audit"]) {
+    for (const id of ["back-to-list", "action-start", "action-stop", "stop-timeout", "action-abort", "action-reboot", "action-freeze", "action-delete", "tab-timeline", "tab-metrics", "tab-console", "tab-config", "tab-audit"]) {
       await fitsWidth(page.getByTestId(id), 390);
     }
     await page.getByTestId("action-freeze").click();
     await expect(page.getByTestId("detail-state")).toHaveText("FROZEN");
     await page.getByTestId("action-unfreeze").click();
     await expect(page.getByTestId("detail-state")).toHaveText("RUNNING");
+    await page.getByTestId("tab-metrics").click();
+    await expect(page.getByTestId("metric-cpu")).toBeVisible();
+    await noSideways();
+    await noSeriousViolations(page, "the Metrics tab on a phone");
     await page.getByTestId("tab-console").click();
     await expect(page.getByTestId("console-status")).toHaveText("attached");
     await noSideways();
@@ -327,6 +334,9 @@ test.describe("in dark mode", () => {
     const chipColour = (name: string) => page.getByTestId(`row-${name}`).getByTestId("state").evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(await chipColour(up)).not.toBe(await chipColour(down));
     await noSeriousViolations(page, "the containers page in dark mode");
+    await page.getByTestId("tab-metrics").click();
+    await expect(page.getByTestId("metric-mem")).toBeVisible();
+    await noSeriousViolations(page, "the Metrics tab in dark mode");
 
     // the legend: every state in its own colour, with its word
     await page.goto(`/timeline?q=${prefix}`);
