@@ -12,12 +12,13 @@ const REPO = join(import.meta.dirname, "..");
 export class AgentUnderTest {
   private child: ReturnType<typeof spawn> | undefined;
   readonly token = `bench-${process.pid}`;
-  constructor(readonly lxcpath: string, readonly port: number) {}
+  /** `env`: added to the agent's environment (CORRAL_SAMPLING=0 for the samples section) */
+  constructor(readonly lxcpath: string, readonly port: number, private readonly env: Record<string, string> = {}) {}
 
   async start(): Promise<void> {
     // As an operator runs it: the corral command (its bundle), not the TypeScript sources.
     const child = spawn(process.execPath, [join(REPO, "apps/agent/bin/corral.mjs"), "agent", "--lxcpath", this.lxcpath, "--listen", `127.0.0.1:${this.port}`], {
-      cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token }, stdio: ["ignore", "pipe", "pipe"],
+      cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token, ...this.env }, stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 // The bench's table, as markdown, and its place in the README (between two marker comments).
 import type { SoakResults } from "./soak.ts";
+import type { SamplesResults } from "./samples.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Stat } from "./stats.ts";
 import { SYSTEM_MEASURES, type MeasureResult, type SystemMeasure, type SystemResults } from "./system.ts";
@@ -17,6 +18,7 @@ interface Results {
   scale?: Record<string, unknown> & { containers: number; all_running_ms: number; p99_start_ms: number; agent_rss_mb: number; agent_cpu_s: number; per_container_kb: number; left_behind: { cgroups: number; processes: number } };
   fanout?: { subscribers: number; events: number; p50_ms: number; p99_ms: number; missed: number; resyncs: number };
   soak?: SoakResults;
+  samples?: SamplesResults;
   skipped?: Array<{ peer: string; reason: string }>;
   system?: SystemResults | { error: string };
 }
@@ -70,6 +72,11 @@ export function renderMarkdown(res: Results): string {
   if (f) other.push(`| fan-out to ${f.subscribers} subscribers, ${f.events} events | p50 ${r(f.p50_ms)} ms, p99 ${r(f.p99_ms)} ms, ${f.missed} missed, ${f.resyncs} resyncs |`);
   const k = res.soak;
   if (k) other.push(`| soak: ${k.cycles} start/stop cycles through the API (${k.seconds} s, ${k.failed} failed) | agent RSS ${k.rss_mb.before} → ${k.rss_mb.warm !== undefined ? `${k.rss_mb.warm} at 1,000 → ` : ""}${k.rss_mb.after} MB, ${k.rss_mb.quiet ?? "?"} MB once quiet; fds ${k.fds.before} → ${k.fds.after}; left: ${k.left_behind.cgroups} cgroups, ${k.left_behind.processes} processes |`);
+  const m = res.samples;
+  if (m) {
+    const met = (ok: boolean) => (ok ? "met" : "missed");
+    other.push(`| sampling ${m.containers} running containers every 2 s: what it costs the agent (${m.rounds} rounds of ${m.window_s} s, on vs CORRAL_SAMPLING=0) | CPU ${m.cost.cpu_pct >= 0 ? "+" : ""}${r(m.cost.cpu_pct)} % of a core (${r(m.off.cpu_pct)} → ${r(m.on.cpu_pct)} %, target ≤ ${m.targets.cpu_pct}: ${met(m.meets_target.cpu)}); RSS ${m.cost.rss_mb >= 0 ? "+" : ""}${r(m.cost.rss_mb)} MB (${r(m.off.rss_mb)} → ${r(m.on.rss_mb)} MB, target ≤ ${m.targets.rss_mb}: ${met(m.meets_target.rss)}) |`);
+  }
   for (const sk of res.skipped ?? []) other.push(`| skipped: ${sk.peer} | ${cell(sk.reason)} |`);
   if (other.length) lines.push("| other | figure |", "|---|---|", ...other);
   if (res.system) lines.push("", ...renderSystem(res.system));

@@ -1,10 +1,11 @@
 // `pnpm bench [--quick] [--only SECTION,...]`: corral side by side with its peers, in one run.
 // lifecycle: a busybox /bin/true under corral, lxc-start -F, runc and the kernel's floor; scale and
-// fanout: many containers at once, many subscribers; system: one Debian rootfs with systemd booted,
+// fanout: many containers at once, many subscribers; samples: what resource sampling costs the
+// agent with 200 running (bench/samples.ts); system: one Debian rootfs with systemd booted,
 // stopped and rebooted by LXC and by corral (bench/system.ts). Writes bench/results/latest.{json,md},
 // a dated copy, and the table in the README. Figures are what this machine measured; ratios come first.
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StateEvent } from "@corral/core";
@@ -20,6 +21,8 @@ import { renderMarkdown, updateReadme } from "./report.ts";
 import { percentile, stat, type Stat } from "./stats.ts";
 import { runSystemSection } from "./system.ts";
 import { soak } from "./soak.ts";
+import { cpuSeconds, leftovers, rssMb } from "./proc.ts";
+import { samplesSection } from "./samples.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -54,30 +57,6 @@ function inProcessPeer(lxcpath: LxcPath): Peer & { close(): void } {
   };
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Math.round((Number(m?.[1]) / 1024) * 10) / 10;
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function leftovers(prefix: string): { cgroups: number; processes: number } {
-  let cgroups = 0;
-  for (const m of readdirSync("/sys/fs/cgroup")) {
-    const base = join("/sys/fs/cgroup", m);
-    try {
-      cgroups += readdirSync(base).filter((d) => d.startsWith(`corral-${prefix}`)).length;
-    } catch {
-      // not a directory
-    }
-  }
-  const processes = Number(execFileSync("sh", ["-c", "ps -eo args | grep -c '^sleep 3600$' || true"], { encoding: "utf8" }).trim());
-  return { cgroups, processes };
-}
-
 /** The fan-out subscribers, in their own process (bench/subscribers.ts). */
 async function startSubscribers(url: string, token: string, cursor: string, count: number) {
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "bench/subscribers.ts"), url, token, cursor, String(count)], { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
@@ -101,7 +80,7 @@ async function startSubscribers(url: string, token: string, cursor: string, coun
 
 /** The sections `--only` chooses from. scale and fanout are one measurement: fan-out is timed
  * during the scale burst, so choosing either runs both. */
-const SECTIONS = ["lifecycle", "scale", "fanout", "soak", "system"] as const;
+const SECTIONS = ["lifecycle", "scale", "fanout", "soak", "system", "samples"] as const;
 type Section = (typeof SECTIONS)[number];
 /** The keys of results.json each section writes. */
 const SECTION_KEYS: Record<Section, string[]> = {
@@ -110,6 +89,7 @@ const SECTION_KEYS: Record<Section, string[]> = {
   fanout: ["scale", "fanout"],
   soak: ["soak"],
   system: ["system"],
+  samples: ["samples"],
 };
 
 function usage(message: string): never {
@@ -208,6 +188,7 @@ async function main(): Promise<void> {
       socket.close();
       await agent.stop();
     }
+    if (sections.has("samples")) fresh.samples = await samplesSection({ work, containers: SCALE, windowSeconds: quick ? 20 : 60 });
     if (sections.has("system")) {
       try {
         fresh.system = await runSystemSection({ work, rounds: quick ? 1 : 3, waitSeconds: quick ? 60 : 120 });
