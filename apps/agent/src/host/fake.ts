@@ -31,6 +31,9 @@ export class FakeFiles implements HostFiles {
     if (text === undefined) throw fsError("ENOENT", path);
     return text;
   }
+  readSmall(path: string): string {
+    return this.readText(path);
+  }
   readNamedFile(path: string): string {
     return this.readText(path);
   }

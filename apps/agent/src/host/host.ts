@@ -16,6 +16,13 @@ export interface DirEntry {
 export interface HostFiles {
   readText(path: string): string;
   /**
+   * A small kernel file (cgroupfs, sysfs, procfs: at most 16 KiB is read) as text, read into one
+   * buffer reused by every call. readFileSync gives a file whose size the kernel reports as 0 (every
+   * cgroup file) a fresh 64 KiB buffer per read: the sampler's thousands of reads a minute would
+   * make that much garbage.
+   */
+  readSmall(path: string): string;
+  /**
    * A file someone else named (a seccomp profile): a regular file only, opened without blocking,
    * at most `maxBytes`; anything else throws ConfigFileRefused (host/bounded-read.ts).
    */

@@ -1,14 +1,33 @@
 // The real host, through Node's fs, net and child_process: what the agent, `corral run` and the
 // root tests give the runtime.
 import { execFile } from "node:child_process";
-import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, readlinkSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
 import { readRegularFile } from "./bounded-read.ts";
 import type { Host } from "./host.ts";
 
+/** readSmall's buffer: one for the process, used synchronously. */
+const small = Buffer.allocUnsafe(16 * 1024);
+
+function readSmall(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    let n = 0;
+    while (n < small.length) {
+      const got = readSync(fd, small, n, small.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    return small.toString("utf8", 0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export const nodeHost: Host = {
   files: {
     readText: (path) => readFileSync(path, "utf8"),
+    readSmall,
     readNamedFile: (path, maxBytes) => readRegularFile(path, maxBytes),
     writeText: (path, text, mode) => writeFileSync(path, text, mode === undefined ? undefined : { mode }),
     appendBytes: (path, data) => appendFileSync(path, data),

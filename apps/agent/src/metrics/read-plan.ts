@@ -85,7 +85,7 @@ export function readCounters(files: HostFiles, plan: ReadPlan, t: number): Count
   const c: Counters = { t };
   const read = (path: string): string | undefined => {
     try {
-      return files.readText(path);
+      return files.readSmall(path);
     } catch (e) {
       expected(e, GONE, `reading ${path} for a sample`);
       return undefined;

@@ -11,7 +11,7 @@ import {
 import type { HostFiles } from "../host/host.ts";
 import { isStorageError } from "../store/store.ts";
 import type { SampleHistory } from "../store/samples.ts";
-import { expected } from "../errors.ts";
+import { expected, unexpected } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { readCounters, readPlan, type CgroupDirs, type ReadPlan } from "./read-plan.ts";
 import { SampleRing } from "./recent.ts";
@@ -68,7 +68,14 @@ export class Sampler {
   start(): void {
     if (this.timer) return;
     this.memTotal = this.readMemTotal();
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer = setInterval(() => {
+      try {
+        this.tick();
+      } catch (e) {
+        // a tick that failed is a gap in the graphs; the next one is tried all the same
+        unexpected("taking resource samples", e);
+      }
+    }, this.intervalMs);
     this.timer.unref();
   }
 
