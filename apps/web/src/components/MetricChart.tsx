@@ -20,17 +20,6 @@ function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
 }
 
-/** Follows its element's width; calls back with each new width. */
-function useWidth(ref: React.RefObject<HTMLElement | null>, onWidth: (w: number) => void): void {
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => onWidth(Math.max(120, Math.floor(el.clientWidth))));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, [ref, onWidth]);
-}
-
 export interface ChartProps {
   id: string;
   title: string;
@@ -99,7 +88,11 @@ export function MetricChart({ id, title, unit, labels, data, from, to, marks, la
     };
     const u = new uPlot(opts, data, el);
     plot.current = u;
+    // the graph follows its box's width (the panel, a phone's screen)
+    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(120, Math.floor(el.clientWidth)), height: 150 }));
+    ro.observe(el);
     return () => {
+      ro.disconnect();
       u.destroy();
       plot.current = null;
     };
@@ -113,8 +106,6 @@ export function MetricChart({ id, title, unit, labels, data, from, to, marks, la
     u.setData(data, false);
     u.setScale("x", { min: from / 1000, max: to / 1000 });
   }, [data, from, to, marks]);
-
-  useWidth(box, (w) => plot.current?.setSize({ width: w, height: 150 }));
 
   const lastText = formatValue(last, unit);
   return (
