@@ -16,10 +16,10 @@ import type { Logger } from "../log.ts";
 import { readCounters, readPlan, type CgroupDirs, type ReadPlan } from "./read-plan.ts";
 import { SampleRing } from "./recent.ts";
 
-/** A running container as the sampler sees it: its cgroup (by name, for a new run) and its veths' host ends. */
+/** A running container as the sampler sees it: which run (its counters start again with a new one), its cgroup and its veths' host ends. */
 export interface SampleTarget {
   name: string;
-  cgroupName: string;
+  run: string;
   cgroup: CgroupDirs;
   veths: string[];
 }
@@ -34,7 +34,7 @@ export interface SamplerOptions {
 export const HOST = "";
 
 interface Tracked {
-  cgroupName: string;
+  run: string;
   plan: ReadPlan;
   last?: Counters;
   ring: SampleRing;
@@ -101,10 +101,10 @@ export class Sampler {
     for (const target of this.targets()) {
       seen.add(target.name);
       let tr = this.tracked.get(target.name);
-      if (!tr || tr.cgroupName !== target.cgroupName) {
-        // a new run: a new cgroup whose counters start again (the ring keeps the last run's points)
+      if (tr?.run !== target.run) {
+        // a new run: its counters start again and its veths are new (the ring keeps the last run's points)
         const ring = tr?.ring ?? new SampleRing(this.capacity);
-        tr = { cgroupName: target.cgroupName, plan: readPlan(target.cgroup, target.veths), ring };
+        tr = { run: target.run, plan: readPlan(target.cgroup, target.veths), ring };
         this.tracked.set(target.name, tr);
       }
       const counters = readCounters(this.files, tr.plan, t);

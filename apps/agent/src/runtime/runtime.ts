@@ -83,12 +83,16 @@ export class Runtime {
     return this.instances.get(name)?.cgroup;
   }
 
-  /** Every container with a cgroup of its run (running, frozen or ending), for the sampler (src/metrics). */
-  sampleTargets(): Array<{ name: string; cgroupName: string; cgroup: ContainerCgroup; veths: string[] }> {
-    const out: Array<{ name: string; cgroupName: string; cgroup: ContainerCgroup; veths: string[] }> = [];
+  /**
+   * Every container with a cgroup of its run (running, frozen or ending), for the sampler
+   * (src/metrics). `run` tells one run from the next: a restart may reuse the cgroup's name, never
+   * its counters or its veths.
+   */
+  sampleTargets(): Array<{ name: string; run: string; cgroup: ContainerCgroup; veths: string[] }> {
+    const out: Array<{ name: string; run: string; cgroup: ContainerCgroup; veths: string[] }> = [];
     for (const inst of this.instances.values()) {
       if (!inst.cgroup || inst.state === "STOPPED" || inst.state === "STARTING" || inst.state === "ABORTING") continue;
-      out.push({ name: inst.name, cgroupName: inst.cgroup.name, cgroup: inst.cgroup, veths: inst.veths.map((v) => v.hostName) });
+      out.push({ name: inst.name, run: `${inst.cgroup.name}@${inst.startedAt ?? 0}`, cgroup: inst.cgroup, veths: inst.veths.map((v) => v.hostName) });
     }
     return out;
   }

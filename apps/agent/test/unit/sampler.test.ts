@@ -69,7 +69,7 @@ function setup(dir: string) {
   const files = new FakeFiles();
   files.files.set("/proc/meminfo", "MemTotal:        4000000 kB\nMemFree: 1 kB\n");
   let now = 16_666_667 * 60_000; // a whole minute
-  let targets: SampleTarget[] = [{ name: "a", cgroupName: "corral-a", cgroup: HYBRID_WITH_MEMORY, veths: ["vethA"] }];
+  let targets: SampleTarget[] = [{ name: "a", run: "corral-a@1", cgroup: HYBRID_WITH_MEMORY, veths: ["vethA"] }];
   const store = new Store(join(dir, "corral.db"));
   const sampler = new Sampler(files, () => targets, store.samples, quiet, { now: () => now });
   return {
@@ -126,16 +126,24 @@ describe("Sampler", () => {
     store.close();
   });
 
-  it("a new run's counters start again: its first sample has no rate, never a negative one", (t) => {
+  it("a new run (the same cgroup name, a new start) reads its own veths, and its first sample has no rate", (t) => {
     const dir = mkdtempSync(join(tmpdir(), "corral-sampler-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const { files, store, sampler, advance, setTargets } = setup(dir);
     setCounters(files, 5_000_000, 1000, 0, 0, 0);
     sampler.tick();
     advance(2000);
-    setTargets([{ name: "a", cgroupName: "corral-a-1", cgroup: HYBRID_WITH_MEMORY, veths: ["vethA"] }]);
+    setTargets([{ name: "a", run: "corral-a@2", cgroup: HYBRID_WITH_MEMORY, veths: ["vethB"] }]);
     setCounters(files, 10, 1000, 0, 0, 0);
+    files.files.set("/sys/class/net/vethB/statistics/rx_bytes", "0\n");
+    files.files.set("/sys/class/net/vethB/statistics/tx_bytes", "0\n");
     assert.equal(sampleOfA(sampler.tick()).cpu, null);
+    advance(2000);
+    setCounters(files, 2_000_010, 1000, 0, 0, 0);
+    files.files.set("/sys/class/net/vethB/statistics/tx_bytes", "6000\n");
+    const next = sampleOfA(sampler.tick());
+    assert.equal(next.cpu, 100);
+    assert.equal(next.netRx, 3000);
     store.close();
   });
 
