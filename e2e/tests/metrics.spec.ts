@@ -26,6 +26,8 @@ test("a busy container's CPU rises in its graph and its sparkline; memory agains
   await expect(page.getByTestId("metric-mem-note")).toContainText("of 64 MiB");
   expect(await page.getByTestId("metric-mem").getAttribute("data-last")).not.toBe("");
   await expect.poll(lastOf(page.getByTestId("metric-pids"))).toBeGreaterThanOrEqual(1);
+  // the host template has no veth: the network graph says so rather than drawing zeros
+  await expect(page.getByTestId("metric-net-note")).toContainText("no veth");
 
   // the list: the row's sparkline, and the host's summary on the agent's row
   const cell = page.getByTestId(`row-${name}`).getByTestId("cpu-cell");

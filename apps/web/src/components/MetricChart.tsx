@@ -72,6 +72,7 @@ export function MetricChart({ id, title, unit, labels, data, from, to, marks, la
         draw: [(u) => {
           const ctx = u.ctx;
           ctx.save();
+          ctx.setLineDash([]); // not the limit's dashes
           ctx.lineWidth = 2 * devicePixelRatio;
           for (const m of marksRef.current) {
             const x = u.valToPos(m.t / 1000, "x", true);
@@ -132,7 +133,7 @@ export function Sparkline({ xs, ys, label, testId }: { xs: number[]; ys: Column;
     const el = box.current;
     if (!el) return;
     const u = new uPlot({
-      width: 64, height: 18, legend: { show: false }, cursor: { show: false },
+      width: 48, height: 18, legend: { show: false }, cursor: { show: false },
       scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(max, 1)] } },
       axes: [{ show: false }, { show: false }],
       series: [{}, { stroke: SERIES_COLORS[0], width: 1, fill: `${SERIES_COLORS[0]}33` }],

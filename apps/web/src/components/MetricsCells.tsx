@@ -14,7 +14,7 @@ export function CpuCell({ name, samples }: { name: string; samples: Sample[] }) 
   return (
     <td className="spark-cell" data-testid="cpu-cell" data-last={last ?? ""}>
       <Sparkline xs={xs} ys={ys!} label={`CPU of ${name}, last ${Math.round(samples.length / 30)} min`} testId={`spark-${name}`} />
-      <span className="spark-value">{formatValue(last, "%")}</span>
+      <span className="spark-value">{last === null ? "-" : `${Math.round(last)} %`}</span>
     </td>
   );
 }

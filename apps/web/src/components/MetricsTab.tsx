@@ -8,7 +8,7 @@ import type { Sample, StateEvent } from "@corral/core";
 import { call } from "@/client/api";
 import { useNow } from "@/client/hooks";
 import { useMetrics } from "@/client/metrics";
-import { columns, GRAPHS, lastValue, memoryText, mergeSeries, METRIC_SPANS, stateMarks, type MetricSpan } from "@/lib/metrics-series";
+import { columns, GRAPHS, lastValue, memoryText, mergeSeries, METRIC_SPANS, NOT_MEASURED, stateMarks, type MetricSpan } from "@/lib/metrics-series";
 import { MetricChart } from "./MetricChart";
 
 /** How often a span's stored part is loaded again (the live ticks fill in between). */
@@ -78,6 +78,8 @@ export function MetricsTab({ agent, name, events, running }: { agent: string; na
       <div className="metric-grid">
         {GRAPHS.map((g) => {
           const fields = g.series.map((s) => s.field);
+          const last = lastValue(samples, fields[0]!);
+          const note = g.id === "mem" ? memoryText(newest) : last === null && samples.length > 0 ? NOT_MEASURED[g.id] : undefined;
           return (
             <MetricChart
               key={g.id}
@@ -89,8 +91,8 @@ export function MetricsTab({ agent, name, events, running }: { agent: string; na
               from={from}
               to={now}
               marks={marks}
-              last={lastValue(samples, fields[0]!)}
-              note={g.id === "mem" ? memoryText(newest) : undefined}
+              last={last}
+              note={note}
             />
           );
         })}

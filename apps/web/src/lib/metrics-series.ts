@@ -80,6 +80,14 @@ export function formatValue(value: number | null, unit: string): string {
   return String(Math.round(value));
 }
 
+/** Why a graph has no figures for a running container: its cgroup is not in that controller's hierarchy, or it has no veth. */
+export const NOT_MEASURED: Partial<Record<GraphId, string>> = {
+  cpu: "not measured (no cpu.stat or cpuacct for this cgroup)",
+  io: "not measured (no io or blkio cgroup: an lxc.cgroup2.io.* or lxc.cgroup.blkio.* key puts it in one)",
+  net: "not measured (no veth)",
+  pids: "not measured (no pids cgroup: set lxc.cgroup2.pids.max)",
+};
+
 /** The memory line in words: "12 MiB of 64 MiB (19 %)", "12 MiB (no limit)", or why there is none. */
 export function memoryText(s: Sample | undefined): string {
   if (!s || s.mem === null) return "not measured (no memory cgroup: set lxc.cgroup2.memory.max)";
