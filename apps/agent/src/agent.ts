@@ -4,7 +4,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
-  allowedActions, ConfigError, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
+  allowedActions, ConfigError, stopOf, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
 } from "@corral/core";
 import { EventBus } from "./bus.ts";
 import type { AgentService } from "./api/service.ts";
@@ -141,13 +141,14 @@ export class Agent implements AgentService {
   }
 
   /** How the last run ended: its exit status, or the step a failed start stopped at. */
-  private lastStop(name: string): Pick<ContainerSummary, "lastExit" | "lastError"> {
+  private lastStop(name: string): Pick<ContainerSummary, "lastExit" | "lastError" | "lastStop"> {
     const last = this.lastStops.get(name);
     if (!last) return {};
     const { exitStatus, exitCode, error } = last.detail;
     return {
       lastExit: exitStatus === undefined ? undefined : { status: exitStatus, code: exitCode ?? 0, at: last.at },
       lastError: error ? `${error.step}: ${error.message}` : undefined,
+      lastStop: stopOf(last.detail),
     };
   }
 

@@ -31,3 +31,4 @@ export * as rtnetlink from "./netlink.ts";
 export { isIPv4, isIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
 export * from "./errno.ts";
 export * from "./words.ts";
+export { selfStopCause, stopOf, stopReason, stopWords, type RunEnd, type StopReason } from "./stop-reason.ts";

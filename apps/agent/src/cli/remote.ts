@@ -1,5 +1,5 @@
 // The CLI commands that talk to an agent.
-import { exitShort, uptime, type StateEvent, type StreamItem } from "@corral/core";
+import { exitShort, stopWords, uptime, type StateEvent, type StreamItem } from "@corral/core";
 import { connect, type AgentTarget } from "./client.ts";
 import { UsageError } from "./args.ts";
 import type { CreateRequest } from "../containers/create.ts";
@@ -28,6 +28,7 @@ export async function info(conn: Connection, name: string, json: boolean): Promi
   if (c.pid) out(`PID:        ${c.pid}`);
   if (c.startedAt && c.state !== "STOPPED") out(`Uptime:     ${uptime(c.startedAt, Date.now(), c.state)}`);
   if (c.ips.length) out(`IPv4:       ${c.ips.join(", ")}`);
+  if (c.lastStop) out(`Last stop:  ${stopWords(c.lastStop)}`);
   if (c.lastExit) out(`Last exit:  ${exitShort(c.lastExit.status, c.lastExit.code)}`);
   if (c.lastError) out(`Last error: ${c.lastError}`);
   out(`Config:     ${c.configPath}`);

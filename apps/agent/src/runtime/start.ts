@@ -127,7 +127,7 @@ async function failStart(ctx: RuntimeContext, inst: Instance, phase: StartingPha
   // An abort during STARTING has said ABORTING already, with its own cause.
   const endCause = phase.ending?.cause ?? cause;
   if (inst.state !== "ABORTING") ctx.journal.record(inst, "ABORTING", cause, { error: err.toDetail() });
-  await endRun(ctx, inst, endCause, { error: err.toDetail() }, -1);
+  await endRun(ctx, inst, endCause, { error: err.toDetail(), stop: { reason: "start-failed", step: err.step, message: err.message } }, -1);
   // The start's caller hears of the abort as a conflict with another request.
   if (aborted) throw new Refusal(`${inst.name}: the start was aborted (${endCause.actor}${endCause.request ? `: ${endCause.request}` : ""})`);
   throw err;

@@ -101,6 +101,18 @@ describe("a start", () => {
     assert.deepEqual(left(), []);
   });
 
+  it("an init the OOM killer killed ends OOM-killed, by the kernel; one killed from outside, by 'outside corral'", async () => {
+    await start();
+    host.files.files.set(`${CGROUP}/memory.events`, "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n");
+    await initExits(encodeWaitStatus({ signal: 9 }));
+    assert.deepEqual(changes.at(-1)!.detail.stop, { reason: "oom-killed", oomKills: 1, signal: "SIGKILL" });
+    assert.equal(changes.at(-1)!.cause.actor, "kernel");
+    await start();
+    await initExits(encodeWaitStatus({ signal: 9 }));
+    assert.deepEqual(changes.at(-1)!.detail.stop, { reason: "killed-outside", signal: "SIGKILL" });
+    assert.deepEqual(changes.at(-1)!.cause, { actor: "outside corral", request: "killed by SIGKILL" });
+  });
+
   it("a clone that fails (EPERM) undoes in reverse: boot id, then cgroup; ABORTING then STOPPED name the step", async () => {
     sys.failNext("spawn", ERRNO.EPERM);
     await assert.rejects(start(), /EPERM/);
