@@ -6,7 +6,6 @@ import { join, resolve } from "node:path";
 import { parseLxcConfig, validateName, type ConfigIO, type ConfigIssue, type ContainerConfig } from "@corral/core";
 import { ConfigFileRefused, readRegularFile } from "../host/bounded-read.ts";
 
-export const DEFAULT_LXCPATH = "/var/lib/corral";
 
 export class ContainerNotFound extends Error {
   constructor(readonly container: string) {
