@@ -8,37 +8,15 @@
 //                       progress of stop and reboot.
 // Each is whole (no shared chunks): esbuild's code splitting kept all of @corral/core in the chunk
 // the quick commands load. Run by `pnpm build`; bin/corral.mjs also runs it when a source is
-// newer than the bundle.
-import { readdirSync, renameSync, rmSync, statSync } from "node:fs";
+// newer than dist/corral.mjs.
+import { renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(dirname(fileURLToPath(import.meta.url)));
 const DIST = join(here, "dist");
-export const BUNDLE = join(DIST, "corral.mjs");
-const SOURCES = [join(here, "src"), join(here, "../../packages/core/src")];
 /** The modules main.ts and client.ts import on demand, and the file each becomes. */
 const APART = { "./local.ts": "./corral-local.mjs", "./streams.ts": "./corral-streams.mjs" };
-
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Is a source newer than the bundle? One stat per source file: about 2 ms for the ~100 here. */
-export function bundleIsStale() {
-  let built;
-  try {
-    built = statSync(BUNDLE).mtimeMs;
-  } catch {
-    return true;
-  }
-  return SOURCES.some((dir) => newestSource(dir) > built);
-}
 
 /** Imports of the modules bundled apart stay imports, of the file each becomes. */
 const importApart = {
