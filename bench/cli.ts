@@ -6,6 +6,7 @@
 // `corral start` to RUNNING at most 3 x (reported, not asserted).
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { createContainer } from "../apps/agent/src/containers/create.ts";
 import { LxcPath } from "../apps/agent/src/containers/lxcpath.ts";
@@ -32,6 +33,8 @@ export interface CliResults {
   /** medians over medians */
   ratios: Record<"ls_over_node" | "info_over_node" | "start_over_node" | "ls_over_lxc_ls" | "info_over_lxc_info", number | null>;
   targets: typeof CLI_TARGETS;
+  /** the 1-minute load average before and after the rounds: what else the machine was doing */
+  load_average?: { before: number; after: number };
   skipped?: string;
 }
 
@@ -85,6 +88,7 @@ export async function cliSection(opts: { work: string; rounds: number }): Promis
     } else {
       skipped = "LXC's tools are not installed";
     }
+    const loadBefore = loadavg()[0]!;
     const samples: Record<string, number[]> = { node: [], corral_ls: [], corral_info: [], corral_start: [], lxc_ls: [], lxc_info: [] };
     for (let round = -WARMUP; round < opts.rounds; round++) {
       const took: Record<string, number> = {};
@@ -117,6 +121,7 @@ export async function cliSection(opts: { work: string; rounds: number }): Promis
         info_over_lxc_info: ratio(s("corral_info"), s("lxc_info")),
       },
       targets: CLI_TARGETS,
+      load_average: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0]! * 100) / 100 },
       ...(skipped ? { skipped } : {}),
     };
     process.stderr.write(`bench: cli ${JSON.stringify(results.ratios)}\n`);

@@ -142,7 +142,7 @@ function renderCli(c: CliResults): string[] {
     row("`lxc-info -n NAME` (running)", c.lxc_info),
     row("`corral start NAME` to RUNNING", c.corral_start, target(c.ratios.start_over_node, c.targets.start)),
   ].filter((x): x is string => x !== undefined);
-  const notes = [`corral ls / lxc-ls -f: ${r(c.ratios.ls_over_lxc_ls)}; corral info / lxc-info: ${r(c.ratios.info_over_lxc_info)} (medians, ${c.rounds} interleaved rounds)`];
+  const notes = [`corral ls / lxc-ls -f: ${r(c.ratios.ls_over_lxc_ls)}; corral info / lxc-info: ${r(c.ratios.info_over_lxc_info)} (medians, ${c.rounds} interleaved rounds)${c.load_average ? `; load average ${c.load_average.before} before the rounds, ${c.load_average.after} after` : ""}`];
   if (c.skipped) notes.push(`skipped: ${cell(c.skipped)}`);
   return ["| the command line, against a running agent | median ms | p95 ms | × node -e 0 | target |", "|---|---|---|---|---|", ...rows, "", ...notes.map((n) => `- ${n}`)];
 }
