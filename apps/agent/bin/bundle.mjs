@@ -54,7 +54,13 @@ export async function bundle() {
   } catch {
     // no bundle yet
   }
-  renameSync(out, DIST);
+  try {
+    renameSync(out, DIST);
+  } catch (e) {
+    // another command rebuilt at the same time and put its bundle in first: as fresh as ours
+    if (e.code !== "ENOTEMPTY" && e.code !== "EEXIST") throw e;
+    rmSync(out, { recursive: true, force: true });
+  }
   rmSync(old, { recursive: true, force: true });
 }
 
