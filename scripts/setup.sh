@@ -12,7 +12,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 [ "$(id -u)" = 0 ] || { echo "setup: run as root (the agent makes namespaces, cgroups and veths)" >&2; exit 1; }
 
-debs=(lxc runc busybox-static mmdebstrap debootstrap debian-archive-keyring openssl chromium iproute2 util-linux curl bash-completion)
+debs=(lxc runc busybox-static mmdebstrap debootstrap debian-archive-keyring openssl chromium iproute2 util-linux curl prometheus bash-completion)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

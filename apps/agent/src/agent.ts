@@ -21,6 +21,8 @@ import { Store, StoreCorrupt } from "./store/store.ts";
 import type { Syscalls } from "./sys/syscalls.ts";
 import type { Host } from "./host/host.ts";
 import { expected, logUnexpectedTo } from "./errors.ts";
+import { AgentMetrics } from "./metrics/prometheus.ts";
+import { readUsage } from "./metrics/usage.ts";
 
 export const VERSION = "0.1.0";
 
@@ -52,6 +54,8 @@ export class Agent implements AgentService {
   /** run once before the store closes at shutdown (the API's last audit rows) */
   readonly beforeStoreCloses: Array<() => void> = [];
   private readonly lxc: LxcBroadcast;
+  /** GET /metrics (metrics/prometheus.ts) */
+  readonly metrics: AgentMetrics;
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
 
@@ -63,12 +67,21 @@ export class Agent implements AgentService {
     this.lastStops = this.store.latestByContainer("STOPPED");
     this.runtime = new Runtime(sys, host, this.lxcpath, (c) => this.onState(c));
     this.lxc = new LxcBroadcast(sys, this.lxcpath.root, runtimeCommandTarget(() => this.runtime));
+    this.metrics = new AgentMetrics({
+      containers: () => this.lxcpath.list().map((name) => {
+        const cgroup = this.runtime.cgroupOf(name);
+        return { name, state: this.runtime.state(name), ...(cgroup ? { usage: readUsage(host.files, cgroup) } : {}) };
+      }),
+      lastSeq: () => this.store.lastSeq(),
+      subscribers: () => this.bus.size,
+    });
   }
 
   /** lxc_set_state: store, then tell everyone. */
   private onState(change: StateChange): void {
     const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail, change.at);
     if (event.state === "STOPPED") this.lastStops.set(event.container, event);
+    this.metrics.onState(event);
     this.lxc.onState(change);
     this.bus.publish(event);
     this.log.info("state", { container: change.container, state: change.state, seq: event.seq, cause: change.cause });

@@ -7,6 +7,7 @@ import type { CreateRequest, CreateResult } from "../containers/create.ts";
 import type { CreateJobs } from "../containers/create-jobs.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { Store } from "../store/store.ts";
+import type { AgentMetrics } from "../metrics/prometheus.ts";
 
 /** The verbs the API calls on the runtime (a container's lifecycle, its console). */
 export type RuntimeVerbs = Pick<Runtime,
@@ -21,6 +22,8 @@ export interface AgentService {
   readonly bus: Pick<EventBus, "subscribe">;
   /** creates that build in the background (the debian template) */
   readonly creates: Pick<CreateJobs, "progress">;
+  /** the exposition text of GET /metrics */
+  readonly metrics: Pick<AgentMetrics, "text" | "contentType">;
   /** what must run before the store closes at shutdown (the API's pending refusal summaries) */
   readonly beforeStoreCloses: Array<() => void>;
   list(): ContainerSummary[];
