@@ -62,8 +62,7 @@ describe("why a container died", () => {
     await http().containers.start.mutate({ name: "victim", command: ["sleep", "300"] });
     await http().containers.stop.mutate({ name: "victim", kill: true });
     const c = await stoppedLast("victim");
-    assert.equal(c.lastStop?.reason, "stopped");
-    assert.equal(c.lastStop?.reason === "stopped" ? c.lastStop.actor : "", "test");
+    assert.deepEqual(c.lastStop && { reason: c.lastStop.reason, actor: "actor" in c.lastStop ? c.lastStop.actor : undefined }, { reason: "stopped", actor: "test" });
   });
 });
 

@@ -199,6 +199,13 @@ describe("a start", () => {
     assert.deepEqual(states(), ["STARTING", "RUNNING"]);
   });
 
+  it("a cgroup key whose controller this host lacks is a bad request before STARTING, not a failed start", async () => {
+    createContainer(new LxcPath(dir), { name: "io1", config: `lxc.rootfs.path = dir:${ROOTFS}\nlxc.cgroup2.io.weight = 100\n` });
+    await assert.rejects(runtime.start("io1", { cause, console: "inherit" }), (e: Error) => e instanceof Refusal && e.code === "BAD_REQUEST" && /io\.weight/.test(e.message));
+    assert.deepEqual(states(), []);
+    assert.deepEqual(host.files.log, []);
+  });
+
   it("a full store refuses the start before anything is made", async () => {
     storeFull = true;
     await assert.rejects(start(), NotStored);
