@@ -34,8 +34,11 @@ export async function initExited(ctx: RuntimeContext, inst: Instance, status: nu
   };
   if (inst.state !== "STOPPING") ctx.journal.record(inst, "STOPPING", cause, detail);
   inst.lastExit = { status, code: shellExitCode(status), at: Date.now() };
-  await endRun(ctx, inst, cause, { ...detail, stop }, status);
-  if (ending.restart) void ctx.restart(inst, ending.cause);
+  // A reboot starts again before the run's waiters hear of its end: they find it STARTING, not
+  // STOPPED (corral run stays in the run), as lxc-start -F does.
+  await endRun(ctx, inst, cause, { ...detail, stop }, status, () => {
+    if (ending.restart) void ctx.restart(inst, ending.cause);
+  });
 }
 
 /** The OOM kills in the run's cgroup; 0 when it cannot be read (no memory controller here). */
@@ -51,15 +54,17 @@ function oomKillsOf(inst: Instance): number {
 /**
  * lxc_end, after a failed start (status -1) or a reaped init: what the run held goes, the
  * post-stop hooks run (as LXC runs them for any start that got past STARTING), STOPPED is
- * recorded, the phase is idle again, and whoever waits for the run hears its status.
+ * recorded, the phase is idle again, `next` runs (a reboot's next start), and then whoever waits
+ * for the run hears its status.
  */
-export async function endRun(ctx: RuntimeContext, inst: Instance, cause: EventCause, detail: EventDetail, status: number): Promise<void> {
+export async function endRun(ctx: RuntimeContext, inst: Instance, cause: EventCause, detail: EventDetail, status: number, next?: () => void): Promise<void> {
   const leftover = await release(ctx, inst);
   if (leftover) detail.leftover = leftover;
   const hookError = await postStop(ctx, inst);
   if (hookError) detail.hookError = hookError;
   inst.phase = { kind: "idle" };
   ctx.journal.record(inst, "STOPPED", cause, detail);
+  next?.();
   resolveExit(inst, status);
 }
 

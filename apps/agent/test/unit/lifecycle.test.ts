@@ -274,6 +274,15 @@ describe("abort, reboot, freeze", () => {
     assert.notEqual(runtime.initPid("c1"), first);
   });
 
+  it("whoever waits for a run that reboots itself finds the container starting again, not stopped (corral run stays in the run)", async () => {
+    await start();
+    const ended = runtime.waitForExit("c1").then(() => runtime.state("c1"));
+    sys.exits.set(runtime.initPid("c1")!, encodeWaitStatus({ signal: 1 }));
+    process.emit("SIGCHLD", "SIGCHLD");
+    assert.equal(await ended, "STARTING");
+    await until(() => states().length === 6);
+  });
+
   it("corral reboot kills an init that does not handle SIGINT, then starts it again", async () => {
     await start();
     runtime.reboot("c1", { actor: "test", request: "reboot" });
