@@ -4,6 +4,7 @@ import type { SamplesResults } from "./samples.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Stat } from "./stats.ts";
 import { SYSTEM_MEASURES, type MeasureResult, type SystemMeasure, type SystemResults } from "./system.ts";
+import type { CliResults } from "./cli.ts";
 
 interface Results {
   date: string;
@@ -21,6 +22,7 @@ interface Results {
   samples?: SamplesResults;
   skipped?: Array<{ peer: string; reason: string }>;
   system?: SystemResults | { error: string };
+  cli?: CliResults;
 }
 
 const START = "<!-- bench:start -->";
@@ -80,6 +82,7 @@ export function renderMarkdown(res: Results): string {
   for (const sk of res.skipped ?? []) other.push(`| skipped: ${sk.peer} | ${cell(sk.reason)} |`);
   if (other.length) lines.push("| other | figure |", "|---|---|", ...other);
   if (res.system) lines.push("", ...renderSystem(res.system));
+  if (res.cli) lines.push("", ...renderCli(res.cli));
   return `${lines.join("\n")}\n`;
 }
 
@@ -131,6 +134,24 @@ function renderSystem(sys: SystemResults | { error: string }): string[] {
   notes.push(`lxc-create took ${(sys.create_ms / 1000).toFixed(1)} s${sys.built_lxc_cache ? " (it built LXC's Debian cache)" : " (from LXC's cache)"}; warm-up: ${sys.warmup}; section ${sys.duration_s} s; ${sys.left_behind_cgroups} cgroups left${sys.load_average ? `; load average ${sys.load_average.before} before the rounds, ${sys.load_average.after} after` : ""}`);
   lines.push("", ...notes.map((n) => `- ${n}`));
   return lines;
+}
+
+/** The corral command beside LXC's tools and Node's own start-up, as ratios to `node -e 0`. */
+function renderCli(c: CliResults): string[] {
+  const overNode = (x?: Stat) => (x ? r(x.median_ms / c.node.median_ms) : "n/a");
+  const target = (ratio: number | null, t: number) => `≤ ${t}${ratio === null ? "" : ratio <= t ? " (met)" : " (missed)"}`;
+  const row = (label: string, x: Stat | undefined, t?: string) => (x ? `| ${label} | ${r(x.median_ms)} | ${r(x.p95_ms)} | ${overNode(x)} | ${t ?? ""} |` : undefined);
+  const rows = [
+    row("`node -e 0` (Node's own start-up)", c.node),
+    row(`\`corral ls\` (${c.containers} containers, 1 running)`, c.corral_ls, target(c.ratios.ls_over_node, c.targets.ls)),
+    row("`lxc-ls -f` (LXC 5.0.2, the same)", c.lxc_ls),
+    row("`corral info NAME` (running)", c.corral_info, target(c.ratios.info_over_node, c.targets.info)),
+    row("`lxc-info -n NAME` (running)", c.lxc_info),
+    row("`corral start NAME` to RUNNING", c.corral_start, target(c.ratios.start_over_node, c.targets.start)),
+  ].filter((x): x is string => x !== undefined);
+  const notes = [`corral ls / lxc-ls -f: ${r(c.ratios.ls_over_lxc_ls)}; corral info / lxc-info: ${r(c.ratios.info_over_lxc_info)} (medians, ${c.rounds} interleaved rounds)${c.load_average ? `; load average ${c.load_average.before} before the rounds, ${c.load_average.after} after` : ""}`];
+  if (c.skipped) notes.push(`skipped: ${cell(c.skipped)}`);
+  return ["| the command line, against a running agent | median ms | p95 ms | × node -e 0 | target |", "|---|---|---|---|---|", ...rows, "", ...notes.map((n) => `- ${n}`)];
 }
 
 export function updateReadme(path: string, markdown: string): void {

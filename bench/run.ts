@@ -5,7 +5,7 @@
 // stopped and rebooted by LXC and by corral (bench/system.ts). Writes bench/results/latest.{json,md},
 // a dated copy, and the table in the README. Figures are what this machine measured; ratios come first.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StateEvent } from "@corral/core";
@@ -20,6 +20,8 @@ import { floorPeer, installPeers, lxcPeer, runcPeer, type Peer, type Skipped } f
 import { renderMarkdown, updateReadme } from "./report.ts";
 import { percentile, stat, type Stat } from "./stats.ts";
 import { runSystemSection } from "./system.ts";
+import { chosenSections, mergeResults, SECTIONS, type Results } from "./sections.ts";
+import { cliSection } from "./cli.ts";
 import { soak } from "./soak.ts";
 import { cpuSeconds, leftovers, rssMb } from "./proc.ts";
 import { samplesSection } from "./samples.ts";
@@ -78,82 +80,6 @@ async function startSubscribers(url: string, token: string, cursor: string, coun
   };
 }
 
-/** The sections `--only` chooses from. scale and fanout are one measurement: fan-out is timed
- * during the scale burst, so choosing either runs both. */
-const SECTIONS = ["lifecycle", "scale", "fanout", "soak", "system", "samples"] as const;
-type Section = (typeof SECTIONS)[number];
-/** The keys of results.json each section writes. */
-const SECTION_KEYS: Record<Section, string[]> = {
-  lifecycle: ["ratios", "lifecycle", "start_to_running", "start_phases_median_ms", "skipped"],
-  scale: ["scale", "fanout"],
-  fanout: ["scale", "fanout"],
-  soak: ["soak"],
-  system: ["system"],
-  samples: ["samples"],
-};
-
-function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: pnpm bench [--quick] [--only SECTION[,SECTION...]]   sections: ${SECTIONS.join(", ")}\n`);
-  process.exit(2);
-}
-
-function chosenSections(argv: string[]): Set<Section> {
-  const chosen = new Set<Section>();
-  let only: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--quick") continue;
-    if (arg === "--only") {
-      only = argv[++i];
-      if (only === undefined) usage("--only needs a value");
-    } else if (arg.startsWith("--only=")) only = arg.slice("--only=".length);
-    else usage(`unknown argument ${arg}`);
-  }
-  if (only === undefined) return new Set(SECTIONS);
-  for (const name of only.split(",").map((x) => x.trim()).filter(Boolean)) {
-    if (!(SECTIONS as readonly string[]).includes(name)) usage(`unknown section ${name}`);
-    chosen.add(name as Section);
-  }
-  if (chosen.size === 0) usage("--only names no section");
-  if (chosen.has("scale") || chosen.has("fanout")) chosen.add("scale").add("fanout");
-  return chosen;
-}
-
-interface SectionRun {
-  date: string;
-  quick: boolean;
-  kernel?: string;
-}
-type Results = Record<string, unknown> & { date: string; quick: boolean; machine?: { cpus: number; kernel: string; cpu?: string }; sections?: Record<string, SectionRun> };
-
-/** This run's keys over the last run's: a section not run this time keeps its last figures, and
- * `sections` says when each was measured. */
-function mergeResults(previousPath: string, fresh: Results, ran: Set<Section>): Results {
-  let previous: Results | undefined;
-  if (existsSync(previousPath)) {
-    try {
-      previous = JSON.parse(readFileSync(previousPath, "utf8")) as Results;
-    } catch (e) {
-      process.stderr.write(`bench: ${previousPath} is not JSON (${(e as Error).message}): the sections not run are left out\n`);
-    }
-  }
-  const sections: Record<string, SectionRun> = {};
-  const merged: Results = { date: fresh.date, quick: fresh.quick, machine: fresh.machine, sections };
-  for (const section of SECTIONS) {
-    if (ran.has(section)) {
-      for (const k of SECTION_KEYS[section]) if (k in fresh) merged[k] = fresh[k];
-      sections[section] = { date: fresh.date, quick: fresh.quick, kernel: fresh.machine?.kernel };
-      continue;
-    }
-    if (!previous) continue;
-    const keys = SECTION_KEYS[section].filter((k) => k in previous);
-    if (keys.length === 0) continue;
-    for (const k of keys) merged[k] = previous[k];
-    sections[section] = previous.sections?.[section] ?? { date: previous.date, quick: previous.quick, kernel: previous.machine?.kernel };
-  }
-  return merged;
-}
-
 async function main(): Promise<void> {
   const sections = chosenSections(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error("the bench starts real containers: run it as root");
@@ -188,6 +114,7 @@ async function main(): Promise<void> {
       socket.close();
       await agent.stop();
     }
+    if (sections.has("cli")) fresh.cli = await cliSection({ work, rounds: quick ? 10 : 40 });
     if (sections.has("samples")) fresh.samples = await samplesSection({ work, containers: SCALE, windowSeconds: quick ? 20 : 60 });
     if (sections.has("system")) {
       try {

@@ -4,7 +4,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
-  allowedActions, ConfigError, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
+  allowedActions, ConfigError, stopOf, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
 } from "@corral/core";
 import { EventBus } from "./bus.ts";
 import type { AgentService } from "./api/service.ts";
@@ -22,6 +22,8 @@ import type { Syscalls } from "./sys/syscalls.ts";
 import type { Host } from "./host/host.ts";
 import { expected, logUnexpectedTo } from "./errors.ts";
 import { Sampler } from "./metrics/sampler.ts";
+import { AgentMetrics } from "./metrics/prometheus.ts";
+import { readUsage } from "./metrics/usage.ts";
 
 export const VERSION = "0.1.0";
 
@@ -55,6 +57,8 @@ export class Agent implements AgentService {
   /** resource samples of the running containers (src/metrics), every 2 s once booted unless CORRAL_SAMPLING=0 */
   readonly sampler: Sampler;
   private readonly lxc: LxcBroadcast;
+  /** GET /metrics (metrics/prometheus.ts) */
+  readonly metrics: AgentMetrics;
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
 
@@ -67,12 +71,21 @@ export class Agent implements AgentService {
     this.runtime = new Runtime(sys, host, this.lxcpath, (c) => this.onState(c));
     this.lxc = new LxcBroadcast(sys, this.lxcpath.root, runtimeCommandTarget(() => this.runtime));
     this.sampler = new Sampler(host.files, () => this.runtime.sampleTargets(), this.store.samples, log);
+    this.metrics = new AgentMetrics({
+      containers: () => this.lxcpath.list().map((name) => {
+        const cgroup = this.runtime.cgroupOf(name);
+        return { name, state: this.runtime.state(name), ...(cgroup ? { usage: readUsage(host.files, cgroup) } : {}) };
+      }),
+      lastSeq: () => this.store.lastSeq(),
+      subscribers: () => this.bus.size,
+    });
   }
 
   /** lxc_set_state: store, then tell everyone. */
   private onState(change: StateChange): void {
     const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail, change.at);
     if (event.state === "STOPPED") this.lastStops.set(event.container, event);
+    this.metrics.onState(event);
     this.lxc.onState(change);
     this.bus.publish(event);
     this.log.info("state", { container: change.container, state: change.state, seq: event.seq, cause: change.cause });
@@ -146,13 +159,14 @@ export class Agent implements AgentService {
   }
 
   /** How the last run ended: its exit status, or the step a failed start stopped at. */
-  private lastStop(name: string): Pick<ContainerSummary, "lastExit" | "lastError"> {
+  private lastStop(name: string): Pick<ContainerSummary, "lastExit" | "lastError" | "lastStop"> {
     const last = this.lastStops.get(name);
     if (!last) return {};
     const { exitStatus, exitCode, error } = last.detail;
     return {
       lastExit: exitStatus === undefined ? undefined : { status: exitStatus, code: exitCode ?? 0, at: last.at },
       lastError: error ? `${error.step}: ${error.message}` : undefined,
+      lastStop: stopOf(last.detail),
     };
   }
 

@@ -1,6 +1,7 @@
-// Every environment variable the agent and the CLI read, in one place.
-import { DEFAULT_LXCPATH } from "./containers/lxcpath.ts";
+// Every environment variable the agent and the CLI read, in one place. It imports nothing: every
+// corral command loads it, the quick ones (ls, info) too.
 
+export const DEFAULT_LXCPATH = "/var/lib/corral";
 export const DEFAULT_LISTEN = "127.0.0.1:7690";
 
 export const env = {

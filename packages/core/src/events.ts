@@ -2,6 +2,7 @@
 // dashboard (which draws the timeline).
 
 import type { StateName } from "./states.ts";
+import type { StopReason } from "./stop-reason.ts";
 
 /** Who or what caused a state change: "operator:<id>", "init", "agent", "autostart", ... */
 export type EventCause = { actor: string; request?: string };
@@ -29,6 +30,8 @@ export type EventDetail = {
   timeoutMs?: number;
   killAt?: number;
   note?: string;
+  /** STOPPED: why the run ended, with its evidence (stop-reason.ts) */
+  stop?: StopReason;
   [k: string]: unknown;
 };
 

@@ -33,3 +33,4 @@ export * from "./errno.ts";
 export * from "./words.ts";
 export * from "./cgroup-stats.ts";
 export * from "./samples.ts";
+export { selfStopCause, stopOf, stopReason, stopWords, type RunEnd, type StopReason } from "./stop-reason.ts";

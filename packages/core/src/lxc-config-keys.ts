@@ -11,8 +11,9 @@
 
 import type { MountEntry } from "./config.ts";
 import { ConfigError, type ParseContext, type Where } from "./lxc-config-context.ts";
+import { cgroupSettingProblem } from "./lxc-config-cgroup.ts";
 import { applyNetKey } from "./lxc-config-net.ts";
-import { appendUnique, boolean01, capabilities, ignored, integer, signal, unsigned, unsupported, unsupportedList, type Handler } from "./lxc-config-values.ts";
+import { absolutePath, appendUnique, boolean01, capabilities, idmap, ignored, integer, signal, unsigned, unsupported, unsupportedList, type Handler } from "./lxc-config-values.ts";
 import { splitCommandLine } from "./shell-words.ts";
 
 // ---- modelled keys ---------------------------------------------------------------------------
@@ -40,7 +41,7 @@ const setRootfsPath: Handler = (ctx, value, where) => {
     path = backend[2] ?? "";
   }
   if (path === "") throw new ConfigError(where, "the rootfs path is empty");
-  ctx.config.rootfs = { path };
+  ctx.config.rootfs = { path: absolutePath(path, where) };
 };
 
 const setRootfsOptions: Handler = (ctx, value, where) => {
@@ -130,14 +131,18 @@ const setInitCmd: Handler = (ctx, value, where) => {
 function optionalString<K extends string>(
   get: (ctx: ParseContext) => Partial<Record<K, string>>,
   field: K,
+  check: (value: string, where: Where) => string = (v) => v,
 ): Handler {
-  return (ctx, value) => {
+  return (ctx, value, where) => {
     const target = get(ctx);
     // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- one of the typed keys; unset is absent, not undefined
     if (value === "") delete target[field];
-    else target[field] = value;
+    else target[field] = check(value, where);
   };
 }
+
+/** lxc.console.path: "none", "auto" or a device path. */
+const consolePath = (value: string, where: Where) => (value === "none" || value === "auto" ? value : absolutePath(value, where));
 
 function optionalUnsigned<K extends string>(
   get: (ctx: ParseContext) => Partial<Record<K, number>>,
@@ -200,12 +205,12 @@ const EXACT_KEYS: Readonly<Record<string, Handler>> = {
   "lxc.cap.drop": setCapDrop,
   "lxc.cap.keep": setCapKeep,
   "lxc.init.cmd": setInitCmd,
-  "lxc.init.cwd": optionalString((ctx) => ctx.config.init, "cwd"),
+  "lxc.init.cwd": optionalString((ctx) => ctx.config.init, "cwd", absolutePath),
   "lxc.init.uid": optionalUnsigned((ctx) => ctx.config.init, "uid"),
   "lxc.init.gid": optionalUnsigned((ctx) => ctx.config.init, "gid"),
   "lxc.environment": appendList((ctx) => ctx.config.environment, (ctx) => void (ctx.config.environment = [])),
-  "lxc.console.logfile": optionalString((ctx) => ctx.config.console, "logfile"),
-  "lxc.console.path": optionalString((ctx) => ctx.config.console, "path"),
+  "lxc.console.logfile": optionalString((ctx) => ctx.config.console, "logfile", absolutePath),
+  "lxc.console.path": optionalString((ctx) => ctx.config.console, "path", consolePath),
   "lxc.signal.halt": optionalSignal("halt"),
   "lxc.signal.reboot": optionalSignal("reboot"),
   "lxc.signal.stop": optionalSignal("stop"),
@@ -217,7 +222,7 @@ const EXACT_KEYS: Readonly<Record<string, Handler>> = {
   "lxc.start.delay": (ctx, value, where) => void (ctx.config.start.delay = value === "" ? 0 : unsigned(value, where)),
   "lxc.start.order": (ctx, value, where) => void (ctx.config.start.order = value === "" ? 0 : integer(value, where)),
   "lxc.include": include,
-  "lxc.seccomp.profile": optionalString((ctx) => ctx.config, "seccompProfile"),
+  "lxc.seccomp.profile": optionalString((ctx) => ctx.config, "seccompProfile", absolutePath),
   "lxc.net": resetOnly((ctx) => {
     ctx.nets.clear();
     ctx.skippedNets.clear();
@@ -274,7 +279,7 @@ const EXACT_KEYS: Readonly<Record<string, Handler>> = {
   "lxc.apparmor.raw": unsupported("raw AppArmor rules cannot be applied, corral does not use AppArmor"),
   "lxc.selinux.context": unsupported("SELinux contexts cannot be applied"),
   "lxc.selinux.context.keyring": unsupported("SELinux contexts cannot be applied"),
-  "lxc.idmap": unsupportedList("user namespaces (lxc.idmap) are not supported; the container would run as real root"),
+  "lxc.idmap": unsupportedList("user namespaces (lxc.idmap) are not supported; the container would run as real root", idmap),
   "lxc.mount.fstab": unsupported("lxc.mount.fstab is not read; use lxc.mount.entry"),
   "lxc.namespace.clone": unsupported("corral chooses the namespaces itself"),
   "lxc.namespace.keep": unsupported("corral chooses the namespaces itself"),
@@ -295,9 +300,11 @@ function applyCgroupKey(ctx: ParseContext, version: 1 | 2, file: string, value: 
   }
   if (value === "") {
     ctx.config.cgroups = ctx.config.cgroups.filter((c) => c.version !== version || c.key !== file);
-  } else {
-    ctx.config.cgroups.push({ version, key: file, value });
+    return;
   }
+  const problem = cgroupSettingProblem(version, file, value);
+  if (problem) throw new ConfigError(where, problem);
+  ctx.config.cgroups.push({ version, key: file, value });
 }
 
 const UNSUPPORTED_FAMILIES: ReadonlyArray<[prefix: string, why: string]> = [

@@ -43,7 +43,11 @@ const NET_KEYS: Readonly<Record<string, NetHandler>> = {
   "veth.pair": (net, v, w) => (v === "" ? delete net.vethPair : (net.vethPair = interfaceName(v, w))),
   hwaddr: (net, v, w) => {
     if (v === "") { delete net.hwaddr; return; }
-    if (!/^([0-9a-fA-Fx]{2}:){5}[0-9a-fA-Fx]{2}$/.test(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not a MAC address`);
+    if (!/^([0-9a-fA-Fx]{2}:){5}[0-9a-fA-Fx]{2}$/.test(v)) throw new ConfigError(w, `${JSON.stringify(v)} is not a MAC address like 00:16:3e:xx:xx:xx`);
+    // the kernel gives a veth no multicast or all-zero address (is_valid_ether_addr); an "x" in
+    // the first byte's low digit is filled even (completeHwaddr), so it never makes one
+    if (/^.[13579bdf]/i.test(v)) throw new ConfigError(w, `${JSON.stringify(v)} is a multicast MAC address (the first byte is odd); an interface cannot have one`);
+    if (/^(00:){5}00$/.test(v)) throw new ConfigError(w, `${JSON.stringify(v)} is the all-zero MAC address; an interface cannot have it`);
     net.hwaddr = v;
   },
   "ipv4.address": (net, v, w) => (v === "" ? (net.ipv4Addresses = []) : net.ipv4Addresses.push(ipv4Address(v, w))),
@@ -63,7 +67,13 @@ const NET_KEYS: Readonly<Record<string, NetHandler>> = {
     if (v !== "up") throw new ConfigError(w, `unknown flag ${JSON.stringify(v)} (only "up" exists)`);
     net.flags = "up";
   },
-  mtu: (net, v, w) => (v === "" ? delete net.mtu : (net.mtu = unsigned(v, w))),
+  mtu: (net, v, w) => {
+    if (v === "") { delete net.mtu; return; }
+    const mtu = unsigned(v, w);
+    // a veth takes 68 (IPv4's minimum) to 65535 (ETH_MAX_MTU)
+    if (mtu < 68 || mtu > 65535) throw new ConfigError(w, `${JSON.stringify(v)} is not an MTU from 68 to 65535`);
+    net.mtu = mtu;
+  },
 };
 
 const NET_KEYS_IGNORED = new Set(["script.up", "script.down"]);

@@ -30,6 +30,28 @@ export function signal(value: string, where: Where): number {
   return n;
 }
 
+/** Linux's PATH_MAX, counting the terminating NUL. */
+const PATH_MAX = 4096;
+
+/**
+ * A path corral opens or enters as it is written (a rootfs, a log file, a seccomp profile, the
+ * init's directory): it must be absolute, since relative to what would be the agent's guess.
+ */
+export function absolutePath(value: string, where: Where): string {
+  if (!value.startsWith("/")) throw new ConfigError(where, `${JSON.stringify(value)} is not an absolute path (it must start with "/")`);
+  if (value.length >= PATH_MAX || value.includes("\0")) throw new ConfigError(where, `${JSON.stringify(value.slice(0, 80))} is not a usable path (NUL, or ${PATH_MAX} bytes or more)`);
+  return value;
+}
+
+/** One lxc.idmap line, "u|g|b INSIDE OUTSIDE COUNT", as LXC reads it (parse_idmaps). */
+export function idmap(value: string, where: Where): void {
+  const m = /^([ugb])\s+(\d{1,10})\s+(\d{1,10})\s+(\d{1,10})$/.exec(value);
+  const ids = m ? [m[2], m[3], m[4]].map(Number) : [];
+  if (!m || ids.some((n) => n > 0xffffffff) || ids[2] === 0 || ids[0]! + ids[2]! > 2 ** 32 || ids[1]! + ids[2]! > 2 ** 32) {
+    throw new ConfigError(where, `${JSON.stringify(value)} is not an id map "u|g INSIDE OUTSIDE COUNT" (like "u 0 100000 65536"; COUNT at least 1, ranges within 32 bits)`);
+  }
+}
+
 export function capabilities(value: string, where: Where): string[] {
   return value.split(/\s+/).map((token) => {
     const name = parseCapability(token);
@@ -60,10 +82,17 @@ export function unsupported(why: string, isHarmless: (value: string) => boolean 
   };
 }
 
-/** Unsupported list keys (lxc.idmap): every line adds, only a reset clears. */
-export function unsupportedList(why: string): Handler {
+/**
+ * Unsupported list keys (lxc.idmap): every line adds, only a reset clears. Each line is checked
+ * first (`check` throws), so that a malformed one is named as such, not only as unsupported.
+ */
+export function unsupportedList(why: string, check: (value: string, where: Where) => void = () => {}): Handler {
   return (ctx, value, where) => {
-    if (value === "") ctx.forget(where.key);
-    else ctx.refuse(where, `not supported: ${why}`);
+    if (value === "") {
+      ctx.forget(where.key);
+      return;
+    }
+    check(value, where);
+    ctx.refuse(where, `not supported: ${why}`);
   };
 }

@@ -1,5 +1,6 @@
 // Types on the agent's API, shared by the agent, the CLI and the dashboard. Pure.
 import type { StateEvent } from "./events.ts";
+import type { StopReason } from "./stop-reason.ts";
 import type { Action, StateName } from "./states.ts";
 
 export interface ContainerSummary {
@@ -12,6 +13,8 @@ export interface ContainerSummary {
   ips: string[];
   lastExit?: { status: number; code: number; at: number };
   lastError?: string;
+  /** why the last run ended (stop-reason.ts) */
+  lastStop?: StopReason;
   command?: string[];
   cgroup?: string;
   autostart: boolean;

@@ -323,7 +323,7 @@ test("write then parse gives the same config", () => {
   const config: ContainerConfig = {
     ...emptyConfig(),
     utsname: "web",
-    rootfs: { path: "rootfs:odd/path with space", options: "noatime" },
+    rootfs: { path: "/srv/rootfs:odd/path with space", options: "noatime" },
     mountEntries: [
       { source: "/srv/my data", target: "mnt/data", fstype: "none", options: ["bind", "ro"], dump: 0, pass: 0 },
       { source: "tmpfs", target: "tmp", fstype: "tmpfs", options: [], dump: 1, pass: 2 },

@@ -2,14 +2,10 @@
 // The token is made on first start as a 0600 file in the lxcpath; CORRAL_TOKEN overrides it.
 import { randomBytes, timingSafeEqual, createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { IncomingMessage } from "node:http";
+import { tokenPath } from "./token-file.ts";
 
-export const TOKEN_FILE = "agent.token";
-
-export function tokenPath(lxcpath: string): string {
-  return join(lxcpath, TOKEN_FILE);
-}
+export { TOKEN_FILE, tokenPath } from "./token-file.ts";
 
 /** The token to require: CORRAL_TOKEN, or the lxcpath's token file, made on first use. */
 export function loadOrCreateToken(lxcpath: string, override?: string): string {

@@ -100,9 +100,24 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
       res.end(JSON.stringify({ service: "corral-agent", ok: true }));
       return;
     }
+    if (path === "/metrics") { metrics(req, res); return; }
     const refusal = check(req);
     if (refusal) { refuse(req, res, refusal); return; }
     trpc(req, res);
+  };
+
+  /** Prometheus's scrape: GET with the token, the exposition text. */
+  const metrics = (req: IncomingMessage, res: ServerResponse) => {
+    if (!tokenMatches(requestToken(req), opts.token)) { refuse(req, res, { status: 401, why: "missing or wrong token", authenticated: false }); return; }
+    if (req.method !== "GET") { refuse(req, res, { status: 405, why: "GET /metrics only", authenticated: true }); return; }
+    agent.metrics.text().then((text) => {
+      res.writeHead(200, { "content-type": agent.metrics.contentType });
+      res.end(text);
+    }, (e: unknown) => {
+      jsonLogger.error("metrics failed", { error: String((e as Error).stack ?? e) });
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "the metrics could not be gathered", code: 500 } }));
+    });
   };
 
   const server = createServer(handle);

@@ -8,6 +8,7 @@ import type { CreateJobs } from "../containers/create-jobs.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { Store } from "../store/store.ts";
 import type { Sampler } from "../metrics/sampler.ts";
+import type { AgentMetrics } from "../metrics/prometheus.ts";
 
 /** The verbs the API calls on the runtime (a container's lifecycle, its console). */
 export type RuntimeVerbs = Pick<Runtime,
@@ -24,6 +25,8 @@ export interface AgentService {
   readonly sampler: Pick<Sampler, "range" | "ticksAfter" | "onTick">;
   /** creates that build in the background (the debian template) */
   readonly creates: Pick<CreateJobs, "progress">;
+  /** the exposition text of GET /metrics */
+  readonly metrics: Pick<AgentMetrics, "text" | "contentType">;
   /** what must run before the store closes at shutdown (the API's pending refusal summaries) */
   readonly beforeStoreCloses: Array<() => void>;
   list(): ContainerSummary[];

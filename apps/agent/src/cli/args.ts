@@ -15,6 +15,14 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * By name, not class: the commands in local.ts are bundled apart from main.ts's (bin/bundle.mjs),
+ * each with a copy of this class.
+ */
+export function isUsageError(e: unknown): boolean {
+  return e instanceof Error && e.name === "UsageError";
+}
+
 /** The options a command takes: those that stand alone, and those that take a value. */
 export interface OptionSpec {
   booleans: readonly string[];

@@ -1,58 +1,17 @@
 #!/usr/bin/env node
-// The corral command. `pnpm corral <command> ...` from the repository's root.
+// The corral command. `corral <command> ...` (setup links it onto the PATH), or `pnpm corral`.
+// The commands that talk to an agent load only the client (this file, args, commands, client,
+// remote); create (without an agent), run and agent import local.ts when they run, which the
+// bundle keeps in a file of its own (bin/bundle.mjs): `corral ls` does not load the runtime.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { anchorIncludes } from "@corral/core";
-import { createContainer, createContainerAsync, type CreateRequest } from "../containers/create.ts";
-import { LxcPath } from "../containers/lxcpath.ts";
+import type { CreateRequest } from "../containers/create.ts";
 import { DEFAULT_LISTEN, env } from "../env.ts";
-import { runAgent } from "./agent-command.ts";
-import { flag, has, parseArgs, UsageError, type ParsedArgs } from "./args.ts";
-import { connect, resolveTarget } from "./client.ts";
+import { flag, has, isUsageError, UsageError, type ParsedArgs } from "./args.ts";
+import { connect, resolveTarget, type Connection } from "./client.ts";
+import { argsOf, COMMANDS, USAGE } from "./commands.ts";
 import * as remote from "./remote.ts";
-import { runForeground } from "./run.ts";
-
-/** What each command takes; --lxcpath and --agent go everywhere. */
-const COMMANDS: Record<string, { booleans?: string[]; values?: string[]; positionals?: number }> = {
-  create: { values: ["template", "config", "release", "root-password", "ssh-key"], positionals: 1 },
-  run: { booleans: ["rm", "verbose"], values: ["name", "template", "config"], positionals: 1 },
-  agent: { values: ["listen"] },
-  ls: { booleans: ["json"] },
-  info: { booleans: ["json"], positionals: 1 },
-  start: { positionals: 1 },
-  stop: { booleans: ["kill"], values: ["timeout"], positionals: 1 },
-  abort: { positionals: 1 },
-  reboot: { positionals: 1 },
-  freeze: { positionals: 1 },
-  unfreeze: { positionals: 1 },
-  delete: { positionals: 1 },
-  events: { booleans: ["json"], values: ["since", "name"] },
-  console: { positionals: 1 },
-};
-
-function argsOf(command: string | undefined, words: readonly string[]): ParsedArgs {
-  const spec = COMMANDS[command ?? ""] ?? {};
-  return parseArgs(words, { booleans: spec.booleans ?? [], values: ["lxcpath", "agent", ...(spec.values ?? [])], positionals: spec.positionals ?? 0 });
-}
-
-const USAGE = `usage: corral <command> [options]
-
-On this host, no agent needed:
-  create NAME [--template host|busybox|debian] [--config FILE]    write <lxcpath>/NAME/config (LXC format)
-         debian: [--release bookworm] [--root-password PW] [--ssh-key FILE]   (built once, then cached)
-  run [NAME] [--rm] [--template T] [--config FILE] [--name N] [--verbose] [-- CMD ARGS...]
-                                         run a container in the foreground, like lxc-start -F
-  agent [--listen ${DEFAULT_LISTEN}]     run the agent (tRPC at /trpc, HTTP and WebSocket)
-
-Through an agent (--agent URL or CORRAL_AGENT; token from CORRAL_TOKEN or <lxcpath>/agent.token):
-  ls [--json]                 info NAME [--json]
-  start NAME [-- CMD...]      stop NAME [--timeout S] [--kill]
-  abort|reboot|freeze|unfreeze|delete NAME
-  events [--json] [--since CURSOR]       every state change, live (like lxc-monitor)
-  console NAME                           attach to the console (Ctrl-a q detaches)
-
-Everywhere:
-  --lxcpath DIR   the container store (default /var/lib/corral, or CORRAL_LXCPATH)`;
 
 function lxcpathOf(args: ParsedArgs): string {
   return flag(args, "lxcpath") ?? env.lxcpath;
@@ -64,12 +23,12 @@ function needName(args: ParsedArgs, command: string): string {
   return name;
 }
 
-function agentConnection(args: ParsedArgs) {
+function agentConnection(args: ParsedArgs): Connection {
   return connect(resolveTarget(flag(args, "agent") ?? env.agent, lxcpathOf(args), env.token));
 }
 
 /** The container NAME, checked before any agent is reached, and the connection. */
-function withName(args: ParsedArgs, command: string): [ReturnType<typeof agentConnection>, string] {
+function withName(args: ParsedArgs, command: string): [Connection, string] {
   const name = needName(args, command);
   return [agentConnection(args), name];
 }
@@ -96,16 +55,11 @@ async function main(argv: string[]): Promise<number> {
         sshKey: sshKeyFile ? readFileSync(sshKeyFile, "utf8") : undefined,
       };
       if (flag(args, "agent") ?? env.agent) return remote.create(agentConnection(args), req);
-      const lxcpath = new LxcPath(lxcpathOf(args));
-      const result = req.template === "debian"
-        ? await createContainerAsync(lxcpath, req, (line) => process.stdout.write(`${line}\n`))
-        : createContainer(lxcpath, req);
-      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-      if (req.template !== "debian") process.stdout.write(`created ${result.name} (${result.configPath})\n`);
-      return 0;
+      return (await import("./local.ts")).createLocal(lxcpathOf(args), req);
     }
     case "run": {
       const configFile = flag(args, "config");
+      const { runForeground } = await import("./local.ts");
       return runForeground({
         lxcpath: lxcpathOf(args),
         name: flag(args, "name") ?? args.positionals[0],
@@ -117,9 +71,10 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case "agent":
-      return runAgent(lxcpathOf(args), flag(args, "listen") ?? DEFAULT_LISTEN);
+      return (await import("./local.ts")).runAgent(lxcpathOf(args), flag(args, "listen") ?? DEFAULT_LISTEN);
     case "ls":
-      return remote.ls(agentConnection(args), has(args, "json"));
+      if (has(args, "json") && has(args, "names")) throw new UsageError("ls takes --json or --names, not both");
+      return remote.ls(agentConnection(args), has(args, "json") ? "json" : has(args, "names") ? "names" : "table");
     case "info":
       return remote.info(...withName(args, command), has(args, "json"));
     case "start": case "stop": case "abort": case "reboot": case "freeze": case "unfreeze": case "delete": {
@@ -136,6 +91,11 @@ async function main(argv: string[]): Promise<number> {
       return remote.events(agentConnection(args), has(args, "json"), flag(args, "since"), flag(args, "name"));
     case "console":
       return remote.consoleAttach(...withName(args, command));
+    case "completion": {
+      if (args.positionals[0] !== "bash") throw new UsageError("completion takes one shell: bash");
+      process.stdout.write((await import("./completion.ts")).bashCompletion());
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -145,8 +105,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     process.stderr.write(`corral: ${e instanceof Error ? e.message : String(e)}\n`);
-    if (e instanceof UsageError) process.stderr.write(`${USAGE}\n`);
-    process.exit(e instanceof UsageError ? 2 : 1);
+    if (isUsageError(e)) process.stderr.write(`${USAGE}\n`);
+    process.exit(isUsageError(e) ? 2 : 1);
   },
 );
 

@@ -1,19 +1,21 @@
-// The CLI commands that talk to an agent.
-import { exitShort, uptime, type StateEvent, type StreamItem } from "@corral/core";
-import { connect, type AgentTarget } from "./client.ts";
+// The CLI commands that talk to an agent. Calls go over plain HTTP; only events, console and the
+// progress of stop and reboot open the WebSocket (client.ts loads it then).
+import { exitShort, stopWords, uptime, type StateEvent, type StreamItem } from "@corral/core";
+import type { Connection } from "./client.ts";
 import { UsageError } from "./args.ts";
+import { killLine, rebootLine, rebootStep, type RebootStep } from "./countdown.ts";
 import type { CreateRequest } from "../containers/create.ts";
 import type { TemplateName } from "../containers/templates.ts";
-
-type Connection = ReturnType<typeof connect>;
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-export async function ls(conn: Connection, json: boolean): Promise<number> {
+export async function ls(conn: Connection, format: "table" | "json" | "names"): Promise<number> {
   const list = await conn.http.containers.list.query();
-  if (json) return out(JSON.stringify(list, null, 2)), 0;
+  if (format === "json") return out(JSON.stringify(list, null, 2)), 0;
+  // one name a line: for scripts, and for the shell's completion
+  if (format === "names") return list.forEach((c) => out(c.name)), 0;
   const rows = [["NAME", "STATE", "PID", "UPTIME", "IPV4", "LAST EXIT"], ...list.map((c) => [c.name, c.state, c.pid ? String(c.pid) : "-", uptime(c.startedAt, Date.now(), c.state), c.ips.join(",") || "-", exitShort(c.lastExit?.status, c.lastExit?.code)])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) out(r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
@@ -28,6 +30,7 @@ export async function info(conn: Connection, name: string, json: boolean): Promi
   if (c.pid) out(`PID:        ${c.pid}`);
   if (c.startedAt && c.state !== "STOPPED") out(`Uptime:     ${uptime(c.startedAt, Date.now(), c.state)}`);
   if (c.ips.length) out(`IPv4:       ${c.ips.join(", ")}`);
+  if (c.lastStop) out(`Last stop:  ${stopWords(c.lastStop)}`);
   if (c.lastExit) out(`Last exit:  ${exitShort(c.lastExit.status, c.lastExit.code)}`);
   if (c.lastError) out(`Last error: ${c.lastError}`);
   out(`Config:     ${c.configPath}`);
@@ -37,55 +40,152 @@ export async function info(conn: Connection, name: string, json: boolean): Promi
 
 export async function verb(conn: Connection, action: string, name: string, opts: { timeout?: number; kill?: boolean; command?: string[] }): Promise<number> {
   const c = conn.http.containers;
+  // each verb answers the container's summary after it: the state needs no second call
+  let after: string;
   switch (action) {
-    case "start": await c.start.mutate({ name, command: opts.command?.length ? opts.command : undefined }); break;
-    case "stop": await stopWithCountdown(conn, name, opts.timeout ?? 10, opts.kill ?? false); break;
-    case "abort": await c.abort.mutate({ name }); break;
-    case "reboot": await c.reboot.mutate({ name }); break;
-    case "freeze": await c.freeze.mutate({ name }); break;
-    case "unfreeze": await c.unfreeze.mutate({ name }); break;
-    case "delete": await c.delete.mutate({ name }); break;
+    case "start": after = (await c.start.mutate({ name, command: opts.command?.length ? opts.command : undefined })).state; break;
+    case "stop": after = await stopWithCountdown(conn, name, opts.timeout ?? 10, opts.kill ?? false); break;
+    case "abort": after = (await c.abort.mutate({ name })).state; break;
+    case "reboot": after = await rebootWithProgress(conn, name); break;
+    case "freeze": after = (await c.freeze.mutate({ name })).state; break;
+    case "unfreeze": after = (await c.unfreeze.mutate({ name })).state; break;
+    case "delete": await c.delete.mutate({ name }); after = "deleted"; break;
     default: throw new UsageError(`unknown action ${action}`);
   }
-  const after = action === "delete" ? "deleted" : (await c.get.query({ name })).state;
   out(`${name}: ${after}`);
   return 0;
+}
+
+interface Follow {
+  /** each event of the container, in order */
+  onEvent(e: StateEvent): void;
+  /** the stream failed or ended: no more events will come */
+  onGone?(): void;
+}
+
+/** The container's events while `act` runs: subscribed first, so that what `act` causes is heard. */
+async function following<T>(conn: Connection, name: string, follow: Follow, act: () => Promise<T>): Promise<T> {
+  let started!: () => void;
+  const listening = new Promise<void>((resolve) => (started = resolve));
+  let sub: { unsubscribe(): void } | undefined;
+  try {
+    try {
+      sub = (await conn.streams()).events.onEvent.subscribe({ container: name }, {
+        onStarted: () => started(),
+        onData: ({ data }) => {
+          const item: StreamItem = data;
+          if (item.kind === "event") follow.onEvent(item.event);
+        },
+        // without the stream the verb still goes ahead, only without its progress
+        onError: () => (started(), follow.onGone?.()),
+        onComplete: () => follow.onGone?.(),
+      });
+      await Promise.race([listening, new Promise((r) => setTimeout(r, 2000))]);
+    } catch (e) {
+      // no WebSocket (a proxy that does not pass upgrades): the same, without progress
+      process.stderr.write(`corral: no progress to show (${(e as Error).message})\n`);
+      follow.onGone?.();
+    }
+    return await act();
+  } finally {
+    sub?.unsubscribe();
+    conn.close();
+  }
+}
+
+/** A status line on a terminal, rewritten in place; elsewhere, each new step once. */
+class StatusLine {
+  private last = "";
+  private lastStep = "";
+  private readonly tty = process.stderr.isTTY;
+
+  /** `step` names what the line says, without its changing figures (written once off a terminal) */
+  show(line: string, step: string): void {
+    if (this.tty) {
+      if (line !== this.last) process.stderr.write(`\r\x1b[K${line}`);
+    } else if (step !== this.lastStep) {
+      process.stderr.write(`${line}\n`);
+    }
+    this.last = line;
+    this.lastStep = step;
+  }
+
+  clear(): void {
+    if (this.tty && this.last) process.stderr.write("\r\x1b[K");
+  }
 }
 
 /**
  * A stop that says what it does while it waits, as the STOPPING event tells it: the halt signal
  * sent (or why the init is killed at once) and, on a terminal, the seconds left before SIGKILL.
  */
-async function stopWithCountdown(conn: Connection, name: string, timeout: number, kill: boolean): Promise<void> {
-  let ticker: NodeJS.Timeout | undefined;
-  const tty = process.stderr.isTTY;
-  let started!: () => void;
-  const listening = new Promise<void>((resolve) => (started = resolve));
-  const sub = conn.streams().events.onEvent.subscribe({ container: name }, {
-    // the stop is asked for once the stream listens, so that its STOPPING is heard
-    onStarted: () => started(),
-    onData: ({ data }) => {
-      const item: StreamItem = data;
-      if (item.kind !== "event" || item.event.state !== "STOPPING" || item.event.detail.timeoutMs === undefined) return;
-      const { signal, note, timeoutMs } = item.event.detail;
-      const killAt = item.event.detail.killAt ?? Date.now();
-      if (note || timeoutMs === 0) return void process.stderr.write(`${name}: ${note ?? `${String(signal)} at once`}\n`);
-      const left = () => Math.max(0, Math.ceil((killAt - Date.now()) / 1000));
-      const line = () => `${name}: ${String(signal)} sent; SIGKILL in ${left()} s`;
-      if (!tty) return void process.stderr.write(`${line()}\n`);
-      process.stderr.write(line());
-      ticker = setInterval(() => process.stderr.write(`\r\x1b[K${line()}`), 1000);
-    },
-    // without the stream the stop still goes ahead, only without the countdown
-    onError: () => started(),
-  });
+async function stopWithCountdown(conn: Connection, name: string, timeout: number, kill: boolean): Promise<string> {
+  const status = new StatusLine();
+  let stopping: StateEvent | undefined;
+  const render = () => stopping && status.show(killLine(name, stopping, Date.now()) ?? "", "stopping");
+  const ticker = setInterval(render, 1000);
   try {
-    await Promise.race([listening, new Promise((r) => setTimeout(r, 2000))]);
-    await conn.http.containers.stop.mutate({ name, timeout, kill });
+    return await following(conn, name, {
+      onEvent: (e) => {
+        if (killLine(name, e, Date.now()) === undefined) return;
+        stopping = e;
+        render();
+      },
+    }, async () => (await conn.http.containers.stop.mutate({ name, timeout, kill })).state);
   } finally {
     clearInterval(ticker);
-    if (ticker) process.stderr.write("\r\x1b[K");
-    sub.unsubscribe();
+    status.clear();
+  }
+}
+
+/** How long a reboot may show no progress before the agent's word is taken as the outcome. */
+const REBOOT_STALL_MS = 30_000;
+
+/**
+ * A reboot that shows where it is until the next run is RUNNING: the signal sent and, where the
+ * agent records it, the seconds left before SIGKILL (as stop shows them), else the seconds waited
+ * for the init to end; then how the init ended, the new start, and its outcome.
+ */
+async function rebootWithProgress(conn: Connection, name: string): Promise<string> {
+  const status = new StatusLine();
+  let step: RebootStep = { step: "asked" };
+  let asked: number | undefined;
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  let stall: NodeJS.Timeout | undefined;
+  const progressed = () => {
+    clearTimeout(stall);
+    stall = setTimeout(settle, REBOOT_STALL_MS);
+  };
+  const render = () => asked !== undefined && status.show(rebootLine(name, step, Math.floor((Date.now() - asked) / 1000), Date.now()), step.step);
+  const ticker = setInterval(render, 1000);
+  try {
+    return await following(conn, name, {
+      onEvent: (e) => {
+        if (asked === undefined) return;
+        const next = rebootStep(step, e);
+        if (next === step) return;
+        step = next;
+        progressed();
+        render();
+        if (step.step === "running" || step.step === "failed") settle();
+      },
+      onGone: settle,
+    }, async () => {
+      asked = Date.now();
+      const answer = await conn.http.containers.reboot.mutate({ name });
+      render();
+      progressed();
+      await settled;
+      if (step.step === "failed") throw new Error(`${name}: the reboot failed: ${step.error}`);
+      if (step.step === "running") return "RUNNING";
+      // no stream, or no word for a while: what the agent says now
+      return step.step === "asked" ? answer.state : (await conn.http.containers.get.query({ name })).state;
+    });
+  } finally {
+    clearTimeout(stall);
+    clearInterval(ticker);
+    status.clear();
   }
 }
 
@@ -134,8 +234,9 @@ export async function events(conn: Connection, json: boolean, since: string | un
     }
     out(json ? JSON.stringify(item.event) : eventLine(item.event));
   };
+  const streams = await conn.streams();
   return new Promise((resolve) => {
-    const sub = conn.streams().events.onEvent.subscribe(
+    const sub = streams.events.onEvent.subscribe(
       { lastEventId, container },
       {
         onData: (d) => print(d.data),
@@ -158,8 +259,9 @@ export async function events(conn: Connection, json: boolean, since: string | un
 /** Attach to a container's console: its history, then live; keys typed go to it. Ctrl-a q leaves. */
 export async function consoleAttach(conn: Connection, name: string): Promise<number> {
   const stdin = process.stdin;
+  const streams = await conn.streams();
   return new Promise((resolve) => {
-    const sub = conn.streams().console.onOutput.subscribe({ name }, {
+    const sub = streams.console.onOutput.subscribe({ name }, {
       // after a reconnect the stream resumes from its last cursor: what was missed, or the whole ring
       onData: ({ data }) => process.stdout.write(data.text),
       onError: (e) => {
@@ -184,5 +286,3 @@ export async function consoleAttach(conn: Connection, name: string): Promise<num
     if (stdin.isTTY) process.stderr.write(`corral: attached to ${name}; type Ctrl-a q to detach\n`);
   });
 }
-
-export type { AgentTarget };

@@ -7,7 +7,6 @@ import { parseLxcConfig, validateName, type ConfigIO, type ConfigIssue, type Con
 import { ConfigFileRefused, readRegularFile } from "../host/bounded-read.ts";
 import { expected } from "../errors.ts";
 
-export const DEFAULT_LXCPATH = "/var/lib/corral";
 
 export class ContainerNotFound extends Error {
   constructor(readonly container: string) {

@@ -239,6 +239,17 @@ export class ContainerCgroup {
     return [];
   }
 
+  /**
+   * How many processes the OOM killer killed in the cgroup: oom_kill of memory.events (v2) or
+   * memory.oom_control (v1), in the hierarchy that holds the memory controller; 0 where none does.
+   */
+  oomKills(): number {
+    const memory = this.dirFor("memory");
+    if (!memory) return 0;
+    const text = this.files.readText(join(memory.dir, memory.version === 2 ? "memory.events" : "memory.oom_control"));
+    return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
+  }
+
   /** SIGKILL the whole cgroup at once: cgroup.kill on v2, every listed pid on v1. */
   killAll(): void {
     const v2 = this.hierarchies.findIndex((h) => h.version === 2);

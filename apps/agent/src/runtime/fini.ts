@@ -1,15 +1,15 @@
 // __lxc_start's end and lxc_end: the one way out of a run, for a start that failed and an init
-// that has been reaped alike. The wait status says how a run ended by itself (SIGHUP from its
-// reboot(2) = reboot, SIGINT = halt, else its own exit); a run someone asked to end ends as they
-// asked. STOPPING, then the cgroup (with anything left in it), veths, boot id and console go, the
+// that has been reaped alike. A run someone asked to end ends as they asked; one that ended by
+// itself says how (core's stopReason: SIGHUP from its reboot(2) = reboot, SIGINT = halt, an OOM
+// kill in its cgroup, a kill from outside corral, else its own exit), in STOPPED's detail.stop. STOPPING, then the cgroup (with anything left in it), veths, boot id and console go, the
 // post-stop hooks run, STOPPED, and for a reboot the next run starts.
-import { decodeWaitStatus, shellExitCode, signalName, SIGHUP, SIGINT, type EventCause, type EventDetail } from "@corral/core";
+import { decodeWaitStatus, selfStopCause, shellExitCode, signalName, SIGINT, stopReason, type EventCause, type EventDetail } from "@corral/core";
+import { expected } from "../errors.ts";
 import { removeBootId } from "./boot-id.ts";
 import type { RuntimeContext } from "./context.ts";
 import { runHooks } from "./hooks.ts";
 import { endingOf, resolveExit, runEnded, type Instance } from "./instance.ts";
 import { deleteVeths } from "./network.ts";
-import { exitWords } from "./signals.ts";
 
 export async function initExited(ctx: RuntimeContext, inst: Instance, status: number): Promise<void> {
   const asked = endingOf(inst);
@@ -17,8 +17,10 @@ export async function initExited(ctx: RuntimeContext, inst: Instance, status: nu
   inst.pid = undefined;
   const decoded = decodeWaitStatus(status);
   const signal = "signaled" in decoded ? decoded.signal : undefined;
-  const reboot = asked ? asked.restart : signal === SIGHUP;
-  const cause = asked?.cause ?? { actor: "init", request: exitWords(status) };
+  // read before the cgroup goes: an OOM kill is told apart from a kill from outside by it
+  const stop = stopReason({ status, asked, oomKills: oomKillsOf(inst) });
+  const reboot = stop.reason === "rebooted";
+  const cause = asked?.cause ?? selfStopCause(stop);
   // From here a stop or an abort joins this ending instead of signalling an init that is gone
   // (and a stop overrules the reboot).
   const ending = asked ?? { cause, restart: reboot, done: runEnded(inst).then(() => undefined) };
@@ -32,22 +34,37 @@ export async function initExited(ctx: RuntimeContext, inst: Instance, status: nu
   };
   if (inst.state !== "STOPPING") ctx.journal.record(inst, "STOPPING", cause, detail);
   inst.lastExit = { status, code: shellExitCode(status), at: Date.now() };
-  await endRun(ctx, inst, cause, detail, status);
-  if (ending.restart) void ctx.restart(inst, ending.cause);
+  // A reboot starts again before the run's waiters hear of its end: they find it STARTING, not
+  // STOPPED (corral run stays in the run), as lxc-start -F does.
+  await endRun(ctx, inst, cause, { ...detail, stop }, status, () => {
+    if (ending.restart) void ctx.restart(inst, ending.cause);
+  });
+}
+
+/** The OOM kills in the run's cgroup; 0 when it cannot be read (no memory controller here). */
+function oomKillsOf(inst: Instance): number {
+  try {
+    return inst.cgroup?.oomKills() ?? 0;
+  } catch (e) {
+    expected(e, ["ENOENT"], `reading ${inst.name}'s OOM kills`);
+    return 0;
+  }
 }
 
 /**
  * lxc_end, after a failed start (status -1) or a reaped init: what the run held goes, the
  * post-stop hooks run (as LXC runs them for any start that got past STARTING), STOPPED is
- * recorded, the phase is idle again, and whoever waits for the run hears its status.
+ * recorded, the phase is idle again, `next` runs (a reboot's next start), and then whoever waits
+ * for the run hears its status.
  */
-export async function endRun(ctx: RuntimeContext, inst: Instance, cause: EventCause, detail: EventDetail, status: number): Promise<void> {
+export async function endRun(ctx: RuntimeContext, inst: Instance, cause: EventCause, detail: EventDetail, status: number, next?: () => void): Promise<void> {
   const leftover = await release(ctx, inst);
   if (leftover) detail.leftover = leftover;
   const hookError = await postStop(ctx, inst);
   if (hookError) detail.hookError = hookError;
   inst.phase = { kind: "idle" };
   ctx.journal.record(inst, "STOPPED", cause, detail);
+  next?.();
   resolveExit(inst, status);
 }
 

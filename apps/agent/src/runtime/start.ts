@@ -3,7 +3,7 @@
 // cgroup name first, so that an agent that dies mid-start leaves nothing its successor cannot
 // find; spawn.ts does the namespaces, cgroups, veths and the child; any failure ends in ABORTING
 // then STOPPED with the error, through one release path.
-import { freeCgroupName, hierarchiesFor, layoutOf, type CgroupLayout } from "./cgroups.ts";
+import { CgroupError, freeCgroupName, hierarchiesFor, layoutOf, planCgroupWrites, type CgroupLayout } from "./cgroups.ts";
 import type { ContainerConfig, EventCause } from "@corral/core";
 import { apparmorRefusal, apparmorWarning } from "./apparmor.ts";
 import { ConsoleCapture, RingBuffer, TtySet } from "./console.ts";
@@ -30,6 +30,13 @@ export function loadForStart(ctx: RuntimeContext, name: string): LoadedConfig {
   }
   const apparmor = apparmorRefusal(loaded.config.apparmorProfile, ctx.appArmor);
   if (apparmor) throw new Refusal(`${name}: ${apparmor}`, "BAD_REQUEST");
+  try {
+    // A value the config accepts may need a controller this host lacks: said now, as a bad request.
+    planCgroupWrites(loaded.config.cgroups, hierarchiesFor(loaded.config.cgroups, ctx.hierarchies));
+  } catch (e) {
+    if (!(e instanceof CgroupError)) throw e;
+    throw new Refusal(`${name}: ${e.message}`, "BAD_REQUEST");
+  }
   return loaded;
 }
 
@@ -127,7 +134,7 @@ async function failStart(ctx: RuntimeContext, inst: Instance, phase: StartingPha
   // An abort during STARTING has said ABORTING already, with its own cause.
   const endCause = phase.ending?.cause ?? cause;
   if (inst.state !== "ABORTING") ctx.journal.record(inst, "ABORTING", cause, { error: err.toDetail() });
-  await endRun(ctx, inst, endCause, { error: err.toDetail() }, -1);
+  await endRun(ctx, inst, endCause, { error: err.toDetail(), stop: { reason: "start-failed", step: err.step, message: err.message } }, -1);
   // The start's caller hears of the abort as a conflict with another request.
   if (aborted) throw new Refusal(`${inst.name}: the start was aborted (${endCause.actor}${endCause.request ? `: ${endCause.request}` : ""})`);
   throw err;

@@ -2,7 +2,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { connect } from "../../src/cli/client.ts";
+import { agentHeaders, connect } from "../../src/cli/client.ts";
+import { streamClient } from "../../src/cli/streams.ts";
 
 const REPO = join(import.meta.dirname, "../../../..");
 
@@ -64,7 +65,15 @@ export class AgentProcess {
     this.child = undefined;
   }
 
+  /** The CLI's HTTP client, and a WebSocket client made at once when asked (the CLI loads it on demand). */
   client(actor = "test") {
-    return connect({ url: this.url, token: this.token }, actor);
+    const target = { url: this.url, token: this.token };
+    let ws: ReturnType<typeof streamClient> | undefined;
+    const conn = connect(target, actor);
+    return {
+      http: conn.http,
+      streams: () => (ws ??= streamClient(this.url, agentHeaders(target, actor))).client,
+      close: () => ws?.close(),
+    };
   }
 }

@@ -2,12 +2,13 @@
 // refusals. Needs root (real containers); fails without.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { StateEvent } from "@corral/core";
 import { AgentProcess, freePort } from "./agent-process.ts";
+import { AgentError } from "../../src/cli/agent-http.ts";
 import { requireRoot, until } from "./harness.ts";
 import { detectHierarchies } from "../../src/runtime/cgroups.ts";
 import { Store } from "../../src/store/store.ts";
@@ -257,6 +258,27 @@ describe("security", () => {
     const { http } = agent.client();
     await assert.rejects(http.containers.create.mutate({ name: "badcfg", config: "lxc.uts.name = x\nlxc.bogus.key = 1\n" }), /config:2: lxc\.bogus\.key: unknown configuration key/);
     assert.ok(!existsSync(join(lxcpath, "badcfg")));
+  });
+
+  it("refuses a config value that cannot work the same way in checkConfig, create and start: a 400 at its line, never a 500", async () => {
+    const { http } = agent.client();
+    for (const bad of ["lxc.cgroup2.memory.max = lots", "lxc.cgroup2.cpu.max = fast", "lxc.signal.halt = SIGNOPE", "lxc.cgroup2.memroy.max = 64M"]) {
+      const check = await http.containers.checkConfig.query({ name: "vals", config: `lxc.uts.name = vals\n${bad}\n` });
+      assert.ok(!check.ok, bad);
+      assert.equal(check.line, 2, bad);
+      assert.equal(check.key, bad.split(" = ")[0]);
+      await assert.rejects(http.containers.create.mutate({ name: "vals", template: "host", config: `${bad}\n` }),
+        (e: unknown) => e instanceof AgentError && e.httpStatus === 400 && e.message.includes(`config:1: ${bad.split(" = ")[0]}`), bad);
+      assert.ok(!existsSync(join(lxcpath, "vals")), bad);
+    }
+    // a config edited on disk after create is refused by start, at its line
+    await http.containers.create.mutate({ name: "vals", template: "host" });
+    const lines = readFileSync(join(lxcpath, "vals", "config"), "utf8").split("\n").length;
+    appendFileSync(join(lxcpath, "vals", "config"), "lxc.cgroup2.cpu.max = fast\n");
+    await assert.rejects(http.containers.start.mutate({ name: "vals" }),
+      (e: unknown) => e instanceof AgentError && e.httpStatus === 400 && e.message.includes(`vals/config:${lines}: lxc.cgroup2.cpu.max: "fast"`));
+    assert.equal((await http.containers.get.query({ name: "vals" })).state, "STOPPED");
+    await http.containers.delete.mutate({ name: "vals" });
   });
 });
 

@@ -101,6 +101,18 @@ describe("a start", () => {
     assert.deepEqual(left(), []);
   });
 
+  it("an init the OOM killer killed ends OOM-killed, by the kernel; one killed from outside, by 'outside corral'", async () => {
+    await start();
+    host.files.files.set(`${CGROUP}/memory.events`, "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n");
+    await initExits(encodeWaitStatus({ signal: 9 }));
+    assert.deepEqual(changes.at(-1)!.detail.stop, { reason: "oom-killed", oomKills: 1, signal: "SIGKILL" });
+    assert.equal(changes.at(-1)!.cause.actor, "kernel");
+    await start();
+    await initExits(encodeWaitStatus({ signal: 9 }));
+    assert.deepEqual(changes.at(-1)!.detail.stop, { reason: "killed-outside", signal: "SIGKILL" });
+    assert.deepEqual(changes.at(-1)!.cause, { actor: "outside corral", request: "killed by SIGKILL" });
+  });
+
   it("a clone that fails (EPERM) undoes in reverse: boot id, then cgroup; ABORTING then STOPPED name the step", async () => {
     sys.failNext("spawn", ERRNO.EPERM);
     await assert.rejects(start(), /EPERM/);
@@ -187,6 +199,13 @@ describe("a start", () => {
     assert.deepEqual(states(), ["STARTING", "RUNNING"]);
   });
 
+  it("a cgroup key whose controller this host lacks is a bad request before STARTING, not a failed start", async () => {
+    createContainer(new LxcPath(dir), { name: "io1", config: `lxc.rootfs.path = dir:${ROOTFS}\nlxc.cgroup2.io.weight = 100\n` });
+    await assert.rejects(runtime.start("io1", { cause, console: "inherit" }), (e: Error) => e instanceof Refusal && e.code === "BAD_REQUEST" && /io\.weight/.test(e.message));
+    assert.deepEqual(states(), []);
+    assert.deepEqual(host.files.log, []);
+  });
+
   it("a full store refuses the start before anything is made", async () => {
     storeFull = true;
     await assert.rejects(start(), NotStored);
@@ -253,6 +272,15 @@ describe("abort, reboot, freeze", () => {
     assert.deepEqual(states(), ["STARTING", "RUNNING", "STOPPING", "STOPPED", "STARTING", "RUNNING"]);
     assert.equal(changes[3]!.detail.reboot, true);
     assert.notEqual(runtime.initPid("c1"), first);
+  });
+
+  it("whoever waits for a run that reboots itself finds the container starting again, not stopped (corral run stays in the run)", async () => {
+    await start();
+    const ended = runtime.waitForExit("c1").then(() => runtime.state("c1"));
+    sys.exits.set(runtime.initPid("c1")!, encodeWaitStatus({ signal: 1 }));
+    process.emit("SIGCHLD", "SIGCHLD");
+    assert.equal(await ended, "STARTING");
+    await until(() => states().length === 6);
   });
 
   it("corral reboot kills an init that does not handle SIGINT, then starts it again", async () => {

@@ -4,6 +4,7 @@
 // pattern: one tab stop, arrow keys and Home/End move between tabs and show each at once).
 import dynamic from "next/dynamic";
 import { useRef, type KeyboardEvent } from "react";
+import { stopWords } from "@corral/core";
 import type { DashboardStore } from "@/client/store";
 import { useNow } from "@/client/hooks";
 import { clock, exitText, uptime } from "@/lib/format";
@@ -85,6 +86,7 @@ export function ContainerPanel({
           <div><dt>Uptime</dt><dd>{uptime(c.startedAt, now, c.state)}</dd></div>
           <div><dt>PID</dt><dd data-testid="detail-pid">{c.pid ?? "-"}</dd></div>
           <div><dt>IP</dt><dd className="mono">{c.ips.join(", ") || "-"}</dd></div>
+          <div><dt>Last stop</dt><dd data-testid="detail-last-stop" data-reason={c.lastStop?.reason}>{c.lastStop ? stopWords(c.lastStop) : "-"}</dd></div>
           <div><dt>Last exit</dt><dd>{c.lastExit ? `${exitText(c.lastExit.status, c.lastExit.code)} at ${clock(c.lastExit.at, false)}` : "-"}</dd></div>
           <div><dt>Command</dt><dd className="mono clip" title={c.command?.join(" ")}>{c.command?.join(" ") ?? "-"}</dd></div>
         </dl>

@@ -1,5 +1,5 @@
 // Words and numbers for people: durations, times, exit statuses, event causes. Pure.
-import { decodeWaitStatus, signalName, type StateEvent } from "@corral/core";
+import { decodeWaitStatus, signalName, stopWords, type StateEvent } from "@corral/core";
 
 export function duration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "-";
@@ -88,6 +88,7 @@ export function describeEvent(e: StateEvent): { summary: string; details: string
       break;
     case "STOPPED":
       if (d.error) summary = `stopped: start failed at ${d.error.step}`;
+      else if (d.stop?.reason === "oom-killed" || d.stop?.reason === "killed-outside") summary = `stopped: ${stopWords(d.stop)}`;
       else if (d.exitStatus !== undefined) summary = `stopped, ${exitText(d.exitStatus, d.exitCode, d.signal)}${d.reboot ? ", rebooting" : d.halt ? ", halt" : ""}`;
       else summary = "stopped";
       break;

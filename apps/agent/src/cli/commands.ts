@@ -1,0 +1,67 @@
+// What each corral command takes, in one table: the argument parser, the usage and the bash
+// completion (completion.ts) all read it. Which commands need the agent's code is said here too:
+// main.ts loads that code only for them, so that the commands that talk to an agent start fast.
+import { DEFAULT_LISTEN } from "../env.ts";
+import { parseArgs, type ParsedArgs } from "./args.ts";
+
+export interface CommandSpec {
+  booleans?: string[];
+  values?: string[];
+  positionals?: number;
+  /** what a positional is, for completion: a container of the agent's, or nothing to offer */
+  positional?: "container";
+  /** values an option takes, for completion; "file" completes file names */
+  choices?: Record<string, readonly string[] | "file">;
+}
+
+/** Options every command takes. */
+export const GLOBAL_VALUES = ["lxcpath", "agent"] as const;
+
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  create: {
+    values: ["template", "config", "release", "root-password", "ssh-key"], positionals: 1,
+    choices: { template: ["host", "busybox", "debian"], config: "file", "ssh-key": "file", release: ["bookworm", "trixie"] },
+  },
+  run: {
+    booleans: ["rm", "verbose"], values: ["name", "template", "config"], positionals: 1, positional: "container",
+    choices: { template: ["host", "busybox", "debian"], config: "file" },
+  },
+  agent: { values: ["listen"] },
+  ls: { booleans: ["json", "names"] },
+  info: { booleans: ["json"], positionals: 1, positional: "container" },
+  start: { positionals: 1, positional: "container" },
+  stop: { booleans: ["kill"], values: ["timeout"], positionals: 1, positional: "container" },
+  abort: { positionals: 1, positional: "container" },
+  reboot: { positionals: 1, positional: "container" },
+  freeze: { positionals: 1, positional: "container" },
+  unfreeze: { positionals: 1, positional: "container" },
+  delete: { positionals: 1, positional: "container" },
+  events: { booleans: ["json"], values: ["since", "name"], choices: { name: [] } },
+  console: { positionals: 1, positional: "container" },
+  completion: { positionals: 1, choices: {} },
+};
+
+export function argsOf(command: string | undefined, words: readonly string[]): ParsedArgs {
+  const spec = COMMANDS[command ?? ""] ?? {};
+  return parseArgs(words, { booleans: spec.booleans ?? [], values: [...GLOBAL_VALUES, ...(spec.values ?? [])], positionals: spec.positionals ?? 0 });
+}
+
+export const USAGE = `usage: corral <command> [options]
+
+On this host, no agent needed:
+  create NAME [--template host|busybox|debian] [--config FILE]    write <lxcpath>/NAME/config (LXC format)
+         debian: [--release bookworm] [--root-password PW] [--ssh-key FILE]   (built once, then cached)
+  run [NAME] [--rm] [--template T] [--config FILE] [--name N] [--verbose] [-- CMD ARGS...]
+                                         run a container in the foreground, like lxc-start -F
+  agent [--listen ${DEFAULT_LISTEN}]     run the agent (tRPC at /trpc, HTTP and WebSocket)
+  completion bash                        print the bash completion script (setup installs it)
+
+Through an agent (--agent URL or CORRAL_AGENT; token from CORRAL_TOKEN or <lxcpath>/agent.token):
+  ls [--json|--names]         info NAME [--json]
+  start NAME [-- CMD...]      stop NAME [--timeout S] [--kill]
+  abort|reboot|freeze|unfreeze|delete NAME
+  events [--json] [--since CURSOR]       every state change, live (like lxc-monitor)
+  console NAME                           attach to the console (Ctrl-a q detaches)
+
+Everywhere:
+  --lxcpath DIR   the container store (default /var/lib/corral, or CORRAL_LXCPATH)`;
