@@ -4,7 +4,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
-  allowedActions, ConfigError, stopOf, type ContainerDetail, type ContainerSummary, type EventCause, type StateEvent,
+  allowedActions, ConfigError, stopOf, type ContainerDetail, type RestartPolicy, type ContainerSummary, type EventCause, type StateEvent,
 } from "@corral/core";
 import { EventBus } from "./bus.ts";
 import type { AgentService } from "./api/service.ts";
@@ -23,6 +23,7 @@ import type { Host } from "./host/host.ts";
 import { expected, logUnexpectedTo } from "./errors.ts";
 import { Sampler } from "./metrics/sampler.ts";
 import { AgentMetrics } from "./metrics/prometheus.ts";
+import { RestartKeeper } from "./restarts.ts";
 import { readUsage } from "./metrics/usage.ts";
 
 export const VERSION = "0.1.0";
@@ -59,6 +60,8 @@ export class Agent implements AgentService {
   private readonly lxc: LxcBroadcast;
   /** GET /metrics (metrics/prometheus.ts) */
   readonly metrics: AgentMetrics;
+  /** restart policies and flapping (restarts.ts) */
+  readonly restarts: RestartKeeper;
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
 
@@ -70,6 +73,7 @@ export class Agent implements AgentService {
     this.lastStops = this.store.latestByContainer("STOPPED");
     this.runtime = new Runtime(sys, host, this.lxcpath, (c) => this.onState(c));
     this.lxc = new LxcBroadcast(sys, this.lxcpath.root, runtimeCommandTarget(() => this.runtime));
+    this.restarts = new RestartKeeper(this.lxcpath, (name, cause) => this.runtime.start(name, { cause, command: this.runtime.status(name).command }));
     this.sampler = new Sampler(host.files, () => this.runtime.sampleTargets(), this.store.samples, log);
     this.metrics = new AgentMetrics({
       containers: () => this.lxcpath.list().map((name) => {
@@ -83,12 +87,15 @@ export class Agent implements AgentService {
 
   /** lxc_set_state: store, then tell everyone. */
   private onState(change: StateChange): void {
+    const startedAt = this.runtime.status(change.container).startedAt;
+    const restartLater = this.restarts.onChange(change, startedAt === undefined ? 0 : Date.now() - startedAt);
     const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail, change.at);
     if (event.state === "STOPPED") this.lastStops.set(event.container, event);
     this.metrics.onState(event);
     this.lxc.onState(change);
     this.bus.publish(event);
     this.log.info("state", { container: change.container, state: change.state, seq: event.seq, cause: change.cause });
+    restartLater?.();
   }
 
   /** After a restart: clean what the last run left, then lxc.start.auto in order with delays. */
@@ -151,6 +158,7 @@ export class Agent implements AgentService {
       startedAt: s.startedAt,
       ips: (config?.net ?? []).flatMap((n) => [...n.ipv4Addresses, ...n.ipv6Addresses].map((a) => a.split("/")[0]!)),
       ...this.lastStop(name),
+      restart: this.restarts.status(name),
       command: s.command,
       cgroup: s.cgroup,
       autostart: config?.start.auto ?? false,
@@ -231,6 +239,12 @@ export class Agent implements AgentService {
   delete(name: string): void {
     deleteContainer(this.lxcpath, name, this.runtime.state(name));
     this.lastStops.delete(name);
+    this.restarts.forget(name);
+  }
+
+  setRestartPolicy(name: string, policy: RestartPolicy): void {
+    if (!this.lxcpath.exists(name)) throw new Refusal(`no container named "${name}"`, "NOT_FOUND");
+    this.restarts.setPolicy(name, policy);
   }
 
   info() {
@@ -244,6 +258,7 @@ export class Agent implements AgentService {
   /** Stop every running container (agent shutdown), as LXC's monitors die with their containers. */
   async shutdown(cause: EventCause): Promise<void> {
     await Promise.all(this.list().filter((c) => c.state !== "STOPPED").map((c) => this.runtime.abort(c.name, cause).catch(() => undefined)));
+    this.restarts.close();
     this.sampler.stop();
     this.lxc.close();
     this.runtime.close();

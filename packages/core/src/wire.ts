@@ -1,6 +1,7 @@
 // Types on the agent's API, shared by the agent, the CLI and the dashboard. Pure.
 import type { StateEvent } from "./events.ts";
 import type { StopReason } from "./stop-reason.ts";
+import type { RestartStatus } from "./restart-policy.ts";
 import type { Action, StateName } from "./states.ts";
 
 export interface ContainerSummary {
@@ -15,6 +16,8 @@ export interface ContainerSummary {
   lastError?: string;
   /** why the last run ended (stop-reason.ts) */
   lastStop?: StopReason;
+  /** its restart policy, the restarts it made in a row, whether it is flapping */
+  restart?: RestartStatus;
   command?: string[];
   cgroup?: string;
   autostart: boolean;

@@ -1,7 +1,7 @@
 // What the API needs of the agent, declared here so that the routers depend on this interface
 // and not on the composition root (src/agent.ts implements it). Each part is the narrowest slice
 // of a lower layer the routers call.
-import type { AgentInfo, ContainerDetail, ContainerSummary, StateEvent } from "@corral/core";
+import type { AgentInfo, ContainerDetail, ContainerSummary, RestartPolicy, StateEvent } from "@corral/core";
 import type { EventBus } from "../bus.ts";
 import type { CreateRequest, CreateResult } from "../containers/create.ts";
 import type { CreateJobs } from "../containers/create-jobs.ts";
@@ -35,6 +35,7 @@ export interface AgentService {
   create(req: CreateRequest, by: { actor: string; address: string }): CreateResult & { building: boolean };
   checkConfig(name: string, text: string): string[];
   delete(name: string): void;
+  setRestartPolicy(name: string, policy: RestartPolicy): void;
   info(): AgentInfo;
   events(q: { container?: string; after?: number; before?: number; limit?: number }): StateEvent[];
 }

@@ -36,6 +36,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   freeze: { positionals: 1, positional: "container" },
   unfreeze: { positionals: 1, positional: "container" },
   delete: { positionals: 1, positional: "container" },
+  "restart-policy": { values: ["max", "backoff"], positionals: 2, positional: "container" },
   events: { booleans: ["json"], values: ["since", "name"], choices: { name: [] } },
   console: { positionals: 1, positional: "container" },
   completion: { positionals: 1, choices: {} },
@@ -60,6 +61,8 @@ Through an agent (--agent URL or CORRAL_AGENT; token from CORRAL_TOKEN or <lxcpa
   ls [--json|--names]         info NAME [--json]
   start NAME [-- CMD...]      stop NAME [--timeout S] [--kill]
   abort|reboot|freeze|unfreeze|delete NAME
+  restart-policy NAME never|on-failure|always [--max N] [--backoff S]
+                                         restart after a stop (on-failure: N in a row, waits doubling)
   events [--json] [--since CURSOR]       every state change, live (like lxc-monitor)
   console NAME                           attach to the console (Ctrl-a q detaches)
 

@@ -23,6 +23,14 @@ function needName(args: ParsedArgs, command: string): string {
   return name;
 }
 
+/** --NAME N: a number, or a usage error; undefined when not given. */
+function numberFlag(args: ParsedArgs, name: string): number | undefined {
+  const text = flag(args, name);
+  if (text === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`--${name} wants a number, got "${text}"`);
+  return Number(text);
+}
+
 function agentConnection(args: ParsedArgs): Connection {
   return connect(resolveTarget(flag(args, "agent") ?? env.agent, lxcpathOf(args), env.token));
 }
@@ -86,6 +94,12 @@ async function main(argv: string[]): Promise<number> {
         kill: has(args, "kill"),
         command: args.rest,
       });
+    }
+    case "restart-policy": {
+      const [conn, name] = withName(args, command);
+      const policy = args.positionals[1];
+      if (policy === undefined) throw new UsageError("restart-policy needs a POLICY: never, on-failure or always");
+      return remote.restartPolicy(conn, name, policy, numberFlag(args, "max"), numberFlag(args, "backoff"));
     }
     case "events":
       return remote.events(agentConnection(args), has(args, "json"), flag(args, "since"), flag(args, "name"));

@@ -1,6 +1,6 @@
 // The CLI commands that talk to an agent. Calls go over plain HTTP; only events, console and the
 // progress of stop and reboot open the WebSocket (client.ts loads it then).
-import { exitShort, stopWords, uptime, type StateEvent, type StreamItem } from "@corral/core";
+import { exitShort, RESTART_POLICIES, stopWords, uptime, type RestartPolicyName, type RestartStatus, type StateEvent, type StreamItem } from "@corral/core";
 import type { Connection } from "./client.ts";
 import { UsageError } from "./args.ts";
 import { killLine, rebootLine, rebootStep, type RebootStep } from "./countdown.ts";
@@ -16,9 +16,36 @@ export async function ls(conn: Connection, format: "table" | "json" | "names"): 
   if (format === "json") return out(JSON.stringify(list, null, 2)), 0;
   // one name a line: for scripts, and for the shell's completion
   if (format === "names") return list.forEach((c) => out(c.name)), 0;
-  const rows = [["NAME", "STATE", "PID", "UPTIME", "IPV4", "LAST EXIT"], ...list.map((c) => [c.name, c.state, c.pid ? String(c.pid) : "-", uptime(c.startedAt, Date.now(), c.state), c.ips.join(",") || "-", exitShort(c.lastExit?.status, c.lastExit?.code)])];
+  const rows = [["NAME", "STATE", "PID", "UPTIME", "IPV4", "LAST STOP", "RESTARTS"], ...list.map((c) => [c.name, c.state, c.pid ? String(c.pid) : "-", uptime(c.startedAt, Date.now(), c.state), c.ips.join(",") || "-", c.lastStop ? stopWords(c.lastStop) : exitShort(c.lastExit?.status, c.lastExit?.code), restartsShort(c.restart)])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) out(r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  return 0;
+}
+
+/** "3 flapping", "-": the restarts a policy made in a row, for the list. */
+function restartsShort(r: RestartStatus | undefined): string {
+  if (!r || (r.restarts === 0 && !r.flapping)) return "-";
+  return `${r.restarts}${r.flapping ? " flapping" : ""}`;
+}
+
+function restartWords(r: RestartStatus): string {
+  const parts: string[] = [r.policy];
+  if (r.restarts > 0) parts.push(`${r.restarts} restart${r.restarts === 1 ? "" : "s"} in a row`);
+  if (r.flapping) parts.push("flapping");
+  if (r.gaveUp) parts.push("gave up");
+  if (r.nextAt !== undefined) parts.push(`next in ${Math.max(0, Math.round((r.nextAt - Date.now()) / 100) / 10)} s`);
+  return parts.join(", ");
+}
+
+/** corral restart-policy NAME never|on-failure|always [--max N] [--backoff S] */
+export async function restartPolicy(conn: Connection, name: string, policy: string, max: number | undefined, backoffS: number | undefined): Promise<number> {
+  if (!(RESTART_POLICIES as readonly string[]).includes(policy)) throw new UsageError(`restart-policy takes ${RESTART_POLICIES.join(", ")}, not "${policy}"`);
+  const c = await conn.http.containers.setRestartPolicy.mutate({
+    name, policy: policy as RestartPolicyName,
+    ...(max !== undefined ? { maxRestarts: max } : {}),
+    ...(backoffS !== undefined ? { backoffMs: Math.round(backoffS * 1000) } : {}),
+  });
+  out(`${name}: ${c.restart ? restartWords(c.restart) : policy}`);
   return 0;
 }
 
@@ -33,6 +60,7 @@ export async function info(conn: Connection, name: string, json: boolean): Promi
   if (c.lastStop) out(`Last stop:  ${stopWords(c.lastStop)}`);
   if (c.lastExit) out(`Last exit:  ${exitShort(c.lastExit.status, c.lastExit.code)}`);
   if (c.lastError) out(`Last error: ${c.lastError}`);
+  if (c.restart) out(`Restart:    ${restartWords(c.restart)}`);
   out(`Config:     ${c.configPath}`);
   for (const w of c.warnings) out(`Warning:    ${w}`);
   return 0;

@@ -66,6 +66,29 @@ describe("why a container died", () => {
   });
 });
 
+describe("restart policy", () => {
+  it("an on-failure container that keeps failing is restarted with a doubling wait up to its limit, and marked flapping", async () => {
+    await http().containers.create.mutate({ name: "flap", template: "busybox" });
+    await http().containers.setRestartPolicy.mutate({ name: "flap", policy: "on-failure", maxRestarts: 3, backoffMs: 100 });
+    await http().containers.start.mutate({ name: "flap", command: ["sh", "-c", "exit 3"] });
+    const deadline = Date.now() + 30_000;
+    let c = await http().containers.get.query({ name: "flap" });
+    while (!(c.restart?.gaveUp && c.state === "STOPPED") && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      c = await http().containers.get.query({ name: "flap" });
+    }
+    assert.deepEqual([c.state, c.restart?.policy, c.restart?.restarts, c.restart?.flapping, c.restart?.gaveUp], ["STOPPED", "on-failure", 3, true, true]);
+    const events = (await http().events.list.query({ container: "flap" })).events;
+    const starts = events.filter((e) => e.state === "STARTING");
+    assert.deepEqual(starts.map((e) => e.cause.actor), ["test", "restart policy", "restart policy", "restart policy"]);
+    assert.deepEqual(starts.slice(1).map((e) => e.cause.request), ["on-failure: restart 1 of 3", "on-failure: restart 2 of 3", "on-failure: restart 3 of 3"]);
+    const stops = events.filter((e) => e.state === "STOPPED");
+    assert.deepEqual(stops.map((e) => (e.detail.restart as { delayMs?: number } | undefined)?.delayMs), [100, 200, 400, undefined]);
+    assert.deepEqual(stops.map((e) => e.detail.flapping === true), [false, false, true, true]);
+    assert.equal(stops.at(-1)!.detail.restarts, 3);
+  });
+});
+
 describe("GET /metrics", () => {
   it("answers 401 without the token, and with it has a running container's memory and state", async () => {
     assert.equal((await fetch(`${agent.url}/metrics`)).status, 401);

@@ -332,7 +332,10 @@ function Row({
       <td>
         <StateChip state={c.state} greyed={greyed} />
       </td>
-      <td className="name">{c.name}</td>
+      <td className="name">
+        {c.name}
+        {c.restart?.flapping && <span className="bad flapping" data-testid="flapping" title={`stopped abnormally again and again: ${c.restart.restarts} restarts in a row`}> flapping</span>}
+      </td>
       <td className="num" data-testid="uptime">{uptime(c.startedAt, now, c.state)}</td>
       <td className="num" data-testid="pid">{c.pid ?? "-"}</td>
       <td className="mono">{c.ips.join(", ") || "-"}</td>

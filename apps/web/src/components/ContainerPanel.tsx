@@ -13,6 +13,7 @@ import { TABS, type Tab, type TimeRange } from "@/lib/view-url";
 import { StartFailure } from "./EventViews";
 import { Actions, Countdown } from "./PanelActions";
 import { AuditTab, ConfigTab, ContainerTimeline } from "./PanelTabs";
+import { RestartPolicy } from "./RestartPolicy";
 import { StateChip } from "./StateChip";
 
 const ConsoleView = dynamic(() => import("./ConsoleView").then((m) => m.ConsoleView), {
@@ -88,6 +89,7 @@ export function ContainerPanel({
           <div><dt>IP</dt><dd className="mono">{c.ips.join(", ") || "-"}</dd></div>
           <div><dt>Last stop</dt><dd data-testid="detail-last-stop" data-reason={c.lastStop?.reason}>{c.lastStop ? stopWords(c.lastStop) : "-"}</dd></div>
           <div><dt>Last exit</dt><dd>{c.lastExit ? `${exitText(c.lastExit.status, c.lastExit.code)} at ${clock(c.lastExit.at, false)}` : "-"}</dd></div>
+          <div><dt>Restart</dt><RestartPolicy agent={agent} c={c} onChanged={() => void store.loadContainers(agent)} /></div>
           <div><dt>Command</dt><dd className="mono clip" title={c.command?.join(" ")}>{c.command?.join(" ") ?? "-"}</dd></div>
         </dl>
       </div>

@@ -12,6 +12,7 @@ export const RELAYED = {
   "containers.get": "query",
   "containers.checkConfig": "query",
   "containers.create": "mutation",
+  "containers.setRestartPolicy": "mutation",
   "containers.createProgress": "query",
   "containers.delete": "mutation",
   "containers.start": "mutation",

@@ -1,6 +1,6 @@
 // containers.*: the container list and the lifecycle verbs.
 import { z } from "zod";
-import { ConfigError, NAME_RE, type EventCause } from "@corral/core";
+import { ConfigError, DEFAULT_RESTART_POLICY, NAME_RE, RESTART_POLICIES, type EventCause } from "@corral/core";
 import type { RuntimeVerbs } from "../service.ts";
 import { TEMPLATES } from "../../containers/templates.ts";
 import { mutationProcedure, publicProcedure, router } from "../trpc.ts";
@@ -49,6 +49,24 @@ export const containersRouter = router({
     ctx.agent.delete(input.name);
     return { name: input.name };
   }),
+
+  /**
+   * The restart policy, kept beside the config: never, on-failure (restarts in a row up to
+   * maxRestarts, waiting backoffMs, doubled each time up to maxBackoffMs) or always.
+   */
+  setRestartPolicy: mutationProcedure
+    .input(z.object({
+      name,
+      policy: z.enum(RESTART_POLICIES),
+      maxRestarts: z.number().int().min(1).max(1000).default(DEFAULT_RESTART_POLICY.maxRestarts),
+      backoffMs: z.number().int().min(0).max(3_600_000).default(DEFAULT_RESTART_POLICY.backoffMs),
+      maxBackoffMs: z.number().int().min(0).max(3_600_000).default(DEFAULT_RESTART_POLICY.maxBackoffMs),
+    }))
+    .mutation(({ ctx, input }) => {
+      const { name: container, ...policy } = input;
+      ctx.agent.setRestartPolicy(container, policy);
+      return ctx.agent.summary(container);
+    }),
 
   start: mutationProcedure
     .input(z.object({ name, command: z.array(z.string()).max(256).optional() }))
