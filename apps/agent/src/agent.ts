@@ -76,10 +76,13 @@ export class Agent implements AgentService {
     this.restarts = new RestartKeeper(this.lxcpath, (name, cause) => this.runtime.start(name, { cause, command: this.runtime.status(name).command }));
     this.sampler = new Sampler(host.files, () => this.runtime.sampleTargets(), this.store.samples, log);
     this.metrics = new AgentMetrics({
-      containers: () => this.lxcpath.list().map((name) => {
-        const cgroup = this.runtime.cgroupOf(name);
-        return { name, state: this.runtime.state(name), ...(cgroup ? { usage: readUsage(host.files, cgroup) } : {}) };
-      }),
+      containers: () => {
+        const running = new Map(this.runtime.sampleTargets().map((t) => [t.name, t]));
+        return this.lxcpath.list().map((name) => {
+          const t = running.get(name);
+          return { name, state: this.runtime.state(name), ...(t ? { usage: readUsage(host.files, t.cgroup, t.veths) } : {}) };
+        });
+      },
       lastSeq: () => this.store.lastSeq(),
       subscribers: () => this.bus.size,
     });

@@ -50,10 +50,10 @@ export class AgentMetrics {
         }
       },
     });
-    perRunning("corral_container_memory_bytes", "Memory the container's memory cgroup counts (page cache included); only for a container in a memory cgroup.", (u) => u.memoryBytes);
-    perRunning("corral_container_memory_limit_bytes", "The container's memory limit; absent when it has none.", (u) => u.memoryLimitBytes);
+    perRunning("corral_container_memory_bytes", "Memory the container's memory cgroup counts (page cache included); only for a container in a memory cgroup.", (u) => u.memBytes);
+    perRunning("corral_container_memory_limit_bytes", "The container's memory limit; absent when it has none.", (u) => u.memLimit ?? undefined);
     perRunning("corral_container_memory_rss_bytes", "Resident memory of the container's processes, summed.", (u) => u.rssBytes);
-    perRunning("corral_container_pids", "Processes in the container.", (u) => u.pids);
+    perRunning("corral_container_pids", "Processes in the container.", (u) => u.pids ?? u.procs);
     // Counters the kernel keeps: each scrape sets them to the kernel's figure for the current run.
     const kernelCounter = (name: string, help: string, value: (u: Usage) => number | undefined) => new Counter({
       name, help, labelNames: ["container"], registers,
@@ -65,8 +65,12 @@ export class AgentMetrics {
         }
       },
     });
-    kernelCounter("corral_container_cpu_seconds_total", "CPU time the container's processes used in its current run.", (u) => u.cpuSeconds);
+    kernelCounter("corral_container_cpu_seconds_total", "CPU time the container's processes used in its current run.", (u) => u.cpuUsec === undefined ? undefined : u.cpuUsec / 1e6);
     kernelCounter("corral_container_oom_kills_total", "Processes the OOM killer killed in the container's cgroup in its current run.", (u) => u.oomKills);
+    kernelCounter("corral_container_io_read_bytes_total", "Bytes the container read from block devices in its current run.", (u) => u.ioRead);
+    kernelCounter("corral_container_io_write_bytes_total", "Bytes the container wrote to block devices in its current run.", (u) => u.ioWrite);
+    kernelCounter("corral_container_network_receive_bytes_total", "Bytes the container received on its veths in its current run.", (u) => u.netRx);
+    kernelCounter("corral_container_network_transmit_bytes_total", "Bytes the container sent on its veths in its current run.", (u) => u.netTx);
     new Counter({
       name: "corral_events_total", help: "State changes stored (the store's last sequence number).", registers,
       collect() {

@@ -9,7 +9,7 @@ import { AgentMetrics } from "../../src/metrics/prometheus.ts";
 function metrics(): AgentMetrics {
   const m = new AgentMetrics({
     containers: () => [
-      { name: "web", state: "RUNNING", usage: { cpuSeconds: 1.5, memoryBytes: 40 << 20, memoryLimitBytes: 64 << 20, rssBytes: 12 << 20, pids: 3, oomKills: 1 } },
+      { name: "web", state: "RUNNING", usage: { cpuUsec: 1_500_000, memBytes: 40 << 20, memLimit: 64 << 20, rssBytes: 12 << 20, pids: 3, procs: 3, oomKills: 1, netRx: 100, netTx: 50 } },
       { name: "idle", state: "STOPPED" },
     ],
     lastSeq: () => 42,
@@ -34,6 +34,8 @@ describe("/metrics", () => {
     assert.equal(sample(text, 'corral_container_memory_limit_bytes{container="web"}'), 64 << 20);
     assert.equal(sample(text, 'corral_container_cpu_seconds_total{container="web"}'), 1.5);
     assert.equal(sample(text, 'corral_container_oom_kills_total{container="web"}'), 1);
+    assert.equal(sample(text, 'corral_container_network_receive_bytes_total{container="web"}'), 100);
+    assert.equal(sample(text, 'corral_container_io_read_bytes_total{container="web"}'), undefined, "no io cgroup: no io series");
     assert.equal(sample(text, 'corral_container_memory_bytes{container="idle"}'), undefined, "a stopped container uses nothing");
     assert.equal(sample(text, 'corral_container_starts_total{container="web"}'), 1);
     assert.equal(sample(text, 'corral_container_start_seconds_count{phase="total"}'), 1);
