@@ -1,6 +1,7 @@
 // The dashboard, end to end: a real agent running real containers, the production dashboard, and
 // Chromium. Every test asserts what an operator sees; each makes its own containers. Signing in
 // and its refusals are auth.spec.ts.
+import { readFileSync } from "node:fs";
 import { expect, hydrated, test } from "../support/stack.ts";
 import { confirmDialog, expectNoReload, markPage, rowState, screenshot, selectContainer, unique } from "../support/ui.ts";
 
@@ -49,6 +50,17 @@ test("create a container, start it, see RUNNING live and its console", async ({ 
   await page.getByTestId("tab-timeline").click();
   await page.getByTestId("tab-console").click();
   await expect(page.getByTestId("console")).toContainText("console-says-42");
+
+  // find in it, and download the ring buffer
+  await page.getByTestId("console-find").fill("console-says-42");
+  await page.getByTestId("console-find").press("Enter");
+  await expect(page.getByTestId("console-found")).toHaveText("found");
+  await page.getByTestId("console-find").fill("nowhere-in-the-console");
+  await page.getByTestId("console-find").press("Enter");
+  await expect(page.getByTestId("console-found")).toHaveText("no match");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("console-download").click()]);
+  expect(download.suggestedFilename()).toBe(`${name}-console.log`);
+  expect(readFileSync(await download.path(), "utf8")).toContain("console-says-42");
   await expectNoReload(page);
 });
 

@@ -1,9 +1,12 @@
 "use client";
 // A container's console: xterm.js fed by the dashboard's SSE relay of console.onOutput (the ring
-// buffer's history first, then live output); keystrokes go back through console.write.
+// buffer's history first, then live output); keystrokes go back through console.write. Its bar
+// finds text in what the terminal holds (xterm's search addon) and downloads the ring buffer
+// (console.history: the last 256 KiB, as lxc.console.logfile would have it).
 import { useEffect, useRef, useState } from "react";
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
+import { SearchAddon } from "@xterm/addon-search";
 import "@xterm/xterm/css/xterm.css";
 import { call } from "@/client/api";
 import { expected } from "@/lib/errors";
@@ -12,6 +15,9 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
   const host = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState<{ live: boolean; message?: string }>({ live: false, message: "connecting…" });
   const [inputError, setInputError] = useState<string | null>(null);
+  const search = useRef<SearchAddon | null>(null);
+  const [query, setQuery] = useState("");
+  const [found, setFound] = useState<boolean | null>(null);
 
   useEffect(() => {
     const el = host.current;
@@ -26,6 +32,9 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
     });
     const fit = new FitAddon();
     term.loadAddon(fit);
+    const finder = new SearchAddon();
+    term.loadAddon(finder);
+    search.current = finder;
     term.open(el);
     try {
       fit.fit();
@@ -84,9 +93,27 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
       onData.dispose();
       clearTimeout(timer);
       ro.disconnect();
+      search.current = null;
       term.dispose();
     };
   }, [agent, name]);
+
+  const find = (backwards: boolean) => {
+    const finder = search.current;
+    if (!finder || !query) {
+      setFound(null);
+      return;
+    }
+    setFound(backwards ? finder.findPrevious(query) : finder.findNext(query));
+  };
+  const download = async () => {
+    const text = await call(agent, "console.history", { name });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+    link.download = `${name}-console.log`;
+    link.click();
+    URL.revokeObjectURL(link.href);
+  };
 
   return (
     <div className="console">
@@ -97,6 +124,18 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
         {inputError && <span className="action-error" data-testid="console-error"> {inputError}</span>}
       </div>
       <div className="console-term" ref={host} data-testid="console" role="group" aria-label={`console of ${name} (Shift+Tab leaves it)`} />
+      {/* after the terminal: Tab from the console's tab reaches the terminal first */}
+      <div className="console-bar">
+        <span className="console-tools">
+          <input
+            type="search" aria-label="find in the console" placeholder="Find" value={query} data-testid="console-find"
+            onChange={(e) => { setQuery(e.target.value); setFound(null); }}
+            onKeyDown={(e) => { if (e.key === "Enter") find(e.shiftKey); }}
+          />
+          <span role="status" data-testid="console-found">{found === false ? "no match" : found ? "found" : ""}</span>
+          <button type="button" className="link" onClick={() => void download()} data-testid="console-download">Download</button>
+        </span>
+      </div>
     </div>
   );
 }
