@@ -34,3 +34,4 @@ export * from "./words.ts";
 export * from "./cgroup-stats.ts";
 export * from "./samples.ts";
 export { selfStopCause, stopOf, stopReason, stopWords, type RunEnd, type StopReason } from "./stop-reason.ts";
+export * from "./alerts.ts";
