@@ -24,6 +24,8 @@ import { expected, logUnexpectedTo } from "./errors.ts";
 import { Sampler } from "./metrics/sampler.ts";
 import { AgentMetrics } from "./metrics/prometheus.ts";
 import { readUsage } from "./metrics/usage.ts";
+import { AlertEngine } from "./alerts/engine.ts";
+import { loadWebhooks, Webhooks } from "./alerts/webhooks.ts";
 
 export const VERSION = "0.1.0";
 
@@ -59,6 +61,8 @@ export class Agent implements AgentService {
   private readonly lxc: LxcBroadcast;
   /** GET /metrics (metrics/prometheus.ts) */
   readonly metrics: AgentMetrics;
+  /** alerts raised from the stored events and the samples (src/alerts), delivered to webhooks */
+  readonly alerts: AlertEngine;
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
 
@@ -79,6 +83,11 @@ export class Agent implements AgentService {
       lastSeq: () => this.store.lastSeq(),
       subscribers: () => this.bus.size,
     });
+    const hooks = loadWebhooks(env.webhooks, join(this.lxcpath.root, "webhooks.json"));
+    if (hooks.length > 0) log.info("alerts go to webhooks", { webhooks: hooks.map((h) => h.url) });
+    this.alerts = new AlertEngine(this.store.alerts, hooks.length > 0 ? new Webhooks(hooks, hostname(), log) : undefined, log,
+      { share: env.alertMemoryShare, forMs: env.alertMemorySeconds * 1000 });
+    this.sampler.onTick((tick) => this.alerts.onTick(tick));
   }
 
   /** lxc_set_state: store, then tell everyone. */
@@ -86,6 +95,7 @@ export class Agent implements AgentService {
     const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail, change.at);
     if (event.state === "STOPPED") this.lastStops.set(event.container, event);
     this.metrics.onState(event);
+    this.alerts.onState(event);
     this.lxc.onState(change);
     this.bus.publish(event);
     this.log.info("state", { container: change.container, state: change.state, seq: event.seq, cause: change.cause });
@@ -245,6 +255,7 @@ export class Agent implements AgentService {
   async shutdown(cause: EventCause): Promise<void> {
     await Promise.all(this.list().filter((c) => c.state !== "STOPPED").map((c) => this.runtime.abort(c.name, cause).catch(() => undefined)));
     this.sampler.stop();
+    this.alerts.close();
     this.lxc.close();
     this.runtime.close();
     for (const hook of this.beforeStoreCloses.splice(0)) hook();

@@ -20,14 +20,14 @@ test("stops that end badly raise their alert; asked-for and clean ones raise non
   assert.deepEqual(kinds(rules, ev("a", "STOPPED", { stop: { reason: "rebooted" } })), []);
   assert.deepEqual(kinds(rules, ev("a", "STOPPED", { stop: { reason: "stopped", actor: "u", signal: "SIGPWR" } })), []);
   const oom = rules.onEvent(ev("a", "STOPPED", { stop: { reason: "oom-killed", oomKills: 1, signal: "SIGKILL" } }));
-  assert.equal(oom[0]?.kind, "oom-killed");
-  assert.equal(oom[0]?.severity, "critical");
-  assert.match(oom[0]?.message ?? "", /OOM/);
-  assert.deepEqual(oom[0]?.detail.stop, { reason: "oom-killed", oomKills: 1, signal: "SIGKILL" });
+  assert.equal(oom[0].kind, "oom-killed");
+  assert.equal(oom[0].severity, "critical");
+  assert.match(oom[0].message, /OOM/);
+  assert.deepEqual(oom[0].detail.stop, { reason: "oom-killed", oomKills: 1, signal: "SIGKILL" });
   // an older STOPPED without detail.stop but with its failed start's error
   const failed = rules.onEvent(ev("a", "STOPPED", { error: { step: "clone", message: "EPERM" } }));
-  assert.equal(failed[0]?.kind, "start-failed");
-  assert.match(failed[0]?.message ?? "", /clone: EPERM/);
+  assert.equal(failed[0].kind, "start-failed");
+  assert.match(failed[0].message, /clone: EPERM/);
   assert.deepEqual(kinds(rules, ev("a", "RUNNING")), []);
 });
 
@@ -53,8 +53,8 @@ test("flapping raises one alert an episode, in place of each failed restart's", 
   assert.deepEqual(kinds(rules, ev("c", "STOPPED", failing)), ["abnormal-stop"]);
   const flap = rules.onEvent(ev("c", "STOPPED", { ...failing, flapping: true, restarts: 6 }));
   assert.deepEqual(flap.map((a) => a.kind), ["flapping"]);
-  assert.match(flap[0]?.message ?? "", /6 restarts/);
-  assert.equal(flap[0]?.detail.restarts, 6);
+  assert.match(flap[0].message, /6 restarts/);
+  assert.equal(flap[0].detail.restarts, 6);
   assert.deepEqual(kinds(rules, ev("c", "STOPPED", { ...failing, flapping: true, restarts: 7 })), []);
   assert.deepEqual(kinds(rules, ev("c", "STOPPED", { stop: { reason: "exited", code: 0 } })), []);
   assert.deepEqual(kinds(rules, ev("c", "STOPPED", { ...failing, flapping: true, restarts: 1 })), ["flapping"]);
@@ -80,9 +80,9 @@ test("memory above the share of its limit for the whole duration raises one aler
   assert.deepEqual(at(10000, 92), []);
   const raised = at(12000, 93);
   assert.equal(raised.length, 1);
-  assert.equal(raised[0]?.kind, "memory-high");
-  assert.equal(raised[0]?.detail.since, 6000);
-  assert.match(raised[0]?.message ?? "", /93 % of its memory limit for 6 s/);
+  assert.equal(raised[0].kind, "memory-high");
+  assert.equal(raised[0].detail.since, 6000);
+  assert.match(raised[0].message, /93 % of its memory limit for 6 s/);
   assert.deepEqual(at(20000, 99), []); // told once
   assert.deepEqual(at(22000, 10), []);
   assert.deepEqual(at(24000, 95), []);

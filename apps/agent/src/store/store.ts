@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import { errorCode, unexpected } from "../errors.ts";
 import { SampleHistory } from "./samples.ts";
+import { AlertLog } from "./alerts.ts";
 import { HISTORY_KEEP_MS, preciseNow, type EventCause, type EventDetail, type StateEvent, type StateName } from "@corral/core";
 
 export interface AuditEntry {
@@ -99,6 +100,8 @@ export class Store {
   private readonly retention: AuditRetention;
   /** the downsampled resource samples (store/samples.ts) */
   readonly samples: SampleHistory;
+  /** the raised alerts (store/alerts.ts) */
+  readonly alerts: AlertLog;
   private auditWrites = 0;
 
   constructor(readonly path: string, opts: { retention?: AuditRetention } = {}) {
@@ -121,6 +124,7 @@ export class Store {
     this.insertAudit = this.db.prepare("INSERT INTO audit (at, actor, address, action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
     this.settleStatement = this.db.prepare("UPDATE audit SET result = ?, detail = ? WHERE id = ?");
     this.samples = new SampleHistory(this.db, HISTORY_KEEP_MS);
+    this.alerts = new AlertLog(this.db);
     this.pruneAudit();
   }
 

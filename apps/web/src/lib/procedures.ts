@@ -26,6 +26,8 @@ export const RELAYED = {
   "console.write": "mutation",
   "audit.list": "query",
   "metrics.range": "query",
+  "alerts.list": "query",
+  "alerts.acknowledge": "mutation",
 } as const;
 
 export type RelayedPath = keyof typeof RELAYED;
@@ -46,3 +48,5 @@ export interface RelayError {
 }
 
 export type AuditEntry = OutputOf<"audit.list">[number];
+
+export type AlertItem = OutputOf<"alerts.list">["alerts"][number];
