@@ -4,7 +4,7 @@
 import { tracked, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { Alert } from "@corral/core";
-import { publicProcedure, router } from "../trpc.ts";
+import { mutationProcedure, publicProcedure, router } from "../trpc.ts";
 
 /** Alerts queued for a subscriber that reads slowly; past this it is cut off and resumes from the store. */
 const MAX_QUEUED_ALERTS = 1000;
@@ -16,7 +16,8 @@ export const alertsRouter = router({
     .input(z.object({ unacknowledged: z.boolean().optional(), limit: z.number().int().min(1).max(1000).default(100), before: id.optional() }).optional())
     .query(({ ctx, input }) => ctx.agent.alerts.list({ unacknowledged: input?.unacknowledged, limit: input?.limit ?? 100, before: input?.before })),
 
-  acknowledge: publicProcedure
+  // audited, as every mutation: who acknowledged what
+  acknowledge: mutationProcedure
     .input(z.object({ id }))
     .mutation(({ ctx, input }) => {
       const alert = ctx.agent.alerts.acknowledge(input.id, ctx.actor);
