@@ -111,7 +111,7 @@ describe("alerts", () => {
     await until("the replay", () => replayed.length > 0);
     sub.unsubscribe();
     conn.close();
-    assert.equal(replayed[0]?.kind, "abnormal-stop");
-    assert.match(replayed[0]?.message ?? "", /exited with code 3/);
+    assert.equal(replayed[0].kind, "abnormal-stop");
+    assert.match(replayed[0].message, /exited with code 3/);
   });
 });
