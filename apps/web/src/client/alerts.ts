@@ -125,6 +125,7 @@ export class AlertsStore {
 }
 
 function readNotifyPref(): boolean {
+  if (typeof window === "undefined") return false; // rendered on the server
   try {
     return window.localStorage.getItem(NOTIFY_KEY) === "on";
   } catch (e) {
