@@ -65,7 +65,7 @@ test("acknowledging asks the alert's agent, lowers the count once and closes its
 
 test("an agent whose alerts cannot be read says why", async () => {
   const store = new AlertsStore();
-  globalThis.fetch = (async () => Response.json({ error: { message: "agent down", code: "AGENT_UNREACHABLE" } }, { status: 502 })) as unknown as typeof fetch;
+  globalThis.fetch = () => Promise.resolve(Response.json({ error: { message: "agent down", code: "AGENT_UNREACHABLE" } }, { status: 502 }));
   await store.reload("a");
   assert.equal(store.errors.get("a"), "agent down");
 });
