@@ -1,12 +1,19 @@
 // The alert rules: which events and samples raise which alerts, and which raise none.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AlertRules, type EventDetail, type Sample, type SampleTick, type StateEvent, type StateName } from "../src/index.ts";
+import { AlertRules, type AlertDraft, type EventDetail, type Sample, type SampleTick, type StateEvent, type StateName } from "../src/index.ts";
 
 let seq = 0;
 function ev(container: string, state: StateName, detail: EventDetail = {}): StateEvent {
   seq += 1;
   return { seq, container, state, at: 1000 + seq, cause: { actor: "test" }, detail };
+}
+
+/** The one alert raised. */
+function one(alerts: AlertDraft[]): AlertDraft {
+  const first = alerts.at(0);
+  assert.ok(first && alerts.length === 1, `one alert expected, got ${JSON.stringify(alerts)}`);
+  return first;
 }
 
 const kinds = (rules: AlertRules, e: StateEvent) => rules.onEvent(e).map((a) => a.kind);
@@ -19,24 +26,24 @@ test("stops that end badly raise their alert; asked-for and clean ones raise non
   assert.deepEqual(kinds(rules, ev("a", "STOPPED", { stop: { reason: "halted" } })), []);
   assert.deepEqual(kinds(rules, ev("a", "STOPPED", { stop: { reason: "rebooted" } })), []);
   assert.deepEqual(kinds(rules, ev("a", "STOPPED", { stop: { reason: "stopped", actor: "u", signal: "SIGPWR" } })), []);
-  const oom = rules.onEvent(ev("a", "STOPPED", { stop: { reason: "oom-killed", oomKills: 1, signal: "SIGKILL" } }));
-  assert.equal(oom[0].kind, "oom-killed");
-  assert.equal(oom[0].severity, "critical");
-  assert.match(oom[0].message, /OOM/);
-  assert.deepEqual(oom[0].detail.stop, { reason: "oom-killed", oomKills: 1, signal: "SIGKILL" });
+  const oom = one(rules.onEvent(ev("a", "STOPPED", { stop: { reason: "oom-killed", oomKills: 1, signal: "SIGKILL" } })));
+  assert.equal(oom.kind, "oom-killed");
+  assert.equal(oom.severity, "critical");
+  assert.match(oom.message, /OOM/);
+  assert.deepEqual(oom.detail.stop, { reason: "oom-killed", oomKills: 1, signal: "SIGKILL" });
   // an older STOPPED without detail.stop but with its failed start's error
-  const failed = rules.onEvent(ev("a", "STOPPED", { error: { step: "clone", message: "EPERM" } }));
-  assert.equal(failed[0].kind, "start-failed");
-  assert.match(failed[0].message, /clone: EPERM/);
+  const failed = one(rules.onEvent(ev("a", "STOPPED", { error: { step: "clone", message: "EPERM" } })));
+  assert.equal(failed.kind, "start-failed");
+  assert.match(failed.message, /clone: EPERM/);
   assert.deepEqual(kinds(rules, ev("a", "RUNNING")), []);
 });
 
 test("a stop through corral that ended in SIGKILL after a halt's timeout needed a kill; an abort did not", () => {
   const rules = new AlertRules();
   assert.deepEqual(kinds(rules, ev("b", "STOPPING", { signal: "SIGPWR", timeoutMs: 5000 })), []);
-  const killed = rules.onEvent(ev("b", "STOPPED", { signal: "SIGKILL", stop: { reason: "stopped", actor: "u", signal: "SIGKILL" } }));
-  assert.deepEqual(killed.map((a) => a.kind), ["stop-needed-kill"]);
-  assert.equal(killed[0]?.detail.timeoutMs, 5000);
+  const killed = one(rules.onEvent(ev("b", "STOPPED", { signal: "SIGKILL", stop: { reason: "stopped", actor: "u", signal: "SIGKILL" } })));
+  assert.equal(killed.kind, "stop-needed-kill");
+  assert.equal(killed.detail.timeoutMs, 5000);
   // the halt worked
   rules.onEvent(ev("b", "STOPPING", { signal: "SIGPWR", timeoutMs: 5000 }));
   assert.deepEqual(kinds(rules, ev("b", "STOPPED", { stop: { reason: "stopped", actor: "u", signal: "SIGPWR" } })), []);
@@ -51,10 +58,10 @@ test("flapping raises one alert an episode, in place of each failed restart's", 
   const rules = new AlertRules();
   const failing = { stop: { reason: "exited" as const, code: 1 } };
   assert.deepEqual(kinds(rules, ev("c", "STOPPED", failing)), ["abnormal-stop"]);
-  const flap = rules.onEvent(ev("c", "STOPPED", { ...failing, flapping: true, restarts: 6 }));
-  assert.deepEqual(flap.map((a) => a.kind), ["flapping"]);
-  assert.match(flap[0].message, /6 restarts/);
-  assert.equal(flap[0].detail.restarts, 6);
+  const flap = one(rules.onEvent(ev("c", "STOPPED", { ...failing, flapping: true, restarts: 6 })));
+  assert.equal(flap.kind, "flapping");
+  assert.match(flap.message, /6 restarts/);
+  assert.equal(flap.detail.restarts, 6);
   assert.deepEqual(kinds(rules, ev("c", "STOPPED", { ...failing, flapping: true, restarts: 7 })), []);
   assert.deepEqual(kinds(rules, ev("c", "STOPPED", { stop: { reason: "exited", code: 0 } })), []);
   assert.deepEqual(kinds(rules, ev("c", "STOPPED", { ...failing, flapping: true, restarts: 1 })), ["flapping"]);
@@ -78,11 +85,10 @@ test("memory above the share of its limit for the whole duration raises one aler
   assert.deepEqual(at(4000, 50), []); // below: the count starts again
   assert.deepEqual(at(6000, 91), []);
   assert.deepEqual(at(10000, 92), []);
-  const raised = at(12000, 93);
-  assert.equal(raised.length, 1);
-  assert.equal(raised[0].kind, "memory-high");
-  assert.equal(raised[0].detail.since, 6000);
-  assert.match(raised[0].message, /93 % of its memory limit for 6 s/);
+  const raised = one(at(12000, 93));
+  assert.equal(raised.kind, "memory-high");
+  assert.equal(raised.detail.since, 6000);
+  assert.match(raised.message, /93 % of its memory limit for 6 s/);
   assert.deepEqual(at(20000, 99), []); // told once
   assert.deepEqual(at(22000, 10), []);
   assert.deepEqual(at(24000, 95), []);

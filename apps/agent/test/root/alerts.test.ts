@@ -111,7 +111,9 @@ describe("alerts", () => {
     await until("the replay", () => replayed.length > 0);
     sub.unsubscribe();
     conn.close();
-    assert.equal(replayed[0].kind, "abnormal-stop");
-    assert.match(replayed[0].message, /exited with code 3/);
+    const first = replayed.at(0);
+    assert.ok(first);
+    assert.equal(first.kind, "abnormal-stop");
+    assert.match(first.message, /exited with code 3/);
   });
 });
