@@ -95,9 +95,10 @@ export class Agent implements AgentService {
     const event = this.store.appendEvent(change.container, change.state, change.cause, change.detail, change.at);
     if (event.state === "STOPPED") this.lastStops.set(event.container, event);
     this.metrics.onState(event);
-    this.alerts.onState(event);
     this.lxc.onState(change);
     this.bus.publish(event);
+    // after the event itself: a subscriber hears of the STOPPED before the alert it raises
+    this.alerts.onState(event);
     this.log.info("state", { container: change.container, state: change.state, seq: event.seq, cause: change.cause });
   }
 
