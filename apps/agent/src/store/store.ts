@@ -231,6 +231,11 @@ export class Store {
     this.importRows("INSERT OR IGNORE INTO audit (id, at, actor, address, action, target, result, detail) VALUES (@id, @at, @actor, @address, @action, @target, @result, @detail)", rows);
   }
 
+  importAlerts(rows: Record<string, unknown>[]): void {
+    this.importRows("INSERT OR IGNORE INTO alerts (id, kind, severity, container, at, message, seq, detail, acknowledged_at, acknowledged_by) " +
+      "VALUES (@id, @kind, @severity, @container, @at, @message, @seq, @detail, @acknowledged_at, @acknowledged_by)", rows);
+  }
+
   private importRows(sql: string, rows: Record<string, unknown>[]): void {
     const insert = this.db.prepare(sql);
     this.db.transaction(() => {
