@@ -47,7 +47,7 @@ export class StoreCorrupt extends Error {
     super([
       `the store ${path} is corrupt (${problem}); the agent will not append to it.`,
       "Way out: `CORRAL_SALVAGE_STORE=1 corral agent ...` sets the file aside as " +
-        `${path}.corrupt-<time>, copies every event and audit row that still reads into a new store and starts; ` +
+        `${path}.corrupt-<time>, copies every event, audit row and alert that still reads into a new store and starts; ` +
         "or stop here, move the file (and its -wal and -shm) aside yourself and start with an empty store.",
       "Either way the new store has a new id: clients resync their timeline.",
     ].join(" "));
