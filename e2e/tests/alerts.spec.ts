@@ -75,4 +75,9 @@ test("the bell and its list fit a phone and pass axe there", async ({ signedIn: 
   await page.keyboard.press("Escape");
   await expect(panel).toHaveCount(0);
   await expect(bell).toBeFocused();
+  // a click elsewhere closes it too
+  await bell.click();
+  await expect(panel).toBeVisible();
+  await page.getByTestId("nav-containers").click();
+  await expect(panel).toHaveCount(0);
 });

@@ -19,6 +19,7 @@ export function AlertBell() {
   const [open, setOpen] = useState(false);
   const panelId = useId();
   const button = useRef<HTMLButtonElement>(null);
+  const wrap = useRef<HTMLDivElement>(null);
   const count = store.unacknowledged();
 
   useEffect(() => {
@@ -28,12 +29,20 @@ export function AlertBell() {
       setOpen(false);
       button.current?.focus();
     };
+    // a click elsewhere on the page closes the list, as a menu closes
+    const onPointer = (e: PointerEvent) => {
+      if (e.target instanceof Node && !wrap.current?.contains(e.target)) setOpen(false);
+    };
     document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
+    document.addEventListener("pointerdown", onPointer);
+    return () => {
+      document.removeEventListener("keydown", onKey);
+      document.removeEventListener("pointerdown", onPointer);
+    };
   }, [open]);
 
   return (
-    <div className="bell-wrap">
+    <div className="bell-wrap" ref={wrap}>
       <button
         ref={button}
         type="button"
