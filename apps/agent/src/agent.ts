@@ -25,6 +25,8 @@ import { Sampler } from "./metrics/sampler.ts";
 import { AgentMetrics } from "./metrics/prometheus.ts";
 import { RestartKeeper } from "./restarts.ts";
 import { readUsage } from "./metrics/usage.ts";
+import { AlertEngine } from "./alerts/engine.ts";
+import { loadWebhooks, Webhooks } from "./alerts/webhooks.ts";
 
 export const VERSION = "0.1.0";
 
@@ -62,6 +64,8 @@ export class Agent implements AgentService {
   readonly metrics: AgentMetrics;
   /** restart policies and flapping (restarts.ts) */
   readonly restarts: RestartKeeper;
+  /** alerts raised from the stored events and the samples (src/alerts), delivered to webhooks */
+  readonly alerts: AlertEngine;
   /** Each container's last STOPPED event: its last exit or failed start, across agent restarts. */
   private readonly lastStops: Map<string, StateEvent>;
 
@@ -86,6 +90,11 @@ export class Agent implements AgentService {
       lastSeq: () => this.store.lastSeq(),
       subscribers: () => this.bus.size,
     });
+    const hooks = loadWebhooks(env.webhooks, join(this.lxcpath.root, "webhooks.json"));
+    if (hooks.length > 0) log.info("alerts go to webhooks", { webhooks: hooks.map((h) => h.url) });
+    this.alerts = new AlertEngine(this.store.alerts, hooks.length > 0 ? new Webhooks(hooks, hostname(), log) : undefined, log,
+      { share: env.alertMemoryShare, forMs: env.alertMemorySeconds * 1000 });
+    this.sampler.onTick((tick) => this.alerts.onTick(tick));
   }
 
   /** lxc_set_state: store, then tell everyone. */
@@ -97,6 +106,8 @@ export class Agent implements AgentService {
     this.metrics.onState(event);
     this.lxc.onState(change);
     this.bus.publish(event);
+    // after the event itself: a subscriber hears of the STOPPED before the alert it raises
+    this.alerts.onState(event);
     this.log.info("state", { container: change.container, state: change.state, seq: event.seq, cause: change.cause });
     restartLater?.();
   }
@@ -263,6 +274,7 @@ export class Agent implements AgentService {
     await Promise.all(this.list().filter((c) => c.state !== "STOPPED").map((c) => this.runtime.abort(c.name, cause).catch(() => undefined)));
     this.restarts.close();
     this.sampler.stop();
+    this.alerts.close();
     this.lxc.close();
     this.runtime.close();
     for (const hook of this.beforeStoreCloses.splice(0)) hook();

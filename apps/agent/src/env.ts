@@ -21,7 +21,18 @@ export const env = {
   salvageStore: process.env.CORRAL_SALVAGE_STORE === "1",
   /** 0: no resource samples are taken (the bench measures the agent with and without) */
   sampling: process.env.CORRAL_SAMPLING !== "0",
+  /** webhooks for alerts, JSON [{url, secret}]; otherwise read from <lxcpath>/webhooks.json */
+  webhooks: process.env.CORRAL_WEBHOOKS,
+  /** the memory alert: memory above this share of its limit (default 0.9) ... */
+  alertMemoryShare: share(process.env.CORRAL_ALERT_MEMORY_SHARE, 0.9),
+  /** ... for this many seconds (default 30) */
+  alertMemorySeconds: positive(process.env.CORRAL_ALERT_MEMORY_SECONDS, 30),
 };
+
+function share(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && n > 0 && n <= 1 ? n : fallback;
+}
 
 function positive(value: string | undefined, fallback: number): number {
   const n = Number(value);

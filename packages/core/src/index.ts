@@ -35,3 +35,4 @@ export * from "./cgroup-stats.ts";
 export * from "./samples.ts";
 export { selfStopCause, stopOf, stopReason, stopWords, type RunEnd, type StopReason } from "./stop-reason.ts";
 export * from "./restart-policy.ts";
+export * from "./alerts.ts";

@@ -5,6 +5,7 @@ import { containersRouter } from "./routers/containers.ts";
 import { eventsRouter } from "./routers/events.ts";
 import { consoleRouter } from "./routers/console.ts";
 import { metricsRouter } from "./routers/metrics.ts";
+import { alertsRouter } from "./routers/alerts.ts";
 
 export const appRouter = router({
   agent: router({
@@ -14,6 +15,7 @@ export const appRouter = router({
   events: eventsRouter,
   console: consoleRouter,
   metrics: metricsRouter,
+  alerts: alertsRouter,
   audit: router({
     list: publicProcedure
       .input(z.object({ limit: z.number().int().min(1).max(5000).default(200), name: z.string().optional() }).optional())

@@ -9,6 +9,7 @@ import type { Runtime } from "../runtime/runtime.ts";
 import type { Store } from "../store/store.ts";
 import type { Sampler } from "../metrics/sampler.ts";
 import type { AgentMetrics } from "../metrics/prometheus.ts";
+import type { AlertEngine } from "../alerts/engine.ts";
 
 /** The verbs the API calls on the runtime (a container's lifecycle, its console). */
 export type RuntimeVerbs = Pick<Runtime,
@@ -23,6 +24,8 @@ export interface AgentService {
   readonly bus: Pick<EventBus, "subscribe">;
   /** resource samples: the recent window, the stored history and each tick as it is taken */
   readonly sampler: Pick<Sampler, "range" | "ticksAfter" | "onTick">;
+  /** the alerts: listed, acknowledged, and each as it is raised */
+  readonly alerts: Pick<AlertEngine, "list" | "since" | "acknowledge" | "onAlert">;
   /** creates that build in the background (the debian template) */
   readonly creates: Pick<CreateJobs, "progress">;
   /** the exposition text of GET /metrics */

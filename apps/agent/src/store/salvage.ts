@@ -11,6 +11,7 @@ export interface SalvageReport {
   setAside: string;
   events: number;
   audit: number;
+  alerts: number;
   /** row ranges that could not be read */
   unreadable: number;
 }
@@ -19,7 +20,7 @@ const CHUNK = 500;
 
 /**
  * Moves `path` aside as `<path>.corrupt-<time>` and makes a new store at `path` holding every
- * event and audit row of the old one that still reads (events keep their seq). Reads the old file
+ * event, audit row and alert of the old one that still reads (events keep their seq). Reads the old file
  * in chunks of rows; a chunk that fails is read row by row, and rows that fail are skipped.
  */
 export function salvageStore(path: string, now = new Date()): SalvageReport {
@@ -27,7 +28,7 @@ export function salvageStore(path: string, now = new Date()): SalvageReport {
   for (const suffix of ["", "-wal", "-shm"]) {
     if (existsSync(path + suffix)) renameSync(path + suffix, setAside + suffix);
   }
-  const report: SalvageReport = { setAside, events: 0, audit: 0, unreadable: 0 };
+  const report: SalvageReport = { setAside, events: 0, audit: 0, alerts: 0, unreadable: 0 };
   let old: Database.Database | undefined;
   try {
     old = new Database(setAside, { readonly: true, fileMustExist: true });
@@ -44,6 +45,10 @@ export function salvageStore(path: string, now = new Date()): SalvageReport {
       const auditRows = readAll(old, "audit", "id", report);
       fresh.importAudit(auditRows);
       report.audit = auditRows.length;
+      // a store from before alerts has no such table: nothing read (SQLITE_ERROR), nothing copied
+      const alertRows = readAll(old, "alerts", "id", report);
+      fresh.importAlerts(alertRows);
+      report.alerts = alertRows.length;
     }
   } finally {
     old?.close();
@@ -53,7 +58,7 @@ export function salvageStore(path: string, now = new Date()): SalvageReport {
 }
 
 /** Every row of `table` that reads, by ranges of its integer key. */
-function readAll(db: Database.Database, table: "events" | "audit", key: "seq" | "id", report: SalvageReport): Record<string, unknown>[] {
+function readAll(db: Database.Database, table: "events" | "audit" | "alerts", key: "seq" | "id", report: SalvageReport): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
   const max = highestKey(db, table, key);
   for (let from = 0; from <= max; from += CHUNK) {

@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import { errorCode, unexpected } from "../errors.ts";
 import { SampleHistory } from "./samples.ts";
+import { AlertLog } from "./alerts.ts";
 import { HISTORY_KEEP_MS, preciseNow, type EventCause, type EventDetail, type StateEvent, type StateName } from "@corral/core";
 
 export interface AuditEntry {
@@ -46,7 +47,7 @@ export class StoreCorrupt extends Error {
     super([
       `the store ${path} is corrupt (${problem}); the agent will not append to it.`,
       "Way out: `CORRAL_SALVAGE_STORE=1 corral agent ...` sets the file aside as " +
-        `${path}.corrupt-<time>, copies every event and audit row that still reads into a new store and starts; ` +
+        `${path}.corrupt-<time>, copies every event, audit row and alert that still reads into a new store and starts; ` +
         "or stop here, move the file (and its -wal and -shm) aside yourself and start with an empty store.",
       "Either way the new store has a new id: clients resync their timeline.",
     ].join(" "));
@@ -99,6 +100,8 @@ export class Store {
   private readonly retention: AuditRetention;
   /** the downsampled resource samples (store/samples.ts) */
   readonly samples: SampleHistory;
+  /** the raised alerts (store/alerts.ts) */
+  readonly alerts: AlertLog;
   private auditWrites = 0;
 
   constructor(readonly path: string, opts: { retention?: AuditRetention } = {}) {
@@ -121,6 +124,7 @@ export class Store {
     this.insertAudit = this.db.prepare("INSERT INTO audit (at, actor, address, action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
     this.settleStatement = this.db.prepare("UPDATE audit SET result = ?, detail = ? WHERE id = ?");
     this.samples = new SampleHistory(this.db, HISTORY_KEEP_MS);
+    this.alerts = new AlertLog(this.db);
     this.pruneAudit();
   }
 
@@ -225,6 +229,11 @@ export class Store {
 
   importAudit(rows: Record<string, unknown>[]): void {
     this.importRows("INSERT OR IGNORE INTO audit (id, at, actor, address, action, target, result, detail) VALUES (@id, @at, @actor, @address, @action, @target, @result, @detail)", rows);
+  }
+
+  importAlerts(rows: Record<string, unknown>[]): void {
+    this.importRows("INSERT OR IGNORE INTO alerts (id, kind, severity, container, at, message, seq, detail, acknowledged_at, acknowledged_by) " +
+      "VALUES (@id, @kind, @severity, @container, @at, @message, @seq, @detail, @acknowledged_at, @acknowledged_by)", rows);
   }
 
   private importRows(sql: string, rows: Record<string, unknown>[]): void {

@@ -86,6 +86,9 @@ describe("restart policy", () => {
     assert.deepEqual(stops.map((e) => (e.detail.restart as { delayMs?: number } | undefined)?.delayMs), [100, 200, 400, undefined]);
     assert.deepEqual(stops.map((e) => e.detail.flapping === true), [false, false, true, true]);
     assert.equal(stops.at(-1)!.detail.restarts, 3);
+    // the first two failures are abnormal stops; from the third it is flapping, raised once
+    const { alerts } = await http().alerts.list.query({});
+    assert.deepEqual(alerts.filter((a) => a.container === "flap").map((a) => a.kind).sort(), ["abnormal-stop", "abnormal-stop", "flapping"]);
   });
 });
 

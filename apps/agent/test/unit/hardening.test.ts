@@ -149,6 +149,8 @@ describe("the store", () => {
       const store = new Store(path);
       const oldId = store.storeId;
       for (let i = 0; i < 2000; i++) store.appendEvent("c", "RUNNING", { actor: "t" }, { pad: "x".repeat(200) });
+      const alert = store.alerts.add({ kind: "oom-killed", severity: "critical", container: "c", at: 1, message: "c was OOM-killed", detail: {} });
+      store.alerts.acknowledge(alert.id, "alice", 2);
       store.close();
       const fd = openSync(path, "r+");
       writeSync(fd, Buffer.alloc(8192, 0x5a), 0, 8192, Math.floor((fstatSync(fd).size * 0.6) / 4096) * 4096);
@@ -160,6 +162,9 @@ describe("the store", () => {
       const fresh = new Store(path);
       assert.notEqual(fresh.storeId, oldId);
       assert.equal(fresh.events({ limit: 5000 }).length, report.events);
+      // the alert, written after the events, sits in a page past the damage
+      assert.equal(report.alerts, 1);
+      assert.deepEqual(fresh.alerts.list().map((a) => [a.kind, a.acknowledgedBy]), [["oom-killed", "alice"]]);
       fresh.close();
       writeFileSync(join(dir, "garbage.db"), "this is not a database at all, not even close".repeat(200));
       assert.throws(() => new Store(join(dir, "garbage.db")), StoreCorrupt);

@@ -5,6 +5,8 @@ import { allowedActions, type ContainerSummary, type StateEvent, type StreamItem
 import type { AgentStatus, StreamStatus } from "@/lib/types";
 import { call, CallError } from "./api";
 import { expected } from "@/lib/errors";
+import type { AlertItem } from "@/lib/procedures";
+import { alertsStore } from "./alerts";
 
 /** How much history the dashboard loads per agent. */
 export const EVENT_WINDOW = 50_000;
@@ -256,6 +258,9 @@ export class DashboardStore {
       if (item.kind === "resync") void this.resync(name, item);
       else this.onEvent(view, item.event);
     });
+    // the agent's alerts ride the same stream (client/alerts.ts keeps them)
+    es.addEventListener("alerts-live", () => void alertsStore().reload(name));
+    es.addEventListener("alert", (m) => alertsStore().arrived(name, JSON.parse((m as MessageEvent<string>).data) as AlertItem));
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) {
         // refused (signed out, or the server is away): try again shortly, from our own cursor

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useEffect, type ReactNode } from "react";
 import { dashboardStore } from "@/client/store";
 import { useDashboard } from "@/client/hooks";
+import { AlertBell, AlertToasts } from "./Alerts";
 
 export function Shell({ user, page, children }: { user: string; page: "containers" | "timeline"; children: ReactNode }) {
   const store = useDashboard();
@@ -43,6 +44,7 @@ export function Shell({ user, page, children }: { user: string; page: "container
             </span>
           ))}
         </div>
+        <AlertBell />
         <div className="user">
           <span data-testid="user">{user}</span>
           <form method="post" action="/api/logout">
@@ -64,6 +66,7 @@ export function Shell({ user, page, children }: { user: string; page: "container
         </div>
       )}
       <main className="main">{children}</main>
+      <AlertToasts />
     </div>
   );
 }

@@ -27,6 +27,8 @@ export const RELAYED = {
   "console.write": "mutation",
   "audit.list": "query",
   "metrics.range": "query",
+  "alerts.list": "query",
+  "alerts.acknowledge": "mutation",
 } as const;
 
 export type RelayedPath = keyof typeof RELAYED;
@@ -47,3 +49,5 @@ export interface RelayError {
 }
 
 export type AuditEntry = OutputOf<"audit.list">[number];
+
+export type AlertItem = OutputOf<"alerts.list">["alerts"][number];

@@ -4,7 +4,11 @@
 // the agent reconnects by itself and resubscribes from the last id it delivered; the browser is told
 // "connecting" until the stream first starts, "reconnecting" when it drops after that, and a resync
 // item makes it reload the timeline.
-import type { StreamItem } from "@corral/core";
+// The agent's alerts ride the same stream (one connection per agent for all the browser's live
+// data): an "alert" item for each as it is raised, without an SSE id (the id stays the events'
+// cursor); "alerts-live" each time the agent's alert feed (re)starts, on which the browser reloads
+// alerts.list, so that nothing raised during a gap is missed.
+import type { Alert, StreamItem } from "@corral/core";
 import { currentSession, unauthorized } from "@/server/auth";
 import { describeAgentError, getAgent } from "@/server/agents";
 import { sseResponse } from "@/server/sse";
@@ -43,6 +47,14 @@ export async function GET(req: Request, ctx: { params: Promise<{ agent: string }
       },
       onComplete: () => out.close(),
     });
-    return () => sub.unsubscribe();
+    const alerts = agent.streams().alerts.onAlert.subscribe(undefined, {
+      onStarted: () => out.send("alerts-live", { agent: name }),
+      onData: (tracked: { id: string; data: Alert }) => out.send("alert", tracked.data),
+      onError: (e: unknown) => out.send("alerts-error", { agent: name, message: describeAgentError(agent.config, e).message }),
+    });
+    return () => {
+      sub.unsubscribe();
+      alerts.unsubscribe();
+    };
   });
 }
