@@ -1,7 +1,8 @@
 // __lxc_start's end and lxc_end: the one way out of a run, for a start that failed and an init
 // that has been reaped alike. A run someone asked to end ends as they asked; one that ended by
 // itself says how (core's stopReason: SIGHUP from its reboot(2) = reboot, SIGINT = halt, an OOM
-// kill in its cgroup, a kill from outside corral, else its own exit), in STOPPED's detail.stop. STOPPING, then the cgroup (with anything left in it), veths, boot id and console go, the
+// kill in its cgroup, a kill from outside corral, else its own exit), in STOPPED's detail.stop.
+// STOPPING, then the cgroup (with anything left in it), veths, boot id and console go, the
 // post-stop hooks run, STOPPED, and for a reboot the next run starts.
 import { decodeWaitStatus, selfStopCause, shellExitCode, signalName, SIGINT, stopReason, type EventCause, type EventDetail } from "@corral/core";
 import { expected } from "../errors.ts";
