@@ -5,6 +5,7 @@
 import type { AlertItem } from "@/lib/procedures";
 import { alertKindWords } from "@corral/core";
 import { call } from "./api";
+import { Versioned } from "./versioned";
 
 /** Alerts kept per agent in the bell's list. */
 export const ALERTS_SHOWN = 50;
@@ -21,7 +22,7 @@ export interface AgentAlert extends AlertItem {
 
 export const alertKey = (a: { agent: string; id: number }) => `${a.agent}:${a.id}`;
 
-export class AlertsStore {
+export class AlertsStore extends Versioned {
   /** per agent, newest first */
   private readonly byAgent = new Map<string, AgentAlert[]>();
   private readonly counts = new Map<string, number>();
@@ -29,25 +30,13 @@ export class AlertsStore {
   /** why an agent's alerts could not be read, if they could not */
   errors = new Map<string, string>();
   notifications = false;
-  version = 0;
-  private readonly listeners = new Set<() => void>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor() {
+    super();
     this.notifications = readNotifyPref() && typeof Notification !== "undefined" && Notification.permission === "granted";
   }
 
-  subscribe = (l: () => void): (() => void) => {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  };
-
-  getVersion = (): number => this.version;
-
-  private changed(): void {
-    this.version++;
-    for (const l of this.listeners) l();
-  }
 
   /** Every agent's alerts, newest first. */
   list(): AgentAlert[] {

@@ -6,6 +6,7 @@
 import { useEffect, useSyncExternalStore } from "react";
 import type { Sample, SampleTick } from "@corral/core";
 import { keepLast } from "@/lib/metrics-series";
+import { Versioned } from "./versioned";
 
 /** 5 minutes at 2 s. */
 const KEEP = 150;
@@ -20,23 +21,10 @@ interface AgentSamples {
   source: EventSource;
 }
 
-class MetricsStore {
+class MetricsStore extends Versioned {
   private readonly agents = new Map<string, AgentSamples>();
   private readonly users = new Map<string, number>();
-  private readonly listeners = new Set<() => void>();
-  version = 0;
 
-  subscribe = (l: () => void): (() => void) => {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  };
-
-  getVersion = (): number => this.version;
-
-  private changed(): void {
-    this.version++;
-    for (const l of this.listeners) l();
-  }
 
   /** Samples of `agent` are wanted: open its stream (once), until the last user lets go. */
   use(agent: string): () => void {

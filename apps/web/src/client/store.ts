@@ -7,6 +7,7 @@ import { call, CallError } from "./api";
 import { expected } from "@/lib/errors";
 import type { AlertItem } from "@/lib/procedures";
 import { alertsStore } from "./alerts";
+import { Versioned } from "./versioned";
 
 /** How much history the dashboard loads per agent. */
 export const EVENT_WINDOW = 50_000;
@@ -28,18 +29,14 @@ export interface AgentView {
   loaded: boolean;
 }
 
-type Listener = () => void;
 
-export class DashboardStore {
+export class DashboardStore extends Versioned {
   agents: AgentView[] = [];
   /** The newest list request per agent: an older answer arriving after it is stale (it could show a container deleted meanwhile). */
   private readonly listRequests = new Map<string, number>();
   configError?: string;
-  /** bumps on every change; React snapshots compare it */
-  version = 0;
   /** bumps when events change, for the canvas */
   eventsVersion = 0;
-  private listeners = new Set<Listener>();
   private sources = new Map<string, EventSource>();
   private refreshTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** per agent, the events the stream delivered while an events.list was in flight */
@@ -51,17 +48,9 @@ export class DashboardStore {
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   private started = false;
 
-  subscribe = (l: Listener): (() => void) => {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  };
-
-  getVersion = (): number => this.version;
-
-  private changed(events = false): void {
-    this.version++;
+  protected override changed(events = false): void {
     if (events) this.eventsVersion++;
-    for (const l of this.listeners) l();
+    super.changed();
   }
 
   agent(name: string): AgentView | undefined {

@@ -89,6 +89,11 @@ export function configError(): string | undefined {
   return registry().error;
 }
 
+/** The answer of a route under /api/agents/:agent for an agent that is not configured. */
+export function noSuchAgent(name: string): Response {
+  return Response.json({ error: { message: `No agent named "${name}" is configured.`, code: "NOT_FOUND" } }, { status: 404 });
+}
+
 export function getAgent(name: string): AgentConnection | undefined {
   return registry().agents.get(name);
 }

@@ -1,6 +1,6 @@
 // POST /api/agents/:agent/call {path, input}: relay one allowlisted tRPC call to the agent.
 import { actorOf, currentSession, unauthorized } from "@/server/auth";
-import { getAgent } from "@/server/agents";
+import { getAgent, noSuchAgent } from "@/server/agents";
 import { relay } from "@/server/relay";
 import { isRelayed } from "@/lib/procedures";
 import { expected } from "@/lib/errors";
@@ -12,7 +12,7 @@ export async function POST(req: Request, ctx: { params: Promise<{ agent: string 
   if (!session) return unauthorized();
   const { agent: name } = await ctx.params;
   const agent = getAgent(name);
-  if (!agent) return Response.json({ error: { message: `No agent named "${name}" is configured.`, code: "NOT_FOUND" } }, { status: 404 });
+  if (!agent) return noSuchAgent(name);
   // a JSON content type cannot be sent cross-site without a CORS preflight, which nothing here answers
   const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== "application/json") {

@@ -10,7 +10,7 @@
 // alerts.list, so that nothing raised during a gap is missed.
 import type { Alert, StreamItem } from "@corral/core";
 import { currentSession, unauthorized } from "@/server/auth";
-import { describeAgentError, getAgent } from "@/server/agents";
+import { describeAgentError, getAgent, noSuchAgent } from "@/server/agents";
 import { sseResponse } from "@/server/sse";
 
 export const dynamic = "force-dynamic";
@@ -19,7 +19,7 @@ export async function GET(req: Request, ctx: { params: Promise<{ agent: string }
   if (!(await currentSession())) return unauthorized();
   const { agent: name } = await ctx.params;
   const agent = getAgent(name);
-  if (!agent) return Response.json({ error: { message: `No agent named "${name}" is configured.`, code: "NOT_FOUND" } }, { status: 404 });
+  if (!agent) return noSuchAgent(name);
   const url = new URL(req.url);
   const cursor = req.headers.get("last-event-id") || url.searchParams.get("after") || undefined;
 

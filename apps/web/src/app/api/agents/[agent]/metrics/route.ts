@@ -4,7 +4,7 @@
 // the agent's recent window after it, so the sparklines start full.
 import type { SampleTick } from "@corral/core";
 import { currentSession, unauthorized } from "@/server/auth";
-import { describeAgentError, getAgent } from "@/server/agents";
+import { describeAgentError, getAgent, noSuchAgent } from "@/server/agents";
 import { sseResponse } from "@/server/sse";
 
 export const dynamic = "force-dynamic";
@@ -13,7 +13,7 @@ export async function GET(req: Request, ctx: { params: Promise<{ agent: string }
   if (!(await currentSession())) return unauthorized();
   const { agent: name } = await ctx.params;
   const agent = getAgent(name);
-  if (!agent) return Response.json({ error: { message: `No agent named "${name}" is configured.`, code: "NOT_FOUND" } }, { status: 404 });
+  if (!agent) return noSuchAgent(name);
   const lastId = req.headers.get("last-event-id");
   const since = Number(new URL(req.url).searchParams.get("since"));
   const input = {

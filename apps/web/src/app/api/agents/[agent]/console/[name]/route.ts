@@ -5,7 +5,7 @@
 // relay (console.write).
 import { NAME_RE, type ConsoleOutput } from "@corral/core";
 import { currentSession, unauthorized } from "@/server/auth";
-import { describeAgentError, getAgent } from "@/server/agents";
+import { describeAgentError, getAgent, noSuchAgent } from "@/server/agents";
 import { sseResponse } from "@/server/sse";
 
 export const dynamic = "force-dynamic";
@@ -14,7 +14,7 @@ export async function GET(req: Request, ctx: { params: Promise<{ agent: string; 
   if (!(await currentSession())) return unauthorized();
   const { agent: agentName, name } = await ctx.params;
   const agent = getAgent(agentName);
-  if (!agent) return Response.json({ error: { message: `No agent named "${agentName}" is configured.`, code: "NOT_FOUND" } }, { status: 404 });
+  if (!agent) return noSuchAgent(agentName);
   if (!NAME_RE.test(name)) return Response.json({ error: { message: `"${name}" is not a container name.`, code: "BAD_REQUEST" } }, { status: 400 });
 
   // the browser's EventSource comes back with the last console cursor it had
