@@ -1,5 +1,6 @@
 // What the dashboard's specs do again and again: names of their own, a mark that a reload would
 // lose, selecting a container, a row's state, confirming a destructive action, a screenshot.
+import AxeBuilder from "@axe-core/playwright";
 import { join } from "node:path";
 import type { Page, TestInfo } from "@playwright/test";
 import { expect } from "./stack.ts";
@@ -37,4 +38,13 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string): 
   const path = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage: false });
   await testInfo.attach(name, { path, contentType: "image/png" });
+}
+
+/** axe on the page as it is: no serious or critical violation. */
+export async function noSeriousViolations(page: Page, what: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const bad = violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 4).map((n) => n.target.join(" ")).join(" | ")}`);
+  expect(bad, `axe on ${what}`).toEqual([]);
 }

@@ -1,20 +1,12 @@
 // Alerts in the dashboard (issue 12, item 4): a container killed by its memory limit raises a toast
 // naming OOM and the bell's count goes up; acknowledging it in the bell's list brings the count
 // back down. The bell's list and the toast pass axe in light, dark and at a phone's size.
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { expect, hydrated, test } from "../support/stack.ts";
-import { unique } from "../support/ui.ts";
+import { unique, noSeriousViolations } from "../support/ui.ts";
 
 const HOG = ["sh", "-c", "x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done"];
 
-async function noSeriousViolations(page: Page, what: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const bad = violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 4).map((n) => n.target.join(" ")).join(" | ")}`);
-  expect(bad, `axe on ${what}`).toEqual([]);
-}
 
 const count = async (page: Page) => Number(await page.getByTestId("alert-count").textContent());
 

@@ -1,19 +1,10 @@
 // The operator's day (issue 13): the dashboard with the keyboard alone, checked with axe on every
 // page, at a phone's size, in dark mode, and with its view kept in the URL across a reload.
-import AxeBuilder from "@axe-core/playwright";
 import type { Locator, Page } from "@playwright/test";
 import { expect, hydrated, signIn, test, type Stack } from "../support/stack.ts";
-import { unique } from "../support/ui.ts";
+import { unique, noSeriousViolations } from "../support/ui.ts";
 const LOOP = 'lxc.init.cmd = sh -c "while :; do sleep 1; done"\n';
 
-/** axe on the page as it is: no serious or critical violation. */
-async function noSeriousViolations(page: Page, what: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const bad = violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 4).map((n) => n.target.join(" ")).join(" | ")}`);
-  expect(bad, `axe on ${what}`).toEqual([]);
-}
 
 /** Press Tab (or Shift+Tab) until the element with this test id has the focus; fail after `max` presses. */
 async function tabTo(page: Page, testId: string, { back = false, max = 40 } = {}): Promise<void> {
