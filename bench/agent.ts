@@ -17,7 +17,10 @@ export class AgentUnderTest {
 
   async start(): Promise<void> {
     // As an operator runs it: the corral command (its bundle), not the TypeScript sources.
-    const child = spawn(process.execPath, [join(REPO, "apps/agent/bin/corral.mjs"), "agent", "--lxcpath", this.lxcpath, "--listen", `127.0.0.1:${this.port}`], {
+    // CORRAL_BENCH_AGENT_NODE_ARGS: Node options for the agent alone (`--cpu-prof --cpu-prof-dir=DIR`
+    // to see where a section's time goes), never the bench's own process.
+    const nodeArgs = (process.env.CORRAL_BENCH_AGENT_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, join(REPO, "apps/agent/bin/corral.mjs"), "agent", "--lxcpath", this.lxcpath, "--listen", `127.0.0.1:${this.port}`], {
       cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token, ...this.env }, stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;

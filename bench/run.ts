@@ -20,7 +20,7 @@ import { floorPeer, installPeers, lxcPeer, runcPeer, type Peer, type Skipped } f
 import { renderMarkdown, updateReadme } from "./report.ts";
 import { percentile, stat, type Stat } from "./stats.ts";
 import { runSystemSection } from "./system.ts";
-import { chosenSections, mergeResults, SECTIONS, type Results } from "./sections.ts";
+import { chosenSections, mergeResults, scaleArgument, SECTIONS, type Results } from "./sections.ts";
 import { cliSection } from "./cli.ts";
 import { soak } from "./soak.ts";
 import { cpuSeconds, leftovers, rssMb } from "./proc.ts";
@@ -30,7 +30,10 @@ const REPO = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
 const RUNS = quick ? 15 : 50;
 const WARMUP = 3;
-const SCALE = quick ? 50 : 200;
+/** Issue 14 asks 1,000 containers at once on this 2-core host; --quick starts 100. */
+const SCALE = scaleArgument(process.argv.slice(2)) ?? (quick ? 100 : 1000);
+/** The samples section's running containers (what sampling costs with many running). */
+const SAMPLED = quick ? 50 : 200;
 const SUBSCRIBERS = 10;
 /** start/stop cycles of the soak (issue 9 asks 10,000) */
 const SOAK_CYCLES = quick ? 1000 : 10_000;
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
       await agent.stop();
     }
     if (sections.has("cli")) fresh.cli = await cliSection({ work, rounds: quick ? 10 : 40 });
-    if (sections.has("samples")) fresh.samples = await samplesSection({ work, containers: SCALE, windowSeconds: quick ? 20 : 60 });
+    if (sections.has("samples")) fresh.samples = await samplesSection({ work, containers: SAMPLED, windowSeconds: quick ? 20 : 60 });
     if (sections.has("system")) {
       try {
         fresh.system = await runSystemSection({ work, rounds: quick ? 1 : 3, waitSeconds: quick ? 60 : 120 });

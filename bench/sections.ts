@@ -18,8 +18,17 @@ const SECTION_KEYS: Record<Section, string[]> = {
 };
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: pnpm bench [--quick] [--only SECTION[,SECTION...]]   sections: ${SECTIONS.join(", ")}\n`);
+  process.stderr.write(`bench: ${message}\nusage: pnpm bench [--quick] [--only SECTION[,SECTION...]] [--scale N]   sections: ${SECTIONS.join(", ")}\n`);
   process.exit(2);
+}
+
+/** How many containers the scale section starts at once, when `--scale N` says. */
+export function scaleArgument(argv: string[]): number | undefined {
+  const i = argv.indexOf("--scale");
+  if (i < 0) return undefined;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) usage(`--scale needs a whole number of containers, not ${argv[i + 1] ?? "nothing"}`);
+  return n;
 }
 
 export function chosenSections(argv: string[]): Set<Section> {
@@ -28,6 +37,10 @@ export function chosenSections(argv: string[]): Set<Section> {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--quick") continue;
+    if (arg === "--scale") {
+      i++;
+      continue;
+    }
     if (arg === "--only") {
       only = argv[++i];
       if (only === undefined) usage("--only needs a value");

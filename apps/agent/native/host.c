@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <linux/netlink.h>
 #include <pthread.h>
 #include <pty.h>
@@ -28,6 +29,17 @@
 #include <termios.h>
 #include <unistd.h>
 
+/*
+ * Blocks of 32 KiB and more from mmap, given back as soon as they are freed. Node reads every
+ * socket and pty into a fresh 64 KiB block and shrinks it in place; left to glibc's defaults those
+ * blocks come from the brk heap, which fragments around the small pieces kept and never shrinks:
+ * a burst of 500 starts left 70 MB there for good (7 MB with this).
+ */
+int corral_tune_malloc(void)
+{
+	return mallopt(M_MMAP_THRESHOLD, 32 * 1024) == 1 ? 0 : -EINVAL;
+}
+
 /* A stream socketpair for the sync protocol, both ends CLOEXEC; returned packed as (a << 32) | b. */
 int64_t corral_socketpair(void)
 {
@@ -44,6 +56,18 @@ int64_t corral_reap(int pid)
 	if (ret < 0) return -errno;
 	if (ret == 0) return 0;
 	return (int64_t)(1LL << 32) + (uint32_t)status;
+}
+
+/*
+ * Which child has ended, without reaping it (waitid WNOWAIT): its pid, 0 when none has, or -errno
+ * (-ECHILD: no children at all). It may be one of libuv's, which the caller leaves to libuv.
+ */
+int64_t corral_exited_child(void)
+{
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0) return -errno;
+	return info.si_pid;
 }
 
 /* A pty pair for a container's console; returned packed as (master << 32) | slave. */

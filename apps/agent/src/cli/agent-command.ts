@@ -24,6 +24,7 @@ export async function runAgent(lxcpath: string, listen: string): Promise<number>
   // never allowed to end the process and every container with it.
   process.on("unhandledRejection", (e) => jsonLogger.error("unhandled rejection", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
   process.on("uncaughtException", (e) => jsonLogger.error("uncaught exception", { error: String(e.stack ?? e) }));
+  nativeSyscalls.tuneMalloc();
   const agent = new Agent(nativeSyscalls, nodeHost, lxcpath);
   const token = loadOrCreateToken(agent.lxcpath.root, env.token);
   await agent.boot();

@@ -41,6 +41,9 @@ export class FakeFiles implements HostFiles {
     this.log.push(`write ${path}`);
     this.files.set(path, text);
   }
+  runDir(): string {
+    return "/run/corral";
+  }
   appendBytes(path: string, data: Uint8Array): void {
     this.files.set(path, (this.files.get(path) ?? "") + Buffer.from(data).toString());
   }

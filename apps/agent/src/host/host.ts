@@ -28,6 +28,11 @@ export interface HostFiles {
    */
   readNamedFile(path: string, maxBytes: number): string;
   writeText(path: string, text: string, mode?: number): void;
+  /**
+   * corral's directory for what lives as long as a run (boot ids): on a memory filesystem, owned by
+   * root and writable by no one else, made on first use.
+   */
+  runDir(): string;
   appendBytes(path: string, data: Uint8Array): void;
   exists(path: string): boolean;
   /** undefined when nothing is there */

@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, readlinkSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
 import { readRegularFile } from "./bounded-read.ts";
+import { memoryRunDir } from "./run-dir.ts";
 import type { Host } from "./host.ts";
 
 /** readSmall's buffer: one for the process, used synchronously. */
@@ -30,6 +31,7 @@ export const nodeHost: Host = {
     readSmall,
     readNamedFile: (path, maxBytes) => readRegularFile(path, maxBytes),
     writeText: (path, text, mode) => writeFileSync(path, text, mode === undefined ? undefined : { mode }),
+    runDir: memoryRunDir,
     appendBytes: (path, data) => appendFileSync(path, data),
     exists: (path) => existsSync(path),
     stat: (path) => {

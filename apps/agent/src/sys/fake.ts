@@ -51,6 +51,13 @@ export class FakeSyscalls implements Syscalls {
     this.exits.delete(pid);
     return status;
   }
+  tuneMalloc(): void {
+    this.record("tuneMalloc", []);
+  }
+  exitedChild(): number | null {
+    this.record("exitedChild", []);
+    return this.exits.keys().next().value ?? null;
+  }
   openpty(): { master: number; slave: number } {
     this.record("openpty", []);
     return { master: this.nextFd++, slave: this.nextFd++ };

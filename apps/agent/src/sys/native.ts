@@ -13,13 +13,15 @@ export const LIBRARY_PATH = ["../../native/build/libcorral.so", "../native/build
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((path) => existsSync(path)) ?? fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
 
-type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_set_winsize" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open";
+type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_exited_child" | "corral_tune_malloc" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_set_winsize" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open";
 
 const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
   corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32] },
   corral_release: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_socketpair: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
   corral_reap: { library: LIBRARY, retType: DataType.I64, paramsType: [DataType.I32] },
+  corral_tune_malloc: { library: LIBRARY, retType: DataType.I32, paramsType: [] },
+  corral_exited_child: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
   corral_openpty: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
   corral_peer_uid: { library: LIBRARY, retType: DataType.I64, paramsType: [DataType.I32] },
   corral_fifo_write: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.String, DataType.U8Array, DataType.I32] },
@@ -68,6 +70,14 @@ export const nativeSyscalls: Syscalls = {
   reap(pid) {
     const ret = check("waitpid", lib().corral_reap([pid]), `reaping pid ${pid}`);
     return ret === 0 ? null : ret - 2 ** 32;
+  },
+  tuneMalloc() {
+    check("mallopt", lib().corral_tune_malloc([]), "setting malloc's mmap threshold");
+  },
+  exitedChild() {
+    const ret = lib().corral_exited_child([]);
+    if (ret === -ERRNO.ECHILD) return null;
+    return check("waitid", ret, "asking which child has ended") || null;
   },
   openpty() {
     const [master, slave] = unpack(check("openpty", lib().corral_openpty([]), "opening the console pty"));

@@ -80,10 +80,12 @@ export function assertNothingLeft(name: string, rootfs?: string): void {
  * corral's (the tests' and the managed corralbr0). Another runtime's (a bench's lxc-start on its
  * own bridge) are not the tests' business.
  */
+/** The veths corral names (veth + 6 hex, or a test's veth.pair, corral...), not on a bridge of
+ * someone else's: other work on the host (a test fleet's namespaces) keeps its own. */
 function corralVeths(): string[] {
   return execFileSync("ip", ["-o", "link", "show", "type", "veth"], { encoding: "utf8" })
     .split("\n")
-    .filter((line) => line.trim() !== "" && (!/ master /.test(line) || / master corral/.test(line)));
+    .filter((line) => /^\d+: (veth[0-9a-f]{6}|corral[\w.-]*)@/.test(line) && (!/ master /.test(line) || / master corral/.test(line)));
 }
 
 export function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {

@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import { FakeFiles } from "../../src/host/fake.ts";
 import { readPlan, type CgroupDirs } from "../../src/metrics/read-plan.ts";
 import { HOST, Sampler, type SampleTarget } from "../../src/metrics/sampler.ts";
+import { SampleRing } from "../../src/metrics/recent.ts";
 import { SampleHistory } from "../../src/store/samples.ts";
 import { Store } from "../../src/store/store.ts";
 import type { Logger } from "../../src/log.ts";
@@ -182,5 +183,26 @@ describe("SampleHistory", () => {
     history.write(new Map([["a", point(20 * 60_000)]]), 20 * 60_000);
     assert.deepEqual(history.range("a", 0, 1e12).map((s) => s.t), [1_200_000]); // older than 10 minutes: gone
     store.close();
+  });
+});
+
+describe("SampleRing", () => {
+  const sample = (t: number): Sample => ({ t, cpu: t / 1000, mem: t, memPeak: null, memLimit: null, oomKills: 0, ioRead: null, ioWrite: null, netRx: null, netTx: null, pids: 1 });
+
+  it("grows from a small room to its capacity, then keeps the newest samples in order", () => {
+    const ring = new SampleRing(100);
+    for (let i = 1; i <= 250; i++) ring.push(sample(i * 1000));
+    assert.equal(ring.size, 100);
+    const all = ring.range(0, Number.POSITIVE_INFINITY);
+    assert.deepEqual(all.map((s) => s.t), Array.from({ length: 100 }, (_, k) => (151 + k) * 1000));
+    assert.equal(all[0]!.mem, 151_000);
+    assert.equal(ring.lastTime(), 250_000);
+  });
+
+  it("answers a range while it has grown but not wrapped", () => {
+    const ring = new SampleRing(300);
+    for (let i = 1; i <= 40; i++) ring.push(sample(i * 1000));
+    assert.deepEqual(ring.range(35_000, 38_000).map((s) => s.t), [35_000, 36_000, 37_000]);
+    assert.equal(ring.size, 40);
   });
 });
