@@ -270,13 +270,20 @@ async function scaleSection(ctx: AgentContext) {
   const total = (await socket.call<{ events: StateEvent[] }>("query", "events.list", { after: Number(cursor.split(":")[1]), limit: 100_000 })).events;
   const { arrivals, resyncs } = await subscribers.collect();
   const latencies: number[] = [];
+  const stateOf = new Map(total.map((e) => [e.seq, e.state]));
+  const byState: Record<string, number[]> = {};
   let missed = 0;
   for (const list of arrivals) {
     const seqs = new Set(list.map((a) => a.seq));
     missed += total.filter((e) => !seqs.has(e.seq)).length;
-    for (const a of list) latencies.push(a.t - a.at);
+    for (const a of list) {
+      latencies.push(a.t - a.at);
+      (byState[stateOf.get(a.seq) ?? "?"] ??= []).push(a.t - a.at);
+    }
   }
   latencies.sort((a, b) => a - b);
+  // Which changes arrive late: the starts' (STARTING, RUNNING) or the stops'.
+  const p99ByState = Object.fromEntries(Object.entries(byState).map(([state, l]) => [state, Math.round(percentile(l.sort((a, b) => a - b), 99) * 1000) / 1000]));
   const left = leftovers("s");
   const scale = {
     containers: SCALE,
@@ -293,6 +300,7 @@ async function scaleSection(ctx: AgentContext) {
     events: total.length,
     p50_ms: Math.round(percentile(latencies, 50) * 1000) / 1000,
     p99_ms: Math.round(percentile(latencies, 99) * 1000) / 1000,
+    p99_ms_by_state: p99ByState,
     missed,
     resyncs,
   };
