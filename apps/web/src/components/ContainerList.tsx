@@ -3,7 +3,7 @@
 // checkboxes and bulk start / stop / abort / delete (all but start ask first, naming the count and
 // the containers). The rows are a WAI-ARIA grid navigated by row: one tab stop, arrow keys, Home
 // and End move between containers, Enter opens one, Space checks it.
-import { useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { STATE_NAMES, actionRefusal, type Action, type ContainerSummary, type Sample, type StateEvent, type StateName } from "@corral/core";
 import type { DashboardStore } from "@/client/store";
 import { useMetrics } from "@/client/metrics";
@@ -11,6 +11,7 @@ import { call } from "@/client/api";
 import { storedStopTimeout } from "@/client/prefs";
 import { exitShort, uptime } from "@/lib/format";
 import { rowAfterKey } from "@/lib/keys";
+import { rowWindow, scrollToShow, type RowWindow } from "@/lib/row-window";
 import { plural, type ContainerRef } from "@/lib/view-url";
 import { useConfirm, type ConfirmRequest } from "./ConfirmDialog";
 import { StateChip } from "./StateChip";
@@ -67,18 +68,25 @@ export function ContainerList({
   const [bulkResult, setBulkResult] = useState<{ ok: string[]; refused: string[] } | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const groups = useMemo(
-    () =>
-      store.agents.map((a) => ({
-        agent: a,
-        rows: a.containers.filter(
-          (c) => (!filter || c.name.toLowerCase().includes(filter.toLowerCase())) && (!stateFilter || c.state === stateFilter),
-        ),
-      })),
+  const groups = useMemo(() => {
+    // Each group is its header row, a line saying why it has no rows (or an error) when it has
+    // none, then its rows; `at` is the flat index of its first container row among all rows.
+    let at = 0;
+    return store.agents.map((a) => {
+      const rows = a.containers.filter(
+        (c) => (!filter || c.name.toLowerCase().includes(filter.toLowerCase())) && (!stateFilter || c.state === stateFilter),
+      );
+      const note = (a.containersError && a.status.up ? 1 : 0) + (rows.length === 0 && !a.containersError ? 1 : 0);
+      const group = { agent: a, rows, header: at, at: at + 1 + note };
+      at = group.at + rows.length;
+      return group;
+    });
     // the store mutates in place; its version drives re-renders
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [store.version, filter, stateFilter],
-  );
+  }, [store.version, filter, stateFilter]);
+  const totalRows = groups.reduce((n, g) => g.at + g.rows.length, 0);
+  const scroller = useRef<HTMLDivElement>(null);
+  const { win, rowHeight, measureRow } = useRowWindow(scroller, totalRows);
   const visibleKeys = groups.flatMap((g) => g.rows.map((c) => key(g.agent.name, c.name)));
   const allChecked = visibleKeys.length > 0 && visibleKeys.every((k) => checked.has(k));
   // a checked row the filter hides is neither counted nor acted on
@@ -139,7 +147,29 @@ export function ContainerList({
 
   // the grid's one tab stop: the row last focused, else the selected one, else the first
   const rowKeys = visibleKeys;
-  const tabStop = [focusKey, selected && key(selected.agent, selected.name)].find((k) => k && rowKeys.includes(k)) ?? rowKeys[0];
+  const flatIndex = (k: string) => {
+    for (const g of groups) {
+      const i = g.rows.findIndex((c) => key(g.agent.name, c.name) === k);
+      if (i >= 0) return g.at + i;
+    }
+    return -1;
+  };
+  const drawn = (k: string) => {
+    const i = flatIndex(k);
+    return i >= win.first && i < win.end;
+  };
+  // the one tab stop must be a row that is drawn: else the first drawn row
+  const tabStop = [focusKey, selected && key(selected.agent, selected.name)].find((k) => k && rowKeys.includes(k) && drawn(k))
+    ?? groups.flatMap((g) => g.rows.map((c, i) => ({ k: key(g.agent.name, c.name), i: g.at + i }))).find((r) => r.i >= win.first && r.i < win.end)?.k;
+  // A row moved to by key but not drawn yet: scrolled to, then focused once it is drawn.
+  const pendingFocus = useRef<string | null>(null);
+  useEffect(() => {
+    const k = pendingFocus.current;
+    const el = k ? rowRefs.current.get(k) : undefined;
+    if (!el) return;
+    pendingFocus.current = null;
+    el.focus();
+  });
   const onGridKey = (e: KeyboardEvent, k: string, open: () => void) => {
     if (e.target !== e.currentTarget) return; // a key in the row's checkbox is the checkbox's
     if (e.key === "Enter") {
@@ -157,7 +187,16 @@ export function ContainerList({
     e.preventDefault();
     const nk = rowKeys[next]!;
     setFocusKey(nk);
-    rowRefs.current.get(nk)?.focus();
+    const el = rowRefs.current.get(nk);
+    if (el) {
+      el.focus();
+      return;
+    }
+    pendingFocus.current = nk;
+    const box = scroller.current;
+    const head = box?.querySelector("thead")?.getBoundingClientRect().height ?? 0;
+    const to = box ? scrollToShow(flatIndex(nk), rowHeight, box.scrollTop, box.clientHeight, head) : undefined;
+    if (box && to !== undefined) box.scrollTop = to;
   };
 
   return (
@@ -215,10 +254,10 @@ export function ContainerList({
           <button className="link" onClick={() => setBulkResult(null)}>dismiss</button>
         </div>
       )}
-      <div className="list-scroll">
-        <table className="clist" role="grid" aria-label="containers (arrow keys move, Enter opens, Space checks)" data-testid="container-grid">
+      <div className="list-scroll" ref={scroller} data-testid="list-scroll">
+        <table className="clist" role="grid" aria-rowcount={totalRows + 1} aria-label="containers (arrow keys move, Enter opens, Space checks)" data-testid="container-grid">
           <thead>
-            <tr>
+            <tr aria-rowindex={1}>
               <th className="w-check"><span className="sr-only">Checked</span></th>
               <th>State</th>
               <th>Name</th>
@@ -229,11 +268,14 @@ export function ContainerList({
               <th className="spark-cell">CPU</th>
             </tr>
           </thead>
-          {groups.map(({ agent, rows }) => {
+          {groups.map(({ agent, rows, header, at }) => {
             const greyed = !agent.status.up;
+            // this group's share of the drawn window, and the rows before and after it it stands for
+            const from = Math.min(rows.length, Math.max(0, win.first - at));
+            const to = Math.max(from, Math.min(rows.length, win.end - at));
             return (
               <tbody key={agent.name} data-testid={`group-${agent.name}`} className={greyed ? "greyed" : ""}>
-                <tr className="group-row">
+                <tr className="group-row" aria-rowindex={header + 2}>
                   <td colSpan={8}>
                     <span className={`dot ${agent.status.up ? "live" : "down"}`} /> {agent.name}
                     <span className="muted"> · {agent.status.hostname ?? agent.status.url} · {plural(agent.containers.length, "container")}</span>
@@ -242,16 +284,17 @@ export function ContainerList({
                   </td>
                 </tr>
                 {agent.containersError && !greyed && (
-                  <tr>
+                  <tr aria-rowindex={header + 3}>
                     <td colSpan={8} className="row-error">{agent.containersError}</td>
                   </tr>
                 )}
                 {rows.length === 0 && !agent.containersError && (
-                  <tr>
+                  <tr aria-rowindex={header + 3}>
                     <td colSpan={8} className="muted empty">{agent.containers.length ? "No container matches the filter." : agent.loaded || agent.status.up ? "No containers yet." : "Loading…"}</td>
                   </tr>
                 )}
-                {rows.map((c) => {
+                {from > 0 && <Spacer rows={from} rowHeight={rowHeight} />}
+                {rows.slice(from, to).map((c, i) => {
                   const k = key(agent.name, c.name);
                   const open = () => {
                     setFocusKey(k);
@@ -268,9 +311,11 @@ export function ContainerList({
                       selected={selected?.agent === agent.name && selected.name === c.name}
                       onSelect={open}
                       tabbable={k === tabStop}
+                      rowIndex={at + from + i + 2}
                       rowRef={(el) => {
                         if (el) rowRefs.current.set(k, el);
                         else rowRefs.current.delete(k);
+                        measureRow(el);
                       }}
                       onKeyDown={(e) => onGridKey(e, k, open)}
                       failedStep={failedStep(store.lastEvent(agent.name, c.name))}
@@ -278,6 +323,7 @@ export function ContainerList({
                     />
                   );
                 })}
+                {to < rows.length && <Spacer rows={rows.length - to} rowHeight={rowHeight} />}
               </tbody>
             );
           })}
@@ -296,11 +342,13 @@ function Row({
   selected,
   onSelect,
   tabbable,
+  rowIndex,
   rowRef,
   onKeyDown,
   failedStep,
   samples,
 }: {
+  rowIndex: number;
   failedStep?: string;
   samples: Sample[];
   tabbable: boolean;
@@ -324,6 +372,7 @@ function Row({
       onKeyDown={onKeyDown}
       tabIndex={tabbable ? 0 : -1}
       aria-selected={selected}
+      aria-rowindex={rowIndex}
       aria-label={`${c.name}, ${c.state}`}
     >
       <td className="w-check" onClick={(e) => e.stopPropagation()}>
@@ -345,4 +394,51 @@ function Row({
       <CpuCell name={c.name} samples={c.state === "STOPPED" ? NO_SAMPLES : samples} />
     </tr>
   );
+}
+
+/** Rows not drawn, standing as their height so that the scrollbar is as if they were. */
+function Spacer({ rows, rowHeight }: { rows: number; rowHeight: number }) {
+  return (
+    <tr aria-hidden="true" className="spacer" style={{ height: rows * rowHeight }}>
+      <td colSpan={8} />
+    </tr>
+  );
+}
+
+/** A first guess at a row's height, until a drawn row is measured. */
+const ROW_HEIGHT_GUESS = 33;
+
+/**
+ * The rows of the list to draw (row-window.ts), from the scroller's position and size, followed
+ * once per frame at most; and the height of a row, measured on the first one drawn.
+ */
+function useRowWindow(scroller: React.RefObject<HTMLDivElement | null>, total: number): { win: RowWindow; rowHeight: number; measureRow: (el: HTMLElement | null) => void } {
+  const [view, setView] = useState({ top: 0, height: 800 });
+  const [rowHeight, setRowHeight] = useState(ROW_HEIGHT_GUESS);
+  useLayoutEffect(() => {
+    const box = scroller.current;
+    if (!box) return;
+    let frame = 0;
+    const read = () => {
+      frame = 0;
+      setView((v) => (v.top === box.scrollTop && v.height === box.clientHeight ? v : { top: box.scrollTop, height: box.clientHeight }));
+    };
+    const onChange = () => {
+      frame ||= requestAnimationFrame(read);
+    };
+    read();
+    box.addEventListener("scroll", onChange, { passive: true });
+    const resize = new ResizeObserver(onChange);
+    resize.observe(box);
+    return () => {
+      box.removeEventListener("scroll", onChange);
+      resize.disconnect();
+      cancelAnimationFrame(frame);
+    };
+  }, [scroller]);
+  const measureRow = (el: HTMLElement | null) => {
+    const h = el?.getBoundingClientRect().height;
+    if (h && Math.abs(h - rowHeight) > 0.5) setRowHeight(h);
+  };
+  return { win: rowWindow(total, rowHeight, view.top, view.height), rowHeight, measureRow };
 }
