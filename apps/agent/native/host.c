@@ -59,15 +59,21 @@ int64_t corral_reap(int pid)
 }
 
 /*
- * Which child has ended, without reaping it (waitid WNOWAIT): its pid, 0 when none has, or -errno
- * (-ECHILD: no children at all). It may be one of libuv's, which the caller leaves to libuv.
+ * Which child has ended, without reaping it (waitid WNOWAIT): 0 when none has, -errno (-ECHILD: no
+ * children at all), else its pid in the low 32 bits and its raw wait status (as waitpid would give
+ * it) above them. It may be one of libuv's, which the caller leaves to libuv.
  */
 int64_t corral_exited_child(void)
 {
 	siginfo_t info;
 	memset(&info, 0, sizeof(info));
 	if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0) return -errno;
-	return info.si_pid;
+	if (info.si_pid == 0) return 0;
+	int status;
+	if (info.si_code == CLD_EXITED) status = (info.si_status & 0xff) << 8;
+	else if (info.si_code == CLD_DUMPED) status = (info.si_status & 0x7f) | 0x80;
+	else status = info.si_status & 0x7f;
+	return ((int64_t)status << 32) | (uint32_t)info.si_pid;
 }
 
 /* A pty pair for a container's console; returned packed as (master << 32) | slave. */

@@ -51,6 +51,29 @@ interface Refusal {
 
 const STATUS_TEXT: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 413: "Payload Too Large", 415: "Unsupported Media Type" };
 
+/**
+ * Frames sent to one WebSocket in one turn of the event loop leave in one write: a start tells a
+ * subscriber of STARTING and RUNNING and answers the request in the same turn, and under a burst
+ * of a thousand starts a write per frame was the agent's largest single cost. Nothing waits: the
+ * socket is uncorked as soon as the code that sent has run (process.nextTick).
+ */
+function coalesceSends(ws: WebSocket, socket: Duplex): void {
+  const send = ws.send.bind(ws) as (...args: unknown[]) => void;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  ws.send = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    send(...args);
+  }) as WebSocket["send"];
+}
+
 export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> {
   const refusals = new RefusalLog((entry) => agent.store.audit(entry));
   const audit = (req: IncomingMessage, r: Refusal, prefix = "") => refusals.record({
@@ -141,7 +164,10 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
     if (path !== "/trpc" && path !== "/trpc/") { refuseUpgrade(req, socket, { status: 404, why: "not found", authenticated: false }); return; }
     if (!originAllowed(req.headers.origin, opts.allowedOrigins)) { refuseUpgrade(req, socket, { status: 403, why: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed`, authenticated: false }); return; }
     if (!tokenMatches(requestToken(req), opts.token)) { refuseUpgrade(req, socket, { status: 401, why: "missing or wrong token", authenticated: false }); return; }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      coalesceSends(ws, socket);
+      wss.emit("connection", ws, req);
+    });
   });
   agent.beforeStoreCloses.push(() => refusals.close());
 

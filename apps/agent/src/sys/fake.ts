@@ -54,9 +54,10 @@ export class FakeSyscalls implements Syscalls {
   tuneMalloc(): void {
     this.record("tuneMalloc", []);
   }
-  exitedChild(): number | null {
+  exitedChild(): { pid: number; status: number } | null {
     this.record("exitedChild", []);
-    return this.exits.keys().next().value ?? null;
+    const next = this.exits.entries().next().value;
+    return next ? { pid: next[0], status: next[1] } : null;
   }
   openpty(): { master: number; slave: number } {
     this.record("openpty", []);

@@ -76,8 +76,9 @@ export const nativeSyscalls: Syscalls = {
   },
   exitedChild() {
     const ret = lib().corral_exited_child([]);
-    if (ret === -ERRNO.ECHILD) return null;
-    return check("waitid", ret, "asking which child has ended") || null;
+    if (ret === -ERRNO.ECHILD || ret === 0) return null;
+    check("waitid", ret, "asking which child has ended");
+    return { pid: ret % 2 ** 32, status: Math.floor(ret / 2 ** 32) };
   },
   openpty() {
     const [master, slave] = unpack(check("openpty", lib().corral_openpty([]), "opening the console pty"));

@@ -17,8 +17,8 @@ export interface Syscalls {
   reap(pid: number): number | null;
   /** For a long-lived process (the agent): large blocks of memory go back to the kernel once freed. */
   tuneMalloc(): void;
-  /** The pid of a child that has ended, left unreaped (it may not be one of ours); null if none has. */
-  exitedChild(): number | null;
+  /** A child that has ended, with its raw wait status, left unreaped (it may not be one of ours); null if none has. */
+  exitedChild(): { pid: number; status: number } | null;
   /** A pty pair for a console, both close-on-exec. */
   openpty(): { master: number; slave: number };
   /** The uid of the peer of a connected unix socket (SO_PEERCRED). */
