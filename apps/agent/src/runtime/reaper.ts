@@ -42,11 +42,17 @@ export class Reaper {
   private reapExited(): void {
     if (this.unreaped !== undefined) return;
     const ended = this.sys.exitedChild();
-    if (ended === null) return this.idle();
+    if (ended === null) {
+      this.idle();
+      return;
+    }
     const resolve = this.children.get(ended.pid);
     // One of libuv's, which its own handler reaps: it would be named again and hide ours behind
     // it, so ours are asked one by one this time.
-    if (!resolve) return this.reapEach();
+    if (!resolve) {
+      this.reapEach();
+      return;
+    }
     this.children.delete(ended.pid);
     this.unreaped = ended.pid;
     // Each exit is handled in a turn of its own, so that when many inits end at once the events
