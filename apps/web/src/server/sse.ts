@@ -2,6 +2,13 @@
 // goes away. Server only.
 import { expected } from "../lib/errors.ts";
 
+/**
+ * Bytes written to a stream and not yet taken by the browser: past this it reads too slowly (or
+ * not at all) and the stream is closed rather than held in memory without bound. A browser's live
+ * stream then opens again from its cursors, so nothing is lost.
+ */
+const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
+
 export interface SseWriter {
   send(event: string, data: unknown, id?: string): void;
   comment(text: string): void;
@@ -23,7 +30,9 @@ export function sseResponse(req: Request, run: (out: SseWriter) => () => void): 
         } catch (e) {
           expected(e, [TypeError], "writing an event stream"); // the browser went: the stream is closed
           finish();
+          return;
         }
+        if ((controller.desiredSize ?? 0) < -MAX_UNREAD_BYTES) finish();
       };
       const finish = () => {
         if (closed) return;
@@ -57,7 +66,7 @@ export function sseResponse(req: Request, run: (out: SseWriter) => () => void): 
       clearInterval(keepalive);
       cleanup?.();
     },
-  });
+  }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
   return new Response(stream, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",

@@ -1,0 +1,48 @@
+// POST /api/live/ID {add: [{topic, cursor}], remove: [topic]}: changes the topics of an open live
+// stream (a console opened or closed, samples wanted) without another connection. Only the
+// dashboard server that holds the stream knows it: behind a load balancer without sticky sessions
+// another one answers 404 NO_SUCH_STREAM, and the browser opens its stream again with the new
+// topics in the URL (each from its cursor, so nothing is lost).
+import { MAX_TOPICS, parseSubscriptions, type LiveChange, type Subscription } from "@/lib/live-wire";
+import { currentSession, unauthorized } from "@/server/auth";
+import { liveStreams } from "@/server/live";
+import { expected } from "@/lib/errors";
+
+export const dynamic = "force-dynamic";
+
+const bad = (message: string) => Response.json({ error: { message, code: "BAD_REQUEST" } }, { status: 400 });
+
+export async function POST(req: Request, ctx: { params: Promise<{ stream: string }> }): Promise<Response> {
+  const session = await currentSession();
+  if (!session) return unauthorized();
+  const { stream: id } = await ctx.params;
+  const stream = liveStreams().get(id);
+  if (!stream || stream.sid !== session.sid) {
+    return Response.json({ error: { message: "No such live stream on this server: open it again.", code: "NO_SUCH_STREAM" } }, { status: 404 });
+  }
+  let body: unknown;
+  try {
+    body = await req.json();
+  } catch (e) {
+    expected(e, [SyntaxError], "reading a live stream change");
+    return bad("the body must be JSON {add, remove}");
+  }
+  if (typeof body !== "object" || body === null) return bad("the body must be JSON {add, remove}");
+  const change = body as { [K in keyof LiveChange]?: unknown };
+  const add: unknown[] = Array.isArray(change.add) ? change.add : [];
+  const remove: unknown[] = Array.isArray(change.remove) ? change.remove : [];
+  if (!remove.every((t) => typeof t === "string")) return bad("remove: a list of topics");
+  if (!add.every(isSubscription)) return bad("add: a list of {topic, cursor}");
+  const parsed = parseSubscriptions(add.map((s) => `${s.topic}@${s.cursor ?? ""}`));
+  if ("error" in parsed) return bad(`bad topic: ${parsed.error}`);
+  if (stream.topics + parsed.subs.length > MAX_TOPICS) return bad("too many topics on one stream");
+  for (const topic of remove) stream.remove(topic);
+  for (const sub of parsed.subs) stream.add(sub);
+  return new Response(null, { status: 204 });
+}
+
+function isSubscription(s: unknown): s is Subscription {
+  if (typeof s !== "object" || s === null) return false;
+  const { topic, cursor } = s as { topic?: unknown; cursor?: unknown };
+  return typeof topic === "string" && (cursor === null || typeof cursor === "string");
+}
