@@ -57,6 +57,7 @@ async function countStreams(page: Page): Promise<void> {
     const Real = window.EventSource;
     const made: EventSource[] = [];
     (window as unknown as { __openStreams: () => number }).__openStreams = () => made.filter((e) => e.readyState !== Real.CLOSED).length;
+    (window as unknown as { __streamsMade: () => number }).__streamsMade = () => made.length;
     window.EventSource = class extends Real {
       constructor(url: string | URL, init?: EventSourceInit) {
         super(url, init);
@@ -67,6 +68,7 @@ async function countStreams(page: Page): Promise<void> {
 }
 
 const openStreams = (page: Page) => page.evaluate(() => (window as unknown as { __openStreams: () => number }).__openStreams());
+const streamsMade = (page: Page) => page.evaluate(() => (window as unknown as { __streamsMade: () => number }).__streamsMade());
 
 /** TCP connections from the browser to the dashboard's port, open now (ss, on this host). */
 function browserConnections(url: string): number {
@@ -102,11 +104,13 @@ test("ten agents all go live over one stream; the page still answers; a killed a
   await page.getByTestId(`row-${name(AGENTS - 1, 1)}`).click();
   await page.getByTestId("action-start").click();
   await expect(rowState(page, name(AGENTS - 1, 1))).toHaveText("RUNNING");
-  // its console: a topic added to the same stream, not another connection
+  // its console: a topic added to the same stream (a POST), not another connection
+  const made = await streamsMade(page);
   await page.getByTestId("tab-console").click();
   await expect(page.getByTestId("console-status")).toHaveText("attached");
   await expect(page.getByTestId("console")).toContainText("tick");
   expect(await openStreams(page)).toBe(1);
+  expect(await streamsMade(page), "the stream was not opened again for the console").toBe(made);
   await page.getByTestId("tab-timeline").click();
   await page.getByTestId("action-stop").click();
   await expect(rowState(page, name(AGENTS - 1, 1))).toHaveText("STOPPED", { timeout: 30_000 });

@@ -15,29 +15,60 @@ interface Unsubscribable {
 }
 
 type Send = (m: LiveMessage) => void;
+/** A topic's subscription ended (the agent completed it, or refused it): subscribe again after `ms`. */
+type Ended = (ms: number) => void;
+
+/** Waits before a topic whose subscription ended is subscribed again: after an end, after an error. */
+const AGAIN_AFTER_END_MS = 1000;
+const AGAIN_AFTER_ERROR_MS = 2000;
+
+interface TopicSub {
+  handles: Unsubscribable[];
+  retry?: ReturnType<typeof setTimeout>;
+}
 
 export class LiveStream {
   readonly id = randomBytes(16).toString("base64url");
-  private readonly subs = new Map<string, Unsubscribable[]>();
+  private readonly subs = new Map<string, TopicSub>();
 
   /** `sid`: the session that opened it, the only one that may change its topics */
   constructor(private readonly out: SseWriter, readonly sid: string) {}
 
-  /** Subscribes a topic from its cursor (again, if it was already: the browser's cursor wins). */
+  /**
+   * Subscribes a topic from its cursor (again, if it was already: the browser's cursor wins). A
+   * subscription the agent ends (a slow reader cut off after a resync, a console whose container
+   * went) or refuses is made again shortly from the last cursor sent, as the browser's own
+   * reconnection would have.
+   */
   add(sub: Subscription & { parsed: LiveTopic }): void {
     this.remove(sub.topic);
-    const send: Send = (m) => this.out.send("m", m);
     const agent = getAgent(sub.parsed.agent);
     if (!agent) {
-      send({ topic: sub.topic, type: "status", live: false, state: "error", message: `No agent named "${sub.parsed.agent}" is configured.` });
+      this.out.send("m", { topic: sub.topic, type: "status", live: false, state: "error", message: `No agent named "${sub.parsed.agent}" is configured.` } satisfies LiveMessage);
       return;
     }
+    let cursor = sub.cursor;
+    const send: Send = (m) => {
+      if ("id" in m) cursor = m.id;
+      this.out.send("m", m);
+    };
+    const entry: TopicSub = { handles: [] };
+    const ended: Ended = (ms) => {
+      if (this.subs.get(sub.topic) !== entry || entry.retry) return;
+      entry.retry = setTimeout(() => {
+        if (this.subs.get(sub.topic) === entry && !this.out.closed) this.add({ ...sub, cursor });
+      }, ms);
+    };
     const open = { events: subscribeEvents, samples: subscribeSamples, console: subscribeConsole }[sub.parsed.kind];
-    this.subs.set(sub.topic, open(agent, sub.topic, sub.cursor, send, sub.parsed.name ?? ""));
+    this.subs.set(sub.topic, entry);
+    entry.handles = open(agent, sub.topic, sub.cursor, send, ended, sub.parsed.name ?? "");
   }
 
   remove(topic: string): void {
-    for (const s of this.subs.get(topic) ?? []) s.unsubscribe();
+    const entry = this.subs.get(topic);
+    if (!entry) return;
+    clearTimeout(entry.retry);
+    for (const s of entry.handles) s.unsubscribe();
     this.subs.delete(topic);
   }
 
@@ -50,8 +81,8 @@ export class LiveStream {
   }
 }
 
-/** What every subscription reports of its agent connection, in the topic's status messages. */
-function statusReporter(agent: AgentConnection, topic: string, send: Send) {
+/** What every subscription reports of its agent connection, in the topic's status messages, and its end. */
+function statusReporter(agent: AgentConnection, topic: string, send: Send, ended: Ended) {
   let startedOnce = false;
   const status = (state: LiveState, message?: string) => send({ topic, type: "status", live: state === "live", state, message });
   return {
@@ -64,7 +95,11 @@ function statusReporter(agent: AgentConnection, topic: string, send: Send) {
       const why = s.error ? describeAgentError(agent.config, s.error).message : `Connecting to agent "${agent.config.name}"...`;
       status(startedOnce ? "reconnecting" : "connecting", why);
     },
-    onError: (e: unknown) => status("error", describeAgentError(agent.config, e).message),
+    onError: (e: unknown) => {
+      status("error", describeAgentError(agent.config, e).message);
+      ended(AGAIN_AFTER_ERROR_MS);
+    },
+    onComplete: () => ended(AGAIN_AFTER_END_MS),
   };
 }
 
@@ -73,8 +108,8 @@ function statusReporter(agent: AgentConnection, topic: string, send: Send) {
  * timeline. Its alerts ride the same topic: "alerts-live" each time the alert feed (re)starts, on
  * which the browser reads alerts.list again, so nothing raised during a gap is missed.
  */
-function subscribeEvents(agent: AgentConnection, topic: string, cursor: string | null, send: Send): Unsubscribable[] {
-  const report = statusReporter(agent, topic, send);
+function subscribeEvents(agent: AgentConnection, topic: string, cursor: string | null, send: Send, ended: Ended): Unsubscribable[] {
+  const report = statusReporter(agent, topic, send, ended);
   send({ topic, type: "status", live: false, state: "connecting" });
   const events = agent.streams().events.onEvent.subscribe({ lastEventId: cursor }, {
     ...report,
@@ -92,18 +127,18 @@ function subscribeEvents(agent: AgentConnection, topic: string, cursor: string |
 }
 
 /** Every tick of the agent's sampler after the cursor (ms): the agent replays its recent window first. */
-function subscribeSamples(agent: AgentConnection, topic: string, cursor: string | null, send: Send): Unsubscribable[] {
+function subscribeSamples(agent: AgentConnection, topic: string, cursor: string | null, send: Send, ended: Ended): Unsubscribable[] {
   const lastEventId = cursor && /^\d{1,16}$/.test(cursor) ? cursor : null;
   return [agent.streams().metrics.onSample.subscribe({ lastEventId }, {
-    ...statusReporter(agent, topic, send),
+    ...statusReporter(agent, topic, send, ended),
     onData: ({ id, data }: { id: string; data: SampleTick }) => send({ topic, type: "tick", id, tick: data }),
   })];
 }
 
 /** A container's console: the ring buffer (reset) or what the cursor missed, then live output. */
-function subscribeConsole(agent: AgentConnection, topic: string, cursor: string | null, send: Send, name: string): Unsubscribable[] {
+function subscribeConsole(agent: AgentConnection, topic: string, cursor: string | null, send: Send, ended: Ended, name: string): Unsubscribable[] {
   return [agent.streams().console.onOutput.subscribe({ name, lastEventId: cursor }, {
-    ...statusReporter(agent, topic, send),
+    ...statusReporter(agent, topic, send, ended),
     onData: ({ id, data }: { id: string; data: ConsoleOutput }) => send({ topic, type: "console", id, reset: data.reset, text: data.text }),
   })];
 }
