@@ -8,6 +8,7 @@
 // number of agents). Reported, never asserted.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
 import type { StateEvent } from "@corral/core";
@@ -40,10 +41,13 @@ export interface DashboardResults {
   timelines_equal: boolean;
   /** EventSources open in the page at the end */
   browser_streams: number;
+  /** the machine's 1-minute load average before and after the window (other work shares the cores) */
+  load_avg: [number, number];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 function waitForUrl(url: string, proc: ChildProcess, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
@@ -141,10 +145,13 @@ export async function dashboardSection(opts: { work: string; agents: number; per
     await page.locator(`[data-testid='row-${name(opts.agents - 1, opts.perAgent - 1)}']`).waitFor();
     await page.evaluate(observeRows);
 
+    const loadBefore = loadavg()[0]!;
     const firstSeq = await Promise.all(sockets.map(async (s) => (await s.call<{ lastSeq: number }>("query", "agent.info")).lastSeq));
     const operations = await steadyLoad(sockets, opts, name);
     await sleep(3000); // the last operations' events reach the page
-    return await collect(page, sockets, firstSeq, operations, opts);
+    const results: DashboardResults = { ...(await collect(page, sockets, firstSeq, operations, opts)), load_avg: [round2(loadBefore), round2(loadavg()[0]!)] };
+    process.stderr.write(`bench: dashboard ${JSON.stringify(results)}\n`);
+    return results;
   } finally {
     await browser?.close();
     if (web && web.exitCode === null) {
@@ -193,7 +200,7 @@ async function steadyLoad(sockets: AgentSocket[], opts: { agents: number; perAge
   return total;
 }
 
-async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], operations: number, opts: { agents: number; perAgent: number; opsPerSecond: number; windowSeconds: number }): Promise<DashboardResults> {
+async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], operations: number, opts: { agents: number; perAgent: number; opsPerSecond: number; windowSeconds: number }): Promise<Omit<DashboardResults, "load_avg">> {
   const rowLog = await page.evaluate(() => (window as unknown as { __rowLog: Array<[string, string, number]> }).__rowLog);
   const browserStreams = await page.evaluate(() => (window as unknown as { __openStreams: () => number }).__openStreams());
   const shown = new Map<string, Array<{ state: string; t: number }>>();
@@ -229,13 +236,12 @@ async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], o
   }
   latencies.sort((x, y) => x - y);
   const { missed, equal } = await missedEvents(page, sockets, opts.agents);
-  const results: DashboardResults = {
+  const results: Omit<DashboardResults, "load_avg"> = {
     agents: opts.agents, containers: opts.agents * opts.perAgent, ops_per_s: opts.opsPerSecond, window_s: opts.windowSeconds,
     operations, events: windowEvents.length,
     row_p50_ms: round3(percentile(latencies, 50)), row_p99_ms: round3(percentile(latencies, 99)), rows_measured: latencies.length,
     rows_not_shown: notShown, missed_events: missed, timelines_equal: equal, browser_streams: browserStreams,
   };
-  process.stderr.write(`bench: dashboard ${JSON.stringify(results)}\n`);
   return results;
 }
 

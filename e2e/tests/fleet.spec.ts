@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { test, type Page } from "@playwright/test";
 // the plain test: this spec's agents and dashboards are its own, not the worker's stack
 import { expect, hydrated, signIn, spawnAgent, spawnDashboard, type AgentProcess } from "../support/stack.ts";
-import { rowState } from "../support/ui.ts";
+import { rowState, screenshot } from "../support/ui.ts";
 
 const AGENTS = 10;
 const PER_AGENT = 2;
@@ -84,7 +84,7 @@ async function agentDigest(agent: AgentProcess, label: string): Promise<RegExp> 
   return new RegExp(`(^|,)${label}:${seqs.length}:${seqs[0] ?? 0}:${seqs.at(-1) ?? 0}:${seqs.reduce((x, y) => x + y, 0)}(,|$)`);
 }
 
-test("ten agents all go live over one stream; the page still answers; a killed agent catches up whole", async ({ page }) => {
+test("ten agents all go live over one stream; the page still answers; a killed agent catches up whole", async ({ page }, testInfo) => {
   test.setTimeout(180_000);
   await countStreams(page);
   await signIn(page, { user: "admin", password }, web.url);
@@ -121,7 +121,9 @@ test("ten agents all go live over one stream; the page still answers; a killed a
   await expect(stats).toHaveAttribute("data-lanes", String(AGENTS * PER_AGENT));
   await expect(page.getByTestId("metric-host-cpu")).toBeVisible();
   await expect(page.getByTestId("host-graphs")).not.toHaveAttribute("data-points", "0", { timeout: 15_000 });
+  await expect(page.getByTestId("metric-host-cpu-note")).toContainText("a9");
   expect(await openStreams(page)).toBe(1);
+  await screenshot(page, testInfo, "fleet-timeline");
 
   // an agent killed (its containers die with it), then started again: caught up, nothing missing
   const victim = agents[4]!;
