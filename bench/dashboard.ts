@@ -33,6 +33,9 @@ export interface DashboardResults {
   row_p50_ms: number;
   row_p99_ms: number;
   rows_measured: number;
+  /** agent event → its message reaches the page (before the page renders it): the agent, the dashboard's server, the stream */
+  arrival_p50_ms: number;
+  arrival_p99_ms: number;
   /** RUNNING and STOPPED events whose row never showed them before the container's next change */
   rows_not_shown: number;
   /** events in the agents' timelines the page's timeline does not hold */
@@ -130,10 +133,18 @@ export async function dashboardSection(opts: { work: string; agents: number; per
       const Real = window.EventSource;
       const made: EventSource[] = [];
       (window as unknown as { __openStreams: () => number }).__openStreams = () => made.filter((e) => e.readyState !== Real.CLOSED).length;
+      // when each event reached the page, before any rendering: "container state" → ms since the epoch
+      const arrived: Array<[string, string, number]> = [];
+      (window as unknown as { __arrived: typeof arrived }).__arrived = arrived;
       window.EventSource = class extends Real {
         constructor(url: string | URL, init?: EventSourceInit) {
           super(url, init);
           made.push(this);
+          this.addEventListener("m", (m) => {
+            const t = performance.timeOrigin + performance.now();
+            const msg = JSON.parse((m as MessageEvent<string>).data) as { type: string; item?: { kind: string; event?: { container: string; state: string; seq: number } } };
+            if (msg.type === "item" && msg.item?.event) arrived.push([msg.item.event.container, `${msg.item.event.seq}`, t]);
+          });
         }
       };
     });
@@ -202,6 +213,8 @@ async function steadyLoad(sockets: AgentSocket[], opts: { agents: number; perAge
 
 async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], operations: number, opts: { agents: number; perAgent: number; opsPerSecond: number; windowSeconds: number }): Promise<Omit<DashboardResults, "load_avg">> {
   const rowLog = await page.evaluate(() => (window as unknown as { __rowLog: Array<[string, string, number]> }).__rowLog);
+  const arrivedLog = await page.evaluate(() => (window as unknown as { __arrived: Array<[string, string, number]> }).__arrived);
+  const arrivedAt = new Map(arrivedLog.map(([c, seq, t]) => [`${c}:${seq}`, t]));
   const browserStreams = await page.evaluate(() => (window as unknown as { __openStreams: () => number }).__openStreams());
   const shown = new Map<string, Array<{ state: string; t: number }>>();
   for (const [n, state, t] of rowLog) {
@@ -222,6 +235,7 @@ async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], o
     list.push(e);
   }
   const latencies: number[] = [];
+  const arrivals: number[] = [];
   let notShown = 0;
   for (const [n, events] of byContainer) {
     const rows = shown.get(n) ?? [];
@@ -232,14 +246,18 @@ async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], o
       const hit = rows.find((r) => r.state === e.state && r.t >= e.at && r.t <= next + 1000);
       if (hit) latencies.push(hit.t - e.at);
       else notShown++;
+      const t = arrivedAt.get(`${n}:${e.seq}`);
+      if (t !== undefined) arrivals.push(t - e.at);
     });
   }
   latencies.sort((x, y) => x - y);
+  arrivals.sort((x, y) => x - y);
   const { missed, equal } = await missedEvents(page, sockets, opts.agents);
   const results: Omit<DashboardResults, "load_avg"> = {
     agents: opts.agents, containers: opts.agents * opts.perAgent, ops_per_s: opts.opsPerSecond, window_s: opts.windowSeconds,
     operations, events: windowEvents.length,
     row_p50_ms: round3(percentile(latencies, 50)), row_p99_ms: round3(percentile(latencies, 99)), rows_measured: latencies.length,
+    arrival_p50_ms: round3(percentile(arrivals, 50)), arrival_p99_ms: round3(percentile(arrivals, 99)),
     rows_not_shown: notShown, missed_events: missed, timelines_equal: equal, browser_streams: browserStreams,
   };
   return results;
