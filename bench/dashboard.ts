@@ -7,7 +7,7 @@
 // a RUNNING or STOPPED they should have; and the browser's live connections (one, whatever the
 // number of agents). Reported, never asserted.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
@@ -70,23 +70,33 @@ function waitForUrl(url: string, proc: ChildProcess, ms = 60_000): Promise<void>
   });
 }
 
-/** Records, in the page, each time a container's row changes state: [name, state, ms since the epoch]. */
+/**
+ * Records, in the page, each time a container's row changes state: [name, state, ms since the
+ * epoch]. Only the rows a mutation touched are read, so the observer costs the page little.
+ */
 function observeRows(): void {
   const seen = new Map<string, string>();
   const log: Array<[string, string, number]> = [];
   (window as unknown as { __rowLog: typeof log }).__rowLog = log;
-  const scan = () => {
-    const t = performance.timeOrigin + performance.now();
-    for (const row of document.querySelectorAll<HTMLElement>("[data-testid^='row-']")) {
-      const name = row.dataset.testid!.slice(4);
-      const state = row.querySelector("[data-testid='state']")?.textContent ?? "";
-      if (seen.get(name) === state) continue;
-      seen.set(name, state);
-      log.push([name, state, t]);
-    }
+  const look = (row: HTMLElement, t: number) => {
+    const name = row.dataset.testid!.slice(4);
+    const state = row.querySelector("[data-testid='state']")?.textContent ?? "";
+    if (seen.get(name) === state) return;
+    seen.set(name, state);
+    log.push([name, state, t]);
   };
-  new MutationObserver(scan).observe(document.body, { subtree: true, childList: true, characterData: true });
-  scan();
+  const rowOf = (node: Node | null) => (node instanceof Element ? node : node?.parentElement)?.closest<HTMLElement>("[data-testid^='row-']") ?? null;
+  new MutationObserver((records) => {
+    const t = performance.timeOrigin + performance.now();
+    const rows = new Set<HTMLElement>();
+    for (const r of records) {
+      const row = rowOf(r.target);
+      if (row) rows.add(row);
+      else for (const n of r.addedNodes) if (n instanceof HTMLElement) n.querySelectorAll<HTMLElement>("[data-testid^='row-']").forEach((x) => rows.add(x));
+    }
+    for (const row of rows) look(row, t);
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  document.querySelectorAll<HTMLElement>("[data-testid^='row-']").forEach((row) => look(row, performance.timeOrigin + performance.now()));
 }
 
 export async function dashboardSection(opts: { work: string; agents: number; perAgent: number; opsPerSecond: number; windowSeconds: number }): Promise<DashboardResults> {
@@ -158,7 +168,15 @@ export async function dashboardSection(opts: { work: string; agents: number; per
 
     const loadBefore = loadavg()[0]!;
     const firstSeq = await Promise.all(sockets.map(async (s) => (await s.call<{ lastSeq: number }>("query", "agent.info")).lastSeq));
+    // CORRAL_BENCH_PROFILE=FILE: the page's CPU profile over the window (Chrome's .cpuprofile), to see where its time goes
+    const profile = process.env.CORRAL_BENCH_PROFILE;
+    const cdp = profile ? await page.context().newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.start");
+    }
     const operations = await steadyLoad(sockets, opts, name);
+    if (cdp && profile) writeFileSync(profile, JSON.stringify((await cdp.send("Profiler.stop")).profile));
     await sleep(3000); // the last operations' events reach the page
     const results: DashboardResults = { ...(await collect(page, sockets, firstSeq, operations, opts)), load_avg: [round2(loadBefore), round2(loadavg()[0]!)] };
     process.stderr.write(`bench: dashboard ${JSON.stringify(results)}\n`);
