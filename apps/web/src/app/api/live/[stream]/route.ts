@@ -10,6 +10,9 @@ import { expected } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";
 
+/** MAX_TOPICS topics with their cursors fit in well under this. */
+const MAX_BODY_BYTES = 128 * 1024;
+
 const bad = (message: string) => Response.json({ error: { message, code: "BAD_REQUEST" } }, { status: 400 });
 
 export async function POST(req: Request, ctx: { params: Promise<{ stream: string }> }): Promise<Response> {
@@ -20,11 +23,19 @@ export async function POST(req: Request, ctx: { params: Promise<{ stream: string
   if (!stream || stream.sid !== session.sid) {
     return Response.json({ error: { message: "No such live stream on this server: open it again.", code: "NO_SUCH_STREAM" } }, { status: 404 });
   }
+  // a JSON content type cannot be sent cross-site without a CORS preflight, which nothing here answers
+  const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") {
+    return Response.json({ error: { message: "The request body must be JSON (content-type: application/json).", code: "UNSUPPORTED_MEDIA_TYPE" } }, { status: 415 });
+  }
+  if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
+    return Response.json({ error: { message: `A change of topics is at most ${MAX_BODY_BYTES} bytes.`, code: "PAYLOAD_TOO_LARGE" } }, { status: 413 });
+  }
   let body: unknown;
   try {
     body = await req.json();
   } catch (e) {
-    expected(e, [SyntaxError], "reading a live stream change");
+    expected(e, [SyntaxError, TypeError], "reading a live stream change");
     return bad("the body must be JSON {add, remove}");
   }
   if (typeof body !== "object" || body === null) return bad("the body must be JSON {add, remove}");
