@@ -2,12 +2,12 @@
 // stream that keeps both current. One store for the whole page; React reads it through
 // useSyncExternalStore, the timeline canvas reads it directly.
 import { allowedActions, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
-import type { AgentStatus, StreamStatus } from "@/lib/types";
+import type { AgentStatus } from "@/lib/types";
 import { call, CallError } from "./api";
 import { expected } from "@/lib/errors";
 import { alertsStore } from "./alerts";
 import { liveConnection } from "./live";
-import { eventsTopic, type LiveMessage } from "@/lib/live-wire";
+import { eventsTopic, type LiveMessage, type LiveState } from "@/lib/live-wire";
 import { Versioned } from "./versioned";
 
 /** How much history the dashboard loads per agent. */
@@ -25,7 +25,8 @@ export interface AgentView {
   byContainer: Map<string, StateEvent[]>;
   storeId?: string;
   lastSeq: number;
-  stream: StreamStatus["state"];
+  /** the agent's events topic on the page's live stream */
+  stream: LiveState;
   streamMessage?: string;
   loaded: boolean;
 }
