@@ -37,8 +37,6 @@ export class LiveConnection {
   private retryMs = RETRY_FIRST_MS;
   private syncing = false;
   private syncAgain = false;
-  /** how many times the stream was opened, for tests */
-  opened = 0;
 
   /** Starts delivering `topic` to `handler`, from its cursor; the function returned stops it. */
   subscribe(topic: string, handler: LiveHandler): () => void {
@@ -127,7 +125,6 @@ export class LiveConnection {
     const es = new EventSource(`/api/live?${params.toString()}`);
     this.source = es;
     this.atServer = new Map(this.handlers);
-    this.opened++;
     es.addEventListener("hello", (m) => {
       if (this.source !== es) return;
       this.streamId = (JSON.parse((m as MessageEvent<string>).data) as LiveHello).stream;
