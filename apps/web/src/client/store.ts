@@ -12,6 +12,8 @@ import { Versioned } from "./versioned";
 
 /** How much history the dashboard loads per agent. */
 export const EVENT_WINDOW = 50_000;
+/** The least time between two list refreshes of one agent that its events ask for. */
+const REFRESH_EVERY_MS = 1000;
 
 export interface AgentView {
   name: string;
@@ -42,6 +44,8 @@ export class DashboardStore extends Versioned {
   /** per agent, how to stop its events topic */
   private streams = new Map<string, () => void>();
   private refreshTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** when each agent's list was last asked for after an event */
+  private refreshedAt = new Map<string, number>();
   /** per agent, the events the stream delivered while an events.list was in flight */
   private arriving = new Map<string, Set<StateEvent[]>>();
   /** agents whose stream has been live at least once */
@@ -286,12 +290,19 @@ export class DashboardStore extends Versioned {
     this.changed(true);
   }
 
+  /**
+   * The list again, `ms` after an event, and no sooner than REFRESH_EVERY_MS after the last one
+   * this way: an agent busy with a few events a second would otherwise be listed (and the whole
+   * list rendered) four times a second, ten agents forty.
+   */
   private scheduleRefresh(name: string, ms: number): void {
     if (this.refreshTimers.has(name)) return;
+    const wait = Math.max(ms, (this.refreshedAt.get(name) ?? 0) + REFRESH_EVERY_MS - Date.now());
     this.refreshTimers.set(name, setTimeout(() => {
       this.refreshTimers.delete(name);
+      this.refreshedAt.set(name, Date.now());
       void this.loadContainers(name);
-    }, ms));
+    }, wait));
   }
 
   /** The latest event of a container, if loaded. */
