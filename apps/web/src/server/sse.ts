@@ -3,9 +3,10 @@
 import { expected } from "../lib/errors.ts";
 
 /**
- * Bytes written to a stream and not yet taken by the browser: past this it reads too slowly (or
- * not at all) and the stream is closed rather than held in memory without bound. A browser's live
- * stream then opens again from its cursors, so nothing is lost.
+ * Bytes queued in a stream and not yet read out of it towards the connection: past this the
+ * browser reads too slowly (or not at all) and the stream is closed rather than held in memory
+ * without bound. A browser's live stream then opens again from its cursors, so nothing is lost.
+ * (How closely this follows the socket depends on how Next's server drains a response body.)
  */
 const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
 
