@@ -1,6 +1,7 @@
 // The bench's table, as markdown, and its place in the README (between two marker comments).
 import type { SoakResults } from "./soak.ts";
 import type { SamplesResults } from "./samples.ts";
+import type { DashboardResults } from "./dashboard.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Stat } from "./stats.ts";
 import { SYSTEM_MEASURES, type MeasureResult, type SystemMeasure, type SystemResults } from "./system.ts";
@@ -20,6 +21,7 @@ interface Results {
   fanout?: { subscribers: number; events: number; p50_ms: number; p99_ms: number; missed: number; resyncs: number };
   soak?: SoakResults;
   samples?: SamplesResults;
+  dashboard?: DashboardResults;
   skipped?: Array<{ peer: string; reason: string }>;
   system?: SystemResults | { error: string };
   cli?: CliResults;
@@ -79,6 +81,8 @@ export function renderMarkdown(res: Results): string {
     const met = (ok: boolean) => (ok ? "met" : "missed");
     other.push(`| sampling ${m.containers} running containers every 2 s: what it costs the agent (${m.rounds} rounds of ${m.window_s} s, on vs CORRAL_SAMPLING=0) | CPU ${m.cost.cpu_pct >= 0 ? "+" : ""}${r(m.cost.cpu_pct)} % of a core (${r(m.off.cpu_pct)} → ${r(m.on.cpu_pct)} %, target ≤ ${m.targets.cpu_pct}: ${met(m.meets_target.cpu)}); RSS ${m.cost.rss_mb >= 0 ? "+" : ""}${r(m.cost.rss_mb)} MB (${r(m.off.rss_mb)} → ${r(m.on.rss_mb)} MB, target ≤ ${m.targets.rss_mb}: ${met(m.meets_target.rss)}) |`);
   }
+  const d = res.dashboard;
+  if (d) other.push(`| dashboard in Chromium: ${d.agents} agents, ${d.containers} containers, ${d.ops_per_s} operations/s for ${d.window_s} s (${d.events} events) | event → row p50 ${r(d.row_p50_ms)} ms, p99 ${r(d.row_p99_ms)} ms (${d.rows_measured} rows; ${d.rows_not_shown} never shown), of which event → page p50 ${r(d.arrival_p50_ms)} ms, p99 ${r(d.arrival_p99_ms)} ms; ${d.missed_events} missed events${d.timelines_equal ? ", timelines equal" : ", timelines differ"}; ${d.browser_streams} browser stream${d.browser_streams === 1 ? "" : "s"}; load average ${d.load_avg[0]} → ${d.load_avg[1]} |`);
   for (const sk of res.skipped ?? []) other.push(`| skipped: ${sk.peer} | ${cell(sk.reason)} |`);
   if (other.length) lines.push("| other | figure |", "|---|---|", ...other);
   if (res.system) lines.push("", ...renderSystem(res.system));

@@ -2,7 +2,8 @@
 // lifecycle: a busybox /bin/true under corral, lxc-start -F, runc and the kernel's floor; scale and
 // fanout: many containers at once, many subscribers; samples: what resource sampling costs the
 // agent with 200 running (bench/samples.ts); system: one Debian rootfs with systemd booted,
-// stopped and rebooted by LXC and by corral (bench/system.ts). Writes bench/results/latest.{json,md},
+// stopped and rebooted by LXC and by corral (bench/system.ts); dashboard: event → row in a real
+// Chromium with ten agents and 200 containers under 20 operations a second (bench/dashboard.ts). Writes bench/results/latest.{json,md},
 // a dated copy, and the table in the README. Figures are what this machine measured; ratios come first.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -25,6 +26,7 @@ import { cliSection } from "./cli.ts";
 import { soak } from "./soak.ts";
 import { cpuSeconds, leftovers, rssMb } from "./proc.ts";
 import { samplesSection } from "./samples.ts";
+import { dashboardSection } from "./dashboard.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -119,6 +121,9 @@ async function main(): Promise<void> {
     }
     if (sections.has("cli")) fresh.cli = await cliSection({ work, rounds: quick ? 10 : 40 });
     if (sections.has("samples")) fresh.samples = await samplesSection({ work, containers: SAMPLED, windowSeconds: quick ? 20 : 60 });
+    if (sections.has("dashboard")) {
+      fresh.dashboard = await dashboardSection({ work, agents: 10, perAgent: 20, opsPerSecond: 20, windowSeconds: quick ? 15 : 60 });
+    }
     if (sections.has("system")) {
       try {
         fresh.system = await runSystemSection({ work, rounds: quick ? 1 : 3, waitSeconds: quick ? 60 : 120 });

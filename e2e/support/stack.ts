@@ -54,7 +54,7 @@ async function waitFor(url: string, what: string, proc: ChildProcess, ms = 60_00
   throw new Error(`${what} did not answer at ${url} within ${ms} ms`);
 }
 
-function stopProcess(p: ChildProcess | undefined, ms = 15_000): Promise<void> {
+function stopProcess(p: ChildProcess | undefined, ms = 15_000, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => p.kill("SIGKILL"), ms);
@@ -62,7 +62,7 @@ function stopProcess(p: ChildProcess | undefined, ms = 15_000): Promise<void> {
       clearTimeout(t);
       resolve();
     });
-    p.kill("SIGTERM");
+    p.kill(signal);
   });
 }
 
@@ -72,58 +72,87 @@ function logTo(name: string) {
   return createWriteStream(join(dir, `${name}.log`), { flags: "a" });
 }
 
-export async function startStack(opts: { seed?: (lxcpath: string) => void | Promise<void> } = {}): Promise<Stack & { close(): Promise<void> }> {
+/** A real agent on a temp lxcpath and a free loopback port, that a test may stop and start again. */
+export interface AgentProcess {
+  url: string;
+  token: string;
+  lxcpath: string;
+  /** its API, as the e2e setup actor */
+  api: AgentClient;
+  start(): Promise<void>;
+  /** SIGTERM (or the signal given) and wait until it is gone */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** stop it and remove its lxcpath */
+  close(): Promise<void>;
+}
+
+export async function spawnAgent(opts: { logName?: string; seed?: (lxcpath: string) => void | Promise<void> } = {}): Promise<AgentProcess> {
   const lxcpath = mkdtempSync(join(tmpdir(), "corral-e2e-"));
   await opts.seed?.(lxcpath);
   const token = randomBytes(24).toString("hex");
-  const agentPort = await freePort();
-  const agentUrl = `http://127.0.0.1:${agentPort}`;
-  const agentLog = logTo("agent");
-  let agentProc: ChildProcess | undefined;
-
-  const startAgent = async () => {
-    agentProc = spawn(process.execPath, ["--import", "tsx", "apps/agent/src/cli/main.ts", "agent", "--lxcpath", lxcpath, "--listen", `127.0.0.1:${agentPort}`], {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const log = logTo(opts.logName ?? "agent");
+  let proc: ChildProcess | undefined;
+  const start = async () => {
+    proc = spawn(process.execPath, ["--import", "tsx", "apps/agent/src/cli/main.ts", "agent", "--lxcpath", lxcpath, "--listen", `127.0.0.1:${port}`], {
       cwd: ROOT,
       env: { ...process.env, CORRAL_TOKEN: token },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    agentProc.stdout!.pipe(agentLog, { end: false });
-    agentProc.stderr!.pipe(agentLog, { end: false });
-    await waitFor(`${agentUrl}/healthz`, "the agent", agentProc);
+    proc.stdout!.pipe(log, { end: false });
+    proc.stderr!.pipe(log, { end: false });
+    await waitFor(`${url}/healthz`, "the agent", proc);
   };
-  const stopAgent = () => stopProcess(agentProc);
-  await startAgent();
+  const stop = (signal: NodeJS.Signals = "SIGTERM") => stopProcess(proc, 15_000, signal);
+  await start();
+  const api = createTRPCClient<AppRouter>({
+    links: [httpLink({ url: `${url}/trpc`, headers: { authorization: `Bearer ${token}`, "x-corral-actor": "e2e:setup" } })],
+  });
+  return {
+    url, token, lxcpath, api, start, stop,
+    async close() {
+      await stop();
+      rmSync(lxcpath, { recursive: true, force: true });
+    },
+  };
+}
 
-  const webPort = await freePort();
-  const webUrl = `http://127.0.0.1:${webPort}`;
-  const password = randomBytes(9).toString("base64url");
-  const webLog = logTo("web");
-  const web = spawn(process.execPath, [join(WEB_DIR, "server.mjs"), "-p", String(webPort), "-H", "127.0.0.1"], {
+/** The dashboard's production server on a free port, relaying to these agents. */
+export async function spawnDashboard(agents: ReadonlyArray<{ name: string; url: string; token: string }>, opts: { password: string; env?: Record<string, string>; logName?: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const log = logTo(opts.logName ?? "web");
+  const web = spawn(process.execPath, [join(WEB_DIR, "server.mjs"), "-p", String(port), "-H", "127.0.0.1"], {
     cwd: WEB_DIR,
     env: {
       ...process.env,
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
-      CORRAL_WEB_AGENTS: JSON.stringify([{ name: "local", url: agentUrl, token }]),
-      CORRAL_WEB_PASSWORD: password,
+      CORRAL_WEB_AGENTS: JSON.stringify(agents),
+      CORRAL_WEB_PASSWORD: opts.password,
       CORRAL_WEB_USER: "admin",
+      ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  web.stdout.pipe(webLog);
-  web.stderr.pipe(webLog);
-  await waitFor(`${webUrl}/login`, "the dashboard", web);
+  web.stdout.pipe(log);
+  web.stderr.pipe(log);
+  await waitFor(`${url}/login`, "the dashboard", web);
+  return { url, close: () => stopProcess(web) };
+}
 
-  const agent = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${agentUrl}/trpc`, headers: { authorization: `Bearer ${token}`, "x-corral-actor": "e2e:setup" } })],
-  });
-
+export async function startStack(opts: { seed?: (lxcpath: string) => void | Promise<void> } = {}): Promise<Stack & { close(): Promise<void> }> {
+  const agent = await spawnAgent({ seed: opts.seed });
+  const password = randomBytes(9).toString("base64url");
+  const web = await spawnDashboard([{ name: "local", url: agent.url, token: agent.token }], { password });
   return {
-    agentUrl, token, lxcpath, webUrl, user: "admin", password, agent, stopAgent, startAgent,
+    agentUrl: agent.url, token: agent.token, lxcpath: agent.lxcpath, webUrl: web.url, user: "admin", password, agent: agent.api,
+    stopAgent: () => agent.stop(),
+    startAgent: () => agent.start(),
     async close() {
-      await stopProcess(web);
-      await stopAgent();
-      rmSync(lxcpath, { recursive: true, force: true });
+      await web.close();
+      await agent.close();
     },
   };
 }
@@ -148,8 +177,8 @@ export const test = base.extend<{ signedIn: Page }, { stack: Stack }>({
   },
 });
 
-export async function signIn(page: Page, stack: Stack): Promise<void> {
-  await page.goto("/login");
+export async function signIn(page: Page, stack: Pick<Stack, "user" | "password">, base = ""): Promise<void> {
+  await page.goto(`${base}/login`);
   await page.getByTestId("login-user").fill(stack.user);
   await page.getByTestId("login-password").fill(stack.password);
   await page.getByTestId("login-submit").click();

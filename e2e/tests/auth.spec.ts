@@ -15,8 +15,8 @@ test("an unauthenticated browser gets only the login, and the API refuses it", a
   for (const [method, path] of [
     ["GET", "/api/agents"],
     ["POST", "/api/agents/local/call"],
-    ["GET", "/api/agents/local/events"],
-    ["GET", "/api/agents/local/console/x"],
+    ["GET", "/api/live?s=events/local@"],
+    ["POST", "/api/live/x"],
   ] as const) {
     const res = method === "GET" ? await request.get(path) : await request.post(path, { data: { path: "containers.list" } });
     expect(res.status(), `${method} ${path}`).toBe(401);

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Sample, StateEvent } from "@corral/core";
-import { bytes, columns, formatValue, keepLast, lastValue, memoryText, mergeSeries, stateMarks } from "../src/lib/metrics-series.ts";
+import { alignHosts, bytes, columns, formatValue, keepLast, lastValue, memoryText, mergeSeries, stateMarks } from "../src/lib/metrics-series.ts";
 
 const s = (t: number, cpu: number | null, mem: number | null = null, memLimit: number | null = null): Sample =>
   ({ t, cpu, mem, memPeak: null, memLimit, oomKills: null, ioRead: null, ioWrite: null, netRx: null, netTx: null, pids: null });
@@ -41,4 +41,12 @@ test("figures in words: bytes in binary units, rates, %, memory against its limi
   assert.equal(memoryText(s(0, 0, 16 * 1024 * 1024, 64 * 1024 * 1024)), "16 MiB of 64 MiB (25 %)");
   assert.equal(memoryText(s(0, 0, 1024, null)), "1.0 KiB (no limit)");
   assert.match(memoryText(s(0, 0)), /not measured/);
+});
+
+test("alignHosts: every host's points on one time axis, null where a host has none", () => {
+  const a = [s(2000, 1), s(4000, 2)];
+  const b = [s(3000, 7, 100)];
+  assert.deepEqual(alignHosts([a, b], "cpu"), [[2, 3, 4], [1, null, 2], [null, 7, null]]);
+  assert.deepEqual(alignHosts([a, b], "mem"), [[2, 3, 4], [null, null, null], [null, 100, null]]);
+  assert.deepEqual(alignHosts([], "cpu"), [[]]);
 });

@@ -25,7 +25,15 @@ class FakeEventSource {
   emit(type: string, data: unknown): void {
     this.listeners.get(type)?.({ data: JSON.stringify(data) });
   }
+  /** an item of the local agent's events topic */
+  item(item: StreamItem): void {
+    const id = `s1:${item.kind === "event" ? item.event.seq : item.lastSeq}`;
+    this.emit("m", { topic: "events/local", type: "item", id, item });
+  }
 }
+
+/** The page's live connection subscribes and opens in a later turn (one stream for a turn's topics). */
+const nextTurn = () => new Promise((r) => setTimeout(r, 0));
 
 let handler: Handler;
 const realFetch = globalThis.fetch;
@@ -67,10 +75,11 @@ test("a streamed event sets the row's state, indexes the lane, and a replayed on
   const store = await loaded([summary("web", "STOPPED")], [event(1, "web", "STOPPED")]);
   handler = () => [summary("web", "RUNNING")];
   (store as unknown as { openStream(n: string): void }).openStream("local");
+  await nextTurn();
   const es = FakeEventSource.last!;
-  assert.match(es.url, /after=s1%3A1$/, "the stream resumes after what events.list gave");
-  es.emit("item", { kind: "event", event: event(2, "web", "RUNNING", { pid: 42 }) } satisfies StreamItem);
-  es.emit("item", { kind: "event", event: event(2, "web", "RUNNING", { pid: 42 }) } satisfies StreamItem);
+  assert.equal(new URL(es.url, "http://x").searchParams.get("s"), "events/local@s1:1", "the stream resumes after what events.list gave");
+  es.item({ kind: "event", event: event(2, "web", "RUNNING", { pid: 42 }) });
+  es.item({ kind: "event", event: event(2, "web", "RUNNING", { pid: 42 }) });
   const view = store.agent("local")!;
   assert.equal(view.containers[0]!.state, "RUNNING");
   assert.equal(view.containers[0]!.pid, 42);
@@ -82,10 +91,11 @@ test("a streamed event sets the row's state, indexes the lane, and a replayed on
 test("a list answer that was in flight does not undo a state the stream delivered meanwhile", async () => {
   const store = await loaded([summary("web", "STOPPED")], [event(1, "web", "STOPPED")]);
   (store as unknown as { openStream(n: string): void }).openStream("local");
+  await nextTurn();
   const slow = deferred<ContainerSummary[]>();
   handler = () => slow.promise;
   const listing = store.loadContainers("local");
-  FakeEventSource.last!.emit("item", { kind: "event", event: event(2, "web", "RUNNING", { pid: 7 }) });
+  FakeEventSource.last!.item({ kind: "event", event: event(2, "web", "RUNNING", { pid: 7 }) });
   slow.resolve([summary("web", "STOPPED")]); // taken before the start
   await listing;
   assert.equal(store.agent("local")!.containers[0]!.state, "RUNNING");
@@ -110,11 +120,12 @@ test("an older list answer that arrives after a newer one is dropped", async () 
 test("events the stream brings while the history loads are kept after it, once each", async () => {
   const store = await loaded([summary("web", "STOPPED")], [event(1, "web", "STOPPED")]);
   (store as unknown as { openStream(n: string): void }).openStream("local");
+  await nextTurn();
   const page = deferred<{ storeId: string; events: StateEvent[] }>();
   handler = () => page.promise;
   const loading = store.loadEvents("local");
-  FakeEventSource.last!.emit("item", { kind: "event", event: event(2, "web", "STARTING") });
-  FakeEventSource.last!.emit("item", { kind: "event", event: event(3, "web", "RUNNING") });
+  FakeEventSource.last!.item({ kind: "event", event: event(2, "web", "STARTING") });
+  FakeEventSource.last!.item({ kind: "event", event: event(3, "web", "RUNNING") });
   page.resolve({ storeId: "s1", events: [event(1, "web", "STOPPED"), event(2, "web", "STARTING")] });
   await loading;
   assert.deepEqual(store.agent("local")!.events.map((e) => e.seq), [1, 2, 3]);

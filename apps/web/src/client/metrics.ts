@@ -1,11 +1,13 @@
 "use client";
-// The browser's live resource samples: one EventSource per agent on /api/agents/:agent/metrics,
-// opened when a component first asks for that agent's samples, keeping each container's last
-// 5 minutes (the sparklines, the live graph's newest points) and the host's. Graphs of longer
-// spans load metrics.range and add these ticks to it.
+// The browser's live resource samples: an agent's samples topic on the page's one live stream
+// (client/live.ts), subscribed when a component first asks for that agent's samples, keeping each
+// container's last 5 minutes (the sparklines, the live graph's newest points) and the host's.
+// Graphs of longer spans load metrics.range and add these ticks to it.
 import { useEffect, useSyncExternalStore } from "react";
 import type { Sample, SampleTick } from "@corral/core";
 import { keepLast } from "@/lib/metrics-series";
+import { samplesTopic, type LiveMessage } from "@/lib/live-wire";
+import { liveConnection } from "./live";
 import { Versioned } from "./versioned";
 
 /** 5 minutes at 2 s. */
@@ -18,7 +20,7 @@ interface AgentSamples {
   lastTick: number;
   live: boolean;
   message?: string;
-  source: EventSource;
+  stop: () => void;
 }
 
 class MetricsStore extends Versioned {
@@ -37,36 +39,48 @@ class MetricsStore extends Versioned {
       // a tab switch unmounts and mounts again: close only if nobody came back meanwhile
       setTimeout(() => {
         if ((this.users.get(agent) ?? 0) > 0) return;
-        this.agents.get(agent)?.source.close();
+        this.agents.get(agent)?.stop();
         this.agents.delete(agent);
       }, 5000);
     };
   }
 
   private open(agent: string): void {
-    const source = new EventSource(`/api/agents/${encodeURIComponent(agent)}/metrics?since=${Date.now() - KEEP_MS}`);
-    const view: AgentSamples = { containers: new Map(), host: [], lastTick: 0, live: false, source };
+    const view: AgentSamples = { containers: new Map(), host: [], lastTick: 0, live: false, stop: () => undefined };
     this.agents.set(agent, view);
-    source.addEventListener("status", (m) => {
-      const s = JSON.parse((m as MessageEvent<string>).data) as { live: boolean; message?: string };
-      view.live = s.live;
-      view.message = s.message;
-      this.changed();
+    view.stop = liveConnection().subscribe(samplesTopic(agent), {
+      // the ticks after the last one held; the first time, the agent's window of the last 5 minutes
+      cursor: () => String(view.lastTick || Date.now() - KEEP_MS),
+      onMessage: (m) => this.onLive(view, m),
+      onDisconnected: (message) => {
+        view.live = false;
+        view.message = message;
+        this.changed();
+      },
     });
-    source.addEventListener("tick", (m) => {
-      const tick = JSON.parse((m as MessageEvent<string>).data) as SampleTick;
-      if (tick.t <= view.lastTick) return;
-      view.lastTick = tick.t;
-      view.host = keepLast([...view.host, tick.host], KEEP);
-      for (const [name, s] of Object.entries(tick.containers)) {
-        view.containers.set(name, keepLast([...(view.containers.get(name) ?? []), s], KEEP));
-      }
-      // containers not in the tick have stopped: their points stay until they are older than KEEP_MS
-      for (const [name, list] of view.containers) {
-        if (!(name in tick.containers) && (list.at(-1)?.t ?? 0) < tick.t - KEEP_MS) view.containers.delete(name);
-      }
+  }
+
+  private onLive(view: AgentSamples, m: LiveMessage): void {
+    if (m.type === "status") {
+      view.live = m.live;
+      view.message = m.message;
       this.changed();
-    });
+    }
+    if (m.type === "tick") this.onTick(view, m.tick);
+  }
+
+  private onTick(view: AgentSamples, tick: SampleTick): void {
+    if (tick.t <= view.lastTick) return;
+    view.lastTick = tick.t;
+    view.host = keepLast([...view.host, tick.host], KEEP);
+    for (const [name, s] of Object.entries(tick.containers)) {
+      view.containers.set(name, keepLast([...(view.containers.get(name) ?? []), s], KEEP));
+    }
+    // containers not in the tick have stopped: their points stay until they are older than KEEP_MS
+    for (const [name, list] of view.containers) {
+      if (!(name in tick.containers) && (list.at(-1)?.t ?? 0) < tick.t - KEEP_MS) view.containers.delete(name);
+    }
+    this.changed();
   }
 
   container(agent: string, name: string): Sample[] {

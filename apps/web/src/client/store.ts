@@ -2,15 +2,18 @@
 // stream that keeps both current. One store for the whole page; React reads it through
 // useSyncExternalStore, the timeline canvas reads it directly.
 import { allowedActions, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
-import type { AgentStatus, StreamStatus } from "@/lib/types";
+import type { AgentStatus } from "@/lib/types";
 import { call, CallError } from "./api";
 import { expected } from "@/lib/errors";
-import type { AlertItem } from "@/lib/procedures";
 import { alertsStore } from "./alerts";
+import { liveConnection } from "./live";
+import { eventsTopic, type LiveMessage, type LiveState } from "@/lib/live-wire";
 import { Versioned } from "./versioned";
 
 /** How much history the dashboard loads per agent. */
 export const EVENT_WINDOW = 50_000;
+/** The least time between two list refreshes of one agent that its events ask for. */
+const REFRESH_EVERY_MS = 1000;
 
 export interface AgentView {
   name: string;
@@ -24,7 +27,8 @@ export interface AgentView {
   byContainer: Map<string, StateEvent[]>;
   storeId?: string;
   lastSeq: number;
-  stream: StreamStatus["state"];
+  /** the agent's events topic on the page's live stream */
+  stream: LiveState;
   streamMessage?: string;
   loaded: boolean;
 }
@@ -37,8 +41,11 @@ export class DashboardStore extends Versioned {
   configError?: string;
   /** bumps when events change, for the canvas */
   eventsVersion = 0;
-  private sources = new Map<string, EventSource>();
+  /** per agent, how to stop its events topic */
+  private streams = new Map<string, () => void>();
   private refreshTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** when each agent's list was last asked for after an event */
+  private refreshedAt = new Map<string, number>();
   /** per agent, the events the stream delivered while an events.list was in flight */
   private arriving = new Map<string, Set<StateEvent[]>>();
   /** agents whose stream has been live at least once */
@@ -77,8 +84,8 @@ export class DashboardStore extends Versioned {
 
   stop(): void {
     clearInterval(this.statusTimer);
-    for (const es of this.sources.values()) es.close();
-    this.sources.clear();
+    for (const stop of this.streams.values()) stop();
+    this.streams.clear();
     this.started = false;
   }
 
@@ -218,52 +225,45 @@ export class DashboardStore extends Versioned {
   }
 
   /**
-   * The live stream. The browser's EventSource reconnects by itself with Last-Event-ID; the
-   * server resumes from that cursor. A first connection passes the cursor of what events.list gave.
+   * The agent's live events (and alerts), a topic of the page's one live stream (client/live.ts),
+   * resumed from this view's cursor whenever that stream (re)opens: first from what events.list
+   * gave, then from the last event delivered.
    */
   private openStream(name: string): void {
-    this.sources.get(name)?.close();
+    this.streams.get(name)?.();
     const view = this.agent(name);
     if (!view) return;
-    const cursor = this.cursor(view);
-    const es = new EventSource(`/api/agents/${encodeURIComponent(name)}/events${cursor ? `?after=${encodeURIComponent(cursor)}` : ""}`);
-    this.sources.set(name, es);
-    es.addEventListener("status", (m) => {
-      const s = JSON.parse((m as MessageEvent<string>).data) as StreamStatus;
-      // every new connection (the EventSource's own retries too) says "connecting" first; once the
-      // agent's stream was live, that is a reconnection
-      view.stream = s.state === "connecting" && this.wasLive.has(name) ? "reconnecting" : s.state;
-      if (s.live) this.wasLive.add(name);
-      view.streamMessage = s.message;
-      if (s.live && (!view.status.up || !view.loaded)) {
-        view.status = { ...view.status, up: true, message: undefined };
-        this.cameBack(view);
-      }
-      if (!s.live && s.state !== "connecting") view.status = { ...view.status, up: false, message: s.message };
-      this.changed();
-    });
-    es.addEventListener("item", (m) => {
-      const item = JSON.parse((m as MessageEvent<string>).data) as StreamItem;
-      if (item.kind === "resync") void this.resync(name, item);
-      else this.onEvent(view, item.event);
-    });
-    // the agent's alerts ride the same stream (client/alerts.ts keeps them)
-    es.addEventListener("alerts-live", () => void alertsStore().reload(name));
-    es.addEventListener("alert", (m) => alertsStore().arrived(name, JSON.parse((m as MessageEvent<string>).data) as AlertItem));
-    es.onerror = () => {
-      if (es.readyState === EventSource.CLOSED) {
-        // refused (signed out, or the server is away): try again shortly, from our own cursor
+    this.streams.set(name, liveConnection().subscribe(eventsTopic(name), {
+      cursor: () => this.cursor(view) ?? null,
+      onMessage: (m) => this.onLive(view, m),
+      onDisconnected: (message) => {
         view.stream = "reconnecting";
+        view.streamMessage = message;
         this.changed();
-        setTimeout(() => {
-          if (this.sources.get(name) === es) this.openStream(name);
-        }, 2000);
-        return;
-      }
-      view.stream = "reconnecting";
-      view.streamMessage = "The connection to the dashboard's server dropped.";
-      this.changed();
-    };
+      },
+    }));
+  }
+
+  private onLive(view: AgentView, m: LiveMessage): void {
+    if (m.type === "status") this.onStatus(view, m);
+    if (m.type === "item" && m.item.kind === "resync") void this.resync(view.name, m.item);
+    if (m.type === "item" && m.item.kind === "event") this.onEvent(view, m.item.event);
+    // the agent's alerts ride the same topic (client/alerts.ts keeps them)
+    if (m.type === "alerts-live") void alertsStore().reload(view.name);
+    if (m.type === "alert") alertsStore().arrived(view.name, m.alert);
+  }
+
+  private onStatus(view: AgentView, s: Extract<LiveMessage, { type: "status" }>): void {
+    // every (re)subscription says "connecting" first; once the agent's stream was live, that is a reconnection
+    view.stream = s.state === "connecting" && this.wasLive.has(view.name) ? "reconnecting" : s.state;
+    if (s.live) this.wasLive.add(view.name);
+    view.streamMessage = s.message;
+    if (s.live && (!view.status.up || !view.loaded)) {
+      view.status = { ...view.status, up: true, message: undefined };
+      this.cameBack(view);
+    }
+    if (!s.live && s.state !== "connecting") view.status = { ...view.status, up: false, message: s.message };
+    this.changed();
   }
 
   private async resync(name: string, item: Extract<StreamItem, { kind: "resync" }>): Promise<void> {
@@ -290,12 +290,19 @@ export class DashboardStore extends Versioned {
     this.changed(true);
   }
 
+  /**
+   * The list again, `ms` after an event, and no sooner than REFRESH_EVERY_MS after the last one
+   * this way: an agent busy with a few events a second would otherwise be listed (and the whole
+   * list rendered) four times a second, ten agents forty.
+   */
   private scheduleRefresh(name: string, ms: number): void {
     if (this.refreshTimers.has(name)) return;
+    const wait = Math.max(ms, (this.refreshedAt.get(name) ?? 0) + REFRESH_EVERY_MS - Date.now());
     this.refreshTimers.set(name, setTimeout(() => {
       this.refreshTimers.delete(name);
+      this.refreshedAt.set(name, Date.now());
       void this.loadContainers(name);
-    }, ms));
+    }, wait));
   }
 
   /** The latest event of a container, if loaded. */

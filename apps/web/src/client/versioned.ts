@@ -1,21 +1,13 @@
 // What useSyncExternalStore reads of the dashboard's client stores: a version that moves on each
 // change, and the listeners told of it. The stores extend this and call changed().
-//
-// Listeners hear once per animation frame at most: a thousand containers starting at once change
-// the store some four thousand times in a few seconds, and a re-render for each would take the
-// page's frames; a frame shows every change made before it. Where there are no frames (a hidden
-// tab, a test in Node), a timer of one frame's length stands in.
-const FRAME_MS = 16;
-
-const nextFrame = (f: () => void): void => {
-  if (typeof requestAnimationFrame === "function" && typeof document !== "undefined" && document.visibilityState === "visible") requestAnimationFrame(f);
-  else setTimeout(f, FRAME_MS);
-};
-
+// The listeners are told once per animation frame, however many changes it holds: each one makes
+// React render synchronously, and the live stream can bring dozens of messages (ten agents'
+// events, their samples) between two frames, each of which would render the whole list again.
+// Without requestAnimationFrame (Node, the unit tests) they are told at once.
 export class Versioned {
   version = 0;
   private readonly listeners = new Set<() => void>();
-  private told = true;
+  private frame: number | undefined;
 
   subscribe = (l: () => void): (() => void) => {
     this.listeners.add(l);
@@ -26,11 +18,17 @@ export class Versioned {
 
   protected changed(): void {
     this.version++;
-    if (!this.told) return;
-    this.told = false;
-    nextFrame(() => {
-      this.told = true;
-      for (const l of this.listeners) l();
+    if (typeof requestAnimationFrame === "undefined") {
+      this.notify();
+      return;
+    }
+    this.frame ??= requestAnimationFrame(() => {
+      this.frame = undefined;
+      this.notify();
     });
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) l();
   }
 }

@@ -1,6 +1,6 @@
 "use client";
-// A container's console: xterm.js fed by the dashboard's SSE relay of console.onOutput (the ring
-// buffer's history first, then live output); keystrokes go back through console.write. Its bar
+// A container's console: xterm.js fed by the console's topic on the page's one live stream
+// (console.onOutput relayed: the ring buffer's history first, then live output); keystrokes go back through console.write. Its bar
 // finds text in what the terminal holds (xterm's search addon) and downloads the ring buffer
 // (console.history: the last 256 KiB, as lxc.console.logfile would have it).
 import { useEffect, useRef, useState } from "react";
@@ -9,6 +9,8 @@ import { FitAddon } from "@xterm/addon-fit";
 import { SearchAddon } from "@xterm/addon-search";
 import "@xterm/xterm/css/xterm.css";
 import { call } from "@/client/api";
+import { liveConnection } from "@/client/live";
+import { consoleTopic } from "@/lib/live-wire";
 import { expected } from "@/lib/errors";
 
 export function ConsoleView({ agent, name, running }: { agent: string; name: string; running: boolean }) {
@@ -77,19 +79,27 @@ export function ConsoleView({ agent, name, running }: { agent: string; name: str
       if (!writing) timer ??= setTimeout(flush, 15);
     });
 
-    const es = new EventSource(`/api/agents/${encodeURIComponent(agent)}/console/${encodeURIComponent(name)}`);
-    es.addEventListener("reset", (m) => {
-      term.reset();
-      term.write(JSON.parse((m as MessageEvent<string>).data) as string);
-      setStatus({ live: true });
+    // the console's topic on the page's one live stream; a stream opened again resumes from the
+    // last console cursor this terminal wrote (the agent sends what it missed, or a reset)
+    let cursor: string | null = null;
+    const stop = liveConnection().subscribe(consoleTopic(agent, name), {
+      cursor: () => cursor,
+      onMessage: (m) => {
+        if (m.type === "status") setStatus({ live: m.live, message: m.message });
+        if (m.type !== "console") return;
+        cursor = m.id;
+        if (m.reset) {
+          term.reset();
+          setStatus({ live: true });
+        }
+        term.write(m.text);
+      },
+      onDisconnected: () => setStatus({ live: false, message: "reconnecting…" }),
     });
-    es.addEventListener("output", (m) => term.write(JSON.parse((m as MessageEvent<string>).data) as string));
-    es.addEventListener("status", (m) => setStatus(JSON.parse((m as MessageEvent<string>).data) as { live: boolean; message?: string }));
-    es.onerror = () => setStatus({ live: false, message: "reconnecting…" });
 
     return () => {
       disposed = true;
-      es.close();
+      stop();
       onData.dispose();
       clearTimeout(timer);
       ro.disconnect();

@@ -8,6 +8,7 @@ import { useDashboard } from "@/client/hooks";
 import { STATE_COLOR } from "@/lib/states";
 import { plural, refText, replaceQuery, timelineQuery, type TimelineViewState } from "@/lib/view-url";
 import { EventDetail, EventTable } from "./EventViews";
+import { HostGraphs } from "./HostGraphs";
 import { TimelineCanvas, type Lane } from "./TimelineCanvas";
 
 /**
@@ -53,6 +54,8 @@ export function HostTimeline({ initial }: { initial: TimelineViewState }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [laneKey, filter]);
 
+  const agentKey = store.agents.map((a) => a.name).join("\n");
+  const agentNames = useMemo(() => agentKey.split("\n").filter(Boolean), [agentKey]);
   const total = store.agents.reduce((s, a) => s + a.events.length, 0);
   const lastSeqs = store.agents.map((a) => `${a.name}:${a.lastSeq}`).join(",");
   const seqs = store.agents.map((a) => `${a.name}:${seqDigest(a.events)}`).join(",");
@@ -79,6 +82,7 @@ export function HostTimeline({ initial }: { initial: TimelineViewState }) {
           ))}
         </div>
       </div>
+      {agentNames.length > 0 && <HostGraphs agents={agentNames} />}
       {picked && <EventDetail e={picked.e} title={picked.lane.label} onClose={() => setPicked(null)} />}
       <div ref={box} className="card">
         {lanes.length === 0 ? (

@@ -11,7 +11,7 @@ import { formatValue, type Column } from "@/lib/metrics-series";
 import { STATE_COLOR } from "@/lib/states";
 
 /** The series' colours, readable on the light and the dark ground. */
-const SERIES_COLORS = ["#2f7ae5", "#d9480f", "#2b8a3e"];
+const SERIES_COLORS = ["#2f7ae5", "#d9480f", "#2b8a3e", "#9c36b5", "#c2255c", "#0b7285", "#5c940d", "#e67700"];
 
 /** The least top of a graph's scale, by unit. */
 const MIN_TOP: Record<string, number> = { "%": 10, bytes: 1024 * 1024, "bytes/s": 1024, "": 4 };
@@ -33,9 +33,11 @@ export interface ChartProps {
   last: number | null;
   /** a line under the title, in words (memory against its limit) */
   note?: string;
+  /** join a series' points over the times it has none (several hosts on one axis, each on its own clock) */
+  spanGaps?: boolean;
 }
 
-export function MetricChart({ id, title, unit, labels, data, from, to, marks, last, note }: ChartProps) {
+export function MetricChart({ id, title, unit, labels, data, from, to, marks, last, note, spanGaps = false }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const marksRef = useRef(marks);
@@ -63,7 +65,7 @@ export function MetricChart({ id, title, unit, labels, data, from, to, marks, la
         { stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 70, values: (_u, vals) => vals.map((v) => formatValue(v, unit)) },
       ],
       series: [{}, ...labels.map((label, i) => ({
-        label, stroke: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.5,
+        label, stroke: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.5, spanGaps,
         ...(label === "limit" ? { dash: [6, 4] } : {}),
         ...(i === 0 ? { fill: `${SERIES_COLORS[0]}22` } : {}),
       }))],
@@ -99,7 +101,7 @@ export function MetricChart({ id, title, unit, labels, data, from, to, marks, la
     };
     // the plot is made again only when its shape or the colours change; data and range follow below
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, unit, dark]);
+  }, [shape, unit, dark, spanGaps]);
 
   useEffect(() => {
     const u = plot.current;

@@ -94,3 +94,19 @@ export function memoryText(s: Sample | undefined): string {
   if (s.memLimit === null) return `${bytes(s.mem)} (no limit)`;
   return `${bytes(s.mem)} of ${bytes(s.memLimit)} (${Math.round((s.mem / s.memLimit) * 100)} %)`;
 }
+
+/**
+ * uPlot's data for one field of several hosts on one time axis: x (seconds) is every time any host
+ * has a point at, and each host's column is null where it has none (uPlot leaves a gap there, or
+ * joins over it with spanGaps). Hosts sample on their own clocks, so their times rarely agree.
+ */
+export function alignHosts(hosts: ReadonlyArray<readonly Sample[]>, field: keyof Sample): [number[], ...Column[]] {
+  const times = [...new Set(hosts.flatMap((h) => h.map((s) => s.t)))].sort((a, b) => a - b);
+  const index = new Map(times.map((t, i) => [t, i]));
+  const cols = hosts.map((h) => {
+    const col: Column = new Array<number | null>(times.length).fill(null);
+    for (const s of h) col[index.get(s.t)!] = s[field] ?? null;
+    return col;
+  });
+  return [times.map((t) => t / 1000), ...cols];
+}

@@ -9,11 +9,3 @@ export interface AgentStatus {
   storeId?: string;
   message?: string;
 }
-
-/** What the event stream's "status" SSE events say about the agent connection. */
-export interface StreamStatus {
-  agent: string;
-  live: boolean;
-  state: "connecting" | "live" | "reconnecting" | "error";
-  message?: string;
-}

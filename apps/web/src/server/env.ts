@@ -1,6 +1,7 @@
 // Every environment variable the dashboard's server reads, in one place. Server only.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export interface AgentConfig {
@@ -73,13 +74,33 @@ export function sessionHours(): number {
 }
 
 /**
- * The key that signs session cookies: CORRAL_WEB_SECRET, else a random one made on first use.
- * It is kept in process.env so the proxy and the route handlers (separate bundles, one process)
- * agree; sessions then end when the server restarts.
+ * The key that signs session cookies: CORRAL_WEB_SECRET, else the content of CORRAL_WEB_SECRET_FILE,
+ * else a random one made on first use. It is kept in process.env so the proxy and the route
+ * handlers (separate bundles, one process) agree; a random one ends every session when the server
+ * restarts. Dashboard servers behind one load balancer share the key (and so the sessions).
  */
 export function sessionSecret(): string {
-  if (!process.env.CORRAL_WEB_SECRET) process.env.CORRAL_WEB_SECRET = randomBytes(32).toString("hex");
+  if (!process.env.CORRAL_WEB_SECRET) {
+    const file = process.env.CORRAL_WEB_SECRET_FILE;
+    const fromFile = file ? readFileSync(file, "utf8").trim() : "";
+    if (file && fromFile.length < 16) throw new Error(`CORRAL_WEB_SECRET_FILE (${file}) must hold a key of at least 16 characters`);
+    process.env.CORRAL_WEB_SECRET = fromFile || randomBytes(32).toString("hex");
+  }
   return process.env.CORRAL_WEB_SECRET;
+}
+
+/**
+ * Where signed-out sessions are listed (server/revocations.ts), read by every server with the same
+ * key: CORRAL_WEB_REVOKED_DIR; else beside the key file (CORRAL_WEB_SECRET_FILE + ".revoked");
+ * else a directory in the system's temp dir named by a hash of the key, so servers on one machine
+ * that share a key share the list with no setting (servers on several machines need a shared
+ * directory named by one of the first two).
+ */
+export function revokedDir(): string {
+  if (process.env.CORRAL_WEB_REVOKED_DIR) return process.env.CORRAL_WEB_REVOKED_DIR;
+  if (process.env.CORRAL_WEB_SECRET_FILE) return `${process.env.CORRAL_WEB_SECRET_FILE}.revoked`;
+  const tag = createHash("sha256").update(`corral revocations ${sessionSecret()}`).digest("hex").slice(0, 24);
+  return join(tmpdir(), `corral-web-revoked-${tag}`);
 }
 
 function positiveNumber(value: string | undefined, fallback: number): number {

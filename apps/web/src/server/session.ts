@@ -1,6 +1,9 @@
-// Signed session cookies: "<base64url(JSON {user, exp})>.<base64url(HMAC-SHA256)>". Server only.
-import { createHmac, timingSafeEqual, createHash } from "node:crypto";
-import { sessionHours, sessionSecret, webPassword, webUser } from "./env.ts";
+// Signed session cookies: "<base64url(JSON {user, exp, sid})>.<base64url(HMAC-SHA256)>". Any
+// dashboard server with the same key accepts one until it expires or its sid is signed out
+// (revocations.ts: a list every such server reads). Server only.
+import { createHmac, timingSafeEqual, createHash, randomBytes } from "node:crypto";
+import { revokedDir, sessionHours, sessionSecret, webPassword, webUser } from "./env.ts";
+import { RevocationList } from "./revocations.ts";
 import type { LoginErrorCode } from "../lib/login-errors.ts";
 import { expected } from "../lib/errors.ts";
 
@@ -10,6 +13,14 @@ export interface Session {
   user: string;
   /** ms since the epoch */
   exp: number;
+  /** the session's own id, which sign-out lists as revoked */
+  sid: string;
+}
+
+/** One list per process (on globalThis: the proxy and the route handlers are separate bundles). */
+function revocations(): RevocationList {
+  const g = globalThis as { corralRevocations?: RevocationList };
+  return (g.corralRevocations ??= new RevocationList(revokedDir()));
 }
 
 function mac(payload: string): string {
@@ -24,7 +35,8 @@ function sameString(a: string, b: string): boolean {
 
 export function signSession(user: string, now = Date.now()): { value: string; maxAge: number } {
   const maxAge = Math.round(sessionHours() * 3600);
-  const payload = Buffer.from(JSON.stringify({ user, exp: now + maxAge * 1000 } satisfies Session)).toString("base64url");
+  const sid = randomBytes(18).toString("base64url");
+  const payload = Buffer.from(JSON.stringify({ user, exp: now + maxAge * 1000, sid } satisfies Session)).toString("base64url");
   return { value: `${payload}.${mac(payload)}`, maxAge };
 }
 
@@ -36,12 +48,19 @@ export function verifySession(value: string | undefined, now = Date.now()): Sess
   if (!sameString(value.slice(dot + 1), mac(payload))) return null;
   try {
     const s = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Partial<Session>;
-    if (typeof s.user !== "string" || typeof s.exp !== "number" || s.exp <= now) return null;
-    return { user: s.user, exp: s.exp };
+    // a cookie without a sid (signed before sign-out could revoke one) cannot be signed out: refused
+    if (typeof s.user !== "string" || typeof s.exp !== "number" || typeof s.sid !== "string" || s.exp <= now) return null;
+    if (revocations().isRevoked(s.sid, s.exp)) return null;
+    return { user: s.user, exp: s.exp, sid: s.sid };
   } catch (e) {
     expected(e, [SyntaxError], "reading a session cookie"); // signed by us, yet not JSON: refused
     return null;
   }
+}
+
+/** Signs the session out on every dashboard server that shares the key. */
+export function revokeSession(session: Session): void {
+  revocations().revoke(session.sid, session.exp);
 }
 
 export type LoginVerdict = { ok: true; user: string } | { ok: false; refusal: Exclude<LoginErrorCode, "form"> };

@@ -2,6 +2,14 @@
 // goes away. Server only.
 import { expected } from "../lib/errors.ts";
 
+/**
+ * Bytes queued in a stream and not yet read out of it towards the connection: past this the
+ * browser reads too slowly (or not at all) and the stream is closed rather than held in memory
+ * without bound. A browser's live stream then opens again from its cursors, so nothing is lost.
+ * (How closely this follows the socket depends on how Next's server drains a response body.)
+ */
+const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
+
 export interface SseWriter {
   send(event: string, data: unknown, id?: string): void;
   comment(text: string): void;
@@ -23,7 +31,9 @@ export function sseResponse(req: Request, run: (out: SseWriter) => () => void): 
         } catch (e) {
           expected(e, [TypeError], "writing an event stream"); // the browser went: the stream is closed
           finish();
+          return;
         }
+        if ((controller.desiredSize ?? 0) < -MAX_UNREAD_BYTES) finish();
       };
       const finish = () => {
         if (closed) return;
@@ -57,7 +67,7 @@ export function sseResponse(req: Request, run: (out: SseWriter) => () => void): 
       clearInterval(keepalive);
       cleanup?.();
     },
-  });
+  }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
   return new Response(stream, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",
