@@ -82,18 +82,18 @@ function setup(dir: string) {
 }
 
 describe("Sampler", () => {
-  it("makes rates of two readings: CPU % of a core, memory against its limit, the veth's bytes as the container sees them", (t) => {
+  it("makes rates of two readings: CPU % of a core, memory against its limit, the veth's bytes as the container sees them", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "corral-sampler-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const { files, store, sampler, advance } = setup(dir);
     setCounters(files, 1_000_000, 1000, 0, 0, 0);
-    const first = sampler.tick();
+    const first = await sampler.tick();
     assert.equal(sampleOfA(first).cpu, null); // one reading is no rate
     assert.equal(sampleOfA(first).mem, 1000);
     assert.equal(sampleOfA(first).memLimit, 67108864);
     advance(2000);
     setCounters(files, 2_500_000, 3000, 1, 4000, 100); // 1.5 s of CPU in 2 s; the host end received 4000: the container sent it
-    const next = sampler.tick();
+    const next = await sampler.tick();
     assert.equal(sampleOfA(next).cpu, 75);
     assert.equal(sampleOfA(next).oomKills, 1);
     assert.equal(sampleOfA(next).netTx, 2000);
@@ -105,57 +105,57 @@ describe("Sampler", () => {
     store.close();
   });
 
-  it("keeps the recent window, replays ticks after a cursor, and forgets a stopped container once it leaves the window", (t) => {
+  it("keeps the recent window, replays ticks after a cursor, and forgets a stopped container once it leaves the window", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "corral-sampler-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const { files, store, sampler, advance, now, setTargets } = setup(dir);
     const start = now();
     for (let i = 0; i < 5; i++) {
       setCounters(files, i * 200_000, 1000 + i, 0, 0, 0);
-      sampler.tick();
+      await sampler.tick();
       advance(2000);
     }
     assert.deepEqual(sampler.recent("a", start, now()).map((s) => s.cpu), [null, 10, 10, 10, 10]);
     assert.deepEqual(sampler.ticksAfter(start + 4000).map((k) => k.t), [start + 6000, start + 8000]);
     assert.deepEqual(Object.keys(sampler.ticksAfter(start, "nope")[0]!.containers), []);
     setTargets([]);
-    sampler.tick();
+    await sampler.tick();
     assert.equal(sampler.recent("a", start, now() + 1).length, 5); // its last points stay for the graph
     advance(11 * 60_000);
-    sampler.tick();
+    await sampler.tick();
     assert.equal(sampler.recent("a", 0, now() + 1).length, 0);
     store.close();
   });
 
-  it("a new run (the same cgroup name, a new start) reads its own veths, and its first sample has no rate", (t) => {
+  it("a new run (the same cgroup name, a new start) reads its own veths, and its first sample has no rate", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "corral-sampler-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const { files, store, sampler, advance, setTargets } = setup(dir);
     setCounters(files, 5_000_000, 1000, 0, 0, 0);
-    sampler.tick();
+    await sampler.tick();
     advance(2000);
     setTargets([{ name: "a", run: "corral-a@2", cgroup: HYBRID_WITH_MEMORY, veths: ["vethB"] }]);
     setCounters(files, 10, 1000, 0, 0, 0);
     files.files.set("/sys/class/net/vethB/statistics/rx_bytes", "0\n");
     files.files.set("/sys/class/net/vethB/statistics/tx_bytes", "0\n");
-    assert.equal(sampleOfA(sampler.tick()).cpu, null);
+    assert.equal(sampleOfA(await sampler.tick()).cpu, null);
     advance(2000);
     setCounters(files, 2_000_010, 1000, 0, 0, 0);
     files.files.set("/sys/class/net/vethB/statistics/tx_bytes", "6000\n");
-    const next = sampleOfA(sampler.tick());
+    const next = sampleOfA(await sampler.tick());
     assert.equal(next.cpu, 100);
     assert.equal(next.netRx, 3000);
     store.close();
   });
 
-  it("stores one point a minute a container and the host's, which a new store on the same file reads back", (t) => {
+  it("stores one point a minute a container and the host's, which a new store on the same file reads back", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "corral-sampler-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const { files, store, sampler, advance, now } = setup(dir);
     const start = now();
     for (let i = 0; i <= 90; i++) { // three minutes at 2 s, and the first tick of the fourth
       setCounters(files, i * 400_000, 1000 + i, 0, 0, 0);
-      sampler.tick();
+      await sampler.tick();
       advance(2000);
     }
     assert.deepEqual(store.samples.range("a", 0, now()).map((s) => [s.t - start, s.cpu]), [[0, 20], [60_000, 20], [120_000, 20]]);
