@@ -1,0 +1,136 @@
+// How a client (the CLI, the dashboard's server) trusts an agent's self-signed certificate: by
+// pinning it, as `incus remote add` does. The agent's certificate is kept whole (its PEM) and
+// handed to TLS as the only trusted root, so a certificate other than the pinned one fails inside
+// the handshake, before a byte of the request (and its token) is sent; the fingerprint is then
+// compared too, in place of the host name check, since an agent is reached by any of its
+// addresses. And the words for an agent that cannot be used: unreachable, refused (TLS, token,
+// fingerprint) or of another API version, each with what to do. Pure: core imports no package.
+
+/** The version of the agent's API. The agent sends it with every answer (`x-corral-api`). */
+export const API_VERSION = 1;
+export const API_VERSION_HEADER = "x-corral-api";
+
+/** What a client keeps of an agent's certificate. */
+export interface CertificatePin {
+  /** SHA-256 of the certificate's DER, 64 lowercase hex digits (as `incus remote add` shows it) */
+  fingerprint: string;
+  /** the certificate, PEM */
+  certificate: string;
+}
+
+/** "AB:CD:..." (Node's fingerprint256), "abcd..." or "sha256:abcd...": the 64 hex digits, lowercase; undefined if it is none. */
+export function normalizeFingerprint(text: string): string | undefined {
+  const hex = text.trim().replace(/^sha256:/i, "").replace(/:/g, "").toLowerCase();
+  return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
+}
+
+/** The certificate's fingerprint as the peer certificate object of node:tls gives it. */
+export function fingerprintOfPeer(cert: { fingerprint256?: string }): string | undefined {
+  return cert.fingerprint256 === undefined ? undefined : normalizeFingerprint(cert.fingerprint256);
+}
+
+export class CertificateMismatchError extends Error {
+  readonly code = "CORRAL_CERT_MISMATCH";
+  constructor(readonly pinned: string, readonly presented: string | undefined) {
+    super(`the agent's certificate (${presented ?? "none"}) is not the pinned one (${pinned})`);
+    this.name = "CertificateMismatchError";
+  }
+}
+
+/**
+ * The options of node:tls (and so of https.request, ws and tls.connect) that accept this agent
+ * and no other: its certificate as the one root, and its fingerprint checked in place of the name.
+ */
+export function pinnedTlsOptions(pin: CertificatePin): { ca: string; checkServerIdentity: (host: string, cert: { fingerprint256?: string }) => Error | undefined } {
+  return {
+    ca: pin.certificate,
+    checkServerIdentity: (_host, cert) => {
+      const presented = fingerprintOfPeer(cert);
+      return presented === pin.fingerprint ? undefined : new CertificateMismatchError(pin.fingerprint, presented);
+    },
+  };
+}
+
+/** What went wrong with an agent, in the terms an operator acts on. */
+export type AgentProblemKind = "unreachable" | "timeout" | "certificate-changed" | "tls" | "needs-https" | "not-tls" | "token" | "version";
+
+export interface AgentProblem {
+  kind: AgentProblemKind;
+  /** a sentence or two: what happened, then what to do */
+  message: string;
+}
+
+/** Where the client was going, to name it in the words. */
+export interface AgentPlace {
+  url: string;
+  /** the remote's (or the dashboard's agent's) name */
+  name?: string;
+  /** how to pin again / give a new token, in the client's own terms */
+  repin: string;
+  retoken: string;
+}
+
+const UNREACHABLE = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "EADDRNOTAVAIL"]);
+/** OpenSSL's words for a certificate that the pinned root does not vouch for. */
+const UNTRUSTED = new Set(["DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "CERT_SIGNATURE_FAILURE", "CORRAL_CERT_MISMATCH"]);
+
+function codeOf(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** The innermost error with a code, following `cause` (fetch and tRPC wrap the socket's error). */
+function rootCause(e: unknown): unknown {
+  let at = e;
+  for (let i = 0; i < 5 && at instanceof Error; i++) {
+    if (codeOf(at) !== undefined && !/^ERR_|^UND_ERR/.test(codeOf(at)!)) return at;
+    if (at.cause === undefined) break;
+    at = at.cause;
+  }
+  return codeOf(at) !== undefined ? at : e;
+}
+
+/** The problem behind a failed connection to an agent, or undefined when it is none of these (an answer the agent gave). */
+export function agentProblem(e: unknown, place: AgentPlace): AgentProblem | undefined {
+  const who = place.name ? `agent "${place.name}" (${place.url})` : `the agent at ${place.url}`;
+  const cause = rootCause(e);
+  const code = codeOf(cause) ?? "";
+  const text = cause instanceof Error ? cause.message : String(cause);
+  if (cause instanceof CertificateMismatchError || UNTRUSTED.has(code)) {
+    return { kind: "certificate-changed", message: `Refused: ${who} presented a certificate other than the one pinned for it, so nothing was sent. If the agent's certificate was replaced on purpose (a new lxcpath, a new key), check its fingerprint on that host (corral agent --fingerprint) and ${place.repin}; otherwise something else answers at that address.` };
+  }
+  if (UNREACHABLE.has(code)) {
+    return { kind: "unreachable", message: `Unreachable: ${who} cannot be reached (${code}). Check that the agent runs there (corral agent --listen ADDRESS:PORT) and that the address and port are right.` };
+  }
+  if (code === "ETIMEDOUT" || code === "ECONNABORTED" || /timed? ?out|TimeoutError/i.test(`${code} ${text}`)) {
+    return { kind: "timeout", message: `Unreachable: ${who} did not answer in time (${code || "timeout"}). Check that the host is up and that no firewall drops the port.` };
+  }
+  if (code === "CORRAL_NEEDS_HTTPS" || (code === "ECONNRESET" && place.url.startsWith("http:"))) {
+    const https = place.url.replace(/^http:/, "https:");
+    return { kind: "needs-https", message: `Refused: ${who} speaks HTTPS only beyond loopback, and plain HTTP was asked; nothing was sent over it. Use ${https} and pin its certificate (corral remote add NAME ${https}, or add it again in the dashboard).` };
+  }
+  if (code === "EPROTO" || /wrong version number|packet length too long|unknown protocol/i.test(text)) {
+    return { kind: "not-tls", message: `Refused: ${who} does not speak TLS (${text.slice(0, 80)}). It listens on loopback, or was started with --insecure-plain-http: use its http:// URL, or restart it listening beyond loopback.` };
+  }
+  if (/^ERR_SSL|^ERR_TLS|^CERT_|certificate/i.test(code) || /certificate|SSL routines|TLS/i.test(text)) {
+    return { kind: "tls", message: `Refused: the TLS handshake with ${who} failed (${code || text.slice(0, 80)}). ${place.repin.charAt(0).toUpperCase()}${place.repin.slice(1)} if its certificate changed; if it wants a client certificate, add this client's on that host (corral agent trust add FILE).` };
+  }
+  if (code === "ECONNRESET" || /socket hang up/i.test(text)) {
+    return { kind: "unreachable", message: `Unreachable: ${who} closed the connection (${code || text}). Check that the agent runs there and that the URL's scheme (http or https) is the one it speaks.` };
+  }
+  return undefined;
+}
+
+/** The words for a 401 from an agent. */
+export function tokenRefused(place: AgentPlace): AgentProblem {
+  const who = place.name ? `agent "${place.name}" (${place.url})` : `the agent at ${place.url}`;
+  return { kind: "token", message: `Refused: ${who} did not accept the token (or client certificate). The agent's token is in its lxcpath (agent.token, readable by root on that host): ${place.retoken}.` };
+}
+
+/** The words for an agent whose API version is not this client's; undefined when they agree. */
+export function versionMismatch(agentApi: string | number | undefined | null, place: AgentPlace): AgentProblem | undefined {
+  if (agentApi !== undefined && agentApi !== null && String(agentApi) === String(API_VERSION)) return undefined;
+  const who = place.name ? `agent "${place.name}" (${place.url})` : `the agent at ${place.url}`;
+  const theirs = agentApi === undefined || agentApi === null ? "an older API, without a version" : `API version ${String(agentApi)}`;
+  return { kind: "version", message: `Version mismatch: ${who} speaks ${theirs}, this client speaks API version ${API_VERSION}. Install the same corral on both sides (the agent's host and this one), then restart the agent.` };
+}
