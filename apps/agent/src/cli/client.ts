@@ -41,6 +41,8 @@ export function resolveTarget(agent: string | undefined, lxcpath: string, token:
   if (agent !== undefined && !agent.includes("://")) {
     const remote = readRemotes()[agent];
     if (!remote) throw new Error(`no remote named "${agent}": add it with corral remote add ${agent} URL (corral remote list shows them)`);
+    // a pin is never given up for plain HTTP, whatever the file was made to say since
+    if (remote.pin && !remote.url.startsWith("https:")) throw new Error(`remote "${agent}" was pinned over HTTPS but its URL is now ${remote.url}: refused (plain HTTP would send its token in clear). Fix its URL, or remove it and add it again`);
     return { url: remote.url, token: remote.token ?? token, remote: agent, pin: remote.pin };
   }
   const url = (agent ?? `http://${DEFAULT_LISTEN}`).replace(/\/+$/, "");
