@@ -79,15 +79,24 @@ function codeOf(e: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** The innermost error with a code, following `cause` (fetch and tRPC wrap the socket's error). */
+/** What an error wraps: its `cause` (fetch, tRPC), or the `error` of a WebSocket's error event (ws). */
+function inner(e: unknown): unknown {
+  if (e instanceof Error && e.cause !== undefined) return e.cause;
+  const event = (e as { error?: unknown } | null | undefined)?.error;
+  return event instanceof Error ? event : undefined;
+}
+
+/** The innermost error with a code of the socket's or TLS's (not Node's own ERR_ wrappers), else the innermost. */
 function rootCause(e: unknown): unknown {
   let at = e;
-  for (let i = 0; i < 5 && at instanceof Error; i++) {
-    if (codeOf(at) !== undefined && !/^ERR_|^UND_ERR/.test(codeOf(at)!)) return at;
-    if (at.cause === undefined) break;
-    at = at.cause;
+  for (let i = 0; i < 6; i++) {
+    const code = codeOf(at);
+    if (code !== undefined && !/^ERR_(?!SSL|TLS)|^UND_ERR/.test(code)) return at;
+    const next = inner(at);
+    if (next === undefined) break;
+    at = next;
   }
-  return codeOf(at) !== undefined ? at : e;
+  return at;
 }
 
 /** The problem behind a failed connection to an agent, or undefined when it is none of these (an answer the agent gave). */
@@ -105,7 +114,9 @@ export function agentProblem(e: unknown, place: AgentPlace): AgentProblem | unde
   if (code === "ETIMEDOUT" || code === "ECONNABORTED" || /timed? ?out|TimeoutError/i.test(`${code} ${text}`)) {
     return { kind: "timeout", message: `Unreachable: ${who} did not answer in time (${code || "timeout"}). Check that the host is up and that no firewall drops the port.` };
   }
-  if (code === "CORRAL_NEEDS_HTTPS" || (code === "ECONNRESET" && place.url.startsWith("http:"))) {
+  // ws's words for a refused upgrade
+  if (/Unexpected server response: 401/.test(text)) return tokenRefused(place);
+  if (code === "CORRAL_NEEDS_HTTPS" || (place.url.startsWith("http:") && (code === "ECONNRESET" || /Unexpected server response: 400/.test(text)))) {
     const https = place.url.replace(/^http:/, "https:");
     return { kind: "needs-https", message: `Refused: ${who} speaks HTTPS only beyond loopback, and plain HTTP was asked; nothing was sent over it. Use ${https} and pin its certificate (corral remote add NAME ${https}, or add it again in the dashboard).` };
   }

@@ -2,13 +2,23 @@
 // The frame of every signed-in page: top bar (product, pages, agents with their dots, user, sign
 // out) and the banners for unreachable agents and a stream that is reconnecting.
 import Link from "next/link";
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { dashboardStore } from "@/client/store";
 import { useDashboard } from "@/client/hooks";
 import { AlertBell, AlertToasts } from "./Alerts";
+import { AgentsDialog } from "./AgentsDialog";
+import type { AgentStatus } from "@/lib/types";
+
+/** The banner's first words for an agent that cannot be used, by what is wrong (tls-pin.ts kinds). */
+function downHeading(a: AgentStatus): string {
+  if (a.problem === "version") return "has another version.";
+  if (a.problem === "unreachable" || a.problem === "timeout" || a.problem === undefined) return "unreachable.";
+  return "refused the connection.";
+}
 
 export function Shell({ user, page, children }: { user: string; page: "containers" | "timeline"; children: ReactNode }) {
   const store = useDashboard();
+  const [managing, setManaging] = useState(false);
   useEffect(() => {
     void dashboardStore().start();
     // the page answers clicks from now on (tests wait for it: a click before hydration is lost)
@@ -44,6 +54,7 @@ export function Shell({ user, page, children }: { user: string; page: "container
             </span>
           ))}
         </div>
+        <button className="btn small" onClick={() => setManaging(true)} data-testid="manage-agents">Agents…</button>
         <AlertBell />
         <div className="user">
           <span data-testid="user">{user}</span>
@@ -57,7 +68,7 @@ export function Shell({ user, page, children }: { user: string; page: "container
       )}
       {down.map((a) => (
         <div key={a.name} className="banner error" role="alert" data-testid={`agent-unreachable-${a.name}`}>
-          <strong>Agent “{a.name}” unreachable.</strong> {a.status.message ?? ""} Its containers are shown greyed with their last known state; the dashboard keeps trying.
+          <strong>Agent “{a.name}” {downHeading(a.status)}</strong> {a.status.message?.replace(/^(Unreachable|Refused|Version mismatch): /, "") ?? ""} Its containers are shown greyed with their last known state; the dashboard keeps trying.
         </div>
       ))}
       {reconnecting.length > 0 && (
@@ -67,6 +78,7 @@ export function Shell({ user, page, children }: { user: string; page: "container
       )}
       <main className="main">{children}</main>
       <AlertToasts />
+      {managing && <AgentsDialog onClose={() => setManaging(false)} />}
     </div>
   );
 }
