@@ -2,7 +2,7 @@
 // its own token) and the dashboard's production server configured to it. Tests may restart the agent.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,7 +72,7 @@ function logTo(name: string) {
   return createWriteStream(join(dir, `${name}.log`), { flags: "a" });
 }
 
-export async function startStack(opts: { seed?: (lxcpath: string) => void | Promise<void> } = {}): Promise<Stack & { close(): Promise<void> }> {
+export async function startStack(opts: { seed?: (lxcpath: string) => void | Promise<void>; /** keep the agents in a registry file the Agents dialog can change, not in CORRAL_WEB_AGENTS */ registryFile?: boolean } = {}): Promise<Stack & { close(): Promise<void> }> {
   const lxcpath = mkdtempSync(join(tmpdir(), "corral-e2e-"));
   await opts.seed?.(lxcpath);
   const token = randomBytes(24).toString("hex");
@@ -98,13 +98,16 @@ export async function startStack(opts: { seed?: (lxcpath: string) => void | Prom
   const webUrl = `http://127.0.0.1:${webPort}`;
   const password = randomBytes(9).toString("base64url");
   const webLog = logTo("web");
+  const agents = JSON.stringify([{ name: "local", url: agentUrl, token }]);
+  const registry = opts.registryFile ? join(lxcpath, "web-agents.json") : undefined;
+  if (registry) writeFileSync(registry, agents, { mode: 0o600 });
   const web = spawn(process.execPath, [join(WEB_DIR, "server.mjs"), "-p", String(webPort), "-H", "127.0.0.1"], {
     cwd: WEB_DIR,
     env: {
       ...process.env,
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
-      CORRAL_WEB_AGENTS: JSON.stringify([{ name: "local", url: agentUrl, token }]),
+      ...(registry ? { CORRAL_WEB_AGENTS_FILE: registry, CORRAL_WEB_AGENTS: "" } : { CORRAL_WEB_AGENTS: agents }),
       CORRAL_WEB_PASSWORD: password,
       CORRAL_WEB_USER: "admin",
     },

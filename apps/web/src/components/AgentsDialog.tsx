@@ -74,6 +74,7 @@ export function AgentsDialog({ onClose }: { onClose: () => void }) {
       if (await act()) window.location.reload();
     } catch (e) {
       setError((e as Error).message);
+      setConfirm(null); // a refused add starts again from Connect
     } finally {
       setBusy(false);
     }
@@ -144,7 +145,7 @@ export function AgentsDialog({ onClose }: { onClose: () => void }) {
           <div className="form-grid three">
             <label>Name<input className="input" value={form.name} onChange={(e) => { setForm({ ...form, name: e.target.value.trim() }); setConfirm(null); }} placeholder="web-host-2" data-testid="agents-add-name" /></label>
             <label>URL<input className="input" value={form.url} onChange={(e) => { setForm({ ...form, url: e.target.value.trim() }); setConfirm(null); }} placeholder="https://10.0.0.2:7690" data-testid="agents-add-url" /></label>
-            <label>Token<input className="input" type="password" autoComplete="off" value={form.token} onChange={(e) => setForm({ ...form, token: e.target.value })} placeholder="its lxcpath's agent.token" data-testid="agents-add-token" /></label>
+            <label>Token<input className="input" type="password" autoComplete="off" value={form.token} onChange={(e) => { setForm({ ...form, token: e.target.value }); setConfirm(null); }} placeholder="its lxcpath's agent.token" data-testid="agents-add-token" /></label>
           </div>
           {plain && <p className="field-warn">Plain HTTP: the token travels in clear text. Agents answer it on loopback only.</p>}
           {confirm ? (

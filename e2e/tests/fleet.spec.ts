@@ -1,0 +1,140 @@
+// Agents managed from the dashboard (issues 13 and 15): a second agent, speaking HTTPS, added from
+// the Agents dialog with its certificate's fingerprint shown and pinned; a wrong token refused in
+// words with nothing saved; the agent then live beside the first, its containers listed; renamed
+// and removed; and an agent that comes back with another certificate refused, in words, by the
+// dashboard's server. The registry is a file (CORRAL_WEB_AGENTS_FILE) that the dialog writes; the
+// browser never gets a token.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, hydrated, signIn, startStack, test as base, type Stack } from "../support/stack.ts";
+import { ROOT } from "../support/paths.ts";
+
+const test = base.extend<object, { stack: Stack }>({
+  stack: [
+    async ({}, use) => {
+      const stack = await startStack({ registryFile: true });
+      try {
+        await use(stack);
+      } finally {
+        await stack.close();
+      }
+    },
+    { scope: "worker", timeout: 180_000 },
+  ],
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A second agent on loopback with --tls (HTTPS, as beyond loopback): resolves with its fingerprint once it listens. */
+async function tlsAgent(lxcpath: string, port: number, token: string): Promise<{ proc: ChildProcess; fingerprint: string }> {
+  const proc = spawn(process.execPath, ["--import", "tsx", "apps/agent/src/cli/main.ts", "agent", "--lxcpath", lxcpath, "--listen", `127.0.0.1:${port}`, "--tls"], {
+    cwd: ROOT, env: { ...process.env, CORRAL_TOKEN: token }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  const fingerprint = await new Promise<string>((resolve, reject) => {
+    proc.stdout.on("data", (d: Buffer) => {
+      log += d.toString();
+      const m = /"agent listening".*"fingerprint":"([0-9a-f]{64})"/.exec(log);
+      if (m) resolve(m[1]!);
+    });
+    proc.on("exit", (code) => reject(new Error(`the second agent exited with ${code}: ${log}`)));
+  });
+  return { proc, fingerprint };
+}
+
+function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.once("exit", () => resolve());
+    proc.kill("SIGTERM");
+  });
+}
+
+test("a second agent, over HTTPS, added from the Agents dialog with its certificate pinned; renamed; removed", async ({ page, stack }) => {
+  const lxcpath = mkdtempSync(join(tmpdir(), "corral-e2e-second-"));
+  const other = mkdtempSync(join(tmpdir(), "corral-e2e-impostor-"));
+  const token = randomBytes(24).toString("hex");
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const registry = join(stack.lxcpath, "web-agents.json");
+  // a container of its own, written into its lxcpath before it starts (create needs no agent)
+  execFileSync(process.execPath, [join(ROOT, "apps/agent/bin/corral.mjs"), "create", "far-web", "--template", "host", "--lxcpath", lxcpath], { env: { ...process.env, CORRAL_AGENT: "" } });
+  let second = await tlsAgent(lxcpath, port, token);
+  try {
+
+    await signIn(page, stack);
+    await page.getByTestId("manage-agents").click();
+    const dialog = page.getByTestId("agents-dialog");
+    await expect(dialog.getByTestId("agents-status-local")).toContainText("reachable · corral");
+
+    // a wrong token: refused in words, nothing saved
+    await dialog.getByTestId("agents-add-name").fill("second");
+    await dialog.getByTestId("agents-add-url").fill(url);
+    await dialog.getByTestId("agents-add-token").fill("not-the-token");
+    await dialog.getByTestId("agents-add-submit").click();
+    await expect(dialog.getByTestId("agents-fingerprint")).toHaveText(second.fingerprint);
+    await dialog.getByTestId("agents-trust").click();
+    await expect(dialog.getByTestId("agents-error")).toContainText("did not accept the token");
+    expect(readFileSync(registry, "utf8")).not.toContain(url);
+
+    // the right one: the fingerprint shown is the agent's, and once trusted it is pinned
+    await dialog.getByTestId("agents-add-token").fill(token);
+    await dialog.getByTestId("agents-add-submit").click();
+    await expect(dialog.getByTestId("agents-fingerprint")).toHaveText(second.fingerprint);
+    await Promise.all([page.waitForEvent("load"), dialog.getByTestId("agents-trust").click()]);
+    await hydrated(page);
+    await expect(page.getByTestId("agent-second")).toHaveAttribute("data-up", "yes");
+    await expect(page.getByTestId("row-far-web")).toBeVisible();
+    const saved = JSON.parse(readFileSync(registry, "utf8")) as { name: string; url: string; fingerprint?: string; token: string }[];
+    expect(saved.find((a) => a.name === "second")).toMatchObject({ url, fingerprint: second.fingerprint, token });
+
+    // the browser sees the fingerprint and the version, never a token
+    const listed = await page.request.get("/api/agents");
+    const text = await listed.text();
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(stack.token);
+    expect(text).toContain(second.fingerprint);
+
+    // rename, then the page shows it under its new name
+    await page.getByTestId("manage-agents").click();
+    await expect(dialog.getByTestId("agents-status-second")).toContainText("reachable · corral");
+    await dialog.getByTestId("agents-rename-second").click();
+    await dialog.getByTestId("agents-rename-input").fill("edge");
+    await Promise.all([page.waitForEvent("load"), dialog.getByTestId("agents-rename-save").click()]);
+    await hydrated(page);
+    await expect(page.getByTestId("agent-edge")).toHaveAttribute("data-up", "yes");
+
+    // another certificate at the pinned address: refused, in words, by the dashboard's server
+    await stop(second.proc);
+    second = await tlsAgent(other, port, token);
+    expect(second.fingerprint).not.toBe(saved.find((a) => a.name === "second")!.fingerprint);
+    await expect(page.getByTestId("agent-unreachable-edge")).toContainText("refused the connection", { timeout: 20_000 });
+    await expect(page.getByTestId("agent-unreachable-edge")).toContainText("presented a certificate other than the one pinned for it");
+
+    // remove it: the dashboard no longer shows it
+    await page.getByTestId("manage-agents").click();
+    await dialog.getByTestId("agents-remove-edge").click();
+    await Promise.all([page.waitForEvent("load"), dialog.getByTestId("agents-remove-confirm").click()]);
+    await hydrated(page);
+    await expect(page.getByTestId("agent-local")).toBeVisible();
+    await expect(page.getByTestId("agent-edge")).toHaveCount(0);
+    expect(readFileSync(registry, "utf8")).not.toContain(url);
+  } finally {
+    await stop(second.proc);
+    rmSync(lxcpath, { recursive: true, force: true });
+    rmSync(other, { recursive: true, force: true });
+  }
+});
