@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, hydrated, signIn, startStack, test as base, type Stack } from "../support/stack.ts";
 import { ROOT } from "../support/paths.ts";
+import { noSeriousViolations } from "../support/ui.ts";
 
 const test = base.extend<object, { stack: Stack }>({
   stack: [
@@ -63,6 +64,13 @@ function stop(proc: ChildProcess): Promise<void> {
   });
 }
 
+test("changing the agents needs a session", async ({ request }) => {
+  for (const [method, path] of [["POST", "/api/registry"], ["PATCH", "/api/registry/local"], ["DELETE", "/api/registry/local"]] as const) {
+    const res = await request.fetch(path, { method, data: { name: "x", url: "https://10.0.0.1:7690", token: "t" } });
+    expect(res.status(), `${method} ${path}`).toBe(401);
+  }
+});
+
 test("a second agent, over HTTPS, added from the Agents dialog with its certificate pinned; renamed; removed", async ({ page, stack }) => {
   const lxcpath = mkdtempSync(join(tmpdir(), "corral-e2e-second-"));
   const other = mkdtempSync(join(tmpdir(), "corral-e2e-impostor-"));
@@ -79,6 +87,7 @@ test("a second agent, over HTTPS, added from the Agents dialog with its certific
     await page.getByTestId("manage-agents").click();
     const dialog = page.getByTestId("agents-dialog");
     await expect(dialog.getByTestId("agents-status-local")).toContainText("reachable · corral");
+    await noSeriousViolations(page, "the Agents dialog");
 
     // a wrong token: refused in words, nothing saved
     await dialog.getByTestId("agents-add-name").fill("second");

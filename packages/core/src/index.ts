@@ -37,3 +37,4 @@ export { selfStopCause, stopOf, stopReason, stopWords, type RunEnd, type StopRea
 export * from "./restart-policy.ts";
 export * from "./alerts.ts";
 export * from "./tls-pin.ts";
+export * from "./agent-problems.ts";

@@ -5,7 +5,7 @@
 // The object is typed as tRPC's own client for AppRouter, so a call is checked like one.
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import type { TRPCClient } from "@trpc/client";
-import { agentProblem, API_VERSION_HEADER, tokenRefused, versionMismatch, type AgentPlace } from "@corral/core";
+import { API_VERSION, API_VERSION_HEADER, type AgentPlace } from "@corral/core";
 import type { AppRouter } from "../api/root.ts";
 
 export type AgentClient = TRPCClient<AppRouter>;
@@ -54,15 +54,19 @@ export async function callAgent(base: string, headers: Record<string, string>, k
     });
     req.on("error", reject);
     req.end(body);
-  }).catch((e: unknown) => {
-    const problem = agentProblem(e, place);
+  }).catch(async (e: unknown) => {
+    const problem = (await import("./problems.ts")).agentProblem(e, place);
     throw problem ? new AgentError(problem.message, problem.kind, 0) : e;
   });
-  if (res.needsHttps) throw new AgentError(agentProblem({ code: "CORRAL_NEEDS_HTTPS" }, place)!.message, "needs-https", res.status);
   // an agent of another version: said before anything it answered is read as this version's
-  const mismatch = res.api !== undefined || res.status === 404 ? versionMismatch(res.api, place) : undefined;
-  if (mismatch) throw new AgentError(mismatch.message, mismatch.kind, res.status);
-  if (res.status === 401) throw new AgentError(tokenRefused(place).message, "token", 401);
+  const otherVersion = res.api === undefined ? res.status === 404 : res.api !== String(API_VERSION);
+  if (res.needsHttps || otherVersion || res.status === 401) {
+    const words = await import("./problems.ts");
+    if (res.needsHttps) throw new AgentError(words.agentProblem({ code: "CORRAL_NEEDS_HTTPS" }, place)!.message, "needs-https", res.status);
+    const mismatch = otherVersion ? words.versionMismatch(res.api, place) : undefined;
+    if (mismatch) throw new AgentError(mismatch.message, mismatch.kind, res.status);
+    throw new AgentError(words.tokenRefused(place).message, "token", 401);
+  }
   return decodeAnswer(res.status, res.text);
 }
 
