@@ -79,15 +79,21 @@ export function agentHeaders(target: AgentTarget, actor = `cli:${process.env.SUD
   return { ...(target.token ? { authorization: `Bearer ${target.token}` } : {}), "x-corral-actor": actor };
 }
 
-/** An HTTP client for calls, and a WebSocket client made only when a stream is asked for. */
+/**
+ * An HTTP client for calls, and a WebSocket client made only when a stream is asked for. The
+ * stream is opened after one call has gone through: tRPC's WebSocket client retries a refused
+ * connection quietly, so an agent that cannot be used (unreachable, another certificate, a wrong
+ * token) is said in words by that call instead of a stream that never starts.
+ */
 export function connect(target: AgentTarget, actor?: string): Connection {
   const headers = agentHeaders(target, actor);
   const options = callOptionsOf(target);
+  const http = httpClient(target.url, headers, options);
   let ws: Promise<{ client: AgentClient; close(): void }> | undefined;
   return {
-    http: httpClient(target.url, headers, options),
+    http,
     streams: async () => {
-      ws ??= import("./streams.ts").then((m) => m.streamClient(target.url, headers, options.tls));
+      ws ??= http.agent.info.query().then(() => import("./streams.ts")).then((m) => m.streamClient(target.url, headers, options.tls));
       return (await ws).client;
     },
     close: () => void ws?.then((s) => s.close()),

@@ -27,7 +27,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     choices: { template: ["host", "busybox", "debian"], config: "file" },
   },
   agent: { booleans: ["tls", "insecure-plain-http", "fingerprint"], values: ["listen", "tls-cert", "tls-key", "name"], positionals: 3, choices: { "tls-cert": "file", "tls-key": "file" } },
-  remote: { booleans: ["accept-certificate", "json"], values: ["token"], positionals: 3 },
+  remote: { booleans: ["accept-certificate", "json", "names"], values: ["token"], positionals: 3 },
   ls: { booleans: ["json", "names"] },
   info: { booleans: ["json"], positionals: 1, positional: "container" },
   start: { positionals: 1, positional: "container" },
@@ -65,7 +65,7 @@ On this host, no agent needed:
 
 Remotes (agents elsewhere, their certificates pinned; kept in ~/.config/corral/remotes.json):
   remote add NAME URL [--token T] [--accept-certificate]   (without a token: this client's certificate)
-  remote list [--json]        remote remove NAME
+  remote list [--json|--names]           remote remove NAME
 
 Through an agent (--agent NAME|URL or CORRAL_AGENT; a remote's token, else CORRAL_TOKEN or <lxcpath>/agent.token):
   ls [--json|--names]         info NAME [--json]

@@ -138,7 +138,8 @@ async function remoteCommand(args: ParsedArgs): Promise<number> {
       return admin.addRemote(name, url, { token: flag(args, "token"), acceptCertificate: has(args, "accept-certificate") });
     case "list":
       if (name !== undefined) throw new UsageError(`unexpected argument "${name}"`);
-      return admin.listRemotes(has(args, "json"));
+      if (has(args, "json") && has(args, "names")) throw new UsageError("remote list takes --json or --names, not both");
+      return admin.listRemotes(has(args, "json") ? "json" : has(args, "names") ? "names" : "table");
     case "remove":
       if (name === undefined || url !== undefined) throw new UsageError("remote remove takes one NAME");
       return admin.removeRemote(name);

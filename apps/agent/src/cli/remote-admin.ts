@@ -102,9 +102,14 @@ export async function addRemote(name: string, urlText: string, opts: AddOptions)
 }
 
 /** corral remote list */
-export function listRemotes(json: boolean): number {
+export function listRemotes(format: "table" | "json" | "names"): number {
   const remotes = readRemotes();
-  if (json) {
+  // one name a line, for the shell's completion of --agent
+  if (format === "names") {
+    for (const name of Object.keys(remotes)) out(name);
+    return 0;
+  }
+  if (format === "json") {
     out(JSON.stringify(Object.entries(remotes).map(([name, r]) => ({ name, url: r.url, fingerprint: r.pin?.fingerprint ?? null, auth: r.token ? "token" : "certificate" })), null, 2));
     return 0;
   }
