@@ -87,6 +87,8 @@ export interface TrustedClient {
 export class TrustStore {
   private seen: { mtimeMs: number; size: number } | undefined;
   private byFingerprint = new Map<string, TrustedClient>();
+  /** why the file as last seen does not parse, if it does not */
+  private broken: string | undefined;
 
   constructor(readonly path: string) {}
 
@@ -144,17 +146,24 @@ export class TrustStore {
       this.seen = undefined;
       return;
     }
-    if (this.seen && this.seen.mtimeMs === st.mtimeMs && this.seen.size === st.size) return;
+    if (!this.seen || this.seen.mtimeMs !== st.mtimeMs || this.seen.size !== st.size) this.load(st);
+    if (strict && this.broken !== undefined) throw new Error(`${this.path} must be a JSON array of {name, fingerprint}: fix or remove it (${this.broken})`);
+  }
+
+  private load(st: { mtimeMs: number; size: number }): void {
     let parsed: unknown;
+    this.broken = undefined;
     try {
       parsed = JSON.parse(readFileSync(this.path, "utf8"));
       if (!Array.isArray(parsed)) throw new Error("not a JSON array");
     } catch (e) {
-      if (strict) throw new Error(`${this.path} must be a JSON array of {name, fingerprint}: fix or remove it (${(e as Error).message})`, { cause: e });
+      this.broken = (e as Error).message;
       unexpected(`reading ${this.path}: no client certificate is trusted until it is fixed`, e);
       parsed = [];
     }
-    this.byFingerprint = new Map((parsed as Record<string, unknown>[]).flatMap((c) => {
+    this.byFingerprint = new Map((parsed as unknown[]).flatMap((entry) => {
+      if (typeof entry !== "object" || entry === null) return [];
+      const c = entry as Record<string, unknown>;
       const fp = typeof c.fingerprint === "string" ? normalizeFingerprint(c.fingerprint) : undefined;
       const text = (v: unknown, fallback: string) => (typeof v === "string" ? v : fallback);
       return fp ? [[fp, { name: text(c.name, fp.slice(0, 12)), fingerprint: fp, addedAt: text(c.addedAt, "") }] as const] : [];
