@@ -106,6 +106,8 @@ test("a second agent, over HTTPS, added from the Agents dialog with its certific
     await Promise.all([page.waitForEvent("load"), dialog.getByTestId("agents-trust").click()]);
     await hydrated(page);
     await expect(page.getByTestId("agent-second")).toHaveAttribute("data-up", "yes");
+    // its event stream, over WSS with the same pin, is live
+    await expect(page.getByTestId("agent-second")).toContainText("live");
     await expect(page.getByTestId("row-far-web")).toBeVisible();
     const saved = JSON.parse(readFileSync(registry, "utf8")) as { name: string; url: string; fingerprint?: string; token: string }[];
     expect(saved.find((a) => a.name === "second")).toMatchObject({ url, fingerprint: second.fingerprint, token });
