@@ -1,7 +1,9 @@
 // The agent's HTTP and WebSocket endpoint: tRPC at /trpc over both. Authentication, the JSON-body
 // rule for mutations, the body limit and the Origin check happen here, before tRPC. Refusals are
 // audited through a RefusalLog (a flood of them is summarized, paths are cut short); who the
-// caller says it is (x-corral-actor) is believed only once its token is right.
+// caller says it is (x-corral-actor) is believed only once its token is right. Beyond loopback the
+// same handlers sit behind HTTPS (tls.ts: the agent's certificate; a client certificate it trusts
+// stands for the token), and plain HTTP on that port is refused in words (tlsFront, below).
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
