@@ -2,7 +2,8 @@
 // the Agents dialog with its certificate's fingerprint shown and pinned; a wrong token refused in
 // words with nothing saved; the agent then live beside the first, its containers listed; renamed
 // and removed; and an agent that comes back with another certificate refused, in words, by the
-// dashboard's server. The registry is a file (CORRAL_WEB_AGENTS_FILE) that the dialog writes; the
+// dashboard's server. Then ten agents, each in a network namespace of its own, added through the
+// same API and relayed over their pinned HTTPS; one killed is said unreachable, and comes back. The registry is a file (CORRAL_WEB_AGENTS_FILE) that the dialog writes; the
 // browser never gets a token.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -13,6 +14,9 @@ import { join } from "node:path";
 import { expect, hydrated, signIn, startStack, test as base, type Stack } from "../support/stack.ts";
 import { ROOT } from "../support/paths.ts";
 import { noSeriousViolations } from "../support/ui.ts";
+import { startNetnsAgents } from "../support/netns-agents.ts";
+
+interface AgentStatus { name: string; up: boolean; fingerprint?: string; message?: string }
 
 const test = base.extend<object, { stack: Stack }>({
   stack: [
@@ -147,5 +151,43 @@ test("a second agent, over HTTPS, added from the Agents dialog with its certific
     await stop(second.proc);
     rmSync(lxcpath, { recursive: true, force: true });
     rmSync(other, { recursive: true, force: true });
+  }
+});
+
+test("ten agents in network namespaces, over TLS, added and relayed by one dashboard; one killed is said unreachable, then back under the same pin", async ({ page, stack }) => {
+  test.setTimeout(240_000);
+  const fleet = await startNetnsAgents(10);
+  try {
+    await signIn(page, stack);
+    const api = page.request;
+    for (const a of fleet.agents) {
+      const shown = await api.post("/api/registry", { data: { name: `host${a.index}`, url: a.url, token: a.token } });
+      expect(shown.status()).toBe(200);
+      expect(((await shown.json()) as { confirm: { fingerprint: string } }).confirm.fingerprint).toBe(a.fingerprint);
+      const added = await api.post("/api/registry", { data: { name: `host${a.index}`, url: a.url, token: a.token, fingerprint: a.fingerprint } });
+      expect(added.status(), await added.text()).toBe(200);
+    }
+    const listed = (await (await api.get("/api/agents")).json()) as { agents: AgentStatus[] };
+    const hosts = listed.agents.filter((a) => a.name.startsWith("host"));
+    expect(hosts.map((a) => [a.name, a.up, a.fingerprint])).toEqual(fleet.agents.map((a) => [`host${a.index}`, true, a.fingerprint]));
+    // every call relayed over each agent's pinned HTTPS
+    for (const a of fleet.agents) {
+      const created = await api.post(`/api/agents/host${a.index}/call`, { data: { path: "containers.create", input: { name: `c${a.index}`, template: "host" } } });
+      expect(created.status(), await created.text()).toBe(200);
+      const list = (await (await api.post(`/api/agents/host${a.index}/call`, { data: { path: "containers.list" } })).json()) as { data: { name: string }[] };
+      expect(list.data.map((c) => c.name)).toEqual([`c${a.index}`]);
+    }
+
+    const killed = fleet.agents[6]!;
+    const before = killed.fingerprint;
+    await killed.stop("SIGKILL");
+    const down = ((await (await api.get("/api/agents")).json()) as { agents: AgentStatus[] }).agents.find((a) => a.name === "host6")!;
+    expect(down.up).toBe(false);
+    expect(down.message).toMatch(/^Unreachable: agent "host6" \(https:\/\/.*\) cannot be reached \(ECONNREFUSED\)\. Check that the agent runs there/);
+    await killed.start();
+    expect(killed.fingerprint).toBe(before);
+    await expect.poll(async () => ((await (await api.get("/api/agents")).json()) as { agents: AgentStatus[] }).agents.find((a) => a.name === "host6")?.up).toBe(true);
+  } finally {
+    await fleet.close();
   }
 });
