@@ -72,3 +72,20 @@ test("agents fixed by CORRAL_WEB_AGENTS cannot be changed from the dashboard", (
     }
   });
 });
+
+test("every dashboard server sees another's change on its next look; an unchanged agent keeps its connection", async () => {
+  const { agentNames, getAgent } = await import("../src/server/agents.ts");
+  withRegistry((path) => {
+    changeRegistry(() => [{ name: "a", url: "http://127.0.0.1:1", token: "t" }, { name: "b", url: "http://127.0.0.1:2", token: "t" }]);
+    assert.deepEqual(agentNames(), ["a", "b"]);
+    const a = getAgent("a");
+    const b = getAgent("b");
+    // another server renames b and gives a new token to nobody else
+    writeFileSync(path, formatAgents([{ name: "a", url: "http://127.0.0.1:1", token: "t" }, { name: "c", url: "http://127.0.0.1:2", token: "t2" }]));
+    assert.deepEqual(agentNames(), ["a", "c"]);
+    assert.equal(getAgent("a"), a, "the same connection");
+    assert.equal(getAgent("b"), undefined);
+    assert.notEqual(getAgent("c"), b);
+    assert.equal(getAgent("c")?.config.token, "t2");
+  });
+});
