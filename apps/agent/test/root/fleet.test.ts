@@ -59,9 +59,9 @@ function makeHost(index: number): Host {
 }
 
 /** The agent in its host's namespace; resolves once it listens, with the fingerprint it printed. */
-async function startAgent(h: Host): Promise<void> {
+async function startAgent(h: Host, ...extra: string[]): Promise<void> {
   h.log = "";
-  const child = spawn("nsenter", [`--net=/run/netns/${h.ns}`, process.execPath, CORRAL, "agent", "--lxcpath", h.lxcpath, "--listen", `${h.ip}:${PORT}`], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("nsenter", [`--net=/run/netns/${h.ns}`, process.execPath, CORRAL, "agent", "--lxcpath", h.lxcpath, "--listen", `${h.ip}:${PORT}`, ...extra], { stdio: ["ignore", "pipe", "pipe"] });
   h.agent = child;
   child.stdout.on("data", (d) => (h.log += d));
   child.stderr.on("data", (d) => (h.log += d));
@@ -113,7 +113,7 @@ before(async () => {
   configDir = join(mkdtempSync(join(tmpdir(), "corral-fleet-config-")), "corral");
   for (let i = 0; i < AGENTS; i++) hosts.push(makeHost(i));
   // two at a time: ten agents starting at once would only queue on this machine's two cores
-  for (let i = 0; i < AGENTS; i += 2) await Promise.all(hosts.slice(i, i + 2).map(startAgent));
+  for (let i = 0; i < AGENTS; i += 2) await Promise.all(hosts.slice(i, i + 2).map((h) => startAgent(h)));
 });
 
 after(async () => {
@@ -231,6 +231,15 @@ describe("ten agents in network namespaces, over TLS, through pinned remotes", (
     const ls = await corral(["ls", "--agent", "a7"]);
     assert.equal(ls.code, 0, ls.err);
     assert.match(ls.out, /^web7\s+STOPPED/m, "its container died with it, and says so");
+  });
+
+  it("an agent told --insecure-plain-http answers plain HTTP beside HTTPS", async () => {
+    const h = hosts[8]!;
+    await stopAgent(h);
+    await startAgent(h, "--insecure-plain-http");
+    const plain = await corral(["ls", "--names", "--agent", `http://${h.ip}:${PORT}`], { CORRAL_TOKEN: token(h) });
+    assert.equal(plain.out, "web8\n", plain.err);
+    assert.equal((await corral(["ls", "--names", "--agent", "a8"])).out, "web8\n", "and HTTPS with its pin still");
   });
 
   it("removes a remote", async () => {
