@@ -37,6 +37,15 @@ test("the agent's certificate is made once in the lxcpath, its key 0600, and kep
   });
 });
 
+test("a certificate and key given are served in place of the lxcpath's, and none is made there", () => {
+  inTemp((dir) => {
+    const pem = clientCertificate(dir, "given");
+    const identity = loadOrCreateIdentity(join(dir, "lxcpath-unused"), { cert: join(dir, "given.crt"), key: join(dir, "given.key") });
+    assert.equal(identity.fingerprint, certificateFingerprint(pem, "given.crt"));
+    assert.equal(identity.certPath, join(dir, "given.crt"));
+  });
+});
+
 test("loopback stays plain HTTP; every other address is beyond it", () => {
   for (const host of ["127.0.0.1", "127.1.2.3", "::1", "localhost"]) assert.ok(isLoopback(host), host);
   for (const host of ["0.0.0.0", "10.78.9.2", "::", "192.168.1.1", "127.0.0.1.example"]) assert.ok(!isLoopback(host), host);
