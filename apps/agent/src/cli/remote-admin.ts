@@ -87,7 +87,9 @@ export async function addRemote(name: string, urlText: string, opts: AddOptions)
   const target: AgentTarget = { url: base, token: remote.token, remote: name, pin: remote.pin };
   let info: { version: string; hostname: string; api?: number };
   try {
-    info = await callAgent(base, agentHeaders(target), "query", "agent.info", undefined, callOptionsOf(target)) as typeof info;
+    // the remote does not exist yet: a refused token is the one given here
+    const place = { ...placeOf(base, name), retoken: "give it with --token (nothing was saved)" };
+    info = await callAgent(base, agentHeaders(target), "query", "agent.info", undefined, { ...callOptionsOf(target), place }) as typeof info;
   } catch (e) {
     if (!remote.token && (e as { code?: string }).code === "token") {
       throw new Error(`agent "${name}" does not trust this client yet: copy ${clientCertificatePaths().cert} to the agent's host and run corral agent trust add FILE there, then add the remote again (or give --token)`, { cause: e });

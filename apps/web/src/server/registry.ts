@@ -3,7 +3,7 @@
 // behind a load balancer show the same hosts; it is read again whenever it changes (a stat per
 // look), and written whole, beside and renamed in, 0600 in a 0700 directory: it holds tokens.
 // Never sent to the browser. Server only.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { agentsSource, formatAgents, localAgent, parseAgents, type AgentConfig } from "./env.ts";
 
@@ -72,9 +72,15 @@ export function changeRegistry(change: (agents: AgentConfig[]) => AgentConfig[])
   const now = readRegistry();
   if (now.error) throw new RegistryRefusal(`The agent registry cannot be read: ${now.error}`, 409);
   const next = change(now.agents);
-  mkdirSync(dirname(source.path), { recursive: true, mode: 0o700 });
   const tmp = `${source.path}.${process.pid}.tmp`;
-  writeFileSync(tmp, formatAgents(next), { mode: 0o600 });
-  renameSync(tmp, source.path);
+  try {
+    mkdirSync(dirname(source.path), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, formatAgents(next), { mode: 0o600 });
+    renameSync(tmp, source.path);
+  } catch (e) {
+    // a directory the dashboard's user cannot write, a full disk: said, and nothing changed
+    rmSync(tmp, { force: true });
+    throw new RegistryRefusal(`The agent registry cannot be written (${source.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Set CORRAL_WEB_AGENTS_FILE to a file the dashboard's server may write.`, 507);
+  }
   return next;
 }
