@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, hydrated, signIn, startStack, test as base, type Stack } from "../support/stack.ts";
 import { ROOT } from "../support/paths.ts";
-import { noSeriousViolations } from "../support/ui.ts";
+import { noSeriousViolations, screenshot } from "../support/ui.ts";
 import { startNetnsAgents } from "../support/netns-agents.ts";
 
 interface AgentStatus { name: string; up: boolean; fingerprint?: string; message?: string }
@@ -75,7 +75,7 @@ test("changing the agents needs a session", async ({ request }) => {
   }
 });
 
-test("a second agent, over HTTPS, added from the Agents dialog with its certificate pinned; renamed; removed", async ({ page, stack }) => {
+test("a second agent, over HTTPS, added from the Agents dialog with its certificate pinned; renamed; removed", async ({ page, stack }, testInfo) => {
   const lxcpath = mkdtempSync(join(tmpdir(), "corral-e2e-second-"));
   const other = mkdtempSync(join(tmpdir(), "corral-e2e-impostor-"));
   const token = randomBytes(24).toString("hex");
@@ -107,6 +107,7 @@ test("a second agent, over HTTPS, added from the Agents dialog with its certific
     await dialog.getByTestId("agents-add-token").fill(token);
     await dialog.getByTestId("agents-add-submit").click();
     await expect(dialog.getByTestId("agents-fingerprint")).toHaveText(second.fingerprint);
+    await screenshot(page, testInfo, "agents-dialog-fingerprint");
     await Promise.all([page.waitForEvent("load"), dialog.getByTestId("agents-trust").click()]);
     await hydrated(page);
     await expect(page.getByTestId("agent-second")).toHaveAttribute("data-up", "yes");
@@ -126,6 +127,7 @@ test("a second agent, over HTTPS, added from the Agents dialog with its certific
     // rename, then the page shows it under its new name
     await page.getByTestId("manage-agents").click();
     await expect(dialog.getByTestId("agents-status-second")).toContainText("reachable · corral");
+    await screenshot(page, testInfo, "agents-dialog");
     await dialog.getByTestId("agents-rename-second").click();
     await dialog.getByTestId("agents-rename-input").fill("edge");
     await Promise.all([page.waitForEvent("load"), dialog.getByTestId("agents-rename-save").click()]);
@@ -137,7 +139,9 @@ test("a second agent, over HTTPS, added from the Agents dialog with its certific
     second = await tlsAgent(other, port, token);
     expect(second.fingerprint).not.toBe(saved.find((a) => a.name === "second")!.fingerprint);
     await expect(page.getByTestId("agent-unreachable-edge")).toContainText("refused the connection", { timeout: 20_000 });
+    await expect(page.getByTestId("agent-edge")).toContainText("refused");
     await expect(page.getByTestId("agent-unreachable-edge")).toContainText("presented a certificate other than the one pinned for it");
+    await screenshot(page, testInfo, "agent-certificate-changed");
 
     // remove it: the dashboard no longer shows it
     await page.getByTestId("manage-agents").click();

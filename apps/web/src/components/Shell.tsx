@@ -8,12 +8,12 @@ import { useDashboard } from "@/client/hooks";
 import { AlertBell, AlertToasts } from "./Alerts";
 import { AgentsDialog } from "./AgentsDialog";
 import type { AgentStatus } from "@/lib/types";
+import { agentDownWords } from "@/lib/format";
 
-/** The banner's first words for an agent that cannot be used, by what is wrong (tls-pin.ts kinds). */
+/** The banner's first words for an agent that cannot be used, by what is wrong. */
 function downHeading(a: AgentStatus): string {
-  if (a.problem === "version") return "has another version.";
-  if (a.problem === "unreachable" || a.problem === "timeout" || a.problem === undefined) return "unreachable.";
-  return "refused the connection.";
+  const words = agentDownWords(a);
+  return words === "refused" ? "refused the connection." : words === "unreachable" ? "unreachable." : "has another version.";
 }
 
 export function Shell({ user, page, children }: { user: string; page: "containers" | "timeline"; children: ReactNode }) {
@@ -50,7 +50,7 @@ export function Shell({ user, page, children }: { user: string; page: "container
             >
               <span className={`dot ${a.status.up ? (a.stream === "live" ? "live" : "pending") : "down"}`} />
               {a.name}
-              <span className="agent-state">{a.status.up ? (a.stream === "live" ? "live" : a.stream) : "unreachable"}</span>
+              <span className="agent-state">{a.status.up ? (a.stream === "live" ? "live" : a.stream) : agentDownWords(a.status)}</span>
             </span>
           ))}
         </div>
