@@ -20,7 +20,7 @@ import { appRouter } from "./root.ts";
 import { originAllowed, requestToken, tokenMatches } from "./auth.ts";
 import { describeRequest, RefusalLog } from "./refusals.ts";
 import type { Context } from "./trpc.ts";
-import type { TlsIdentity, TrustStore } from "./tls.ts";
+import { isLoopback, type TlsIdentity, type TrustStore } from "./tls.ts";
 
 export interface ServeOptions {
   host: string;
@@ -177,7 +177,9 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
     const body = JSON.stringify({ error: { message: `this agent speaks HTTPS only: use https://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${opts.port} and pin its certificate (corral remote add NAME URL)`, code: "CORRAL_NEEDS_HTTPS" } });
     socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n${API_VERSION_HEADER}: ${API_VERSION}\r\nx-corral-needs-https: 1\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   };
-  const server: Server = opts.tls ? tlsFront(handling(createHttpsServer({ cert: opts.tls.identity.cert, key: opts.tls.identity.key, requestCert: true, rejectUnauthorized: false })), opts.tls.plainHttp ? handling(createServer()) : undefined, refusePlain) : handling(createServer());
+  const server: Server = opts.tls
+    ? tlsFront(handling(createHttpsServer({ cert: opts.tls.identity.cert, key: opts.tls.identity.key, requestCert: true, rejectUnauthorized: false })), handling(createServer()), opts.tls.plainHttp, refusePlain)
+    : handling(createServer());
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -190,11 +192,13 @@ const FIRST_BYTE_MS = 10_000;
 
 /**
  * One port for TLS and plain HTTP: the first byte tells them apart (a TLS handshake starts with
- * 22). TLS goes to the HTTPS server; plain HTTP to the HTTP server where it is allowed, else it is
- * answered with a 400 that says to use https (and audited), so a client that forgot the scheme
- * learns why instead of seeing a reset.
+ * 22). TLS goes to the HTTPS server. Plain HTTP goes to the HTTP server when it came over loopback
+ * (an agent on 0.0.0.0 asked by this host's own CLI or dashboard at 127.0.0.1: it never leaves the
+ * host) or where it is allowed everywhere (--insecure-plain-http); else it is answered with a 400
+ * that says to use https (and audited), so a client that forgot the scheme learns why instead of
+ * seeing a reset.
  */
-function tlsFront(https: HttpServer, plain: HttpServer | undefined, refusePlain: (socket: Socket, first: Buffer) => void): Server {
+function tlsFront(https: HttpServer, plain: HttpServer, plainEverywhere: boolean, refusePlain: (socket: Socket, first: Buffer) => void): Server {
   return createNetServer((socket) => {
     // until a server takes it, its errors (a reset) are this connection's end, nothing more
     socket.on("error", () => socket.destroy());
@@ -205,7 +209,7 @@ function tlsFront(https: HttpServer, plain: HttpServer | undefined, refusePlain:
       socket.setTimeout(0);
       socket.unshift(first);
       if (first[0] === 0x16) https.emit("connection", socket);
-      else if (plain) plain.emit("connection", socket);
+      else if (plainEverywhere || isLoopback(socket.localAddress ?? "")) plain.emit("connection", socket);
       else refusePlain(socket, first);
     });
   });

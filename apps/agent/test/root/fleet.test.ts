@@ -59,9 +59,9 @@ function makeHost(index: number): Host {
 }
 
 /** The agent in its host's namespace; resolves once it listens, with the fingerprint it printed. */
-async function startAgent(h: Host, ...extra: string[]): Promise<void> {
+async function startAgent(h: Host, extra: string[] = [], listen = h.ip): Promise<void> {
   h.log = "";
-  const child = spawn("nsenter", [`--net=/run/netns/${h.ns}`, process.execPath, CORRAL, "agent", "--lxcpath", h.lxcpath, "--listen", `${h.ip}:${PORT}`, ...extra], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("nsenter", [`--net=/run/netns/${h.ns}`, process.execPath, CORRAL, "agent", "--lxcpath", h.lxcpath, "--listen", `${listen}:${PORT}`, ...extra], { stdio: ["ignore", "pipe", "pipe"] });
   h.agent = child;
   child.stdout.on("data", (d) => (h.log += d));
   child.stderr.on("data", (d) => (h.log += d));
@@ -72,7 +72,7 @@ async function startAgent(h: Host, ...extra: string[]): Promise<void> {
       if (!line) return;
       clearTimeout(timer);
       const logged = JSON.parse(line) as { url: string; fingerprint?: string };
-      assert.equal(logged.url, h.url, "beyond loopback the agent serves https");
+      assert.equal(logged.url, `https://${listen}:${PORT}`, "beyond loopback the agent serves https");
       assert.match(logged.fingerprint ?? "", /^[0-9a-f]{64}$/, "it prints its certificate's fingerprint");
       h.fingerprint = logged.fingerprint!;
       resolve();
@@ -236,10 +236,26 @@ describe("ten agents in network namespaces, over TLS, through pinned remotes", (
   it("an agent told --insecure-plain-http answers plain HTTP beside HTTPS", async () => {
     const h = hosts[8]!;
     await stopAgent(h);
-    await startAgent(h, "--insecure-plain-http");
+    await startAgent(h, ["--insecure-plain-http"]);
     const plain = await corral(["ls", "--names", "--agent", `http://${h.ip}:${PORT}`], { CORRAL_TOKEN: token(h) });
     assert.equal(plain.out, "web8\n", plain.err);
     assert.equal((await corral(["ls", "--names", "--agent", "a8"])).out, "web8\n", "and HTTPS with its pin still");
+  });
+
+  it("an agent on every address answers plain HTTP over loopback only: its own host's CLI needs no certificate", async () => {
+    const h = hosts[9]!;
+    await stopAgent(h);
+    await startAgent(h, [], "0.0.0.0");
+    const local = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn("nsenter", [`--net=/run/netns/${h.ns}`, process.execPath, CORRAL, "ls", "--names", "--agent", `http://127.0.0.1:${PORT}`], { env: { ...process.env, CORRAL_TOKEN: token(h) }, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.on("exit", (code) => resolve({ code, out }));
+    });
+    assert.deepEqual(local, { code: 0, out: "web9\n" });
+    const fromAfar = await corral(["ls", "--agent", `http://${h.ip}:${PORT}`], { CORRAL_TOKEN: token(h) });
+    assert.match(fromAfar.err, /speaks HTTPS only beyond loopback/);
+    assert.equal((await corral(["ls", "--names", "--agent", "a9"])).out, "web9\n", "over https, with its pin");
   });
 
   it("removes a remote", async () => {
