@@ -72,7 +72,7 @@ function logTo(name: string) {
   return createWriteStream(join(dir, `${name}.log`), { flags: "a" });
 }
 
-export async function startStack(opts: { seed?: (lxcpath: string) => void | Promise<void>; /** keep the agents in a registry file the Agents dialog can change, not in CORRAL_WEB_AGENTS */ registryFile?: boolean } = {}): Promise<Stack & { close(): Promise<void> }> {
+export async function startStack(opts: { seed?: (lxcpath: string) => void | Promise<void>; /** keep the agents in a registry file the Agents dialog can change, not in CORRAL_WEB_AGENTS */ registryFile?: boolean; /** more of the dashboard server's environment */ webEnv?: Record<string, string> } = {}): Promise<Stack & { close(): Promise<void> }> {
   const lxcpath = mkdtempSync(join(tmpdir(), "corral-e2e-"));
   await opts.seed?.(lxcpath);
   const token = randomBytes(24).toString("hex");
@@ -110,6 +110,7 @@ export async function startStack(opts: { seed?: (lxcpath: string) => void | Prom
       ...(registry ? { CORRAL_WEB_AGENTS_FILE: registry, CORRAL_WEB_AGENTS: "" } : { CORRAL_WEB_AGENTS: agents }),
       CORRAL_WEB_PASSWORD: password,
       CORRAL_WEB_USER: "admin",
+      ...opts.webEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

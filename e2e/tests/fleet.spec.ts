@@ -18,14 +18,22 @@ import { startNetnsAgents } from "../support/netns-agents.ts";
 
 interface AgentStatus { name: string; up: boolean; fingerprint?: string; message?: string }
 
+/** The dashboard's own client certificate (CORRAL_WEB_CLIENT_CERT), made for this worker's stack. */
+const dashboardCert = { dir: "", cert: "", key: "" };
+
 const test = base.extend<object, { stack: Stack }>({
   stack: [
     async ({}, use) => {
-      const stack = await startStack({ registryFile: true });
+      dashboardCert.dir = mkdtempSync(join(tmpdir(), "corral-e2e-dashboard-cert-"));
+      dashboardCert.cert = join(dashboardCert.dir, "client.crt");
+      dashboardCert.key = join(dashboardCert.dir, "client.key");
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dashboardCert.key, "-out", dashboardCert.cert, "-days", "1", "-subj", "/CN=e2e-dashboard"], { stdio: "ignore" });
+      const stack = await startStack({ registryFile: true, webEnv: { CORRAL_WEB_CLIENT_CERT: dashboardCert.cert, CORRAL_WEB_CLIENT_KEY: dashboardCert.key } });
       try {
         await use(stack);
       } finally {
         await stack.close();
+        rmSync(dashboardCert.dir, { recursive: true, force: true });
       }
     },
     { scope: "worker", timeout: 180_000 },
@@ -158,6 +166,37 @@ test("a second agent, over HTTPS, added from the Agents dialog with its certific
   }
 });
 
+test("a dashboard whose client certificate the agent trusts adds it without a token (mutual TLS)", async ({ page, stack }) => {
+  const lxcpath = mkdtempSync(join(tmpdir(), "corral-e2e-mtls-"));
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const agent = await tlsAgent(lxcpath, port, randomBytes(24).toString("hex"));
+  try {
+    await signIn(page, stack);
+    const api = page.request;
+    const listing = (await (await api.get("/api/agents")).json()) as { clientCertificate?: string };
+    expect(listing.clientCertificate).toMatch(/^[0-9a-f]{64}$/);
+    const untrusted = await api.post("/api/registry", { data: { name: "mtls", url, token: "", fingerprint: agent.fingerprint } });
+    expect(untrusted.status()).toBe(502);
+    expect(await untrusted.text()).toContain("did not accept the token (or client certificate)");
+    execFileSync(process.execPath, [join(ROOT, "apps/agent/bin/corral.mjs"), "agent", "--lxcpath", lxcpath, "trust", "add", dashboardCert.cert, "--name", "dashboard"]);
+    const added = await api.post("/api/registry", { data: { name: "mtls", url, token: "", fingerprint: agent.fingerprint } });
+    expect(added.status(), await added.text()).toBe(200);
+    const status = ((await (await api.get("/api/agents")).json()) as { agents: AgentStatus[] }).agents.find((a) => a.name === "mtls");
+    expect(status?.up).toBe(true);
+    await page.goto("/");
+    await hydrated(page);
+    await page.getByTestId("manage-agents").click();
+    await expect(page.getByTestId("agents-client-certificate")).toContainText(listing.clientCertificate!);
+    await expect(page.getByTestId("agents-status-mtls")).toContainText("reachable · corral");
+  } finally {
+    await stop(agent.proc);
+    rmSync(lxcpath, { recursive: true, force: true });
+  }
+});
+
+// Last: making and removing ten namespaces' links tells Chromium the network changed, which fails
+// a navigation in flight (ERR_NETWORK_CHANGED); this test's browser signs in once they exist.
 test("ten agents in network namespaces, over TLS, added and relayed by one dashboard; one killed is said unreachable, then back under the same pin", async ({ page, stack }) => {
   test.setTimeout(240_000);
   const fleet = await startNetnsAgents(10);

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { AgentStatus } from "@/lib/types";
 import { expected } from "@/lib/errors";
 
-type Listing = { agents: AgentStatus[]; editable: boolean; error?: string };
+type Listing = { agents: AgentStatus[]; editable: boolean; error?: string; clientCertificate?: string };
 
 async function send(method: string, path: string, body?: object): Promise<Record<string, unknown>> {
   let res: Response;
@@ -145,8 +145,13 @@ export function AgentsDialog({ onClose }: { onClose: () => void }) {
           <div className="form-grid three">
             <label>Name<input className="input" value={form.name} onChange={(e) => { setForm({ ...form, name: e.target.value.trim() }); setConfirm(null); }} placeholder="web-host-2" data-testid="agents-add-name" /></label>
             <label>URL<input className="input" value={form.url} onChange={(e) => { setForm({ ...form, url: e.target.value.trim() }); setConfirm(null); }} placeholder="https://10.0.0.2:7690" data-testid="agents-add-url" /></label>
-            <label>Token<input className="input" type="password" autoComplete="off" value={form.token} onChange={(e) => { setForm({ ...form, token: e.target.value }); setConfirm(null); }} placeholder="its lxcpath's agent.token" data-testid="agents-add-token" /></label>
+            <label>Token<input className="input" type="password" autoComplete="off" value={form.token} onChange={(e) => { setForm({ ...form, token: e.target.value }); setConfirm(null); }} placeholder={listing?.clientCertificate ? "agent.token, or none if it trusts this dashboard" : "its lxcpath's agent.token"} data-testid="agents-add-token" /></label>
           </div>
+          {listing?.clientCertificate && (
+            <p className="muted" data-testid="agents-client-certificate">
+              This dashboard presents its own certificate (SHA-256 <span className="mono">{listing.clientCertificate}</span>): an agent that trusts it (<code>corral agent trust add</code> with the file CORRAL_WEB_CLIENT_CERT names) needs no token.
+            </p>
+          )}
           {plain && <p className="field-warn">Plain HTTP: the token travels in clear text. Agents answer it on loopback only.</p>}
           {confirm ? (
             <div className="notice" role="status" data-testid="agents-confirm">
@@ -160,7 +165,7 @@ export function AgentsDialog({ onClose }: { onClose: () => void }) {
             </div>
           ) : (
             <div className="modal-foot">
-              <button type="submit" className="btn primary" disabled={busy || !form.name || !form.url || !form.token} data-testid="agents-add-submit">{busy ? "Connecting…" : "Connect"}</button>
+              <button type="submit" className="btn primary" disabled={busy || !form.name || !form.url || (!form.token && !listing?.clientCertificate)} data-testid="agents-add-submit">{busy ? "Connecting…" : "Connect"}</button>
             </div>
           )}
         </form>

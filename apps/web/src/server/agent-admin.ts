@@ -6,7 +6,7 @@
 import { X509Certificate } from "node:crypto";
 import { connect as tlsConnect } from "node:tls";
 import { agentProblem, normalizeFingerprint, versionMismatch, type CertificatePin } from "@corral/core";
-import { AgentConnection, describeAgentError, placeOfAgent } from "./agents.ts";
+import { AgentConnection, clientCertificate, describeAgentError, placeOfAgent } from "./agents.ts";
 import { AGENT_NAME_RE, type AgentConfig } from "./env.ts";
 import { changeRegistry, readRegistry, RegistryRefusal } from "./registry.ts";
 
@@ -57,8 +57,10 @@ export type AddOutcome = { added: { name: string; url: string; hostname: string;
 export async function addAgent(req: AddRequest): Promise<AddOutcome> {
   const name = checkName(req.name);
   const url = checkUrl(req.url);
-  if (typeof req.token !== "string" || !req.token.trim()) throw new RegistryRefusal("The agent's token is needed: it is in agent.token in the agent's lxcpath (readable by root on that host).");
-  const token = req.token.trim();
+  const token = typeof req.token === "string" ? req.token.trim() : "";
+  if (!token && !(url.protocol === "https:" && clientCertificate())) {
+    throw new RegistryRefusal("The agent's token is needed: it is in agent.token in the agent's lxcpath (readable by root on that host). (A dashboard with its own client certificate, CORRAL_WEB_CLIENT_CERT, that the agent trusts needs none over https.)");
+  }
   if (readRegistry().agents.some((a) => a.name === name)) throw new RegistryRefusal(`There is already an agent named "${name}".`, 409);
   const config: AgentConfig = { name, url: url.origin, token };
   if (url.protocol === "https:") {

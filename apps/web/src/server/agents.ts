@@ -8,7 +8,7 @@ import { createTRPCClient, createWSClient, httpLink, TRPCClientError, wsLink } f
 import WebSocket from "ws";
 import { agentProblem, pinnedTlsOptions, tokenRefused, withHeaders, type AgentPlace, type AgentProblemKind } from "@corral/core";
 import type { AppRouter } from "@corral/agent/router";
-import type { AgentConfig } from "./env.ts";
+import { webClientCertificate, type AgentConfig } from "./env.ts";
 import { readRegistry, type RegistryState } from "./registry.ts";
 
 export type AgentClient = ReturnType<typeof createTRPCClient<AppRouter>>;
@@ -28,14 +28,17 @@ export class AgentConnection {
   }
 
   private headers(actor?: string): Record<string, string> {
-    const h: Record<string, string> = { authorization: `Bearer ${this.config.token}` };
+    // no token: the dashboard's client certificate stands for it (mutual TLS)
+    const h: Record<string, string> = this.config.token ? { authorization: `Bearer ${this.config.token}` } : {};
     if (actor) h["x-corral-actor"] = actor;
     return h;
   }
 
-  /** The TLS options of an https agent: its pinned certificate, and no other. */
+  /** The TLS options of an https agent: its pinned certificate, and no other; the dashboard's own certificate where it has one. */
   private tls(): object | undefined {
-    return this.config.pin ? pinnedTlsOptions(this.config.pin) : undefined;
+    if (!this.config.pin) return undefined;
+    const mine = clientCertificate();
+    return { ...pinnedTlsOptions(this.config.pin), ...(mine ? { cert: mine.cert, key: mine.key } : {}) };
   }
 
   private httpClient(actor?: string): AgentClient {
@@ -103,6 +106,23 @@ function pinnedFetch(url: string, init: RequestInit, tls: object): Promise<Respo
     req.on("error", reject);
     req.end(typeof init.body === "string" ? init.body : undefined);
   });
+}
+
+/**
+ * The dashboard's client certificate, read once per process (a change needs a restart, as the
+ * other settings); a file that cannot be read is an Error saying so, each time it is asked for.
+ */
+let clientCertificateRead: { value: ReturnType<typeof webClientCertificate> } | { error: Error } | undefined;
+export function clientCertificate(): ReturnType<typeof webClientCertificate> {
+  if (!clientCertificateRead) {
+    try {
+      clientCertificateRead = { value: webClientCertificate() };
+    } catch (e) {
+      clientCertificateRead = { error: new Error(`CORRAL_WEB_CLIENT_CERT and CORRAL_WEB_CLIENT_KEY cannot be read as a PEM certificate and key: ${(e as Error).message}`, { cause: e }) };
+    }
+  }
+  if ("error" in clientCertificateRead) throw clientCertificateRead.error;
+  return clientCertificateRead.value;
 }
 
 // The connections of this server process (kept on globalThis so Next's separate route bundles

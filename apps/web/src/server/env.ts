@@ -1,5 +1,5 @@
 // Every environment variable the dashboard's server reads, in one place. Server only.
-import { randomBytes } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { normalizeFingerprint, type CertificatePin } from "@corral/core";
@@ -83,6 +83,19 @@ export function agentsSource(): { kind: "env"; json: string } | { kind: "file"; 
 export function webPassword(): string | undefined {
   if (process.env.CORRAL_WEB_PASSWORD) return process.env.CORRAL_WEB_PASSWORD;
   return process.env.NODE_ENV === "production" ? undefined : DEV_PASSWORD;
+}
+
+/**
+ * The dashboard's own client certificate for mutual TLS (CORRAL_WEB_CLIENT_CERT and
+ * CORRAL_WEB_CLIENT_KEY, PEM files): presented to every https agent, which then needs no token
+ * from the dashboard once it trusts it (`corral agent trust add FILE` on the agent's host).
+ */
+export function webClientCertificate(): { cert: string; key: string; fingerprint: string } | undefined {
+  const certFile = process.env.CORRAL_WEB_CLIENT_CERT;
+  const keyFile = process.env.CORRAL_WEB_CLIENT_KEY;
+  if (!certFile || !keyFile) return undefined;
+  const cert = readFileSync(certFile, "utf8");
+  return { cert, key: readFileSync(keyFile, "utf8"), fingerprint: normalizeFingerprint(new X509Certificate(cert).fingerprint256)! };
 }
 
 /** The user name to sign in as: CORRAL_WEB_USER, default "admin". Recorded as the actor "dashboard:<user>". */
