@@ -54,8 +54,9 @@ export function Shell({ user, page, children }: { user: string; page: "container
             </span>
           ))}
         </div>
-        <button className="btn small" onClick={() => setManaging(true)} data-testid="manage-agents">Agents…</button>
         <AlertBell />
+        {/* after the bell: on a phone the bar wraps, and the bell's list must open from its first line */}
+        <button className="btn small" onClick={() => setManaging(true)} data-testid="manage-agents">Agents…</button>
         <div className="user">
           <span data-testid="user">{user}</span>
           <form method="post" action="/api/logout">
