@@ -43,6 +43,15 @@ function checkUrl(text: unknown): URL {
   return url;
 }
 
+/** Whether the dashboard presents a certificate of its own; one that cannot be read is a refusal that says so. */
+function hasClientCertificate(): boolean {
+  try {
+    return clientCertificate() !== undefined;
+  } catch (e) {
+    throw new RegistryRefusal((e as Error).message, 500);
+  }
+}
+
 export interface AddRequest {
   name?: unknown;
   url?: unknown;
@@ -58,7 +67,7 @@ export async function addAgent(req: AddRequest): Promise<AddOutcome> {
   const name = checkName(req.name);
   const url = checkUrl(req.url);
   const token = typeof req.token === "string" ? req.token.trim() : "";
-  if (!token && !(url.protocol === "https:" && clientCertificate())) {
+  if (!token && !(url.protocol === "https:" && hasClientCertificate())) {
     throw new RegistryRefusal("The agent's token is needed: it is in agent.token in the agent's lxcpath (readable by root on that host). (A dashboard with its own client certificate, CORRAL_WEB_CLIENT_CERT, that the agent trusts needs none over https.)");
   }
   if (readRegistry().agents.some((a) => a.name === name)) throw new RegistryRefusal(`There is already an agent named "${name}".`, 409);

@@ -37,7 +37,9 @@ export class AgentConnection {
   /** The TLS options of an https agent: its pinned certificate, and no other; the dashboard's own certificate where it has one. */
   private tls(): object | undefined {
     if (!this.config.pin) return undefined;
-    const mine = clientCertificate();
+    // one that cannot be read is said by /api/agents; the calls go on without it
+    const read = readClientCertificate();
+    const mine = "value" in read ? read.value : undefined;
     return { ...pinnedTlsOptions(this.config.pin), ...(mine ? { cert: mine.cert, key: mine.key } : {}) };
   }
 
@@ -110,10 +112,11 @@ function pinnedFetch(url: string, init: RequestInit, tls: object): Promise<Respo
 
 /**
  * The dashboard's client certificate, read once per process (a change needs a restart, as the
- * other settings); a file that cannot be read is an Error saying so, each time it is asked for.
+ * other settings); a file that cannot be read is kept as the Error that says so.
  */
 let clientCertificateRead: { value: ReturnType<typeof webClientCertificate> } | { error: Error } | undefined;
-export function clientCertificate(): ReturnType<typeof webClientCertificate> {
+
+function readClientCertificate(): { value: ReturnType<typeof webClientCertificate> } | { error: Error } {
   if (!clientCertificateRead) {
     try {
       clientCertificateRead = { value: webClientCertificate() };
@@ -121,8 +124,14 @@ export function clientCertificate(): ReturnType<typeof webClientCertificate> {
       clientCertificateRead = { error: new Error(`CORRAL_WEB_CLIENT_CERT and CORRAL_WEB_CLIENT_KEY cannot be read as a PEM certificate and key: ${(e as Error).message}`, { cause: e }) };
     }
   }
-  if ("error" in clientCertificateRead) throw clientCertificateRead.error;
-  return clientCertificateRead.value;
+  return clientCertificateRead;
+}
+
+/** The dashboard's client certificate, if it has one; throws the Error of one that cannot be read. */
+export function clientCertificate(): ReturnType<typeof webClientCertificate> {
+  const read = readClientCertificate();
+  if ("error" in read) throw read.error;
+  return read.value;
 }
 
 // The connections of this server process (kept on globalThis so Next's separate route bundles
