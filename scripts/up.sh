@@ -4,6 +4,8 @@
 # stop with it, as LXC's do with their monitor.
 #   CORRAL_LXCPATH (/var/lib/corral)  CORRAL_LISTEN (127.0.0.1:7690)  CORRAL_WEB_PORT (3000)
 #   CORRAL_WEB_PASSWORD (made on first run, kept in <lxcpath>/dashboard.password)
+#   CORRAL_WEB_AGENTS_FILE (/var/lib/corral-web/agents.json: the agent registry, which the
+#   dashboard's Agents dialog changes; made on first run with this host's agent)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -46,7 +48,12 @@ SECRETFILE="$LXCPATH/dashboard.secret"
 export CORRAL_WEB_SECRET=${CORRAL_WEB_SECRET:-$(cat "$SECRETFILE")}
 TOKEN=$(cat "$LXCPATH/agent.token")
 export CORRAL_WEB_PASSWORD
-export CORRAL_WEB_AGENTS="[{\"name\":\"$(hostname)\",\"url\":\"http://$LISTEN\",\"token\":\"$TOKEN\"}]"
+export CORRAL_WEB_AGENTS_FILE=${CORRAL_WEB_AGENTS_FILE:-/var/lib/corral-web/agents.json}
+unset CORRAL_WEB_AGENTS
+if [ ! -f "$CORRAL_WEB_AGENTS_FILE" ]; then
+  (umask 077; mkdir -p "$(dirname "$CORRAL_WEB_AGENTS_FILE")"
+   printf '[{"name":"%s","url":"http://%s","token":"%s"}]\n' "$(hostname | tr -c 'A-Za-z0-9_.\n-' -)" "$LISTEN" "$TOKEN" >"$CORRAL_WEB_AGENTS_FILE")
+fi
 echo
 echo "corral is running:"
 echo "  dashboard  http://127.0.0.1:$WEB_PORT   user admin, password $CORRAL_WEB_PASSWORD"

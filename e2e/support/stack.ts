@@ -2,7 +2,7 @@
 // its own token) and the dashboard's production server configured to it. Tests may restart the agent.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,18 +118,25 @@ export async function spawnAgent(opts: { logName?: string; seed?: (lxcpath: stri
   };
 }
 
-/** The dashboard's production server on a free port, relaying to these agents. */
-export async function spawnDashboard(agents: ReadonlyArray<{ name: string; url: string; token: string }>, opts: { password: string; env?: Record<string, string>; logName?: string }): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * The dashboard's production server on a free port, relaying to these agents: given in
+ * CORRAL_WEB_AGENTS, or written to `registryFile`, a registry the Agents dialog can change.
+ */
+export async function spawnDashboard(
+  agents: ReadonlyArray<{ name: string; url: string; token: string }>,
+  opts: { password: string; env?: Record<string, string>; logName?: string; registryFile?: string },
+): Promise<{ url: string; close(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const log = logTo(opts.logName ?? "web");
+  if (opts.registryFile) writeFileSync(opts.registryFile, JSON.stringify(agents), { mode: 0o600 });
   const web = spawn(process.execPath, [join(WEB_DIR, "server.mjs"), "-p", String(port), "-H", "127.0.0.1"], {
     cwd: WEB_DIR,
     env: {
       ...process.env,
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
-      CORRAL_WEB_AGENTS: JSON.stringify(agents),
+      ...(opts.registryFile ? { CORRAL_WEB_AGENTS_FILE: opts.registryFile, CORRAL_WEB_AGENTS: "" } : { CORRAL_WEB_AGENTS: JSON.stringify(agents) }),
       CORRAL_WEB_PASSWORD: opts.password,
       CORRAL_WEB_USER: "admin",
       ...opts.env,
@@ -142,10 +149,18 @@ export async function spawnDashboard(agents: ReadonlyArray<{ name: string; url: 
   return { url, close: () => stopProcess(web) };
 }
 
-export async function startStack(opts: { seed?: (lxcpath: string) => void | Promise<void> } = {}): Promise<Stack & { close(): Promise<void> }> {
+export async function startStack(opts: {
+  seed?: (lxcpath: string) => void | Promise<void>;
+  /** keep the agents in a registry file the Agents dialog can change, not in CORRAL_WEB_AGENTS */
+  registryFile?: boolean;
+  /** more of the dashboard server's environment */
+  webEnv?: Record<string, string>;
+} = {}): Promise<Stack & { close(): Promise<void> }> {
   const agent = await spawnAgent({ seed: opts.seed });
   const password = randomBytes(9).toString("base64url");
-  const web = await spawnDashboard([{ name: "local", url: agent.url, token: agent.token }], { password });
+  const web = await spawnDashboard([{ name: "local", url: agent.url, token: agent.token }], {
+    password, env: opts.webEnv, registryFile: opts.registryFile ? join(agent.lxcpath, "web-agents.json") : undefined,
+  });
   return {
     agentUrl: agent.url, token: agent.token, lxcpath: agent.lxcpath, webUrl: web.url, user: "admin", password, agent: agent.api,
     stopAgent: () => agent.stop(),

@@ -5,7 +5,10 @@
 //   corral-local.mjs    src/cli/local.ts: create without an agent, run and agent (the runtime,
 //                       the store, the native bindings), imported by main.ts for those only;
 //   corral-streams.mjs  src/cli/streams.ts: tRPC over WebSocket, for events, console and the
-//                       progress of stop and reboot.
+//                       progress of stop and reboot;
+//   corral-remote.mjs   src/cli/remote-admin.ts: remote add, list and remove;
+//   corral-problems.mjs src/cli/problems.ts: the words for an agent that cannot be used, loaded
+//                       when a call fails.
 // Each is whole (no shared chunks): esbuild's code splitting kept all of @corral/core in the chunk
 // the quick commands load. Run by `pnpm build`; bin/corral.mjs also runs it when a source is
 // newer than dist/corral.mjs.
@@ -16,13 +19,13 @@ import { fileURLToPath } from "node:url";
 const here = dirname(dirname(fileURLToPath(import.meta.url)));
 const DIST = join(here, "dist");
 /** The modules main.ts and client.ts import on demand, and the file each becomes. */
-const APART = { "./local.ts": "./corral-local.mjs", "./streams.ts": "./corral-streams.mjs" };
+const APART = { "./local.ts": "./corral-local.mjs", "./streams.ts": "./corral-streams.mjs", "./remote-admin.ts": "./corral-remote.mjs", "./problems.ts": "./corral-problems.mjs" };
 
 /** Imports of the modules bundled apart stay imports, of the file each becomes. */
 const importApart = {
   name: "import-apart",
   setup(build) {
-    build.onResolve({ filter: /^\.\/(local|streams)\.ts$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/(local|streams|remote-admin|problems)\.ts$/ }, (args) =>
       args.importer.startsWith(join(here, "src/cli/")) ? { path: APART[args.path], external: true } : undefined);
   },
 };
@@ -47,6 +50,8 @@ export async function bundle() {
     ["corral.mjs", "src/cli/main.ts"],
     ["corral-local.mjs", "src/cli/local.ts"],
     ["corral-streams.mjs", "src/cli/streams.ts"],
+    ["corral-remote.mjs", "src/cli/remote-admin.ts"],
+    ["corral-problems.mjs", "src/cli/problems.ts"],
   ].map(([file, entry]) => build({ ...common, entryPoints: [join(here, entry)], outfile: join(out, file) })));
   const old = `${DIST}.old.${process.pid}`;
   try {

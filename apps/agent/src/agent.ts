@@ -4,7 +4,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
-  allowedActions, ConfigError, stopOf, type ContainerDetail, type RestartPolicy, type ContainerSummary, type EventCause, type StateEvent,
+  allowedActions, API_VERSION, ConfigError, stopOf, type ContainerDetail, type RestartPolicy, type ContainerSummary, type EventCause, type StateEvent,
 } from "@corral/core";
 import { EventBus } from "./bus.ts";
 import type { AgentService } from "./api/service.ts";
@@ -262,7 +262,7 @@ export class Agent implements AgentService {
   }
 
   info() {
-    return { hostname: hostname(), version: VERSION, lxcpath: this.lxcpath.root, storeId: this.store.storeId, startedAt: this.startedAt, lastSeq: this.store.lastSeq() };
+    return { hostname: hostname(), version: VERSION, api: API_VERSION, lxcpath: this.lxcpath.root, storeId: this.store.storeId, startedAt: this.startedAt, lastSeq: this.store.lastSeq() };
   }
 
   events(q: { container?: string; after?: number; before?: number; limit?: number }): StateEvent[] {

@@ -7,8 +7,8 @@ export const DEFAULT_LISTEN = "127.0.0.1:7690";
 export const env = {
   /** the lxcpath (container store); --lxcpath wins */
   lxcpath: process.env.CORRAL_LXCPATH || DEFAULT_LXCPATH,
-  /** the agent URL the CLI talks to; --agent wins */
-  agent: process.env.CORRAL_AGENT,
+  /** the agent the CLI talks to, a remote's name or a URL (empty: the local agent); --agent wins */
+  agent: process.env.CORRAL_AGENT || undefined,
   /** the API token; otherwise read from <lxcpath>/agent.token */
   token: process.env.CORRAL_TOKEN,
   /** extra origins allowed to open the WebSocket (comma-separated) */

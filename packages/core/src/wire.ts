@@ -37,6 +37,8 @@ export interface ContainerDetail extends ContainerSummary {
 export interface AgentInfo {
   hostname: string;
   version: string;
+  /** the API's version (tls-pin.ts API_VERSION): clients refuse an agent of another */
+  api: number;
   lxcpath: string;
   storeId: string;
   startedAt: number;
@@ -73,18 +75,19 @@ export function parseCursor(cursor: string): { storeId: string; seq: number } | 
 }
 
 /** The shape of Node's `ws` WebSocket class, as far as withHeaders needs it. */
-export type HeaderWebSocketClass = new (url: string | URL, protocols: string | string[] | undefined, options: { headers: Record<string, string> }) => object;
+export type HeaderWebSocketClass = new (url: string | URL, protocols: string | string[] | undefined, options: { headers: Record<string, string> } & object) => object;
 
 /**
  * A WebSocket class for tRPC's WebSocket client that sends `headers` (the agent's token) with its
  * upgrade request: Node 20 has no global WebSocket, and a browser's cannot send headers, so the
  * CLI and the dashboard's server both hand tRPC a subclass of `ws`'s. `Base` is that class (core
- * imports no package).
+ * imports no package). `options` are more of ws's options: the TLS pin of an https agent
+ * (tls-pin.ts), a client certificate.
  */
-export function withHeaders(Base: HeaderWebSocketClass, headers: Record<string, string>): typeof globalThis.WebSocket {
+export function withHeaders(Base: HeaderWebSocketClass, headers: Record<string, string>, options: object = {}): typeof globalThis.WebSocket {
   return class extends Base {
     constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols, { headers });
+      super(url, protocols, { ...options, headers });
     }
   } as unknown as typeof globalThis.WebSocket;
 }

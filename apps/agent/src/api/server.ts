@@ -1,9 +1,15 @@
 // The agent's HTTP and WebSocket endpoint: tRPC at /trpc over both. Authentication, the JSON-body
 // rule for mutations, the body limit and the Origin check happen here, before tRPC. Refusals are
 // audited through a RefusalLog (a flood of them is summarized, paths are cut short); who the
-// caller says it is (x-corral-actor) is believed only once its token is right.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+// caller says it is (x-corral-actor) is believed only once its token is right. Beyond loopback the
+// same handlers sit behind HTTPS (tls.ts: the agent's certificate; a client certificate it trusts
+// stands for the token), and plain HTTP on that port is refused in words (tlsFront, below).
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import { API_VERSION, API_VERSION_HEADER, fingerprintOfPeer } from "@corral/core";
 import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
@@ -14,12 +20,15 @@ import { appRouter } from "./root.ts";
 import { originAllowed, requestToken, tokenMatches } from "./auth.ts";
 import { describeRequest, RefusalLog } from "./refusals.ts";
 import type { Context } from "./trpc.ts";
+import { isLoopback, type TlsIdentity, type TrustStore } from "./tls.ts";
 
 export interface ServeOptions {
   host: string;
   port: number;
   token: string;
   allowedOrigins: string[];
+  /** HTTPS and WSS (beyond loopback): the agent's certificate, the client certificates it trusts */
+  tls?: { identity: TlsIdentity; trust: TrustStore; /** plain HTTP is answered too (--insecure-plain-http) */ plainHttp: boolean };
 }
 
 /** The largest request body (and WebSocket frame): a container config is at most 1 MiB of text. */
@@ -37,9 +46,18 @@ function peer(req: IncomingMessage): string {
 }
 
 /** The dashboard relays for a user and says so; only an authenticated caller's word is taken. */
-function actorOf(req: IncomingMessage): string {
+function actorOf(req: IncomingMessage, trust: TrustStore | undefined): string {
   const relayed = req.headers["x-corral-actor"];
-  return typeof relayed === "string" && /^[\w.:@-]{1,100}$/.test(relayed) ? relayed : "api";
+  if (typeof relayed === "string" && /^[\w.:@-]{1,100}$/.test(relayed)) return relayed;
+  const client = trustedClient(req, trust);
+  return client ? `cert:${client.name}` : "api";
+}
+
+/** The trusted client certificate the caller presented over TLS, if any. */
+function trustedClient(req: IncomingMessage, trust: TrustStore | undefined) {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (!trust || !socket.encrypted || !socket.getPeerCertificate) return undefined;
+  return trust.find(fingerprintOfPeer(socket.getPeerCertificate()));
 }
 
 interface Refusal {
@@ -77,15 +95,18 @@ function coalesceSends(ws: WebSocket, socket: Duplex): void {
 export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> {
   const refusals = new RefusalLog((entry) => agent.store.audit(entry));
   const audit = (req: IncomingMessage, r: Refusal, prefix = "") => refusals.record({
-    ip: ipOf(req), address: peer(req), actor: r.authenticated ? actorOf(req) : UNAUTHENTICATED,
+    ip: ipOf(req), address: peer(req), actor: r.authenticated ? actorOf(req, opts.tls?.trust) : UNAUTHENTICATED,
     status: r.status, action: describeRequest(req.method, req.url, prefix), why: r.why,
   });
+
+  /** The token, or a trusted client certificate (mutual TLS), which then needs no token. */
+  const authenticated = (req: IncomingMessage) => tokenMatches(requestToken(req), opts.token) || trustedClient(req, opts.tls?.trust) !== undefined;
 
   /** Why an HTTP request is refused before tRPC sees it, if it is. */
   const check = (req: IncomingMessage): Refusal | undefined => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (!path.startsWith("/trpc/")) return { status: 404, why: "not found", authenticated: false };
-    if (!tokenMatches(requestToken(req), opts.token)) return { status: 401, why: "missing or wrong token", authenticated: false };
+    if (!authenticated(req)) return { status: 401, why: "missing or wrong token", authenticated: false };
     if (req.method === "POST" && !/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
       return { status: 415, why: "mutations need a JSON body (content-type: application/json)", authenticated: true };
     }
@@ -103,7 +124,7 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
 
   const backlogOf = (res: ServerResponse | WebSocket) => () => ("bufferedAmount" in res ? res.bufferedAmount : res.writableLength);
   const createContext = ({ req, res }: { req: IncomingMessage; res: ServerResponse | WebSocket }): Context =>
-    ({ agent, actor: actorOf(req), address: peer(req), backlog: backlogOf(res) });
+    ({ agent, actor: actorOf(req, opts.tls?.trust), address: peer(req), backlog: backlogOf(res) });
 
   /** tRPC's own refusals of an authenticated call (a wrong method, no such procedure) are audited; internal errors are logged here, with their stack, and leave without it. */
   const onError = ({ error, path, req }: { error: TRPCError; path?: string; req: IncomingMessage }) => {
@@ -117,6 +138,8 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
   const trpc = createHTTPHandler({ router: appRouter, createContext, basePath: "/trpc/", maxBodySize: MAX_BODY_BYTES, onError });
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    // every answer says the API's version, so a client of another version can say so in words
+    res.setHeader(API_VERSION_HEADER, String(API_VERSION));
     const path = (req.url ?? "/").split("?")[0]!;
     if (path === "/" || path === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" });
@@ -131,7 +154,7 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
 
   /** Prometheus's scrape: GET with the token, the exposition text. */
   const metrics = (req: IncomingMessage, res: ServerResponse) => {
-    if (!tokenMatches(requestToken(req), opts.token)) { refuse(req, res, { status: 401, why: "missing or wrong token", authenticated: false }); return; }
+    if (!authenticated(req)) { refuse(req, res, { status: 401, why: "missing or wrong token", authenticated: false }); return; }
     if (req.method !== "GET") { refuse(req, res, { status: 405, why: "GET /metrics only", authenticated: true }); return; }
     agent.metrics.text().then((text) => {
       res.writeHead(200, { "content-type": agent.metrics.contentType });
@@ -143,13 +166,6 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
     });
   };
 
-  const server = createServer(handle);
-  // "Expect: 100-continue" (curl sends it with large bodies): refuse before the body is sent
-  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
-    if (check(req) === undefined) res.writeContinue();
-    handle(req, res);
-  });
-
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   applyWSSHandler({
     wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 10_000 },
@@ -157,22 +173,70 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
   });
   const refuseUpgrade = (req: IncomingMessage, socket: Duplex, r: Refusal) => {
     audit(req, r, "WS ");
-    socket.end(`HTTP/1.1 ${r.status} ${STATUS_TEXT[r.status] ?? "Refused"}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ error: { message: r.why } })}`);
+    socket.end(`HTTP/1.1 ${r.status} ${STATUS_TEXT[r.status] ?? "Refused"}\r\ncontent-type: application/json\r\n${API_VERSION_HEADER}: ${API_VERSION}\r\nconnection: close\r\n\r\n${JSON.stringify({ error: { message: r.why } })}`);
   };
-  server.on("upgrade", (req, socket, head) => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (path !== "/trpc" && path !== "/trpc/") { refuseUpgrade(req, socket, { status: 404, why: "not found", authenticated: false }); return; }
     if (!originAllowed(req.headers.origin, opts.allowedOrigins)) { refuseUpgrade(req, socket, { status: 403, why: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed`, authenticated: false }); return; }
-    if (!tokenMatches(requestToken(req), opts.token)) { refuseUpgrade(req, socket, { status: 401, why: "missing or wrong token", authenticated: false }); return; }
+    if (!authenticated(req)) { refuseUpgrade(req, socket, { status: 401, why: "missing or wrong token", authenticated: false }); return; }
     wss.handleUpgrade(req, socket, head, (ws) => {
       coalesceSends(ws, socket);
       wss.emit("connection", ws, req);
     });
-  });
+  };
   agent.beforeStoreCloses.push(() => refusals.close());
+
+  /** HTTP's handlers on a server: requests, "Expect: 100-continue" (curl sends it with large bodies: refused before the body is sent), upgrades. */
+  const handling = <S extends HttpServer>(s: S): S => {
+    s.on("request", handle);
+    s.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+      if (check(req) === undefined) res.writeContinue();
+      handle(req, res);
+    });
+    s.on("upgrade", upgrade);
+    return s;
+  };
+  const refusePlain = (socket: Socket, first: Buffer) => {
+    const [method, url] = first.subarray(0, 300).toString("latin1").split(/[ \r\n]/);
+    refusals.record({ ip: socket.remoteAddress ?? "?", address: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`, actor: UNAUTHENTICATED, status: 400, action: describeRequest(method, url), why: "plain HTTP beyond loopback" });
+    const body = JSON.stringify({ error: { message: `this agent speaks HTTPS only: use https://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${opts.port} and pin its certificate (corral remote add NAME URL)`, code: "CORRAL_NEEDS_HTTPS" } });
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n${API_VERSION_HEADER}: ${API_VERSION}\r\nx-corral-needs-https: 1\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  };
+  const server: Server = opts.tls
+    ? tlsFront(handling(createHttpsServer({ cert: opts.tls.identity.cert, key: opts.tls.identity.key, requestCert: true, rejectUnauthorized: false })), handling(createServer()), opts.tls.plainHttp, refusePlain)
+    : handling(createServer());
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => resolve(server));
+  });
+}
+
+/** How long a new connection may stay silent before it is closed, while its protocol is not known. */
+const FIRST_BYTE_MS = 10_000;
+
+/**
+ * One port for TLS and plain HTTP: the first byte tells them apart (a TLS handshake starts with
+ * 22). TLS goes to the HTTPS server. Plain HTTP goes to the HTTP server when it came over loopback
+ * (an agent on 0.0.0.0 asked by this host's own CLI or dashboard at 127.0.0.1: it never leaves the
+ * host) or where it is allowed everywhere (--insecure-plain-http); else it is answered with a 400
+ * that says to use https (and audited), so a client that forgot the scheme learns why instead of
+ * seeing a reset.
+ */
+function tlsFront(https: HttpServer, plain: HttpServer, plainEverywhere: boolean, refusePlain: (socket: Socket, first: Buffer) => void): Server {
+  return createNetServer((socket) => {
+    // until a server takes it, its errors (a reset) are this connection's end, nothing more
+    socket.on("error", () => socket.destroy());
+    socket.setTimeout(FIRST_BYTE_MS, () => socket.destroy());
+    socket.once("readable", () => {
+      const first = socket.read() as Buffer | null;
+      if (first === null) { socket.destroy(); return; }
+      socket.setTimeout(0);
+      socket.unshift(first);
+      if (first[0] === 0x16) https.emit("connection", socket);
+      else if (plainEverywhere || isLoopback(socket.localAddress ?? "")) plain.emit("connection", socket);
+      else refusePlain(socket, first);
+    });
   });
 }

@@ -26,7 +26,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     booleans: ["rm", "verbose"], values: ["name", "template", "config"], positionals: 1, positional: "container",
     choices: { template: ["host", "busybox", "debian"], config: "file" },
   },
-  agent: { values: ["listen"] },
+  agent: { booleans: ["tls", "insecure-plain-http", "fingerprint"], values: ["listen", "tls-cert", "tls-key", "name"], positionals: 3, choices: { "tls-cert": "file", "tls-key": "file" } },
+  remote: { booleans: ["accept-certificate", "json", "names"], values: ["token"], positionals: 3 },
   ls: { booleans: ["json", "names"] },
   info: { booleans: ["json"], positionals: 1, positional: "container" },
   start: { positionals: 1, positional: "container" },
@@ -54,10 +55,19 @@ On this host, no agent needed:
          debian: [--release bookworm] [--root-password PW] [--ssh-key FILE]   (built once, then cached)
   run [NAME] [--rm] [--template T] [--config FILE] [--name N] [--verbose] [-- CMD ARGS...]
                                          run a container in the foreground, like lxc-start -F
-  agent [--listen ${DEFAULT_LISTEN}]     run the agent (tRPC at /trpc, HTTP and WebSocket)
+  agent [--listen ${DEFAULT_LISTEN}]     run the agent (tRPC at /trpc, HTTP and WebSocket); beyond
+         loopback HTTPS and WSS only, with its certificate from the lxcpath (made on first start)
+         [--tls-cert FILE --tls-key FILE] [--tls] (HTTPS on loopback too) [--insecure-plain-http]
+  agent --fingerprint                    print the agent's certificate fingerprint (SHA-256)
+  agent trust add FILE [--name N] | trust list | trust remove NAME|FINGERPRINT
+                                         client certificates that need no token (mutual TLS)
   completion bash                        print the bash completion script (setup installs it)
 
-Through an agent (--agent URL or CORRAL_AGENT; token from CORRAL_TOKEN or <lxcpath>/agent.token):
+Remotes (agents elsewhere, their certificates pinned; kept in ~/.config/corral/remotes.json):
+  remote add NAME URL [--token T] [--accept-certificate]   (without a token: this client's certificate)
+  remote list [--json|--names]           remote remove NAME
+
+Through an agent (--agent NAME|URL or CORRAL_AGENT; a remote's token, else CORRAL_TOKEN or <lxcpath>/agent.token):
   ls [--json|--names]         info NAME [--json]
   start NAME [-- CMD...]      stop NAME [--timeout S] [--kill]
   abort|reboot|freeze|unfreeze|delete NAME

@@ -23,7 +23,7 @@ function valueCase(): string {
       lines.push(`    ${verb}:--${option}) ${action} ;;`);
     }
   }
-  lines.push("    *:--lxcpath) _corral_dirs ;;", "    *:--agent) return 0 ;;");
+  lines.push("    *:--lxcpath) _corral_dirs ;;", "    *:--agent) _corral_remotes ;;");
   return lines.join("\n");
 }
 
@@ -40,6 +40,12 @@ _corral_dirs() { mapfile -t COMPREPLY < <(compgen -d -- "$cur"); compopt -o file
 _corral_names() {
   local names
   names=$(timeout 2 "\${COMP_WORDS[0]}" ls --names "\${target[@]}" 2>/dev/null) || return 0
+  _corral_words "$names"
+}
+# The remotes' names, for --agent (a URL is typed whole).
+_corral_remotes() {
+  local names
+  names=$(timeout 2 "\${COMP_WORDS[0]}" remote list --names 2>/dev/null) || return 0
   _corral_words "$names"
 }
 _corral_options() {
@@ -74,7 +80,14 @@ ${valueCase()}
   if [[ $cur == -* ]]; then _corral_words "$(_corral_options "$verb")"; return 0; fi
   case " ${quote(wantsName)} " in
     *" $verb "*) [ "$positionals" -eq 0 ] && _corral_names ;;
-    *) [ "$verb" = completion ] && _corral_words bash ;;
+    *) case "$verb:$positionals" in
+         completion:0) _corral_words bash ;;
+         remote:0) _corral_words "add list remove" ;;
+         remote:1) [ "$prev" = remove ] && _corral_remotes ;;
+         agent:0) _corral_words trust ;;
+         agent:1) [ "$prev" = trust ] && _corral_words "add list remove" ;;
+         agent:2) [ "$prev" = add ] && _corral_files ;;
+       esac ;;
   esac
   return 0
 }

@@ -79,7 +79,9 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case "agent":
-      return (await import("./local.ts")).runAgent(lxcpathOf(args), flag(args, "listen") ?? DEFAULT_LISTEN);
+      return agentCommand(args);
+    case "remote":
+      return remoteCommand(args);
     case "ls":
       if (has(args, "json") && has(args, "names")) throw new UsageError("ls takes --json or --names, not both");
       return remote.ls(agentConnection(args), has(args, "json") ? "json" : has(args, "names") ? "names" : "table");
@@ -112,6 +114,37 @@ async function main(argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** `corral agent`: run it, or print its fingerprint, or manage the client certificates it trusts. */
+async function agentCommand(args: ParsedArgs): Promise<number> {
+  const local = await import("./local.ts");
+  const tls = { cert: flag(args, "tls-cert"), key: flag(args, "tls-key") };
+  const [sub, action, operand] = args.positionals;
+  if (sub === "trust") return local.agentTrust(lxcpathOf(args), action, operand, flag(args, "name"));
+  if (sub !== undefined) throw new UsageError(`agent takes "trust add|list|remove", not "${sub}"`);
+  if (has(args, "fingerprint")) return local.printFingerprint(lxcpathOf(args), tls);
+  return local.runAgent(lxcpathOf(args), flag(args, "listen") ?? DEFAULT_LISTEN, { ...tls, force: has(args, "tls"), plainHttp: has(args, "insecure-plain-http") });
+}
+
+/** `corral remote add|list|remove`. */
+async function remoteCommand(args: ParsedArgs): Promise<number> {
+  const [action, name, url] = args.positionals;
+  const admin = await import("./remote-admin.ts");
+  switch (action) {
+    case "add":
+      if (name === undefined || url === undefined) throw new UsageError("remote add needs a NAME and a URL");
+      return admin.addRemote(name, url, { token: flag(args, "token"), acceptCertificate: has(args, "accept-certificate") });
+    case "list":
+      if (name !== undefined) throw new UsageError(`unexpected argument "${name}"`);
+      if (has(args, "json") && has(args, "names")) throw new UsageError("remote list takes --json or --names, not both");
+      return admin.listRemotes(has(args, "json") ? "json" : has(args, "names") ? "names" : "table");
+    case "remove":
+      if (name === undefined || url !== undefined) throw new UsageError("remote remove takes one NAME");
+      return admin.removeRemote(name);
+    default:
+      throw new UsageError(`remote takes add, list or remove${action === undefined ? "" : `, not "${action}"`}`);
   }
 }
 

@@ -6,10 +6,11 @@ import { withHeaders } from "@corral/core";
 import type { AppRouter } from "../api/root.ts";
 import type { AgentClient } from "./agent-http.ts";
 
-export function streamClient(url: string, headers: Record<string, string>): { client: AgentClient; close(): void } {
+/** `tls`: the pin of an https agent's certificate (client.ts), checked on every (re)connection. */
+export function streamClient(url: string, headers: Record<string, string>, tls?: object): { client: AgentClient; close(): void } {
   const ws = createWSClient({
     url: `${url.replace(/^http/, "ws")}/trpc`,
-    WebSocket: withHeaders(WebSocket, headers),
+    WebSocket: withHeaders(WebSocket, headers, tls),
     retryDelayMs: () => 500,
   });
   return { client: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }), close: () => void ws.close() };

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage } from "node:http";
-import { AgentError, decodeAnswer, httpClient } from "../../src/cli/agent-http.ts";
+import { AgentError, callAgent, decodeAnswer, httpClient, placeOf } from "../../src/cli/agent-http.ts";
 
 interface Seen { method?: string; url?: string; headers: IncomingMessage["headers"]; body: string }
 
@@ -71,4 +71,28 @@ test("a part of the client is not a thenable, and only query and mutate go over 
   assert.equal((client.containers as Record<string, unknown>).then, undefined);
   const onEvent = (client.events as Record<string, Record<string, () => unknown>>).onEvent!;
   assert.throws(() => onEvent.subscribe!(), /only query and mutate go over HTTP/);
+});
+
+test("an agent of another API version, or one that refuses the token, is said in words with what to do", async () => {
+  const server = createServer((req, res) => {
+    const other = req.url?.includes("other");
+    res.writeHead(other ? 200 : 401, { "content-type": "application/json", "x-corral-api": other ? "999" : "1" });
+    res.end(JSON.stringify(other ? { result: { data: [] } } : { error: { message: "missing or wrong token", code: 401 } }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const client = httpClient(url, {}, { place: placeOf(url, "edge") });
+    await assert.rejects(callAgent(url, {}, "query", "other.list", undefined, { place: placeOf(url, "edge") }), (e: unknown) =>
+      e instanceof AgentError && e.code === "version" && /^Version mismatch: agent "edge" .* speaks API version 999, this client speaks API version 1\. Install the same corral on both sides/.test(e.message));
+    await assert.rejects(client.containers.list.query(), (e: unknown) =>
+      e instanceof AgentError && e.httpStatus === 401 && /did not accept the token.*corral remote remove edge and corral remote add edge .* --token TOKEN/.test(e.message));
+  } finally {
+    server.close();
+  }
+});
+
+test("an agent that cannot be reached is said so, with the error's code", async () => {
+  const client = httpClient("http://127.0.0.1:1", {});
+  await assert.rejects(client.containers.list.query(), (e: unknown) => e instanceof AgentError && /^Unreachable: the agent at http:\/\/127\.0\.0\.1:1 cannot be reached \(ECONNREFUSED\)/.test(e.message));
 });

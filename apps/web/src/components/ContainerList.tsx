@@ -9,7 +9,7 @@ import type { DashboardStore } from "@/client/store";
 import { useMetrics } from "@/client/metrics";
 import { call } from "@/client/api";
 import { storedStopTimeout } from "@/client/prefs";
-import { exitShort, uptime } from "@/lib/format";
+import { agentDownWords, exitShort, uptime } from "@/lib/format";
 import { rowAfterKey } from "@/lib/keys";
 import { rowWindow, scrollToShow, type RowWindow } from "@/lib/row-window";
 import { plural, type ContainerRef } from "@/lib/view-url";
@@ -280,7 +280,7 @@ export function ContainerList({
                     <span className={`dot ${agent.status.up ? "live" : "down"}`} /> {agent.name}
                     <span className="muted"> · {agent.status.hostname ?? agent.status.url} · {plural(agent.containers.length, "container")}</span>
                     {!greyed && <HostSummary samples={metrics.host(agent.name)} />}
-                    {greyed && <span className="tag down">unreachable</span>}
+                    {greyed && <span className="tag down">{agentDownWords(agent.status)}</span>}
                   </td>
                 </tr>
                 {agent.containersError && !greyed && (

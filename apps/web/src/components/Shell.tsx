@@ -2,13 +2,23 @@
 // The frame of every signed-in page: top bar (product, pages, agents with their dots, user, sign
 // out) and the banners for unreachable agents and a stream that is reconnecting.
 import Link from "next/link";
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { dashboardStore } from "@/client/store";
 import { useDashboard } from "@/client/hooks";
 import { AlertBell, AlertToasts } from "./Alerts";
+import { AgentsDialog } from "./AgentsDialog";
+import type { AgentStatus } from "@/lib/types";
+import { agentDownWords } from "@/lib/format";
+
+/** The banner's first words for an agent that cannot be used, by what is wrong. */
+function downHeading(a: AgentStatus): string {
+  const words = agentDownWords(a);
+  return words === "refused" ? "refused the connection." : words === "unreachable" ? "unreachable." : "has another version.";
+}
 
 export function Shell({ user, page, children }: { user: string; page: "containers" | "timeline"; children: ReactNode }) {
   const store = useDashboard();
+  const [managing, setManaging] = useState(false);
   useEffect(() => {
     void dashboardStore().start();
     // the page answers clicks from now on (tests wait for it: a click before hydration is lost)
@@ -40,11 +50,13 @@ export function Shell({ user, page, children }: { user: string; page: "container
             >
               <span className={`dot ${a.status.up ? (a.stream === "live" ? "live" : "pending") : "down"}`} />
               {a.name}
-              <span className="agent-state">{a.status.up ? (a.stream === "live" ? "live" : a.stream) : "unreachable"}</span>
+              <span className="agent-state">{a.status.up ? (a.stream === "live" ? "live" : a.stream) : agentDownWords(a.status)}</span>
             </span>
           ))}
         </div>
         <AlertBell />
+        {/* after the bell: on a phone the bar wraps, and the bell's list must open from its first line */}
+        <button className="btn small" onClick={() => setManaging(true)} data-testid="manage-agents">Agents…</button>
         <div className="user">
           <span data-testid="user">{user}</span>
           <form method="post" action="/api/logout">
@@ -57,7 +69,7 @@ export function Shell({ user, page, children }: { user: string; page: "container
       )}
       {down.map((a) => (
         <div key={a.name} className="banner error" role="alert" data-testid={`agent-unreachable-${a.name}`}>
-          <strong>Agent “{a.name}” unreachable.</strong> {a.status.message ?? ""} Its containers are shown greyed with their last known state; the dashboard keeps trying.
+          <strong>Agent “{a.name}” {downHeading(a.status)}</strong> {a.status.message?.replace(/^(Unreachable|Refused|Version mismatch): /, "") ?? ""} Its containers are shown greyed with their last known state; the dashboard keeps trying.
         </div>
       ))}
       {reconnecting.length > 0 && (
@@ -67,6 +79,7 @@ export function Shell({ user, page, children }: { user: string; page: "container
       )}
       <main className="main">{children}</main>
       <AlertToasts />
+      {managing && <AgentsDialog onClose={() => setManaging(false)} />}
     </div>
   );
 }

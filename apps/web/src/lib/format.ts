@@ -97,3 +97,10 @@ export function describeEvent(e: StateEvent): { summary: string; details: string
   }
   return { summary, details };
 }
+
+/** One or two words for an agent that cannot be used, by what is wrong (packages/core agent-problems.ts kinds). */
+export function agentDownWords(status: { problem?: string }): string {
+  if (status.problem === "version") return "version mismatch";
+  if (status.problem === undefined || status.problem === "unreachable" || status.problem === "timeout") return "unreachable";
+  return "refused";
+}

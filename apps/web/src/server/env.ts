@@ -1,44 +1,61 @@
 // Every environment variable the dashboard's server reads, in one place. Server only.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { normalizeFingerprint, type CertificatePin } from "@corral/core";
 
 export interface AgentConfig {
   /** short name shown in the UI and used in the dashboard's URLs */
   name: string;
-  /** the agent's base URL, e.g. http://127.0.0.1:7690 */
+  /** the agent's base URL, e.g. http://127.0.0.1:7690 or https://10.0.0.2:7690 */
   url: string;
   /** the agent's API token: never leaves this server */
   token: string;
+  /** an https agent's certificate, pinned when it was added: the only one accepted */
+  pin?: CertificatePin;
 }
 
-const DEFAULT_AGENT_URL = "http://127.0.0.1:7690";
+export const DEFAULT_AGENT_URL = "http://127.0.0.1:7690";
 const DEFAULT_LXCPATH = "/var/lib/corral";
+/** Where the agent registry is kept unless CORRAL_WEB_AGENTS_FILE says otherwise. */
+export const DEFAULT_AGENTS_FILE = "/var/lib/corral-web/agents.json";
 /** Used only outside production, so `next dev` works without setup. */
 export const DEV_PASSWORD = "corral";
 
-const AGENT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const AGENT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-function parseAgents(json: string, from: string): AgentConfig[] {
+/** The registry's text: a JSON array of {name, url, token, fingerprint?, certificate?} (or {agents: [...]}). */
+export function parseAgents(json: string, from: string): AgentConfig[] {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch (e) {
-    throw new Error(`${from} is not JSON: ${(e as Error).message}`);
+    throw new Error(`${from} is not JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (!Array.isArray(raw)) throw new Error(`${from} must be a JSON array of {name, url, token}`);
-  const agents = raw.map((a: unknown, i): AgentConfig => {
-    const o = a as Partial<AgentConfig> | null;
+  const list = Array.isArray(raw) ? raw : (raw as { agents?: unknown } | null)?.agents;
+  if (!Array.isArray(list)) throw new Error(`${from} must be a JSON array of {name, url, token}`);
+  const agents = list.map((a: unknown, i): AgentConfig => {
+    const o = a as (Partial<AgentConfig> & { fingerprint?: unknown; certificate?: unknown }) | null;
     if (!o || typeof o.name !== "string" || typeof o.url !== "string" || typeof o.token !== "string") {
       throw new Error(`${from}[${i}] needs string fields name, url and token`);
     }
     if (!AGENT_NAME_RE.test(o.name)) throw new Error(`${from}[${i}]: agent name "${o.name}" must match ${AGENT_NAME_RE}`);
-    return { name: o.name, url: o.url.replace(/\/+$/, ""), token: o.token.trim() };
+    const fingerprint = typeof o.fingerprint === "string" ? normalizeFingerprint(o.fingerprint) : undefined;
+    if (o.url.startsWith("https:") && (fingerprint === undefined || typeof o.certificate !== "string")) {
+      throw new Error(`${from}[${i}]: the https agent "${o.name}" needs its pinned certificate (fingerprint and certificate): add it from the dashboard's Agents dialog, which shows the fingerprint to check`);
+    }
+    const pin = fingerprint !== undefined && typeof o.certificate === "string" ? { fingerprint, certificate: o.certificate } : undefined;
+    return { name: o.name, url: o.url.replace(/\/+$/, ""), token: o.token.trim(), ...(pin ? { pin } : {}) };
   });
   const names = new Set(agents.map((a) => a.name));
   if (names.size !== agents.length) throw new Error(`${from}: agent names must be unique`);
   return agents;
+}
+
+/** The registry's text for these agents (what parseAgents reads). */
+export function formatAgents(agents: readonly AgentConfig[]): string {
+  return `${JSON.stringify(agents.map(({ pin, ...a }) => ({ ...a, ...(pin ? { fingerprint: pin.fingerprint, certificate: pin.certificate } : {}) })), null, 2)}\n`;
 }
 
 function readDefaultToken(): string {
@@ -48,18 +65,38 @@ function readDefaultToken(): string {
   return existsSync(path) ? readFileSync(path, "utf8").trim() : "";
 }
 
-/** CORRAL_WEB_AGENTS (JSON), else CORRAL_WEB_AGENTS_FILE, else the local agent. */
-export function loadAgents(): AgentConfig[] {
-  if (process.env.CORRAL_WEB_AGENTS) return parseAgents(process.env.CORRAL_WEB_AGENTS, "CORRAL_WEB_AGENTS");
-  const file = process.env.CORRAL_WEB_AGENTS_FILE;
-  if (file) return parseAgents(readFileSync(file, "utf8"), `CORRAL_WEB_AGENTS_FILE (${file})`);
-  return [{ name: "local", url: DEFAULT_AGENT_URL, token: readDefaultToken() }];
+/** The local agent, which the dashboard shows until its registry file exists. */
+export function localAgent(): AgentConfig {
+  return { name: "local", url: DEFAULT_AGENT_URL, token: readDefaultToken() };
+}
+
+/**
+ * Where the agents come from: CORRAL_WEB_AGENTS (JSON, fixed: the dashboard cannot change it),
+ * else the registry file, CORRAL_WEB_AGENTS_FILE or /var/lib/corral-web/agents.json, which the
+ * dashboard's Agents dialog writes and every dashboard server pointed at it reads.
+ */
+export function agentsSource(): { kind: "env"; json: string } | { kind: "file"; path: string } {
+  if (process.env.CORRAL_WEB_AGENTS) return { kind: "env", json: process.env.CORRAL_WEB_AGENTS };
+  return { kind: "file", path: process.env.CORRAL_WEB_AGENTS_FILE || DEFAULT_AGENTS_FILE };
 }
 
 /** The sign-in password: CORRAL_WEB_PASSWORD; "corral" outside production; none (sign-in refused) in production. */
 export function webPassword(): string | undefined {
   if (process.env.CORRAL_WEB_PASSWORD) return process.env.CORRAL_WEB_PASSWORD;
   return process.env.NODE_ENV === "production" ? undefined : DEV_PASSWORD;
+}
+
+/**
+ * The dashboard's own client certificate for mutual TLS (CORRAL_WEB_CLIENT_CERT and
+ * CORRAL_WEB_CLIENT_KEY, PEM files): presented to every https agent, which then needs no token
+ * from the dashboard once it trusts it (`corral agent trust add FILE` on the agent's host).
+ */
+export function webClientCertificate(): { cert: string; key: string; fingerprint: string } | undefined {
+  const certFile = process.env.CORRAL_WEB_CLIENT_CERT;
+  const keyFile = process.env.CORRAL_WEB_CLIENT_KEY;
+  if (!certFile || !keyFile) return undefined;
+  const cert = readFileSync(certFile, "utf8");
+  return { cert, key: readFileSync(keyFile, "utf8"), fingerprint: normalizeFingerprint(new X509Certificate(cert).fingerprint256)! };
 }
 
 /** The user name to sign in as: CORRAL_WEB_USER, default "admin". Recorded as the actor "dashboard:<user>". */
