@@ -36,3 +36,4 @@ export * from "./samples.ts";
 export { selfStopCause, stopOf, stopReason, stopWords, type RunEnd, type StopReason } from "./stop-reason.ts";
 export * from "./restart-policy.ts";
 export * from "./alerts.ts";
+export * from "./idmap.ts";
