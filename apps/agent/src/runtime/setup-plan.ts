@@ -226,6 +226,9 @@ function sysOps(sys: "rw" | "ro" | "mixed", netWritable: boolean, cgroup: string
   if (cgroup) {
     const cgroupRo = /:ro\b/.test(cgroup) ? MS.RDONLY : 0;
     ops.push(inRootMount("cgroup2", "sys/fs/cgroup", "cgroup2", PSEUDO | cgroupRo, "", "mount the container's cgroup2 tree on /sys/fs/cgroup"));
+  } else if (bindHostSys) {
+    // the host's cgroup mounts came with its /sys: covered, as a sysfs of its own would show none
+    ops.push(inRootMount("none", "sys/fs/cgroup", "tmpfs", PSEUDO | MS.RDONLY, "size=4k,mode=755", "cover the host's cgroup mounts on /sys/fs/cgroup"));
   }
   return ops;
 }
