@@ -293,7 +293,12 @@ function childError(plan: Plan, index: number, errno: number): StartError {
   const op = plan[index];
   const what = op ? `${op.why} (${describeOp(op)})` : "the plan ended without exec";
   const phase = op?.op === "exec" ? "exec" : "setup";
-  return new StartError(phase, `${what}: ${errnoName(errno)} (${errno})`, op?.op, errno);
+  // After the child became root in its user namespace, it walks host paths as host uid 100000 (or so).
+  const inUserns = plan.some((o) => o.op === "sync_wait" && o.barrier === (SyncMessage.IdMapped as number));
+  const hint = inUserns && errno === ERRNO.EACCES && op?.op === "mount" && !op.sourceInRoot && op.source.startsWith("/")
+    ? `; in a user namespace, ${op.source} must be reachable by the container's root (every directory on its way searchable by others, as LXC needs)`
+    : "";
+  return new StartError(phase, `${what}: ${errnoName(errno)} (${errno})${hint}`, op?.op, errno);
 }
 
 /**
