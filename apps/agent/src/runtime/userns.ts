@@ -5,7 +5,7 @@
 // MOUNT_ATTR_IDMAP), so root inside owns it without a chown; one already owned by the mapped
 // root (made by `corral create --unprivileged`, as lxc-create with an idmap makes it) is bound as
 // it is. A filesystem that refuses idmapping is named, with the shifted route.
-import { idMapFileText, mapToHost, type IdMapRange } from "@corral/core";
+import { ERRNO, idMapFileText, mapToHost, type IdMapRange } from "@corral/core";
 import type { HostFiles } from "../host/host.ts";
 import { SyscallError, type IdMapTexts, type Syscalls } from "../sys/syscalls.ts";
 
@@ -63,11 +63,12 @@ export function prepareUserns(sys: Syscalls, files: HostFiles, rootfs: string, i
   try {
     setup.rootfsTree = sys.idmappedTree(rootfs, userns);
   } catch (e) {
-    if (!(e instanceof SyscallError && e.call.startsWith("mount_setattr"))) throw e;
+    // EINVAL: the filesystem lacks FS_ALLOW_IDMAP (mount_setattr's answer then)
+    if (!(e instanceof SyscallError && e.errno === ERRNO.EINVAL)) throw e;
     const fs = filesystemOf(files.readText("/proc/self/mountinfo"), rootfs);
     const where = fs ? `a ${fs.fstype} filesystem (mounted on ${fs.mountPoint})` : "a filesystem";
     throw new RootfsIdmapError(
-      `the rootfs ${rootfs} is on ${where} that cannot be idmapped (mount_setattr MOUNT_ATTR_IDMAP: ${e.code}); ` +
+      `the rootfs ${rootfs} is on ${where} that cannot be idmapped (${e.call}: ${e.code}); ` +
         `make a rootfs owned by the mapped ids instead: \`corral create --unprivileged\` chowns it by the map at create, as lxc-create with an idmap does, and it then starts without an idmapped mount`,
       e,
     );
