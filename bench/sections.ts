@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 
 /** The sections `--only` chooses from. scale and fanout are one measurement: fan-out is timed
  * during the scale burst, so choosing either runs both. */
-export const SECTIONS = ["lifecycle", "scale", "fanout", "soak", "system", "cli", "samples"] as const;
+export const SECTIONS = ["lifecycle", "scale", "fanout", "soak", "system", "cli", "samples", "unprivileged"] as const;
 export type Section = (typeof SECTIONS)[number];
 /** The keys of results.json each section writes. */
 const SECTION_KEYS: Record<Section, string[]> = {
@@ -15,6 +15,7 @@ const SECTION_KEYS: Record<Section, string[]> = {
   system: ["system"],
   cli: ["cli"],
   samples: ["samples"],
+  unprivileged: ["unprivileged"],
 };
 
 function usage(message: string): never {
