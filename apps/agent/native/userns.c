@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include "userns.h"
 
@@ -93,4 +94,17 @@ int corral_idmapped_tree(const char *path, int userns_fd)
 		return -(err | IDMAP_STEP_MOUNT_SETATTR);
 	}
 	return tree;
+}
+
+/* An extended attribute of `path` itself (not a symlink's target) into buf[0..len): its length,
+ * or -errno (-ENODATA: none). For the ACLs a shifted rootfs must keep (src/containers/shift.ts). */
+int corral_lgetxattr(const char *path, const char *name, uint8_t *buf, int len)
+{
+	ssize_t n = lgetxattr(path, name, buf, (size_t)len);
+	return n < 0 ? -errno : (int)n;
+}
+
+int corral_lsetxattr(const char *path, const char *name, const uint8_t *buf, int len)
+{
+	return lsetxattr(path, name, buf, (size_t)len, 0) < 0 ? -errno : 0;
 }

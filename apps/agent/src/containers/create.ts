@@ -16,6 +16,7 @@ import { Refusal } from "../runtime/instance.ts";
 import { applyTemplate, configText, isTemplate, TEMPLATES, type QuickTemplateName } from "./templates.ts";
 import { expected } from "../errors.ts";
 import { shiftOwnership, shiftOwnershipSync } from "./shift.ts";
+import { nativeSyscalls } from "../sys/native.ts";
 
 export interface CreateRequest {
   name: string;
@@ -151,7 +152,7 @@ function unprivilegedIf(req: CreateRequest, config: ContainerConfig): ContainerC
 function quickTemplateText(req: CreateRequest, rootfs: string): string {
   if (!req.template) return "";
   const config = unprivilegedIf(req, applyTemplate(req.template as QuickTemplateName, req.name, rootfs));
-  if (req.unprivileged) shiftOwnershipSync(rootfs, DEFAULT_IDMAP);
+  if (req.unprivileged) shiftOwnershipSync(nativeSyscalls, rootfs, DEFAULT_IDMAP);
   return configText(config, req.template, req.unprivileged ? "unprivileged, root inside is host uid 100000" : undefined);
 }
 
@@ -200,7 +201,7 @@ export function beginCreate(lxcpath: LxcPath, req: CreateRequest, opts: CreateOp
         await configureDebianRootfs(rootfs, req.name, req, progress);
         if (req.unprivileged) {
           progress(`giving ${rootfs} to the mapped ids (root inside is host uid ${DEFAULT_IDMAP[0]!.outside})`);
-          await shiftOwnership(rootfs, DEFAULT_IDMAP);
+          await shiftOwnership(nativeSyscalls, rootfs, DEFAULT_IDMAP);
         }
         // from here to the config written: synchronous, so no other create takes the address
         const address = nextFreeAddress(usedAddresses(lxcpath, req.name));

@@ -41,6 +41,16 @@ export class FakeSyscalls implements Syscalls {
     this.record("usernsFd", [maps]);
     return this.nextFd++;
   }
+  /** extended attributes by "path name" */
+  readonly xattrs = new Map<string, Buffer>();
+  getXattr(path: string, name: string): Buffer | undefined {
+    this.record("getXattr", [path, name]);
+    return this.xattrs.get(`${path} ${name}`);
+  }
+  setXattr(path: string, name: string, value: Uint8Array): void {
+    this.record("setXattr", [path, name, value]);
+    this.xattrs.set(`${path} ${name}`, Buffer.from(value));
+  }
   idmappedTree(path: string, usernsFd: number): number {
     this.record("idmappedTree", [path, usernsFd]);
     return this.nextFd++;

@@ -16,6 +16,9 @@ export interface Syscalls {
    * (open_tree + mount_setattr MOUNT_ATTR_IDMAP); its fd, close-on-exec.
    */
   idmappedTree(path: string, usernsFd: number): number;
+  /** An extended attribute of `path` itself (lgetxattr); undefined when it has none of that name. */
+  getXattr(path: string, name: string): Buffer | undefined;
+  setXattr(path: string, name: string, value: Uint8Array): void;
   /** Free what a spawned child used of our memory, once it has exec'd or exited. */
   release(pid: number): void;
   /** A SOCK_STREAM pair, both ends close-on-exec. */

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_IDMAP, ERRNO } from "@corral/core";
 import { filesystemOf, prepareUserns } from "../../src/runtime/userns.ts";
 import { ContainerCgroup, type Hierarchy } from "../../src/runtime/cgroups.ts";
-import { shiftedOwner } from "../../src/containers/shift.ts";
+import { shiftedAcl, shiftedOwner } from "../../src/containers/shift.ts";
 import { FakeFiles } from "../../src/host/fake.ts";
 import { FakeSyscalls } from "../../src/sys/fake.ts";
 
@@ -76,5 +76,22 @@ describe("a delegated cgroup and a shifted rootfs", () => {
     assert.deepEqual(shiftedOwner(33, 4, DEFAULT_IDMAP), { uid: 100033, gid: 100004 });
     assert.deepEqual(shiftedOwner(70000, 5, DEFAULT_IDMAP), { uid: 70000, gid: 100005 });
     assert.equal(shiftedOwner(70000, 70000, DEFAULT_IDMAP), undefined);
+  });
+});
+
+describe("a shifted rootfs's ACLs", () => {
+  it("have the ids of their user and group entries mapped, the others kept", () => {
+    const acl = Buffer.alloc(4 + 8 * 4);
+    acl.writeUInt32LE(2, 0);
+    const entries: Array<[number, number, number]> = [[0x01, 7, 0xffffffff], [0x08, 5, 4], [0x02, 4, 70000], [0x20, 5, 0xffffffff]];
+    entries.forEach(([tag, perm, id], i) => {
+      acl.writeUInt16LE(tag, 4 + 8 * i);
+      acl.writeUInt16LE(perm, 6 + 8 * i);
+      acl.writeUInt32LE(id, 8 + 8 * i);
+    });
+    const shifted = shiftedAcl(acl, DEFAULT_IDMAP)!;
+    assert.deepEqual([0, 1, 2, 3].map((i) => shifted.readUInt32LE(8 + 8 * i)), [0xffffffff, 100004, 70000, 0xffffffff]);
+    assert.equal(shiftedAcl(Buffer.from([2, 0, 0, 0]), DEFAULT_IDMAP), undefined, "nothing to change");
+    assert.equal(shiftedAcl(Buffer.from([1, 0, 0, 0]), DEFAULT_IDMAP), undefined, "an unknown version is left alone");
   });
 });
