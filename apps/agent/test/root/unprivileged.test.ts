@@ -2,15 +2,17 @@
 // namespace of its own, and what root inside may do stops at what that uid may do on the host.
 // Real namespaces, cgroups, mounts and veths; needs root, fails without.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { shellExitCode } from "@corral/core";
-import { createContainer } from "../../src/containers/create.ts";
+import { createContainer, createContainerAsync } from "../../src/containers/create.ts";
 import { makeHarness, until, type Harness } from "./harness.ts";
 
+const runAsync = promisify(execFile);
 const MAP = "lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n";
 
 let h: Harness;
@@ -163,5 +165,72 @@ describe("veth networking in an unprivileged container", () => {
     // root inside may change its own network, which its user namespace owns
     assert.match(out, /inet 10\.252\.0\.3\/24/, out);
     await stop("unnet");
+  });
+});
+
+describe("the Debian system container, unprivileged (create --unprivileged)", { timeout: 15 * 60_000 }, () => {
+  const NAME = "undeb";
+  const PASSWORD = "corral-test";
+  /** generous bounds for a boot or a shutdown on a busy 2-core machine; the bench measures them */
+  const BOOT_MS = 120_000;
+  const inside = async (...argv: string[]) => (await runAsync("nsenter", ["--all", "-t", String(h.runtime.initPid(NAME)), "--", ...argv], { timeout: BOOT_MS })).stdout.trim();
+  const lastStop = () => h.changes.filter((c) => c.container === NAME && c.state === "STOPPED").at(-1)!;
+  async function bootedClean(): Promise<void> {
+    const deadline = Date.now() + BOOT_MS;
+    let state = "";
+    // right after exec, systemctl may not reach systemd's bus yet: ask again
+    while (!["running", "degraded", "maintenance", "stopping"].includes(state) && Date.now() < deadline) {
+      state = await inside("systemctl", "is-system-running", "--wait").catch((e: unknown) => ((e as { stdout?: string }).stdout ?? "").trim());
+      if (state === "") await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(state, "running", `systemd is ${state}; failed: ${await inside("systemctl", "--failed", "--no-legend").catch(() => "?")}`);
+  }
+
+  before(async () => {
+    await createContainerAsync(h.lxcpath, { name: NAME, template: "debian", rootPassword: PASSWORD, unprivileged: true });
+  }, { timeout: 15 * 60_000 });
+  // a failed test must not leave systemd running (the harness then removes its rootfs)
+  after(async () => {
+    if (h.runtime.state(NAME) !== "STOPPED") await h.runtime.abort(NAME, { actor: "test" });
+  });
+
+  it("boots to running with no failed unit and a clean journal, its init host uid 100000", async () => {
+    await h.runtime.start(NAME, { cause: { actor: "test" } });
+    await bootedClean();
+    assert.equal(hostUid(h.runtime.initPid(NAME)!), 100000);
+    assert.equal(await inside("journalctl", "-b", "-p", "warning", "--no-pager", "-q"), "", "warnings in this boot's journal");
+    // its own network's knobs are root inside's; the host's kernel's are not
+    await inside("sysctl", "-w", "net.ipv4.ip_forward=1");
+    await assert.rejects(inside("sh", "-c", "echo 1 > /proc/sys/kernel/panic"));
+  });
+
+  it("takes a login on its console", async () => {
+    const ring = () => h.runtime.consoleHistory(NAME).toString();
+    await until(() => /login: $/.test(ring()), BOOT_MS).catch(() => assert.fail(`no login prompt on the console:\n${ring().slice(-400)}`));
+    h.runtime.writeConsole(NAME, "root\r");
+    await until(() => ring().includes("Password:"), 30_000);
+    h.runtime.writeConsole(NAME, `${PASSWORD}\r`);
+    await until(() => /root@undeb:~# $/.test(ring()), 30_000).catch(() => assert.fail(`no shell prompt:\n${ring().slice(-400)}`));
+    h.runtime.writeConsole(NAME, "echo logged-in-as-$(id -un)-$(awk '/^Uid/ {print $2}' /proc/self/status)\r");
+    await until(() => ring().includes("logged-in-as-root-0"), 30_000);
+  });
+
+  it("reboots from inside and on corral reboot, and halts itself cleanly on a stop, leaving nothing", async () => {
+    const first = h.runtime.initPid(NAME)!;
+    await inside("systemctl", "reboot").catch(() => undefined);
+    await until(() => { const p = h.runtime.initPid(NAME); return p !== undefined && p !== first; }, BOOT_MS);
+    assert.equal(lastStop().detail.reboot, true);
+    await bootedClean();
+    const second = h.runtime.initPid(NAME)!;
+    h.runtime.reboot(NAME, { actor: "test", request: "reboot" });
+    await until(() => { const p = h.runtime.initPid(NAME); return p !== undefined && p !== second; }, BOOT_MS);
+    await bootedClean();
+    const cgroupDirs = [...h.runtime.cgroupOf(NAME)!.dirs];
+    const veths = (h.changes.filter((c) => c.container === NAME && c.state === "RUNNING").at(-1)?.detail.veths as string[] | undefined) ?? [];
+    await h.runtime.stop(NAME, { cause: { actor: "test" }, timeoutMs: BOOT_MS });
+    const stopping = h.changes.filter((c) => c.container === NAME && c.state === "STOPPING").at(-1)!;
+    assert.equal(stopping.detail.signal, "SIGRTMIN+3");
+    assert.equal(lastStop().detail.halt, true, "systemd halted itself, not killed");
+    assertGone(NAME, cgroupDirs, veths);
   });
 });
