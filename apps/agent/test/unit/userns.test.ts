@@ -1,12 +1,18 @@
 // The host's side of unprivileged containers, without root: the rootfs served idmapped or as it is,
 // a filesystem that refuses idmapping named, the cgroup delegated, ownership shifted by the map.
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { DEFAULT_IDMAP, ERRNO } from "@corral/core";
 import { filesystemOf, prepareUserns } from "../../src/runtime/userns.ts";
 import { ContainerCgroup, type Hierarchy } from "../../src/runtime/cgroups.ts";
 import { shiftedAcl, shiftedOwner } from "../../src/containers/shift.ts";
 import { FakeFiles } from "../../src/host/fake.ts";
+import { createContainer } from "../../src/containers/create.ts";
+import { LxcPath } from "../../src/containers/lxcpath.ts";
+import { Refusal } from "../../src/runtime/instance.ts";
 import { FakeSyscalls } from "../../src/sys/fake.ts";
 
 const MOUNTINFO = [
@@ -93,5 +99,19 @@ describe("a shifted rootfs's ACLs", () => {
     assert.deepEqual([0, 1, 2, 3].map((i) => shifted.readUInt32LE(8 + 8 * i)), [0xffffffff, 100004, 70000, 0xffffffff]);
     assert.equal(shiftedAcl(Buffer.from([2, 0, 0, 0]), DEFAULT_IDMAP), undefined, "nothing to change");
     assert.equal(shiftedAcl(Buffer.from([1, 0, 0, 0]), DEFAULT_IDMAP), undefined, "an unknown version is left alone");
+  });
+});
+
+describe("create --unprivileged", () => {
+  it("needs a template, and says what a config of one's own writes instead; nothing is made", () => {
+    const dir = mkdtempSync(join(tmpdir(), "corral-unpriv-unit-"));
+    try {
+      const lxcpath = new LxcPath(dir);
+      assert.throws(() => createContainer(lxcpath, { name: "c", config: "lxc.init.cmd = /bin/sh\n", unprivileged: true }),
+        (e: Error) => e instanceof Refusal && e.code === "BAD_REQUEST" && /only with a template/.test(e.message) && e.message.includes("lxc.idmap = u 0 100000 65536"));
+      assert.equal(existsSync(join(dir, "c")), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
