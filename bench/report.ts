@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Stat } from "./stats.ts";
 import { SYSTEM_MEASURES, type MeasureResult, type SystemMeasure, type SystemResults } from "./system.ts";
 import type { CliResults } from "./cli.ts";
+import type { UnprivilegedResults } from "./unprivileged.ts";
 
 interface Results {
   date: string;
@@ -25,6 +26,7 @@ interface Results {
   skipped?: Array<{ peer: string; reason: string }>;
   system?: SystemResults | { error: string };
   cli?: CliResults;
+  unprivileged?: UnprivilegedResults;
 }
 
 const START = "<!-- bench:start -->";
@@ -65,6 +67,12 @@ export function renderMarkdown(res: Results): string {
   if (res.start_phases_median_ms) {
     const phases = Object.entries(res.start_phases_median_ms).map(([k, v]) => `${k} ${r(v)}`).join(", ");
     other.push(`| a start's phases in the agent (median ms) | ${phases} |`);
+  }
+  const u = res.unprivileged;
+  if (u) {
+    const l = u.lifecycle;
+    const ms = (x?: Stat) => (x ? `${r(x.median_ms)} ms` : "n/a");
+    other.push(`| unprivileged /bin/true lifecycle (lxc.idmap, empty network): corral through the agent / lxc-start -F of the same config (target ≤ ${u.ratios.target}) | rootfs chowned by the map ${r(u.ratios.corral_shifted_over_lxc_start)} (${ms(l.corral_agent_shifted)} vs ${ms(l.lxc_start)}); rootfs idmapped at start ${r(u.ratios.corral_idmapped_over_lxc_start)} (${ms(l.corral_agent_idmapped)}) |`);
   }
   const s = res.scale;
   if (s) {

@@ -1,6 +1,7 @@
 // `pnpm bench [--quick] [--only SECTION,...]`: corral side by side with its peers, in one run.
 // lifecycle: a busybox /bin/true under corral, lxc-start -F, runc and the kernel's floor; scale and
-// fanout: many containers at once, many subscribers; samples: what resource sampling costs the
+// fanout: many containers at once, many subscribers; unprivileged: the lifecycle of an unprivileged
+// container beside lxc-start -F of the same config (bench/unprivileged.ts); samples: what resource sampling costs the
 // agent with 200 running (bench/samples.ts); system: one Debian rootfs with systemd booted,
 // stopped and rebooted by LXC and by corral (bench/system.ts); dashboard: event → row in a real
 // Chromium with ten agents and 200 containers under 20 operations a second (bench/dashboard.ts). Writes bench/results/latest.{json,md},
@@ -27,6 +28,7 @@ import { soak } from "./soak.ts";
 import { cpuSeconds, leftovers, rssMb } from "./proc.ts";
 import { samplesSection } from "./samples.ts";
 import { dashboardSection } from "./dashboard.ts";
+import { unprivilegedSection } from "./unprivileged.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, kernel: release(), cpu: cpus()[0]?.model },
   };
   try {
-    if (sections.has("lifecycle") || sections.has("scale") || sections.has("soak")) {
+    if (sections.has("lifecycle") || sections.has("scale") || sections.has("soak") || sections.has("unprivileged")) {
       agent = new AgentUnderTest(join(work, "agent"), await freePort());
       mkdirSync(agent.lxcpath, { recursive: true });
       createContainer(new LxcPath(agent.lxcpath), { name: "bench", template: "busybox" });
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
       const watcher = new Watcher(socket, `${info.storeId}:${info.lastSeq}`);
       const ctx: AgentContext = { agent, url, socket, info, watcher, mutate: (path, input) => socket.call("mutation", path, input) };
       if (sections.has("lifecycle")) Object.assign(fresh, await lifecycleSection(work, ctx, skipped));
+      if (sections.has("unprivileged")) fresh.unprivileged = await unprivilegedSection({ work, lxcpath: agent.lxcpath, watcher, mutate: ctx.mutate, measure: (run) => measure(run), say });
       if (sections.has("scale")) Object.assign(fresh, await scaleSection(ctx));
       if (sections.has("soak")) {
         fresh.soak = await soak({ pid: agent.pid, mutate: ctx.mutate, next: (m) => watcher.next(m) }, "bench", SOAK_CYCLES);

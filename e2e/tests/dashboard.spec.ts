@@ -23,10 +23,14 @@ test("create a container, start it, see RUNNING live and its console", async ({ 
   await page.getByTestId("create-config").fill("");
   await page.getByTestId("create-mode-template").click();
   await page.getByTestId("create-template").selectOption("host");
+  // unprivileged is the dialog's default (as Incus makes it): root inside is host uid 100000
+  await expect(page.getByTestId("create-unprivileged")).toBeChecked();
   await page.getByTestId("create-submit").click();
   await expect(page.getByTestId("create-dialog")).toHaveCount(0);
   await expect(rowState(page, name)).toHaveText("STOPPED");
   await expect(page.getByTestId("detail-name")).toHaveText(name);
+  await expect(page.getByTestId("detail-privilege")).toHaveText("host uid 100000 (unprivileged)");
+  await expect(page.getByTestId(`row-${name}`).getByTestId("privileged")).toHaveCount(0);
 
   // start: RUNNING appears without a reload, with a pid and the start's phases
   await page.getByTestId("action-start").click();
@@ -72,6 +76,9 @@ test("stop shows the countdown, kill now, then STOPPING and STOPPED with their c
   await hydrated(page);
   await markPage(page);
   await selectContainer(page, name);
+  // made without lxc.idmap: privileged, and tagged so
+  await expect(page.getByTestId(`row-${name}`).getByTestId("privileged")).toHaveText("privileged");
+  await expect(page.getByTestId("detail-privilege")).toHaveText("host root (privileged)");
   await page.getByTestId("action-start").click();
   await expect(rowState(page, name)).toHaveText("RUNNING");
 

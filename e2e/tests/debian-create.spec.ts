@@ -30,6 +30,9 @@ test("the create dialog makes a Debian container, showing progress until it is b
   const c = await stack.agent.containers.get.query({ name });
   expect(c.ips).toEqual([expect.stringMatching(/^10\.0\.5\.\d+$/)]);
   expect(c.configText).toContain("lxc.net.0.link = corralbr0");
+  // the dialog's default: unprivileged, its rootfs chowned by the map
+  expect(c.privileged).toBe(false);
+  expect(told.join("\n")).toContain("to the mapped ids (root inside is host uid 100000)");
   const audit = await stack.agent.audit.list.query({ name });
   expect(JSON.stringify(audit)).not.toContain("e2e-secret");
   await stack.agent.containers.delete.mutate({ name });

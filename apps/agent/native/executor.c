@@ -11,6 +11,8 @@
  *
  * The sync protocol, also described in src/runtime/sync.ts (where the parent speaks it):
  *
+ *   parent -> child    SYNC_ID_MAPPED       uid and gid maps written (user namespace only;
+ *                                           spawn.c writes them right after the clone)
  *   child  -> parent   SYNC_CONFIGURE       child is in its namespaces and waits
  *   parent -> child    SYNC_POST_CONFIGURE  cgroup attached, network moved in: go on
  *   child  -> parent   SYNC_ERROR(op, errno) an op failed; the child exits 127
@@ -38,6 +40,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -150,23 +153,47 @@ static int mkdir_p(const struct child *c, const char *path, mode_t mode, int in_
 	return 0;
 }
 
+/* In a user namespace the kernel locks the nosuid, nodev and noexec of a mount it copied from
+ * the host's: a bind remount must repeat them or get EPERM (LXC's add_required_remount_flags). */
+static unsigned long locked_flags(const char *target)
+{
+	struct statfs st;
+	if (SYS2(SYS_statfs, target, &st) < 0) return 0;
+	return (unsigned long)st.f_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+/* ints: flags, where (1: target resolved in the rootfs, 2: source too), optional, keep_locked. */
 static int do_mount(const struct child *c, const struct op *op)
 {
 	unsigned long flags = (unsigned long)op->ints[0];
-	int in_root = (int)op->ints[1];
+	int in_root = (int)op->ints[1] & 1;
+	int source_in_root = (int)op->ints[1] & 2;
 	int optional = (int)op->ints[2];
+	int keep_locked = (int)op->ints[3];
+	const char *source = nullable(op->strs[0]);
 	const char *target = op->strs[1];
-	char path[64];
-	int fd = -1;
+	char target_path[64], source_path[64];
+	int fd = -1, source_fd = -1;
+	if (source_in_root) {
+		source_fd = open_in_root(c, source, O_PATH);
+		if (source_fd < 0) return optional && source_fd == -ENOENT ? 0 : source_fd;
+		fd_path(source_fd, source_path);
+		source = source_path;
+	}
 	if (in_root) {
 		/* Resolve afresh for every op: the fd must name the topmost mount at the target. */
 		fd = open_in_root(c, target, O_PATH);
-		if (fd < 0) return optional && fd == -ENOENT ? 0 : fd;
-		fd_path(fd, path);
-		target = path;
+		if (fd < 0) {
+			if (source_fd >= 0) SYS1(SYS_close, source_fd);
+			return optional && fd == -ENOENT ? 0 : fd;
+		}
+		fd_path(fd, target_path);
+		target = target_path;
 	}
-	long ret = SYS5(SYS_mount, nullable(op->strs[0]), target, nullable(op->strs[2]), flags, nullable(op->strs[3]));
+	if (keep_locked) flags |= locked_flags(target);
+	long ret = SYS5(SYS_mount, source, target, nullable(op->strs[2]), flags, nullable(op->strs[3]));
 	if (fd >= 0) SYS1(SYS_close, fd);
+	if (source_fd >= 0) SYS1(SYS_close, source_fd);
 	if (ret == -ENOENT && optional) return 0;
 	return (int)ret;
 }
@@ -191,11 +218,13 @@ static long symlink_at(int dfd, const char *name, const struct op *op)
 	return SYS3(SYS_symlinkat, op->strs[0], dfd, name);
 }
 
-static int do_pivot_root(const char *new_root)
+static int do_pivot_root(const struct child *c, const char *new_root)
 {
-	/* The "pivot_root(., .)" sequence: no put_old directory is needed inside the rootfs. */
-	long ret;
-	if ((ret = SYS1(SYS_chdir, new_root)) < 0) return (int)ret;
+	/* The "pivot_root(., .)" sequence: no put_old directory is needed inside the rootfs. Into
+	 * the opened rootfs by its fd when there is one: in a user namespace the child may no longer
+	 * walk the host path that leads there. */
+	long ret = c->root_fd >= 0 ? SYS1(SYS_fchdir, c->root_fd) : SYS1(SYS_chdir, new_root);
+	if (ret < 0) return (int)ret;
 	if ((ret = SYS2(SYS_pivot_root, ".", ".")) < 0) return (int)ret;
 	if ((ret = SYS2(SYS_umount2, ".", MNT_DETACH)) < 0) return (int)ret;
 	return (int)SYS1(SYS_chdir, "/");
@@ -280,6 +309,12 @@ static int do_exec(const struct op *op)
 	return (int)err;
 }
 
+/* Attach a detached mount (an fd from open_tree, inherited through the clone) at a path. */
+static int do_move_mount(const struct op *op)
+{
+	return (int)SYS5(SYS_move_mount, op->ints[0], "", AT_FDCWD, op->strs[0], MOVE_MOUNT_F_EMPTY_PATH);
+}
+
 static int require_dir(const struct child *c, const char *path)
 {
 	/* /proc and /sys must be real directories in the rootfs, never symlinks. */
@@ -299,7 +334,7 @@ static int run_op(struct child *c, const struct op *op)
 	case OP_MOUNT: return do_mount(c, op);
 	case OP_UMOUNT2: return (int)SYS2(SYS_umount2, op->strs[0], op->ints[0]);
 	case OP_MKDIR: return mkdir_p(c, op->strs[0], (mode_t)op->ints[0], (int)op->ints[1]);
-	case OP_PIVOT_ROOT: return do_pivot_root(op->strs[0]);
+	case OP_PIVOT_ROOT: return do_pivot_root(c, op->strs[0]);
 	case OP_CHDIR: return (int)SYS1(SYS_chdir, op->strs[0]);
 	case OP_SETHOSTNAME: return (int)SYS2(SYS_sethostname, op->strs[0], op->lens[0]);
 	case OP_PRCTL: return (int)SYS5(SYS_prctl, op->ints[0], op->ints[1], 0, 0, 0);
@@ -325,6 +360,7 @@ static int run_op(struct child *c, const struct op *op)
 	case OP_REQUIRE_DIR: return require_dir(c, op->strs[0]);
 	case OP_SYNC_STAMP: return sync_stamp(c, (int32_t)op->ints[0]);
 	case OP_UNSHARE: return (int)SYS1(SYS_unshare, op->ints[0]);
+	case OP_MOVE_MOUNT: return do_move_mount(op);
 	default: return -ENOSYS;
 	}
 }

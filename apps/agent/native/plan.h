@@ -34,9 +34,10 @@ enum {
 	OP_REQUIRE_DIR = 23,
 	OP_SYNC_STAMP = 24,
 	OP_UNSHARE = 25,
+	OP_MOVE_MOUNT = 26,
 };
 
-enum { SYNC_CONFIGURE = 1, SYNC_POST_CONFIGURE = 2, SYNC_ERROR = 3 };
+enum { SYNC_CONFIGURE = 1, SYNC_POST_CONFIGURE = 2, SYNC_ERROR = 3, SYNC_ID_MAPPED = 6 };
 /* OP_SYNC_STAMP writes {type, seconds, nanoseconds} of CLOCK_MONOTONIC, for the timed phases. */
 
 #define MAX_INTS 4

@@ -12,8 +12,11 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <pthread.h>
 #include "plan.h"
+#include "userns.h"
 
 /* A spawned child's memory, kept until it has exec'd or died (corral_release): it shares it. */
 #define CHILD_STACK (256 * 1024)
@@ -53,6 +56,18 @@ static long clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *ar
 	return ret;
 }
 
+/* The parent's side of the SYNC_ID_MAPPED barrier: both maps written, then the child told. */
+static int map_ids(int pid, int parent_fd, const char *uid_map, const char *gid_map)
+{
+	int ret = write_id_maps(pid, uid_map, gid_map);
+	if (ret < 0) return ret;
+	struct sync_msg msg = { SYNC_ID_MAPPED, 0, 0 };
+	ssize_t n;
+	do n = write(parent_fd, &msg, sizeof(msg));
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(msg) ? 0 : (n < 0 ? -errno : -EPIPE);
+}
+
 /* Clone a child into `flags` namespaces and run the plan in it. Returns its pid or -errno.
  *
  * CLONE_VM: the child runs on its own stack in the parent's memory until it execs, as
@@ -61,10 +76,14 @@ static long clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *ar
  * allocated until corral_release(pid). Signals are blocked around the clone so that no Node
  * handler ever runs in the child; the child resets them before unblocking.
  *
+ * uid_map and gid_map not empty (with CLONE_NEWUSER in flags): the child's maps are written here,
+ * in the parent, before it goes on: its plan starts by waiting for SYNC_ID_MAPPED, sent once
+ * both are written. A map the kernel refuses kills the child and returns -errno.
+ *
  * cgroup_fd >= 0: clone3 with CLONE_INTO_CGROUP, so the child is born in its cgroup v2 directory:
  * no migration, which would take the kernel's cgroup_threadgroup_rwsem for writing and wait for
  * an RCU grace period (about 1 ms per start here). */
-int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd, int parent_fd, int cgroup_fd)
+int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd, int parent_fd, int cgroup_fd, const char *uid_map, const char *gid_map)
 {
 	struct spawn *s = calloc(1, sizeof(*s));
 	if (!s) return -ENOMEM;
@@ -97,6 +116,14 @@ int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd,
 		if (pid < 0) pid = -errno;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid > 0 && uid_map && *uid_map) {
+		int err = map_ids(pid, parent_fd, uid_map, gid_map);
+		if (err < 0) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
+			pid = err;
+		}
+	}
 	if (pid < 0) {
 		munmap(s->stack, CHILD_STACK);
 		free_plan(&s->plan);

@@ -4,7 +4,8 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
-  allowedActions, API_VERSION, ConfigError, stopOf, type ContainerDetail, type RestartPolicy, type ContainerSummary, type EventCause, type StateEvent,
+  allowedActions, API_VERSION, ConfigError, isUnprivileged, mapToHost, stopOf, type ContainerDetail, type RestartPolicy, type ContainerSummary, type EventCause,
+  type StateEvent,
 } from "@corral/core";
 import { EventBus } from "./bus.ts";
 import type { AgentService } from "./api/service.ts";
@@ -176,6 +177,8 @@ export class Agent implements AgentService {
       command: s.command,
       cgroup: s.cgroup,
       autostart: config?.start.auto ?? false,
+      privileged: config && !isUnprivileged(config),
+      rootUid: config && isUnprivileged(config) ? mapToHost(config.idmap, "u", 0) : undefined,
       actions: allowedActions(s.state),
     };
   }

@@ -55,6 +55,17 @@ export interface InitConfig {
   gid?: number;
 }
 
+/**
+ * One lxc.idmap range: ids INSIDE..INSIDE+COUNT-1 of the container's user namespace are
+ * OUTSIDE..OUTSIDE+COUNT-1 on the host ("u" uids, "g" gids), as /proc/PID/uid_map takes them.
+ */
+export interface IdMapRange {
+  kind: "u" | "g";
+  inside: number;
+  outside: number;
+  count: number;
+}
+
 export interface ContainerConfig {
   utsname?: string;
   /** path is a plain directory path ("dir:" prefix stripped) */
@@ -82,6 +93,8 @@ export interface ContainerConfig {
   signals: { halt?: number; reboot?: number; stop?: number };
   hooks: { preStart: string[]; start: string[]; postStop: string[] };
   start: { auto: boolean; delay: number; order: number };
+  /** lxc.idmap: a user namespace with these maps (an unprivileged container); empty: privileged */
+  idmap: IdMapRange[];
   /** path of an LXC seccomp policy file; compile its text with compileSeccomp */
   seccompProfile?: string;
   /**
@@ -111,5 +124,6 @@ export function emptyConfig(): ContainerConfig {
     signals: {},
     hooks: { preStart: [], start: [], postStop: [] },
     start: { auto: false, delay: 0, order: 0 },
+    idmap: [],
   };
 }

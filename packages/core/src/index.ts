@@ -38,3 +38,4 @@ export * from "./restart-policy.ts";
 export * from "./alerts.ts";
 export * from "./tls-pin.ts";
 export * from "./agent-problems.ts";
+export * from "./idmap.ts";

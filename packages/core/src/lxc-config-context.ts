@@ -52,6 +52,8 @@ export class ParseContext {
   readonly skippedNets = new Set<number>();
   rootfsOptions: { value: string; where: Where } | undefined;
   lastCapKey: Where | undefined;
+  /** where each lxc.idmap range of config.idmap was set, in the same order */
+  idmapLines: Array<{ where: Where; value: string }> = [];
 
   constructor(
     readonly includeFile: (path: string, where: Where) => void,

@@ -5,7 +5,7 @@
 // - ignored with a warning: corral does not do it, and leaving it undone weakens nothing
 //   (log settings, tty dir, hooks corral does not run, autostart groups, ...);
 // - unsupported: it asks for confinement or a setup corral cannot provide (AppArmor, SELinux,
-//   user namespaces, non-dir rootfs, ...). It is reported with its file and line so that the
+//   non-dir rootfs, ...). It is reported with its file and line so that the
 //   caller refuses to start the container, never ignored silently.
 // A key LXC does not know is an error, as it is for liblxc.
 
@@ -13,8 +13,9 @@ import type { MountEntry } from "./config.ts";
 import { ConfigError, type ParseContext, type Where } from "./lxc-config-context.ts";
 import { cgroupSettingProblem } from "./lxc-config-cgroup.ts";
 import { applyNetKey } from "./lxc-config-net.ts";
-import { absolutePath, appendUnique, boolean01, capabilities, idmap, ignored, integer, signal, unsigned, unsupported, unsupportedList, type Handler } from "./lxc-config-values.ts";
+import { absolutePath, appendUnique, boolean01, capabilities, ignored, integer, signal, unsigned, unsupported, type Handler } from "./lxc-config-values.ts";
 import { splitCommandLine } from "./shell-words.ts";
+import { idMapProblem, parseIdMapLine } from "./idmap.ts";
 
 // ---- modelled keys ---------------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ const setRootfsPath: Handler = (ctx, value, where) => {
 const setRootfsOptions: Handler = (ctx, value, where) => {
   ctx.forget(where.key);
   ctx.rootfsOptions = value === "" ? undefined : { value, where };
-  if (/(^|,)idmap=/.test(value)) ctx.refuse(where, "idmapped rootfs mounts (idmap=) are not supported");
+  if (/(^|,)idmap=/.test(value)) ctx.refuse(where, "idmap= is not taken: with lxc.idmap, corral idmaps a rootfs owned by host root itself, and binds one already owned by the mapped ids as it is");
 };
 
 /** fstab fields escape blanks and backslashes as octal (\040), as getmntent(3) decodes them. */
@@ -70,6 +71,19 @@ function parseMountEntry(value: string, where: Where): MountEntry {
     pass: unsigned(pass, where),
   };
 }
+
+/** lxc.idmap: every line adds a range, an empty value clears them all (as LXC's list keys). */
+const addIdMap: Handler = (ctx, value, where) => {
+  if (value === "") {
+    ctx.config.idmap = [];
+    ctx.idmapLines = [];
+    return;
+  }
+  const range = parseIdMapLine(value);
+  if (typeof range === "string") throw new ConfigError(where, range);
+  ctx.config.idmap.push(range);
+  ctx.idmapLines.push({ where, value });
+};
 
 const addMountEntry: Handler = (ctx, value, where) => {
   if (value === "") ctx.config.mountEntries = [];
@@ -198,6 +212,7 @@ const EXACT_KEYS: Readonly<Record<string, Handler>> = {
   "lxc.rootfs.path": setRootfsPath,
   "lxc.rootfs.options": setRootfsOptions,
   "lxc.mount.entry": addMountEntry,
+  "lxc.idmap": addIdMap,
   "lxc.mount.auto": setMountAuto,
   "lxc.autodev": (ctx, value, where) => void (ctx.config.autodev = value === "" ? false : boolean01(value, where)),
   "lxc.tty.max": (ctx, value, where) => void (ctx.config.ttyMax = value === "" ? 0 : unsigned(value, where)),
@@ -279,7 +294,6 @@ const EXACT_KEYS: Readonly<Record<string, Handler>> = {
   "lxc.apparmor.raw": unsupported("raw AppArmor rules cannot be applied, corral does not use AppArmor"),
   "lxc.selinux.context": unsupported("SELinux contexts cannot be applied"),
   "lxc.selinux.context.keyring": unsupported("SELinux contexts cannot be applied"),
-  "lxc.idmap": unsupportedList("user namespaces (lxc.idmap) are not supported; the container would run as real root", idmap),
   "lxc.mount.fstab": unsupported("lxc.mount.fstab is not read; use lxc.mount.entry"),
   "lxc.namespace.clone": unsupported("corral chooses the namespaces itself"),
   "lxc.namespace.keep": unsupported("corral chooses the namespaces itself"),
@@ -343,6 +357,11 @@ export function finishConfig(ctx: ParseContext): void {
   if (ctx.rootfsOptions) {
     if (config.rootfs) config.rootfs.options = ctx.rootfsOptions.value;
     else ctx.warn(ctx.rootfsOptions.where, "ignored: lxc.rootfs.options without lxc.rootfs.path");
+  }
+  const idmap = idMapProblem(config.idmap);
+  if (idmap) {
+    const line = ctx.idmapLines[idmap.index]!;
+    throw new ConfigError(line.where, `${JSON.stringify(line.value)}: ${idmap.reason}`);
   }
   if (config.capDrop.length > 0 && config.capKeep.length > 0 && ctx.lastCapKey) {
     ctx.refuse(ctx.lastCapKey, "lxc.cap.drop and lxc.cap.keep are both set; LXC refuses this too");

@@ -43,15 +43,6 @@ export function absolutePath(value: string, where: Where): string {
   return value;
 }
 
-/** One lxc.idmap line, "u|g|b INSIDE OUTSIDE COUNT", as LXC reads it (parse_idmaps). */
-export function idmap(value: string, where: Where): void {
-  const m = /^([ugb])\s+(\d{1,10})\s+(\d{1,10})\s+(\d{1,10})$/.exec(value);
-  const ids = m ? [m[2], m[3], m[4]].map(Number) : [];
-  if (!m || ids.some((n) => n > 0xffffffff) || ids[2] === 0 || ids[0]! + ids[2]! > 2 ** 32 || ids[1]! + ids[2]! > 2 ** 32) {
-    throw new ConfigError(where, `${JSON.stringify(value)} is not an id map "u|g INSIDE OUTSIDE COUNT" (like "u 0 100000 65536"; COUNT at least 1, ranges within 32 bits)`);
-  }
-}
-
 export function capabilities(value: string, where: Where): string[] {
   return value.split(/\s+/).map((token) => {
     const name = parseCapability(token);
@@ -79,20 +70,5 @@ export function unsupported(why: string, isHarmless: (value: string) => boolean 
   return (ctx, value, where) => {
     ctx.forget(where.key);
     if (value !== "" && !isHarmless(value)) ctx.refuse(where, `not supported: ${why}`);
-  };
-}
-
-/**
- * Unsupported list keys (lxc.idmap): every line adds, only a reset clears. Each line is checked
- * first (`check` throws), so that a malformed one is named as such, not only as unsupported.
- */
-export function unsupportedList(why: string, check: (value: string, where: Where) => void = () => {}): Handler {
-  return (ctx, value, where) => {
-    if (value === "") {
-      ctx.forget(where.key);
-      return;
-    }
-    check(value, where);
-    ctx.refuse(where, `not supported: ${why}`);
   };
 }

@@ -4,6 +4,7 @@
 
 import type { ContainerConfig, MountEntry, NetConfig } from "./config.ts";
 import { quoteCommandLine } from "./shell-words.ts";
+import { formatIdMapLine } from "./idmap.ts";
 
 type Line = [key: string, value: string | number | undefined];
 
@@ -54,6 +55,7 @@ function lxcConfigItems(config: ContainerConfig): Array<[key: string, value: str
     ["lxc.start.order", config.start.order || undefined],
     ["lxc.seccomp.profile", config.seccompProfile],
     ["lxc.apparmor.profile", config.apparmorProfile],
+    ...config.idmap.map((r): Line => ["lxc.idmap", formatIdMapLine(r)]),
   ];
   return lines.filter((l): l is [string, string | number] => l[1] !== undefined).map(([key, value]) => [key, String(value)]);
 }

@@ -21,6 +21,12 @@ export interface ContainerSummary {
   command?: string[];
   cgroup?: string;
   autostart: boolean;
+  /**
+   * false for an unprivileged container (lxc.idmap: root inside is `rootUid` on the host), true
+   * when root inside is the host's root; undefined when its config cannot be read
+   */
+  privileged?: boolean;
+  rootUid?: number;
   /** the actions the state guards allow now */
   actions: Action[];
 }

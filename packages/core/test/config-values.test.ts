@@ -3,7 +3,7 @@
 // value, the file and the line.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, parseLxcConfig } from "../src/index.ts";
+import { ConfigError, parseLxcConfig, writeLxcConfig } from "../src/index.ts";
 import { cgroupSettingProblem } from "../src/lxc-config-cgroup.ts";
 
 /** Parse `line` as the second line of a config. */
@@ -106,12 +106,35 @@ test("network keys: type, link, hwaddr, addresses, mtu", () => {
   refused("lxc.net.0.mtu = 70000", /not an MTU/);
 });
 
-test("idmaps: a malformed line is an error; a well-formed one is refused as unsupported, at its line", () => {
+test("idmaps: u and g ranges are parsed in order; a malformed line or an impossible map is refused at its line, with its value", () => {
+  const both = "lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536";
+  const { config, unsupported } = parseLine(`${both}\nlxc.idmap = u 65536 300000 10\nlxc.idmap = g 65536 300000 10`);
+  assert.deepEqual(unsupported, []);
+  assert.deepEqual(config.idmap, [
+    { kind: "u", inside: 0, outside: 100000, count: 65536 },
+    { kind: "g", inside: 0, outside: 100000, count: 65536 },
+    { kind: "u", inside: 65536, outside: 300000, count: 10 },
+    { kind: "g", inside: 65536, outside: 300000, count: 10 },
+  ]);
+  assert.match(writeLxcConfig(config), /^lxc\.idmap = u 65536 300000 10$/m);
+  assert.deepEqual(parseLxcConfig(writeLxcConfig(config), { file: "/x" }).config.idmap, config.idmap);
   refused("lxc.idmap = u 0 100000", /not an id map "u\|g INSIDE OUTSIDE COUNT"/);
   refused("lxc.idmap = x 0 100000 65536", /not an id map/);
-  refused("lxc.idmap = u 0 100000 0", /COUNT at least 1/);
-  const { unsupported } = parseLine("lxc.idmap = u 0 100000 65536");
-  assert.equal(unsupported.length, 1);
-  assert.equal(unsupported[0]!.line, 2);
-  assert.match(unsupported[0]!.message, /user namespaces/);
+  refused("lxc.idmap = b 0 100000 65536", /not an id map/);
+  refused("lxc.idmap = u 0 100000 0", /COUNT must be at least 1/);
+  refused("lxc.idmap = u 0 4294967290 10", /past the last 32-bit id/);
+  // whole-map problems name the line at fault (here the second of two lines after the first)
+  const whole = (text: string, line: number, reason: RegExp, value: string) => assert.throws(() => parseLxcConfig(text, { file: "/lxc/v/config" }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual([e.key, e.line, e.file], ["lxc.idmap", line, "/lxc/v/config"]);
+    assert.match(e.reason, reason);
+    assert.ok(e.message.includes(value), e.message);
+    return true;
+  });
+  whole(`${both}\nlxc.idmap = u 100 200000 10\n`, 3, /uids 100-109 inside overlap an earlier range \(0-65535\)/, "u 100 200000 10");
+  whole(`${both}\nlxc.idmap = g 70000 100005 10\n`, 3, /host gids 100005-100014 overlap/, "g 70000 100005 10");
+  whole("lxc.idmap = u 0 100000 65536\n", 1, /no g range/, "u 0 100000 65536");
+  whole("lxc.idmap = u 1 100000 65536\nlxc.idmap = g 0 100000 65536\n", 1, /uid 0 \(root inside\) is in no u range/, "u 1 100000 65536");
+  // an empty value clears the map: a privileged container again
+  assert.deepEqual(parseLine(`${both}\nlxc.idmap =`).config.idmap, []);
 });

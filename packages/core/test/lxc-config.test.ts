@@ -232,7 +232,7 @@ lxc.apparmor.allow_nesting = 1
 lxc.selinux.context =
 lxc.apparmor.profile = lxc-container-default-cgns
 lxc.selinux.context = system_u:system_r:lxc_t:s0:c22
-lxc.idmap = u 0 100000 65536
+lxc.namespace.clone = user
 lxc.rootfs.path = overlay:/a:/b
 lxc.mount.fstab = /etc/fstab
 lxc.net.0.type = macvlan
@@ -242,7 +242,7 @@ lxc.prlimit.nofile = 1024
   assert.deepEqual(warnings.map((w) => [w.key, w.line]), [["lxc.log.level", 2], ["lxc.apparmor.allow_nesting", 4]]);
   assert.deepEqual(unsupported.map((u) => [u.key, u.line]), [
     ["lxc.selinux.context", 7],
-    ["lxc.idmap", 8],
+    ["lxc.namespace.clone", 8],
     ["lxc.rootfs.path", 9],
     ["lxc.mount.fstab", 10],
     ["lxc.net.0.type", 11],
@@ -263,7 +263,7 @@ test("lxc.apparmor.profile is kept and written back as it was", () => {
 });
 
 test("a later value replaces what an earlier line said about the same key", () => {
-  const { unsupported } = parse("lxc.apparmor.profile = generated\nlxc.apparmor.profile = unconfined\nlxc.idmap = u 0 1 1\nlxc.idmap =\n");
+  const { unsupported } = parse("lxc.apparmor.profile = generated\nlxc.apparmor.profile = unconfined\nlxc.rootfs.options = idmap=container\nlxc.rootfs.options =\n");
   assert.deepEqual(unsupported, []);
 });
 

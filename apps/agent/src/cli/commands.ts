@@ -19,7 +19,7 @@ export const GLOBAL_VALUES = ["lxcpath", "agent"] as const;
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   create: {
-    values: ["template", "config", "release", "root-password", "ssh-key"], positionals: 1,
+    booleans: ["unprivileged"], values: ["template", "config", "release", "root-password", "ssh-key"], positionals: 1,
     choices: { template: ["host", "busybox", "debian"], config: "file", "ssh-key": "file", release: ["bookworm", "trixie"] },
   },
   run: {
@@ -51,7 +51,9 @@ export function argsOf(command: string | undefined, words: readonly string[]): P
 export const USAGE = `usage: corral <command> [options]
 
 On this host, no agent needed:
-  create NAME [--template host|busybox|debian] [--config FILE]    write <lxcpath>/NAME/config (LXC format)
+  create NAME [--template host|busybox|debian] [--config FILE] [--unprivileged]
+                                         write <lxcpath>/NAME/config (LXC format); --unprivileged:
+                                         root inside is host uid 100000 (lxc.idmap, rootfs chowned)
          debian: [--release bookworm] [--root-password PW] [--ssh-key FILE]   (built once, then cached)
   run [NAME] [--rm] [--template T] [--config FILE] [--name N] [--verbose] [-- CMD ARGS...]
                                          run a container in the foreground, like lxc-start -F

@@ -61,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
         release: flag(args, "release"),
         rootPassword: flag(args, "root-password"),
         sshKey: sshKeyFile ? readFileSync(sshKeyFile, "utf8") : undefined,
+        unprivileged: has(args, "unprivileged") || undefined,
       };
       if (flag(args, "agent") ?? env.agent) return remote.create(agentConnection(args), req);
       return (await import("./local.ts")).createLocal(lxcpathOf(args), req);

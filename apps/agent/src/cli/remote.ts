@@ -57,6 +57,7 @@ export async function info(conn: Connection, name: string, json: boolean): Promi
   if (c.pid) out(`PID:        ${c.pid}`);
   if (c.startedAt && c.state !== "STOPPED") out(`Uptime:     ${uptime(c.startedAt, Date.now(), c.state)}`);
   if (c.ips.length) out(`IPv4:       ${c.ips.join(", ")}`);
+  if (c.privileged !== undefined) out(`Root:       ${c.privileged ? "host root (privileged)" : `host uid ${c.rootUid ?? "?"} (unprivileged)`}`);
   if (c.lastStop) out(`Last stop:  ${stopWords(c.lastStop)}`);
   if (c.lastExit) out(`Last exit:  ${exitShort(c.lastExit.status, c.lastExit.code)}`);
   if (c.lastError) out(`Last error: ${c.lastError}`);

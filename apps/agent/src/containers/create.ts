@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError, validateName } from "@corral/core";
+import { ConfigError, DEFAULT_IDMAP, validateName, type ContainerConfig } from "@corral/core";
 import { ipv4AddressesInConfigText, nextFreeAddress } from "../runtime/bridge.ts";
 import {
   checkRelease, checkRootPassword, checkSshKey, configureDebianRootfs, copyBase, debianConfig, DEBIAN_SECCOMP, DEFAULT_CACHE_DIR,
@@ -15,6 +15,8 @@ import { describeIssue, type LxcPath } from "./lxcpath.ts";
 import { Refusal } from "../runtime/instance.ts";
 import { applyTemplate, configText, isTemplate, TEMPLATES, type QuickTemplateName } from "./templates.ts";
 import { expected } from "../errors.ts";
+import { shiftOwnership, shiftOwnershipSync } from "./shift.ts";
+import { nativeSyscalls } from "../sys/native.ts";
 
 export interface CreateRequest {
   name: string;
@@ -27,6 +29,12 @@ export interface CreateRequest {
   rootPassword?: string;
   /** the debian template's /root/.ssh/authorized_keys (the key file's text) */
   sshKey?: string;
+  /**
+   * An unprivileged container: the template's config gets the default map (root inside is host
+   * uid 100000, as Incus' default) and its rootfs is chowned by it, as lxc-create with an idmap
+   * leaves one (shift.ts). Only with a template: a config of one's own says lxc.idmap itself.
+   */
+  unprivileged?: boolean;
 }
 
 export interface CreateResult {
@@ -56,6 +64,9 @@ function checkRequest(lxcpath: LxcPath, req: CreateRequest): string[] {
   }
   if (req.template === undefined && req.config === undefined) {
     throw new Refusal("give a template or a config", "BAD_REQUEST");
+  }
+  if (req.unprivileged && req.template === undefined) {
+    throw new Refusal(`unprivileged: only with a template (it chowns the rootfs the template lays out); a config of your own sets "lxc.idmap = u 0 100000 65536" and "lxc.idmap = g 0 100000 65536" itself`, "BAD_REQUEST");
   }
   if (req.template !== "debian") {
     const given = (["release", "rootPassword", "sshKey"] as const).filter((k) => req[k] !== undefined);
@@ -132,6 +143,19 @@ function writeAndCheck(lxcpath: LxcPath, name: string, templateText: string, tem
   lxcpath.load(name);
 }
 
+/** The default map added to a template's config, for `unprivileged`. */
+function unprivilegedIf(req: CreateRequest, config: ContainerConfig): ContainerConfig {
+  return req.unprivileged ? { ...config, idmap: [...DEFAULT_IDMAP] } : config;
+}
+
+/** The host or busybox template laid out (and shifted, for `unprivileged`); its config text. */
+function quickTemplateText(req: CreateRequest, rootfs: string): string {
+  if (!req.template) return "";
+  const config = unprivilegedIf(req, applyTemplate(req.template as QuickTemplateName, req.name, rootfs));
+  if (req.unprivileged) shiftOwnershipSync(nativeSyscalls, rootfs, DEFAULT_IDMAP);
+  return configText(config, req.template, req.unprivileged ? "unprivileged, root inside is host uid 100000" : undefined);
+}
+
 function undo(dir: string, e: unknown): never {
   rmSync(dir, { recursive: true, force: true });
   throw e instanceof ConfigError ? new Refusal(e.message, "BAD_REQUEST") : e;
@@ -144,8 +168,7 @@ export function createContainer(lxcpath: LxcPath, req: CreateRequest): CreateRes
   const warnings = checkRequest(lxcpath, req);
   const dir = reserve(lxcpath, req.name);
   try {
-    const templateText = req.template ? configText(applyTemplate(req.template as QuickTemplateName, req.name, join(dir, "rootfs")), req.template) : "";
-    writeAndCheck(lxcpath, req.name, templateText, req.template, req.config ?? "");
+    writeAndCheck(lxcpath, req.name, quickTemplateText(req, join(dir, "rootfs")), req.template, req.config ?? "");
     rmSync(join(dir, CREATING));
   } catch (e) {
     undo(dir, e);
@@ -169,19 +192,22 @@ export function beginCreate(lxcpath: LxcPath, req: CreateRequest, opts: CreateOp
     ran = true;
     try {
       if (req.template !== "debian") {
-        const templateText = req.template ? configText(applyTemplate(req.template as QuickTemplateName, req.name, join(dir, "rootfs")), req.template) : "";
-        writeAndCheck(lxcpath, req.name, templateText, req.template, req.config ?? "");
+        writeAndCheck(lxcpath, req.name, quickTemplateText(req, join(dir, "rootfs")), req.template, req.config ?? "");
       } else {
         const release = req.release ?? DEFAULT_RELEASE;
         const base = await ensureDebianBase(release, progress, { cacheDir: opts.cacheDir ?? DEFAULT_CACHE_DIR });
         const rootfs = join(dir, "rootfs");
         await copyBase(base, rootfs, progress);
         await configureDebianRootfs(rootfs, req.name, req, progress);
+        if (req.unprivileged) {
+          progress(`giving ${rootfs} to the mapped ids (root inside is host uid ${DEFAULT_IDMAP[0]!.outside})`);
+          await shiftOwnership(nativeSyscalls, rootfs, DEFAULT_IDMAP);
+        }
         // from here to the config written: synchronous, so no other create takes the address
         const address = nextFreeAddress(usedAddresses(lxcpath, req.name));
         const seccomp = join(dir, "common.seccomp");
         writeFileSync(seccomp, DEBIAN_SECCOMP);
-        const templateText = configText(debianConfig(req.name, rootfs, address, seccomp), "debian", `Debian ${release}`);
+        const templateText = configText(unprivilegedIf(req, debianConfig(req.name, rootfs, address, seccomp)), "debian", `Debian ${release}`);
         writeAndCheck(lxcpath, req.name, templateText, req.template, req.config ?? "");
         progress(`${req.name} gets ${address} on the managed bridge`);
       }

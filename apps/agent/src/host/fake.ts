@@ -50,8 +50,16 @@ export class FakeFiles implements HostFiles {
   exists(path: string): boolean {
     return this.files.has(path) || this.dirs.has(path);
   }
-  stat(path: string): { isDirectory: boolean } | undefined {
-    return this.dirs.has(path) ? { isDirectory: true } : this.files.has(path) ? { isDirectory: false } : undefined;
+  /** owners set by chown (or by a test); root otherwise */
+  readonly owners = new Map<string, { uid: number; gid: number }>();
+  stat(path: string): { isDirectory: boolean; uid: number; gid: number } | undefined {
+    const owner = this.owners.get(path) ?? { uid: 0, gid: 0 };
+    return this.dirs.has(path) ? { isDirectory: true, ...owner } : this.files.has(path) ? { isDirectory: false, ...owner } : undefined;
+  }
+  chown(path: string, uid: number, gid: number): void {
+    if (!this.exists(path)) throw fsError("ENOENT", path);
+    this.log.push(`chown ${path} ${uid}:${gid}`);
+    this.owners.set(path, { uid, gid });
   }
   mkdir(path: string, options?: { recursive?: boolean }): void {
     const injected = this.failMkdir.get(path);

@@ -36,7 +36,9 @@ export interface HostFiles {
   appendBytes(path: string, data: Uint8Array): void;
   exists(path: string): boolean;
   /** undefined when nothing is there */
-  stat(path: string): { isDirectory: boolean } | undefined;
+  stat(path: string): { isDirectory: boolean; uid: number; gid: number } | undefined;
+  /** chown(2), following symlinks (a cgroup file, a pty) */
+  chown(path: string, uid: number, gid: number): void;
   mkdir(path: string, options?: { recursive?: boolean; mode?: number }): void;
   rmdir(path: string): void;
   /** rm -f: nothing there is fine */

@@ -1,7 +1,7 @@
 // The real host, through Node's fs, net and child_process: what the agent, `corral run` and the
 // root tests give the runtime.
 import { execFile } from "node:child_process";
-import { appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, readlinkSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, readlinkSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
 import { readRegularFile } from "./bounded-read.ts";
 import { memoryRunDir } from "./run-dir.ts";
@@ -36,8 +36,9 @@ export const nodeHost: Host = {
     exists: (path) => existsSync(path),
     stat: (path) => {
       const st = statSync(path, { throwIfNoEntry: false });
-      return st && { isDirectory: st.isDirectory() };
+      return st && { isDirectory: st.isDirectory(), uid: st.uid, gid: st.gid };
     },
+    chown: (path, uid, gid) => chownSync(path, uid, gid),
     mkdir: (path, options) => void mkdirSync(path, options),
     rmdir: (path) => rmdirSync(path),
     remove: (path) => rmSync(path, { force: true }),

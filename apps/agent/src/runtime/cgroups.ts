@@ -176,6 +176,37 @@ export class ContainerCgroup {
     }
   }
 
+  /**
+   * Hand the cgroup to the root of an unprivileged container, as LXC does (cgfsng's
+   * chown_cgroup_wrapper): its directories (so it can make a subtree) and the files that move
+   * processes (cgroup.procs, tasks on v1) and delegate on v2 (the kernel's
+   * /sys/kernel/cgroup/delegate list). The limits stay the host's. A file this hierarchy lacks
+   * (memory.oom.group without the memory controller) is skipped.
+   */
+  delegate(uid: number, gid: number): void {
+    const v2Files = this.delegatedV2Files();
+    for (const [i, dir] of this.dirs.entries()) {
+      const names = this.hierarchies[i]!.version === 2 ? v2Files : ["cgroup.procs", "tasks"];
+      this.files.chown(dir, uid, gid);
+      for (const name of names) {
+        try {
+          this.files.chown(join(dir, name), uid, gid);
+        } catch (e) {
+          expected(e, ["ENOENT"], `delegating ${join(dir, name)}`);
+        }
+      }
+    }
+  }
+
+  private delegatedV2Files(): string[] {
+    try {
+      return this.files.readSmall("/sys/kernel/cgroup/delegate").split("\n").filter(Boolean);
+    } catch (e) {
+      expected(e, ["ENOENT"], "reading /sys/kernel/cgroup/delegate"); // a kernel before 4.15
+      return ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"];
+    }
+  }
+
   apply(writes: readonly CgroupWrite[]): void {
     for (const w of writes) {
       const path = join(w.hierarchy.mountPoint, this.name, w.file);

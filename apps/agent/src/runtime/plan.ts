@@ -28,11 +28,17 @@ export enum OpCode {
   RequireDir = 23,
   SyncStamp = 24,
   Unshare = 25,
+  MoveMount = 26,
 }
 
 /** One primitive operation of the plan; `why` says what it is for, for error messages. */
 export type SetupOp =
-  | { op: "mount"; source: string; target: string; fstype: string; flags: number; data: string; inRoot: boolean; optional: boolean; why: string }
+  /**
+   * inRoot: the target is resolved inside the rootfs; sourceInRoot: the source too (a bind of one
+   * path of the rootfs onto another). keepLocked: add the flags the kernel locked on the target
+   * (nosuid, nodev, noexec), for a bind remount in a user namespace.
+   */
+  | { op: "mount"; source: string; target: string; fstype: string; flags: number; data: string; inRoot: boolean; sourceInRoot?: boolean; optional: boolean; keepLocked?: boolean; why: string }
   | { op: "umount2"; target: string; flags: number; why: string }
   | { op: "mkdir"; path: string; mode: number; inRoot: boolean; why: string }
   | { op: "pivot_root"; newRoot: string; why: string }
@@ -56,7 +62,9 @@ export type SetupOp =
   | { op: "open_root"; path: string; why: string }
   | { op: "require_dir"; path: string; why: string }
   | { op: "sync_stamp"; kind: number; why: string }
-  | { op: "unshare"; flags: number; why: string };
+  | { op: "unshare"; flags: number; why: string }
+  /** attach a detached mount (an fd from open_tree, inherited through the clone) at a host path */
+  | { op: "move_mount"; fd: number; target: string; why: string };
 
 export const PLAN_MAGIC = 0x4c505243; // "CRPL"
 
@@ -64,7 +72,7 @@ export const PLAN_MAGIC = 0x4c505243; // "CRPL"
 function fields(op: SetupOp): { code: OpCode; ints: number[]; strs: (string | Uint8Array)[] } {
   const b = (v: boolean) => (v ? 1 : 0);
   switch (op.op) {
-    case "mount": return { code: OpCode.Mount, ints: [op.flags, b(op.inRoot), b(op.optional)], strs: [op.source, op.target, op.fstype, op.data] };
+    case "mount": return { code: OpCode.Mount, ints: [op.flags, b(op.inRoot) | (b(op.sourceInRoot ?? false) << 1), b(op.optional), b(op.keepLocked ?? false)], strs: [op.source, op.target, op.fstype, op.data] };
     case "umount2": return { code: OpCode.Umount2, ints: [op.flags], strs: [op.target] };
     case "mkdir": return { code: OpCode.Mkdir, ints: [op.mode, b(op.inRoot)], strs: [op.path] };
     case "pivot_root": return { code: OpCode.PivotRoot, ints: [], strs: [op.newRoot] };
@@ -89,6 +97,7 @@ function fields(op: SetupOp): { code: OpCode; ints: number[]; strs: (string | Ui
     case "require_dir": return { code: OpCode.RequireDir, ints: [], strs: [op.path] };
     case "sync_stamp": return { code: OpCode.SyncStamp, ints: [op.kind], strs: [] };
     case "unshare": return { code: OpCode.Unshare, ints: [op.flags], strs: [] };
+    case "move_mount": return { code: OpCode.MoveMount, ints: [op.fd], strs: [op.target] };
   }
 }
 
@@ -136,6 +145,7 @@ export function describeOp(op: SetupOp): string {
     case "mknod": return `mknod ${op.path}`;
     case "symlink": return `symlink ${op.path}`;
     case "pivot_root": return `pivot_root into ${op.newRoot}`;
+    case "move_mount": return `move_mount onto ${op.target}`;
     default: return op.op;
   }
 }

@@ -10,6 +10,7 @@ import type { SetupOp } from "./plan.ts";
 import { SyncMessage } from "./sync.ts";
 
 const PR_SET_PDEATHSIG = 1;
+const PR_SET_DUMPABLE = 4;
 const S_IFCHR = 0o020000;
 const S_IFREG = 0o100000;
 const CAP_SYS_BOOT = 22;
@@ -44,6 +45,13 @@ export interface PlanInput {
   ownNetns?: boolean;
   /** host path of a file holding this start's boot id, bound over /proc/sys/kernel/random/boot_id */
   bootIdPath?: string;
+  /**
+   * An unprivileged container (lxc.idmap): the child is in a user namespace of its own, whose
+   * maps the parent writes right after the clone. `rootfsTree`: the rootfs's idmapped mount (an
+   * fd the child inherits) to attach instead of binding the rootfs onto itself, which serves a
+   * rootfs whose ids are already shifted.
+   */
+  userns?: { rootfsTree?: number };
 }
 
 /** The devices of a minimal /dev (lxc.autodev): name, major, minor. */
@@ -56,14 +64,17 @@ export function buildSetupPlan(input: PlanInput): SetupOp[] {
     { op: "sync_wake", barrier: SyncMessage.Configure, why: "tell the parent the namespaces exist" },
     { op: "sync_wait", barrier: SyncMessage.PostConfigure, why: "wait for cgroup and network" },
   ] : [];
-  return [
+  const ops: SetupOp[] = [
     { op: "sync_stamp", kind: SyncMessage.Started, why: "time the clone" },
     { op: "prctl", option: PR_SET_PDEATHSIG, arg: SIGKILL, why: "die with the supervisor" },
+    ...(input.userns ? [{ op: "sync_wait" as const, barrier: SyncMessage.IdMapped, why: "wait for the parent to write the uid and gid maps" }] : []),
     ...barrier,
     // Once in all its cgroups (born in v2, v1 attached during the barrier): a cgroup namespace
     // rooted there, as LXC makes, so /proc/self/cgroup and a cgroup2 mount show only its own tree.
     { op: "unshare", flags: CLONE_NEWCGROUP, why: "enter a cgroup namespace rooted at the container's cgroup" },
-    ...rootfsOps(input),
+    ...attachRootfsOps(input),
+    ...(input.userns ? becomeRootInside() : []),
+    ...rootfsSetupOps(input),
     { op: "sethostname", name: input.hostname, why: "set the hostname" },
     ...consoleOps(input.console),
     ...capabilityOps(input.config, input.dropCapSysBoot),
@@ -74,17 +85,56 @@ export function buildSetupPlan(input: PlanInput): SetupOp[] {
     { op: "sync_stamp", kind: SyncMessage.SetupDone, why: "time the setup" },
     { op: "exec", path: input.argv[0] ?? "/sbin/init", argv: input.argv, env: input.env, why: "exec the init" },
   ];
+  return input.userns ? ops.map(keepLockedFlags) : ops;
 }
 
-function rootfsOps(input: PlanInput): SetupOp[] {
-  const { config, rootfs } = input;
+/**
+ * A child in a user namespace of its own becomes root inside once its maps are written and its
+ * rootfs opened (start.c's do_start: lxc_switch_uid_gid(0, 0)); until then it is the host's root,
+ * which the namespace does not map: files it made would have no owner there. A change of
+ * credentials clears the parent-death signal, and, the child sharing the agent's memory until
+ * exec, would leave the agent not dumpable: both are set again, as LXC does.
+ */
+function becomeRootInside(): SetupOp[] {
+  return [
+    { op: "setgid", gid: 0, why: "become gid 0 inside the user namespace" },
+    { op: "setgroups_empty", why: "drop supplementary groups" },
+    { op: "setuid", uid: 0, why: "become uid 0 inside the user namespace" },
+    { op: "prctl", option: PR_SET_DUMPABLE, arg: 1, why: "stay dumpable (lxc-attach enters by /proc/PID/ns)" },
+    { op: "prctl", option: PR_SET_PDEATHSIG, arg: SIGKILL, why: "die with the supervisor (the uid change cleared it)" },
+  ];
+}
+
+/** In a user namespace a bind remount must repeat the flags the kernel locked (else EPERM). */
+function keepLockedFlags(op: SetupOp): SetupOp {
+  const bindRemount = MS.BIND | MS.REMOUNT;
+  return op.op === "mount" && (op.flags & bindRemount) === bindRemount ? { ...op, keepLocked: true } : op;
+}
+
+/**
+ * The rootfs attached and opened. In a user namespace this runs before the child becomes root
+ * inside: the rootfs's host path may pass through directories only host root may enter (an
+ * lxcpath made by mktemp is 0700), and from here on everything is resolved from the rootfs's fd.
+ */
+function attachRootfsOps(input: PlanInput): SetupOp[] {
+  const { rootfs } = input;
+  const tree = input.userns?.rootfsTree;
   return [
     // Keep the host's later mounts out, and ours out of the host (start.c: MS_SLAVE | MS_REC).
     { op: "mount", source: "", target: "/", fstype: "", flags: MS.REC | MS.SLAVE, data: "", inRoot: false, optional: false, why: "make / a slave mount" },
-    { op: "mount", source: rootfs, target: rootfs, fstype: "", flags: MS.BIND | MS.REC, data: "", inRoot: false, optional: false, why: "bind the rootfs onto itself" },
+    tree !== undefined
+      ? { op: "move_mount", fd: tree, target: rootfs, why: "attach the rootfs's idmapped mount" }
+      : { op: "mount", source: rootfs, target: rootfs, fstype: "", flags: MS.BIND | MS.REC, data: "", inRoot: false, optional: false, why: "bind the rootfs onto itself" },
     { op: "open_root", path: rootfs, why: "open the rootfs" },
+  ];
+}
+
+/** Mounts inside the opened rootfs, then pivot_root into it (by its fd). */
+function rootfsSetupOps(input: PlanInput): SetupOp[] {
+  const { config, rootfs } = input;
+  return [
     ...autoMountOps(input),
-    ...(config.autodev ? autodevOps(input.console, config.ptyMax, input.ttys ?? []) : []),
+    ...(config.autodev ? autodevOps(input.console, config.ptyMax, input.ttys ?? [], input.userns !== undefined) : []),
     ...config.mountEntries.flatMap(mountEntryOps),
     { op: "pivot_root", newRoot: rootfs, why: "pivot_root into the rootfs" },
   ];
@@ -92,6 +142,11 @@ function rootfsOps(input: PlanInput): SetupOp[] {
 
 function inRootMount(source: string, target: string, fstype: string, flags: number, data: string, why: string, optional = false): SetupOp {
   return { op: "mount", source, target, fstype, flags, data, inRoot: true, optional, why };
+}
+
+/** A bind of one path of the rootfs onto another, both resolved inside it (never a host path). */
+function inRootBind(source: string, target: string, flags: number, why: string, optional = false): SetupOp {
+  return { op: "mount", source, target, fstype: "", flags, data: "", inRoot: true, sourceInRoot: true, optional, why };
 }
 
 function mkdirInRoot(path: string, why: string, mode = 0o755): SetupOp {
@@ -104,9 +159,12 @@ function autoMountOps(input: PlanInput): SetupOp[] {
   // proc:mixed and sys:mixed leave the network's knobs writable to a container that owns its
   // network namespace and may administer it, as LXC does (sysctl net.* works inside).
   const netWritable = (input.ownNetns ?? false) && !capabilitiesToDrop(input.config, input.dropCapSysBoot).includes(CAP_NET_ADMIN);
+  // sysfs may only be mounted by a user namespace that owns the network namespace (it shows the
+  // network's devices): one that shares the host's binds the host's /sys instead.
+  const bindHostSys = input.userns !== undefined && !(input.ownNetns ?? false);
   return [
-    ...(proc ? procOps(input.rootfs, proc, netWritable, input.bootIdPath) : []),
-    ...(sys ? sysOps(input.rootfs, sys, netWritable, cgroup !== undefined && (input.cgroup2 ?? false) ? cgroup : undefined) : []),
+    ...(proc ? procOps(proc, netWritable, input.bootIdPath) : []),
+    ...(sys ? sysOps(sys, netWritable, cgroup !== undefined && (input.cgroup2 ?? false) ? cgroup : undefined, bindHostSys) : []),
   ];
 }
 
@@ -116,7 +174,7 @@ function readOnlyRemount(target: string, why: string, extra = 0): SetupOp {
   return inRootMount("", target, "", MS.BIND | MS.REMOUNT | MS.RDONLY | extra, "", why);
 }
 
-function procOps(rootfs: string, proc: "rw" | "mixed", netWritable: boolean, bootIdPath: string | undefined): SetupOp[] {
+function procOps(proc: "rw" | "mixed", netWritable: boolean, bootIdPath: string | undefined): SetupOp[] {
   const ops: SetupOp[] = [
     mkdirInRoot("proc", "create /proc"),
     { op: "require_dir", path: "proc", why: "check /proc is not a symlink" },
@@ -130,13 +188,13 @@ function procOps(rootfs: string, proc: "rw" | "mixed", netWritable: boolean, boo
   if (proc === "mixed") {
     // proc:mixed: /proc/sys read-only, so the container cannot retune the host's kernel, but
     // its own network's knobs (/proc/sys/net, per namespace) writable; sysrq-trigger read-only.
-    if (netWritable) ops.push(inRootMount(`${rootfs}/proc/sys/net`, "proc/sys/net", "", MS.BIND, "", "bind /proc/sys/net (the container's own network)"));
+    if (netWritable) ops.push(inRootBind("proc/sys/net", "proc/sys/net", MS.BIND, "bind /proc/sys/net (the container's own network)"));
     ops.push(
       // recursive, to carry the net and boot id binds into the read-only /proc/sys
-      inRootMount(`${rootfs}/proc/sys`, "proc/sys", "", MS.BIND | MS.REC, "", "bind /proc/sys"),
+      inRootBind("proc/sys", "proc/sys", MS.BIND | MS.REC, "bind /proc/sys"),
       readOnlyRemount("proc/sys", "make /proc/sys read-only", PSEUDO),
       // optional: a kernel without CONFIG_MAGIC_SYSRQ has no such file (this one)
-      inRootMount(`${rootfs}/proc/sysrq-trigger`, "proc/sysrq-trigger", "", MS.BIND, "", "bind /proc/sysrq-trigger", true),
+      inRootBind("proc/sysrq-trigger", "proc/sysrq-trigger", MS.BIND, "bind /proc/sysrq-trigger", true),
       inRootMount("", "proc/sysrq-trigger", "", MS.BIND | MS.REMOUNT | MS.RDONLY | PSEUDO, "", "make /proc/sysrq-trigger read-only", true),
     );
   }
@@ -147,14 +205,19 @@ function procOps(rootfs: string, proc: "rw" | "mixed", netWritable: boolean, boo
  * sys:ro, sys:rw, or sys:mixed (read-only but for /sys/devices/virtual/net, for a container with a
  * network of its own); and the container's cgroup2 tree for lxc.mount.auto cgroup.
  */
-function sysOps(rootfs: string, sys: "rw" | "ro" | "mixed", netWritable: boolean, cgroup: string | undefined): SetupOp[] {
+function sysOps(sys: "rw" | "ro" | "mixed", netWritable: boolean, cgroup: string | undefined, bindHostSys: boolean): SetupOp[] {
   const ops: SetupOp[] = [
     mkdirInRoot("sys", "create /sys"),
     { op: "require_dir", path: "sys", why: "check /sys is not a symlink" },
-    inRootMount("sysfs", "sys", "sysfs", PSEUDO | (sys === "ro" ? MS.RDONLY : 0), "", "mount /sys"),
   ];
+  if (bindHostSys) {
+    ops.push(inRootMount("/sys", "sys", "", MS.BIND | MS.REC, "", "bind the host's /sys (a user namespace cannot mount sysfs for the host's network)"));
+    if (sys !== "rw") ops.push(readOnlyRemount("sys", "make /sys read-only", PSEUDO));
+  } else {
+    ops.push(inRootMount("sysfs", "sys", "sysfs", PSEUDO | (sys === "ro" ? MS.RDONLY : 0), "", "mount /sys"));
+  }
   if (sys === "mixed") {
-    if (netWritable) ops.push(inRootMount(`${rootfs}/sys/devices/virtual/net`, "sys/devices/virtual/net", "", MS.BIND, "", "bind /sys/devices/virtual/net (the container's own network)"));
+    if (netWritable) ops.push(inRootBind("sys/devices/virtual/net", "sys/devices/virtual/net", MS.BIND, "bind /sys/devices/virtual/net (the container's own network)"));
     // only the top mount: the net bind below it stays writable
     ops.push(readOnlyRemount("sys", "make /sys read-only", PSEUDO));
   }
@@ -163,6 +226,9 @@ function sysOps(rootfs: string, sys: "rw" | "ro" | "mixed", netWritable: boolean
   if (cgroup) {
     const cgroupRo = /:ro\b/.test(cgroup) ? MS.RDONLY : 0;
     ops.push(inRootMount("cgroup2", "sys/fs/cgroup", "cgroup2", PSEUDO | cgroupRo, "", "mount the container's cgroup2 tree on /sys/fs/cgroup"));
+  } else if (bindHostSys) {
+    // the host's cgroup mounts came with its /sys: covered, as a sysfs of its own would show none
+    ops.push(inRootMount("none", "sys/fs/cgroup", "tmpfs", PSEUDO | MS.RDONLY, "size=4k,mode=755", "cover the host's cgroup mounts on /sys/fs/cgroup"));
   }
   return ops;
 }
@@ -172,15 +238,15 @@ function makedev(major: number, minor: number): number {
 }
 
 /** A minimal /dev on a tmpfs: the standard nodes, pts, shm, the console and the ttys (lxc.autodev). */
-function autodevOps(console: ConsoleSetup, ptyMax: number, ttys: readonly string[]): SetupOp[] {
+function autodevOps(console: ConsoleSetup, ptyMax: number, ttys: readonly string[], inUserns: boolean): SetupOp[] {
   // lxc.pty.max: the container's own devpts instance holds at most that many ptys.
   const devpts = `newinstance,ptmxmode=0666,mode=0620,gid=5${ptyMax > 0 ? `,max=${ptyMax}` : ""}`;
   const ops: SetupOp[] = [
     mkdirInRoot("dev", "create /dev"),
     inRootMount("none", "dev", "tmpfs", MS.NOSUID | MS.NOEXEC, "size=500000,mode=755", "mount a tmpfs on /dev"),
-    ...AUTODEV_NODES.map(([name, major, minor]): SetupOp => ({
+    ...AUTODEV_NODES.flatMap(([name, major, minor]) => (inUserns ? boundDevice(name) : [{
       op: "mknod", path: `dev/${name}`, mode: S_IFCHR | 0o666, dev: makedev(major, minor), why: `create /dev/${name}`,
-    })),
+    } satisfies SetupOp])),
     mkdirInRoot("dev/pts", "create /dev/pts"),
     inRootMount("devpts", "dev/pts", "devpts", MS.NOSUID | MS.NOEXEC, devpts, "mount /dev/pts"),
     { op: "symlink", target: "pts/ptmx", path: "dev/ptmx", why: "link /dev/ptmx" },
@@ -205,6 +271,14 @@ function autodevOps(console: ConsoleSetup, ptyMax: number, ttys: readonly string
     );
   });
   return ops;
+}
+
+/** A user namespace may not mknod a device: the host's node is bound on an empty file (as LXC does). */
+function boundDevice(name: string): SetupOp[] {
+  return [
+    { op: "mknod", path: `dev/${name}`, mode: S_IFREG | 0o666, dev: 0, why: `create /dev/${name} to bind the host's on` },
+    inRootMount(`/dev/${name}`, `dev/${name}`, "", MS.BIND, "", `bind the host's /dev/${name}`),
+  ];
 }
 
 /** One lxc.mount.entry: create the target if asked, mount, and for a read-only bind remount it. */

@@ -6,7 +6,7 @@
 //   clone    the child cloned into its namespaces        (runs the setup plan, stops at CONFIGURE)
 //   setup    cgroup attach, veths moved in, POST_CONFIGURE, the plan runs to execve
 //   exec     execve succeeded (the sync socket closed)
-import { compileSeccomp, ERRNO, errnoName, serializeFilter, SIGKILL, type ContainerConfig, type StartPhase } from "@corral/core";
+import { compileSeccomp, ERRNO, errnoName, isUnprivileged, serializeFilter, SIGKILL, type ContainerConfig, type StartPhase } from "@corral/core";
 import { release } from "node:os";
 import type { Host, HostFiles } from "../host/host.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
@@ -19,6 +19,7 @@ import { describeOp, encodePlan } from "./plan.ts";
 import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSetup } from "./setup-plan.ts";
 import { monotonicMs, stampMs, SyncChannel, SyncMessage } from "./sync.ts";
 import { expected, unexpected } from "../errors.ts";
+import { CLONE_NEWUSER, prepareUserns, type UsernsSetup } from "./userns.ts";
 
 export const CLONE = { NEWNS: 0x20000, NEWUTS: 0x4000000, NEWIPC: 0x8000000, NEWPID: 0x20000000, NEWNET: 0x40000000 } as const;
 
@@ -65,9 +66,13 @@ export interface SpawnedInit {
   phases: StartPhase[];
 }
 
-/** Namespaces for the child: UTS, PID, IPC and mount always, network when one is configured. */
+/**
+ * Namespaces for the child: UTS, PID, IPC and mount always, network when one is configured, user
+ * for an unprivileged container (lxc.idmap): cloned together, the others are owned by the new
+ * user namespace, so that root inside may administer them.
+ */
 export function cloneFlags(config: ContainerConfig): number {
-  const base = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID;
+  const base = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | (isUnprivileged(config) ? CLONE_NEWUSER : 0);
   return needsNetns(config.net) ? base | CLONE.NEWNET : base;
 }
 
@@ -171,6 +176,14 @@ export async function spawnContainer(sys: Syscalls, host: Host, req: SpawnReques
       // The path, not /proc/self/fd/N: a bind source must be a mount of the child's own namespace.
       ? { kind: "pty", slaveFd: req.console.slaveFd, slavePath: files.readlink(`/proc/self/fd/${req.console.slaveFd}`) }
       : { kind: "inherit" };
+    const ttys = (req.ttySlaveFds ?? []).map((fd) => files.readlink(`/proc/self/fd/${fd}`));
+    let userns: UsernsSetup | undefined;
+    if (isUnprivileged(req.config)) {
+      const setup = prepareUserns(sys, files, rootfs, req.config.idmap);
+      userns = setup;
+      undo.push(() => closeRootfsTree(sys, setup));
+      delegateToRoot(files, cgroup, userns, console.kind === "pty" ? [console.slavePath, ...ttys] : ttys);
+    }
     // The CONFIGURE / POST_CONFIGURE barrier only when the parent has work to do in between.
     const loopbackOnly = wantsLoopbackOnly(req.config.net);
     const syncWithParent = veths.length > 0 || loopbackOnly || cgroup.needsAttach(bornInV2);
@@ -186,23 +199,26 @@ export async function spawnContainer(sys: Syscalls, host: Host, req: SpawnReques
       argv: req.argv,
       env: initEnvironment(req.config, process.env),
       console,
-      ttys: (req.ttySlaveFds ?? []).map((fd) => files.readlink(`/proc/self/fd/${fd}`)),
+      ttys,
       seccomp,
       dropCapSysBoot: kernelLacksPidnsReboot(release()),
       syncWithParent,
       cgroup2: bornInV2,
       ownNetns: needsNetns(req.config.net),
       bootIdPath,
+      userns: userns && { rootfsTree: userns.rootfsTree },
     });
     const [parentFd, childFd] = sys.socketpair();
     const cgroupFd = bornInV2 ? cgroup.openV2() : -1;
     const spawnedAt = monotonicMs();
     let pid: number;
     try {
-      pid = sys.spawn(encodePlan(plan), cloneFlags(req.config), childFd, parentFd, cgroupFd);
+      pid = sys.spawn(encodePlan(plan), cloneFlags(req.config), childFd, parentFd, cgroupFd, userns?.maps);
     } finally {
       sys.close(childFd);
       if (cgroupFd >= 0) files.close(cgroupFd);
+      // The child has its own copy: ours must not outlive the start.
+      if (userns) closeRootfsTree(sys, userns);
     }
     const exited = req.onPid(pid);
     const sync = new SyncChannel(host.streams.socket(parentFd));
@@ -257,6 +273,21 @@ export async function spawnContainer(sys: Syscalls, host: Host, req: SpawnReques
   }
 }
 
+/**
+ * What root inside an unprivileged container must own on the host, as LXC gives it: its cgroup
+ * (to make a subtree and move its processes) and its console and ttys (a getty opens them anew).
+ */
+function delegateToRoot(files: HostFiles, cgroup: ContainerCgroup, userns: UsernsSetup, ptys: readonly string[]): void {
+  cgroup.delegate(userns.rootUid, userns.rootGid);
+  for (const pty of ptys) files.chown(pty, userns.rootUid, userns.rootGid);
+}
+
+function closeRootfsTree(sys: Syscalls, userns: UsernsSetup): void {
+  if (userns.rootfsTree === undefined) return;
+  sys.close(userns.rootfsTree);
+  userns.rootfsTree = undefined;
+}
+
 type Plan = ReturnType<typeof buildSetupPlan>;
 
 function checkAborted(signal: AbortSignal | undefined): void {
@@ -267,7 +298,12 @@ function childError(plan: Plan, index: number, errno: number): StartError {
   const op = plan[index];
   const what = op ? `${op.why} (${describeOp(op)})` : "the plan ended without exec";
   const phase = op?.op === "exec" ? "exec" : "setup";
-  return new StartError(phase, `${what}: ${errnoName(errno)} (${errno})`, op?.op, errno);
+  // After the child became root in its user namespace, it walks host paths as host uid 100000 (or so).
+  const inUserns = plan.some((o) => o.op === "sync_wait" && o.barrier === (SyncMessage.IdMapped as number));
+  const hint = inUserns && errno === ERRNO.EACCES && op?.op === "mount" && !op.sourceInRoot && op.source.startsWith("/")
+    ? `; in a user namespace, ${op.source} must be reachable by the container's root (every directory on its way searchable by others, as LXC needs)`
+    : "";
+  return new StartError(phase, `${what}: ${errnoName(errno)} (${errno})${hint}`, op?.op, errno);
 }
 
 /**

@@ -2,6 +2,8 @@
 // child side). Messages are 12 bytes: int32 type, int32 a, int32 b, little-endian, on a
 // SOCK_STREAM pair (Node cannot wrap a SEQPACKET fd), framed by their fixed size.
 //
+//   parent -> child    ID_MAPPED             uid and gid maps written (a user namespace only; sent by
+//                                            native/spawn.c right after the clone, before Node runs again)
 //   child  -> parent   CONFIGURE             in its namespaces, waiting (start.c: START_SYNC_CONFIGURE)
 //   parent -> child    POST_CONFIGURE        cgroup attached, network moved in (START_SYNC_POST_CONFIGURE)
 //   child  -> parent   ERROR(op index, errno) an op failed; the child exits 127
@@ -18,6 +20,7 @@ export enum SyncMessage {
   Error = 3,
   Started = 4,
   SetupDone = 5,
+  IdMapped = 6,
 }
 
 /** A STAMP message's moment as milliseconds of CLOCK_MONOTONIC, comparable with monotonicMs(). */

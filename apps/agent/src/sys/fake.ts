@@ -1,6 +1,6 @@
 // A recording fake of the syscall boundary for unit tests: every call is stored with its
 // arguments, and a failure can be injected for any call by name.
-import { SyscallError, type Syscalls } from "./syscalls.ts";
+import { SyscallError, type IdMapTexts, type Syscalls } from "./syscalls.ts";
 
 export interface RecordedCall {
   call: keyof Syscalls;
@@ -33,9 +33,27 @@ export class FakeSyscalls implements Syscalls {
     return this.calls.map((c) => c.call);
   }
 
-  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number, cgroupFd: number): number {
-    this.record("spawn", [plan, cloneFlags, childFd, parentFd, cgroupFd]);
+  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number, cgroupFd: number, idMaps?: IdMapTexts): number {
+    this.record("spawn", [plan, cloneFlags, childFd, parentFd, cgroupFd, idMaps]);
     return this.nextPid++;
+  }
+  usernsFd(maps: IdMapTexts): number {
+    this.record("usernsFd", [maps]);
+    return this.nextFd++;
+  }
+  /** extended attributes by "path name" */
+  readonly xattrs = new Map<string, Buffer>();
+  getXattr(path: string, name: string): Buffer | undefined {
+    this.record("getXattr", [path, name]);
+    return this.xattrs.get(`${path} ${name}`);
+  }
+  setXattr(path: string, name: string, value: Uint8Array): void {
+    this.record("setXattr", [path, name, value]);
+    this.xattrs.set(`${path} ${name}`, Buffer.from(value));
+  }
+  idmappedTree(path: string, usernsFd: number): number {
+    this.record("idmappedTree", [path, usernsFd]);
+    return this.nextFd++;
   }
   release(pid: number): void {
     this.record("release", [pid]);

@@ -13,10 +13,14 @@ export const LIBRARY_PATH = ["../../native/build/libcorral.so", "../native/build
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((path) => existsSync(path)) ?? fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
 
-type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_exited_child" | "corral_tune_malloc" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_set_winsize" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open";
+type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_exited_child" | "corral_tune_malloc" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_set_winsize" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open" | "corral_userns_fd" | "corral_idmapped_tree" | "corral_lgetxattr" | "corral_lsetxattr";
 
 const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
-  corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32] },
+  corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.String, DataType.String] },
+  corral_userns_fd: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.String, DataType.String] },
+  corral_idmapped_tree: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.String, DataType.I32] },
+  corral_lgetxattr: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.String, DataType.String, DataType.U8Array, DataType.I32] },
+  corral_lsetxattr: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.String, DataType.String, DataType.U8Array, DataType.I32] },
   corral_release: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_socketpair: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
   corral_reap: { library: LIBRARY, retType: DataType.I64, paramsType: [DataType.I32] },
@@ -55,14 +59,40 @@ const NETLINK_REPLY_MAX = 32 * 1024;
 /** Room for a dump's answer (every address of the host: a link-local IPv6 address per veth). */
 const NETLINK_DUMP_MAX = 1024 * 1024;
 const NLM_F_DUMP = 0x300;
+/** An ACL of a few dozen entries is well under 1 KiB; the kernel caps a value at 64 KiB. */
+const XATTR_MAX = 64 * 1024;
+let xattrBuffer: Buffer | undefined;
 
 export const nativeSyscalls: Syscalls = {
-  spawn(plan, cloneFlags, childFd, parentFd, cgroupFd) {
+  spawn(plan, cloneFlags, childFd, parentFd, cgroupFd, idMaps) {
     const buf = Buffer.from(plan.buffer, plan.byteOffset, plan.byteLength);
-    return check(cgroupFd >= 0 ? "clone3" : "clone", lib().corral_spawn([buf, buf.length, cloneFlags, childFd, parentFd, cgroupFd]), "spawning the container's init");
+    const ret = lib().corral_spawn([buf, buf.length, cloneFlags, childFd, parentFd, cgroupFd, idMaps?.uidMap ?? "", idMaps?.gidMap ?? ""]);
+    // With maps, a failure after a good clone can only be their write (the child is gone then).
+    const call = cgroupFd >= 0 ? "clone3" : "clone";
+    return check(idMaps ? `${call}, then writing /proc/PID/uid_map and gid_map` : call, ret, "spawning the container's init");
+  },
+  usernsFd(maps) {
+    return check("clone(CLONE_NEWUSER)", lib().corral_userns_fd([maps.uidMap, maps.gidMap]), "making a user namespace for the rootfs's idmapped mount");
+  },
+  idmappedTree(path, usernsFd) {
+    const ret = lib().corral_idmapped_tree([path, usernsFd]);
+    if (ret >= 0) return ret;
+    const step = (-ret) >> 16;
+    return check(step === 1 ? "open_tree" : "mount_setattr(MOUNT_ATTR_IDMAP)", -((-ret) & 0xffff), `idmapping ${path}`);
   },
   release(pid) {
     check("release", lib().corral_release([pid]), `releasing the spawn memory of pid ${pid}`);
+  },
+  getXattr(path, name) {
+    // one buffer for every call: a shift asks this of each of a rootfs's files, most of them with none
+    xattrBuffer ??= Buffer.alloc(XATTR_MAX);
+    const n = lib().corral_lgetxattr([path, name, xattrBuffer, xattrBuffer.length]);
+    if (n === -ERRNO.ENODATA || n === -ERRNO.EOPNOTSUPP) return undefined;
+    return Buffer.from(xattrBuffer.subarray(0, check("lgetxattr", n, `reading ${name} of ${path}`)));
+  },
+  setXattr(path, name, value) {
+    const buf = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    check("lsetxattr", lib().corral_lsetxattr([path, name, buf, buf.length]), `writing ${name} of ${path}`);
   },
   socketpair() {
     return unpack(check("socketpair", lib().corral_socketpair([]), "making the sync socket"));

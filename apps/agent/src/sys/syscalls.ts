@@ -8,7 +8,17 @@ export interface Syscalls {
    * Clone a child into `cloneFlags` namespaces that runs the encoded setup plan; its pid. With a
    * `cgroupFd` (a cgroup v2 directory) the child is born in that cgroup (CLONE_INTO_CGROUP).
    */
-  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number, cgroupFd: number): number;
+  spawn(plan: Uint8Array, cloneFlags: number, childFd: number, parentFd: number, cgroupFd: number, idMaps?: IdMapTexts): number;
+  /** A user namespace with these maps, held by the fd it returns (close-on-exec). */
+  usernsFd(maps: IdMapTexts): number;
+  /**
+   * A detached copy of the mount at `path`, idmapped through the user namespace `usernsFd`
+   * (open_tree + mount_setattr MOUNT_ATTR_IDMAP); its fd, close-on-exec.
+   */
+  idmappedTree(path: string, usernsFd: number): number;
+  /** An extended attribute of `path` itself (lgetxattr); undefined when it has none of that name. */
+  getXattr(path: string, name: string): Buffer | undefined;
+  setXattr(path: string, name: string, value: Uint8Array): void;
   /** Free what a spawned child used of our memory, once it has exec'd or exited. */
   release(pid: number): void;
   /** A SOCK_STREAM pair, both ends close-on-exec. */
@@ -46,6 +56,15 @@ export interface Syscalls {
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** Send `data` on a connected unix socket with `fds` attached (SCM_RIGHTS), all in one sendmsg. */
   sendWithFds(sock: number, data: Uint8Array, fds: number[]): void;
+}
+
+/**
+ * A user namespace's maps as /proc/PID/uid_map and gid_map take them (core's idMapFileText). With
+ * them, spawn writes the child's maps right after the clone, natively, and sends ID_MAPPED.
+ */
+export interface IdMapTexts {
+  uidMap: string;
+  gidMap: string;
 }
 
 /** A failed syscall: which call, which errno, and what the runtime was doing. */

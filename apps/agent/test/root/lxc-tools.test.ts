@@ -30,6 +30,8 @@ const D = `tools-d-${suffix}`;
 const BRIDGE = `ctools${suffix}`.slice(0, 15);
 /** a container with two ttys */
 const E = `tools-e-${suffix}`;
+/** an unprivileged container (lxc.idmap) */
+const U = `tools-u-${suffix}`;
 
 let lxcpath: LxcPath;
 let runtime: Runtime;
@@ -82,6 +84,7 @@ before(() => {
   for (const name of [A, B, C]) createContainer(lxcpath, { name, template: "host" });
   execFileSync("sh", ["-c", `ip link add ${BRIDGE} type bridge && ip addr add 10.252.0.1/24 dev ${BRIDGE} && ip link set ${BRIDGE} up`]);
   createContainer(lxcpath, { name: E, template: "busybox", config: "lxc.tty.max = 2\n" });
+  createContainer(lxcpath, { name: U, template: "busybox", config: "lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n" });
   createContainer(lxcpath, {
     name: D,
     template: "busybox",
@@ -110,7 +113,7 @@ before(() => {
 after(async () => {
   for (const m of monitors) m.kill();
   execFileSync("sh", ["-c", `ip link del ${BRIDGE} 2>/dev/null || true`]);
-  for (const name of [A, B, C, D, E]) {
+  for (const name of [A, B, C, D, E, U]) {
     if (runtime.state(name) !== "STOPPED") await runtime.stop(name, { cause: { actor: "test" }, timeoutMs: 0 }).catch(() => {});
   }
   sockets.closeAll();
@@ -256,6 +259,23 @@ async function lxcConsole(name: string, tty?: number) {
   await until(() => /Connected to tty \d/.test(out.text), 5000, `lxc-console to connect; it printed:\n${out.text}`);
   return { child, out, exited };
 }
+
+test("an unprivileged container: lxc-attach enters as root inside (host uid 100000), lxc-info and lxc-stop work", async () => {
+  const status = await runtime.start(U, { cause: { actor: "test" }, command: ["sleep", "300"], console: "pty" });
+  const attach = await tool("lxc-attach", "-n", U, "--", "/bin/sh", "-c", "id -u; cat /proc/self/uid_map; awk '/^Uid/ {print $2}' /proc/self/status");
+  assert.equal(attach.code, 0, attach.stderr);
+  const [uid, map] = attach.stdout.split("\n");
+  assert.equal(uid, "0");
+  assert.match(map ?? "", /^\s*0\s+100000\s+65536$/);
+  assert.equal(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${status.pid!}/status`, "utf8"))?.[1], "100000");
+  const info = await tool("lxc-info", "-n", U, "-s", "-p");
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /^State:\s+RUNNING$/m);
+  assert.match(info.stdout, new RegExp(`^PID:\\s+${status.pid!}$`, "m"));
+  const stop = await tool("lxc-stop", "-n", U, "-k");
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(runtime.state(U), "STOPPED");
+});
 
 test("lxc-console -t 0 types into the console and shows it; Ctrl+a q leaves; a stop lets a client go", async () => {
   await runtime.start(D, { cause: { actor: "test" }, command: ["/bin/sh"], console: "pty" });

@@ -297,3 +297,65 @@ describe("network", () => {
     assert.deepEqual(deleted, ["vethabc"]);
   });
 });
+
+describe("buildSetupPlan for an unprivileged container (a user namespace)", () => {
+  const rootfs = "/var/lib/corral/web/rootfs";
+  function usernsPlan(c: ContainerConfig, userns: { rootfsTree?: number }, ownNetns = false): SetupOp[] {
+    return buildSetupPlan({
+      config: c, rootfs, hostname: "web", argv: ["/bin/sh"], env: [], console: { kind: "pty", slaveFd: 7, slavePath: "/dev/pts/3" },
+      dropCapSysBoot: false, syncWithParent: true, ownNetns, userns,
+    });
+  }
+
+  it("waits for its maps first, attaches and opens the rootfs as host root, then becomes root inside", () => {
+    const ops = usernsPlan(config(), { rootfsTree: 42 });
+    const names = ops.map((o) => o.op);
+    assert.deepEqual(ops[2], { op: "sync_wait", barrier: 6, why: "wait for the parent to write the uid and gid maps" });
+    assert.deepEqual(ops.find((o) => o.op === "move_mount"), { op: "move_mount", fd: 42, target: rootfs, why: "attach the rootfs's idmapped mount" });
+    assert.ok(!ops.some((o) => o.op === "mount" && o.source === rootfs), "no bind of the rootfs when it is idmapped");
+    const openRoot = names.indexOf("open_root");
+    const setuid = names.indexOf("setuid");
+    assert.ok(names.indexOf("move_mount") < openRoot && openRoot < setuid);
+    assert.deepEqual(names.slice(setuid - 2, setuid + 3), ["setgid", "setgroups_empty", "setuid", "prctl", "prctl"]);
+    // every mount in the rootfs (and every node made) comes after: as root inside, owning what it makes
+    assert.ok(ops.findIndex((o) => (o.op === "mount" && o.inRoot) || o.op === "mknod") > setuid);
+    // the pdeath signal, cleared by the uid change, is set again
+    assert.deepEqual(ops[setuid + 2], { op: "prctl", option: 1, arg: 9, why: "die with the supervisor (the uid change cleared it)" });
+  });
+
+  it("binds a shifted rootfs as it is, binds the host's device nodes instead of mknod, and keeps locked flags on remounts", () => {
+    const ops = usernsPlan(config(), {});
+    assert.ok(ops.some((o) => o.op === "mount" && o.source === rootfs && o.target === rootfs));
+    assert.ok(!ops.some((o) => o.op === "mknod" && (o.mode & 0o170000) === 0o020000), "no character device made");
+    assert.ok(ops.some((o) => o.op === "mount" && o.source === "/dev/null" && o.target === "dev/null" && o.flags === MS.BIND));
+    const remounts = ops.filter((o): o is Extract<SetupOp, { op: "mount" }> => o.op === "mount" && (o.flags & MS.REMOUNT) !== 0);
+    assert.ok(remounts.length > 0 && remounts.every((o) => o.keepLocked === true));
+    assert.ok(!plan(config()).some((o) => o.op === "mount" && o.keepLocked), "a privileged plan keeps its remounts as they are");
+  });
+
+  it("binds the host's /sys (read-only, its cgroup mounts covered) without a network namespace, mounts sysfs with one", () => {
+    const without = usernsPlan(config(), {});
+    assert.ok(without.some((o) => o.op === "mount" && o.source === "/sys" && o.target === "sys" && o.flags === (MS.BIND | MS.REC)));
+    assert.ok(without.some((o) => o.op === "mount" && o.target === "sys/fs/cgroup" && o.fstype === "tmpfs" && (o.flags & MS.RDONLY) !== 0));
+    assert.ok(!without.some((o) => o.op === "mount" && o.fstype === "sysfs"));
+    const own = usernsPlan(config(), {}, true);
+    assert.ok(own.some((o) => o.op === "mount" && o.fstype === "sysfs"));
+  });
+
+  it("binds paths of the rootfs onto others by resolving both in it (no host path through the rootfs)", () => {
+    const ops = usernsPlan(config(), {});
+    const procSys = ops.find((o) => o.op === "mount" && o.target === "proc/sys" && (o.flags & MS.REMOUNT) === 0);
+    assert.deepEqual(procSys && { source: (procSys as { source: string }).source, sourceInRoot: (procSys as { sourceInRoot?: boolean }).sourceInRoot }, { source: "proc/sys", sourceInRoot: true });
+    assert.ok(!ops.some((o) => o.op === "mount" && o.source.startsWith(`${rootfs}/`)));
+  });
+
+  it("encodes a move_mount and a mount's where-bits for the executor", () => {
+    const bytes = encodePlan([{ op: "move_mount", fd: 42, target: "/r", why: "" }, { op: "mount", source: "a", target: "b", fstype: "", flags: 0, data: "", inRoot: true, sourceInRoot: true, optional: false, keepLocked: true, why: "" }]);
+    const b = Buffer.from(bytes);
+    assert.equal(b.readUInt32LE(8), 26); // OP_MOVE_MOUNT
+    assert.equal(b.readBigInt64LE(20), 42n);
+    const mount = 20 + 8 + 4 + 2 + 1; // the move_mount's int, then its string "/r" (length, bytes, NUL)
+    assert.equal(b.readUInt32LE(mount), 1); // OP_MOUNT
+    assert.deepEqual([0, 1, 2, 3].map((i) => b.readBigInt64LE(mount + 12 + 8 * i)), [0n, 3n, 0n, 1n]);
+  });
+});

@@ -383,6 +383,7 @@ function Row({
       </td>
       <td className="name">
         {c.name}
+        {c.privileged && <span className="tag refused" data-testid="privileged" title="root inside is root on the host (no lxc.idmap)">privileged</span>}
         {c.restart?.flapping && <span className="bad flapping" data-testid="flapping" title={`stopped abnormally again and again: ${c.restart.restarts} restarts in a row`}> flapping</span>}
       </td>
       <td className="num" data-testid="uptime">{uptime(c.startedAt, now, c.state)}</td>

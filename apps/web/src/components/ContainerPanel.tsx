@@ -4,7 +4,7 @@
 // pattern: one tab stop, arrow keys and Home/End move between tabs and show each at once).
 import dynamic from "next/dynamic";
 import { useRef, type KeyboardEvent } from "react";
-import { stopWords } from "@corral/core";
+import { stopWords, type ContainerSummary } from "@corral/core";
 import type { DashboardStore } from "@/client/store";
 import { useNow } from "@/client/hooks";
 import { clock, exitText, uptime } from "@/lib/format";
@@ -87,6 +87,7 @@ export function ContainerPanel({
           <div><dt>Uptime</dt><dd>{uptime(c.startedAt, now, c.state)}</dd></div>
           <div><dt>PID</dt><dd data-testid="detail-pid">{c.pid ?? "-"}</dd></div>
           <div><dt>IP</dt><dd className="mono">{c.ips.join(", ") || "-"}</dd></div>
+          <div><dt>Root inside</dt><dd data-testid="detail-privilege" data-privileged={c.privileged === undefined ? undefined : String(c.privileged)}>{rootInside(c)}</dd></div>
           <div><dt>Last stop</dt><dd data-testid="detail-last-stop" data-reason={c.lastStop?.reason}>{c.lastStop ? stopWords(c.lastStop) : "-"}</dd></div>
           <div><dt>Last exit</dt><dd>{c.lastExit ? `${exitText(c.lastExit.status, c.lastExit.code)} at ${clock(c.lastExit.at, false)}` : "-"}</dd></div>
           <div><dt>Restart</dt><RestartPolicy agent={agent} c={c} onChanged={() => void store.loadContainers(agent)} /></div>
@@ -137,4 +138,10 @@ export function ContainerPanel({
       </div>
     </section>
   );
+}
+
+/** Who root inside is on the host: its own uid (unprivileged, lxc.idmap) or the host's root. */
+function rootInside(c: ContainerSummary): string {
+  if (c.privileged === undefined) return "-";
+  return c.privileged ? "host root (privileged)" : `host uid ${c.rootUid ?? "?"} (unprivileged)`;
 }

@@ -32,6 +32,7 @@ export function CreateDialog({ store, onClose, onCreated }: { store: DashboardSt
   const [template, setTemplate] = useState<Template>("host");
   const [release, setRelease] = useState("bookworm");
   const [rootPassword, setRootPassword] = useState("");
+  const [unprivileged, setUnprivileged] = useState(true);
   const [progress, setProgress] = useState<string[] | null>(null);
   const [config, setConfig] = useState("");
   const [check, setCheck] = useState<Check>(null);
@@ -106,6 +107,7 @@ export function CreateDialog({ store, onClose, onCreated }: { store: DashboardSt
         template: mode === "template" ? template : undefined,
         config: config.trim() ? config : undefined,
         ...(debian ? { release, rootPassword: rootPassword || undefined } : {}),
+        ...(mode === "template" && unprivileged ? { unprivileged: true } : {}),
       });
       if (result.building) {
         setProgress([]);
@@ -160,6 +162,12 @@ export function CreateDialog({ store, onClose, onCreated }: { store: DashboardSt
               <option value="busybox">busybox — a busybox rootfs</option>
               <option value="debian">debian — Debian with systemd, on corralbr0 (built once, then cached)</option>
             </select>
+          </label>
+        )}
+        {mode === "template" && (
+          <label className="check block" title="lxc.idmap = u 0 100000 65536 and g 0 100000 65536; the rootfs is chowned by the map">
+            <input type="checkbox" checked={unprivileged} onChange={(e) => setUnprivileged(e.target.checked)} data-testid="create-unprivileged" />
+            Unprivileged: root inside is host uid 100000, not the host&apos;s root
           </label>
         )}
         {debian && (

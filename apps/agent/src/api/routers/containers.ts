@@ -34,6 +34,7 @@ export const containersRouter = router({
       release: z.string().max(32).optional(),
       rootPassword: z.string().max(256).optional(),
       sshKey: z.string().max(16384).optional(),
+      unprivileged: z.boolean().optional(),
     }))
     .mutation(({ ctx, input }) => ctx.agent.create(input, { actor: ctx.actor, address: ctx.address })),
 
