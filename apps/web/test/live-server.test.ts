@@ -39,7 +39,13 @@ function fakeAgent(name: string, subs: FakeSub[]) {
 }
 
 const subs: FakeSub[] = [];
-(globalThis as unknown as Record<symbol, unknown>)[Symbol.for("corral.web.agents")] = { agents: new Map([["a", fakeAgent("a", subs)]]) };
+// The agents as CORRAL_WEB_AGENTS names them, with the fake's connection already made for "a".
+const agentA = fakeAgent("a", subs);
+process.env.CORRAL_WEB_AGENTS = JSON.stringify([agentA.config]);
+(globalThis as unknown as Record<symbol, unknown>)[Symbol.for("corral.web.agents")] = {
+  registry: { agents: [agentA.config], source: "env" },
+  agents: new Map([["a", agentA]]),
+};
 const { LiveStream } = await import("../src/server/live.ts");
 const { parseSubscriptions } = await import("../src/lib/live-wire.ts");
 
