@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p build
-cc -O2 -Wall -Wextra -Werror -shared -fPIC -o build/libcorral.so plan.c executor.c spawn.c host.c userns.c -lutil -lpthread
+cc -O2 -Wall -Wextra -Werror -shared -fPIC -o build/libcorral.so plan.c executor.c child-paths.c spawn.c host.c userns.c -lutil -lpthread

@@ -22,7 +22,8 @@
  * The op codes and sync numbers are in plan.h. The host's own helpers (ptys, sockets, rtnetlink,
  * ...) are in host.c, never mixed with the child's code.
  *
- * Build: plan.c, executor.c, spawn.c and host.c into one library (native/build.sh).
+ * Build: plan.c, executor.c, child-paths.c, spawn.c, host.c and userns.c into one library
+ * (native/build.sh).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,7 +50,7 @@
 #include <linux/seccomp.h>
 #include <time.h>
 #include <unistd.h>
-#include "plan.h"
+#include "child.h"
 
 /* ---- the child: raw syscalls only from here to execve ----
  *
@@ -57,101 +58,6 @@
  * anything the parent uses: not even errno, which lives in the parent thread's TLS. Every call
  * below is a raw syscall returning -errno, made through sys6(); the only libc functions used are
  * pure ones (strlen, memcpy, strchr, ...). x86_64 only. */
-
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-#define SYS0(n) sys6(n, 0, 0, 0, 0, 0, 0)
-#define SYS1(n, a) sys6(n, (long)(a), 0, 0, 0, 0, 0)
-#define SYS2(n, a, b) sys6(n, (long)(a), (long)(b), 0, 0, 0, 0)
-#define SYS3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define SYS4(n, a, b, c, d) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define SYS5(n, a, b, c, d, e) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-
-
-static const char *nullable(const char *s)
-{
-	return s && *s ? s : NULL;
-}
-
-/* Open a path inside the container's rootfs without letting a symlink or ".." lead out of it. */
-static int open_in_root(const struct child *c, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	while (*path == '/') path++;
-	if (!*path) path = ".";
-	return (int)SYS4(SYS_openat2, c->root_fd, path, &how, sizeof(how));
-}
-
-/* "/proc/self/fd/N" without snprintf. */
-static void fd_path(int fd, char *buf)
-{
-	static const char prefix[] = "/proc/self/fd/";
-	char digits[16];
-	int n = 0;
-	memcpy(buf, prefix, sizeof(prefix) - 1);
-	do {
-		digits[n++] = (char)('0' + fd % 10);
-		fd /= 10;
-	} while (fd);
-	for (int i = 0; i < n; i++) buf[sizeof(prefix) - 1 + i] = digits[n - 1 - i];
-	buf[sizeof(prefix) - 1 + n] = '\0';
-}
-
-/* Split "a/b/c" into its parent dir (opened, resolved in the rootfs) and the last component. */
-static int open_parent_in_root(const struct child *c, const char *path, char *last, size_t lastsz)
-{
-	char dir[4096];
-	size_t len = strlen(path);
-	while (len > 1 && path[len - 1] == '/') len--;
-	if (len >= sizeof(dir)) return -ENAMETOOLONG;
-	memcpy(dir, path, len);
-	dir[len] = '\0';
-	char *slash = strrchr(dir, '/');
-	const char *name = slash ? slash + 1 : dir;
-	if (strlen(name) >= lastsz) return -ENAMETOOLONG;
-	memcpy(last, name, strlen(name) + 1);
-	if (slash) *slash = '\0';
-	return open_in_root(c, slash ? dir : ".", O_PATH | O_DIRECTORY);
-}
-
-static int mkdir_p(const struct child *c, const char *path, mode_t mode, int in_root)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-	if (len >= sizeof(buf)) return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (size_t i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0') continue;
-		char saved = buf[i];
-		buf[i] = '\0';
-		long ret;
-		if (in_root) {
-			char last[256];
-			int dfd = open_parent_in_root(c, buf, last, sizeof(last));
-			if (dfd < 0) return dfd;
-			ret = SYS3(SYS_mkdirat, dfd, last, mode);
-			SYS1(SYS_close, dfd);
-		} else {
-			ret = SYS3(SYS_mkdirat, AT_FDCWD, buf, mode);
-		}
-		if (ret < 0 && ret != -EEXIST) return (int)ret;
-		buf[i] = saved;
-	}
-	return 0;
-}
 
 /* In a user namespace the kernel locks the nosuid, nodev and noexec of a mount it copied from
  * the host's: a bind remount must repeat them or get EPERM (LXC's add_required_remount_flags). */
@@ -196,16 +102,6 @@ static int do_mount(const struct child *c, const struct op *op)
 	if (source_fd >= 0) SYS1(SYS_close, source_fd);
 	if (ret == -ENOENT && optional) return 0;
 	return (int)ret;
-}
-
-static int at_parent(const struct child *c, const char *path, long (*fn)(int dfd, const char *name, const struct op *op), const struct op *op)
-{
-	char last[256];
-	int dfd = open_parent_in_root(c, path, last, sizeof(last));
-	if (dfd < 0) return dfd;
-	long ret = fn(dfd, last, op);
-	SYS1(SYS_close, dfd);
-	return ret == -EEXIST ? 0 : (int)ret;
 }
 
 static long mknod_at(int dfd, const char *name, const struct op *op)

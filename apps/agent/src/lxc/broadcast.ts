@@ -2,7 +2,7 @@
 // and the command socket, opened at STARTING, telling its state clients, closed after STOPPED.
 // Shared by the agent and by `corral run`.
 import { stateNumber } from "@corral/core";
-import { layoutOf } from "../runtime/cgroups.ts";
+import { layoutOf } from "../runtime/cgroup-hierarchies.ts";
 import type { Runtime, StateChange } from "../runtime/runtime.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { CommandSockets, type CommandTarget } from "./commands.ts";

@@ -7,7 +7,7 @@
 import { closeSync, constants, openSync } from "node:fs";
 import net from "node:net";
 import { ERRNO, type StateName } from "@corral/core";
-import type { CgroupLayout } from "../runtime/cgroups.ts";
+import type { CgroupLayout } from "../runtime/cgroup-hierarchies.ts";
 import type { LentTerminal } from "../runtime/console.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { unexpected } from "../errors.ts";

@@ -4,7 +4,7 @@
 import type { EventCause } from "@corral/core";
 import type { Host } from "../host/host.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
-import type { Hierarchy } from "./cgroups.ts";
+import type { Hierarchy } from "./cgroup-hierarchies.ts";
 import type { Instance } from "./instance.ts";
 import type { StateJournal } from "./journal.ts";
 import type { LxcPath } from "../containers/lxcpath.ts";

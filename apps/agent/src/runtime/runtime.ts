@@ -13,7 +13,8 @@ import { actionRefusal, lxcConfigItem, type Action, type EventCause, type StateN
 import type { Host } from "../host/host.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { hostHasAppArmor } from "./apparmor.ts";
-import { detectHierarchies, type ContainerCgroup, type Hierarchy } from "./cgroups.ts";
+import type { ContainerCgroup } from "./cgroups.ts";
+import { detectHierarchies, type Hierarchy } from "./cgroup-hierarchies.ts";
 import { ConsoleProxy, RingBuffer, type LentTerminal } from "./console.ts";
 import type { RuntimeContext } from "./context.ts";
 import { initExited } from "./fini.ts";

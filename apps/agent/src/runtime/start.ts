@@ -3,7 +3,8 @@
 // cgroup name first, so that an agent that dies mid-start leaves nothing its successor cannot
 // find; spawn.ts does the namespaces, cgroups, veths and the child; any failure ends in ABORTING
 // then STOPPED with the error, through one release path.
-import { CgroupError, freeCgroupName, hierarchiesFor, layoutOf, planCgroupWrites, type CgroupLayout } from "./cgroups.ts";
+import { freeCgroupName } from "./cgroups.ts";
+import { CgroupError, hierarchiesFor, layoutOf, planCgroupWrites, type CgroupLayout } from "./cgroup-hierarchies.ts";
 import type { ContainerConfig, EventCause } from "@corral/core";
 import { apparmorRefusal, apparmorWarning } from "./apparmor.ts";
 import { ConsoleCapture, RingBuffer, TtySet } from "./console.ts";

@@ -10,7 +10,7 @@ import type { StateEvent } from "@corral/core";
 import { AgentProcess, freePort } from "./agent-process.ts";
 import { AgentError } from "../../src/cli/agent-http.ts";
 import { requireRoot, until } from "./harness.ts";
-import { detectHierarchies } from "../../src/runtime/cgroups.ts";
+import { detectHierarchies } from "../../src/runtime/cgroup-hierarchies.ts";
 import { Store } from "../../src/store/store.ts";
 import { nodeHost } from "../../src/host/node-host.ts";
 

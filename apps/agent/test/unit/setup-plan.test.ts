@@ -5,7 +5,7 @@ import { emptyConfig, type ContainerConfig, type NetConfig } from "@corral/core"
 import { buildSetupPlan, capabilitiesToDrop, initEnvironment, kernelLacksPidnsReboot, mountEntryOps } from "../../src/runtime/setup-plan.ts";
 import { describeOp, encodePlan, type SetupOp } from "../../src/runtime/plan.ts";
 import { MS, parseMountOptions } from "../../src/runtime/mount-options.ts";
-import { hierarchiesFor, parseHierarchies, planCgroupWrites, type Hierarchy } from "../../src/runtime/cgroups.ts";
+import { hierarchiesFor, parseHierarchies, planCgroupWrites, type Hierarchy } from "../../src/runtime/cgroup-hierarchies.ts";
 import { createVeths, planVeths } from "../../src/runtime/network.ts";
 import { FakeSyscalls } from "../../src/sys/fake.ts";
 import { ack } from "./netlink-replies.ts";
