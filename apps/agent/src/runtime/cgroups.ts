@@ -1,7 +1,7 @@
 // A cgroup per container, on cgroup v1, v2, or both (a hybrid host: v1 controllers and a v2
 // hierarchy beside them). Runs in the host's namespaces: every path here is on the host.
 import { join } from "node:path";
-import { SIGKILL, type CgroupSetting } from "@corral/core";
+import { SIGKILL } from "@corral/core";
 import type { HostFiles } from "../host/host.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { SyscallError } from "../sys/syscalls.ts";
