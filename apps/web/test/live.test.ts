@@ -5,30 +5,8 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 import type { LiveMessage } from "../src/lib/live-wire.ts";
+import { FakeEventSource } from "./fake-event-source.ts";
 
-class FakeEventSource {
-  static CLOSED = 2;
-  static all: FakeEventSource[] = [];
-  readyState = 1;
-  onerror: (() => void) | null = null;
-  private readonly listeners = new Map<string, (m: { data: string }) => void>();
-  constructor(readonly url: string) {
-    FakeEventSource.all.push(this);
-  }
-  addEventListener(type: string, fn: (m: { data: string }) => void): void {
-    this.listeners.set(type, fn);
-  }
-  close(): void {
-    this.readyState = FakeEventSource.CLOSED;
-  }
-  emit(type: string, data: unknown): void {
-    this.listeners.get(type)?.({ data: JSON.stringify(data) });
-  }
-  /** the "s" parameters: every topic with its cursor */
-  get subs(): string[] {
-    return new URL(this.url, "http://x").searchParams.getAll("s");
-  }
-}
 
 const posts: Array<{ url: string; body: unknown }> = [];
 let postStatus = 204;

@@ -3,27 +3,16 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 import { allowedActions, type ContainerSummary, type StateEvent, type StreamItem } from "@corral/core";
+import { FakeEventSource } from "./fake-event-source.ts";
 
 type Handler = (body: { path: string; input?: unknown }) => unknown;
 
 /** A fake EventSource: the test pushes items into the newest one. */
-class FakeEventSource {
-  static CLOSED = 2;
-  static last: FakeEventSource | undefined;
-  readyState = 1;
-  onerror: (() => void) | null = null;
-  private readonly listeners = new Map<string, (m: { data: string }) => void>();
-  constructor(readonly url: string) {
-    FakeEventSource.last = this;
-  }
-  addEventListener(type: string, fn: (m: { data: string }) => void): void {
-    this.listeners.set(type, fn);
-  }
-  close(): void {
-    this.readyState = FakeEventSource.CLOSED;
-  }
-  emit(type: string, data: unknown): void {
-    this.listeners.get(type)?.({ data: JSON.stringify(data) });
+class StoreEventSource extends FakeEventSource {
+  static override last: StoreEventSource | undefined;
+  constructor(url: string) {
+    super(url);
+    StoreEventSource.last = this;
   }
   /** an item of the local agent's events topic */
   item(item: StreamItem): void {
@@ -38,7 +27,7 @@ const nextTurn = () => new Promise((r) => setTimeout(r, 0));
 let handler: Handler;
 const realFetch = globalThis.fetch;
 beforeEach(() => {
-  (globalThis as unknown as { EventSource: unknown }).EventSource = FakeEventSource;
+  (globalThis as unknown as { EventSource: unknown }).EventSource = StoreEventSource;
   globalThis.fetch = (async (url: string, init?: { body?: string }) => {
     if (url === "/api/agents") return Response.json({ agents: [{ name: "local", url: "x", up: true }] });
     const body = JSON.parse(init!.body!) as { path: string; input?: unknown };
@@ -76,7 +65,7 @@ test("a streamed event sets the row's state, indexes the lane, and a replayed on
   handler = () => [summary("web", "RUNNING")];
   (store as unknown as { openStream(n: string): void }).openStream("local");
   await nextTurn();
-  const es = FakeEventSource.last!;
+  const es = StoreEventSource.last!;
   assert.equal(new URL(es.url, "http://x").searchParams.get("s"), "events/local@s1:1", "the stream resumes after what events.list gave");
   es.item({ kind: "event", event: event(2, "web", "RUNNING", { pid: 42 }) });
   es.item({ kind: "event", event: event(2, "web", "RUNNING", { pid: 42 }) });
@@ -95,7 +84,7 @@ test("a list answer that was in flight does not undo a state the stream delivere
   const slow = deferred<ContainerSummary[]>();
   handler = () => slow.promise;
   const listing = store.loadContainers("local");
-  FakeEventSource.last!.item({ kind: "event", event: event(2, "web", "RUNNING", { pid: 7 }) });
+  StoreEventSource.last!.item({ kind: "event", event: event(2, "web", "RUNNING", { pid: 7 }) });
   slow.resolve([summary("web", "STOPPED")]); // taken before the start
   await listing;
   assert.equal(store.agent("local")!.containers[0]!.state, "RUNNING");
@@ -124,8 +113,8 @@ test("events the stream brings while the history loads are kept after it, once e
   const page = deferred<{ storeId: string; events: StateEvent[] }>();
   handler = () => page.promise;
   const loading = store.loadEvents("local");
-  FakeEventSource.last!.item({ kind: "event", event: event(2, "web", "STARTING") });
-  FakeEventSource.last!.item({ kind: "event", event: event(3, "web", "RUNNING") });
+  StoreEventSource.last!.item({ kind: "event", event: event(2, "web", "STARTING") });
+  StoreEventSource.last!.item({ kind: "event", event: event(3, "web", "RUNNING") });
   page.resolve({ storeId: "s1", events: [event(1, "web", "STOPPED"), event(2, "web", "STARTING")] });
   await loading;
   assert.deepEqual(store.agent("local")!.events.map((e) => e.seq), [1, 2, 3]);
