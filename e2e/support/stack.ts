@@ -28,7 +28,8 @@ export interface Stack {
   startAgent(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on loopback, for a server a test starts. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);

@@ -8,10 +8,9 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, hydrated, signIn, startStack, test as base, type Stack } from "../support/stack.ts";
+import { expect, freePort, hydrated, signIn, startStack, test as base, type Stack } from "../support/stack.ts";
 import { ROOT } from "../support/paths.ts";
 import { noSeriousViolations, screenshot } from "../support/ui.ts";
 import { startNetnsAgents } from "../support/netns-agents.ts";
@@ -40,16 +39,6 @@ const test = base.extend<object, { stack: Stack }>({
   ],
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A second agent on loopback with --tls (HTTPS, as beyond loopback): resolves with its fingerprint once it listens. */
 async function tlsAgent(lxcpath: string, port: number, token: string): Promise<{ proc: ChildProcess; fingerprint: string }> {

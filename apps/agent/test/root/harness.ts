@@ -99,3 +99,18 @@ export function until(predicate: () => boolean, timeoutMs = 5000): Promise<void>
     tick();
   });
 }
+
+/**
+ * Log in as root on a booted system container's console and run `probe` there: resolves once the
+ * console shows `expect` (what probe prints); fails with the console's last lines otherwise.
+ */
+export async function consoleLogin(runtime: Runtime, name: string, password: string, bootMs: number, probe: string, expect: string): Promise<void> {
+  const ring = () => runtime.consoleHistory(name).toString();
+  await until(() => /login: $/.test(ring()), bootMs).catch(() => assert.fail(`no login prompt on the console:\n${ring().slice(-400)}`));
+  runtime.writeConsole(name, "root\r");
+  await until(() => ring().includes("Password:"), 30_000);
+  runtime.writeConsole(name, `${password}\r`);
+  await until(() => new RegExp(`root@${name}:~# $`).test(ring()), 30_000).catch(() => assert.fail(`no shell prompt:\n${ring().slice(-400)}`));
+  runtime.writeConsole(name, `${probe}\r`);
+  await until(() => ring().includes(expect), 30_000);
+}

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { decodeWaitStatus } from "@corral/core";
 import { createContainerAsync } from "../../src/containers/create.ts";
-import { assertNothingLeft, makeHarness, until, type Harness } from "./harness.ts";
+import { assertNothingLeft, consoleLogin, makeHarness, until, type Harness } from "./harness.ts";
 
 const run = promisify(execFile);
 const REPO = join(import.meta.dirname, "../../../..");
@@ -81,14 +81,7 @@ describe("a Debian system container with systemd", { timeout: BUILD_MS + 10 * BO
   });
 
   it("takes a login on its console", async () => {
-    const ring = () => h.runtime.consoleHistory(NAME).toString();
-    await until(() => /login: $/.test(ring()), BOOT_MS).catch(() => assert.fail(`no login prompt on the console:\n${ring().slice(-400)}`));
-    h.runtime.writeConsole(NAME, "root\r");
-    await until(() => ring().includes("Password:"), 30_000);
-    h.runtime.writeConsole(NAME, `${PASSWORD}\r`);
-    await until(() => /root@deb:~# $/.test(ring()), 30_000).catch(() => assert.fail(`no shell prompt:\n${ring().slice(-400)}`));
-    h.runtime.writeConsole(NAME, "echo logged-in-as-$(id -un)-$((6*7))\r");
-    await until(() => ring().includes("logged-in-as-root-42"), 30_000);
+    await consoleLogin(h.runtime, NAME, PASSWORD, BOOT_MS, "echo logged-in-as-$(id -un)-$((6*7))", "logged-in-as-root-42");
   });
 
   it("halts itself on a stop: SIGRTMIN+3, never SIGKILL", async () => {

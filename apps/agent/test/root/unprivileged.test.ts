@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { shellExitCode } from "@corral/core";
 import { createContainer, createContainerAsync } from "../../src/containers/create.ts";
-import { makeHarness, until, type Harness } from "./harness.ts";
+import { consoleLogin, makeHarness, until, type Harness } from "./harness.ts";
 
 const runAsync = promisify(execFile);
 const MAP = "lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n";
@@ -205,14 +205,7 @@ describe("the Debian system container, unprivileged (create --unprivileged)", { 
   });
 
   it("takes a login on its console", async () => {
-    const ring = () => h.runtime.consoleHistory(NAME).toString();
-    await until(() => /login: $/.test(ring()), BOOT_MS).catch(() => assert.fail(`no login prompt on the console:\n${ring().slice(-400)}`));
-    h.runtime.writeConsole(NAME, "root\r");
-    await until(() => ring().includes("Password:"), 30_000);
-    h.runtime.writeConsole(NAME, `${PASSWORD}\r`);
-    await until(() => /root@undeb:~# $/.test(ring()), 30_000).catch(() => assert.fail(`no shell prompt:\n${ring().slice(-400)}`));
-    h.runtime.writeConsole(NAME, "echo logged-in-as-$(id -un)-$(awk '/^Uid/ {print $2}' /proc/self/status)\r");
-    await until(() => ring().includes("logged-in-as-root-0"), 30_000);
+    await consoleLogin(h.runtime, NAME, PASSWORD, BOOT_MS, "echo logged-in-as-$(id -un)-$(awk '/^Uid/ {print $2}' /proc/self/status)", "logged-in-as-root-0");
   });
 
   it("reboots from inside and on corral reboot, and halts itself cleanly on a stop, leaving nothing", async () => {
