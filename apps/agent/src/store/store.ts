@@ -261,10 +261,6 @@ function openChecked(path: string): Database.Database {
   let db: Database.Database | undefined;
   try {
     db = new Database(path);
-    // The agent is the store's only user while it runs: held exclusively, a commit takes no file
-    // locks (three events a start took some 40 fcntl calls), and a second agent on the same
-    // lxcpath is refused at once rather than interleaving its writes.
-    db.pragma("locking_mode = EXCLUSIVE");
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     const rows = db.pragma("quick_check(20)") as Array<{ quick_check: string }>;
@@ -275,7 +271,6 @@ function openChecked(path: string): Database.Database {
     db?.close();
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && CORRUPT_CODES.has(code)) throw new StoreCorrupt(path, `${code}: ${(e as Error).message}`);
-    if (code === "SQLITE_BUSY") throw new Error(`${path} is held by another process (another agent on this lxcpath?): stop it first`);
     throw e;
   }
 }
