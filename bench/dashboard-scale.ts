@@ -2,19 +2,20 @@
 // as the scale section makes them), all started at once through the agent's API while a real
 // Chromium shows the dashboard's list; then the Timeline page with its 1,000 lanes, panned and
 // zoomed; then all stopped. Measured in the page: the frame times (requestAnimationFrame deltas)
-// during the burst and while panning, event → row for the rows drawn (those in view and the
-// margin the list draws), the rows whose RUNNING never showed, and the timeline's draw times.
+// during the burst and while panning, event → row for the rows in view, the rows whose RUNNING
+// never showed, and the timeline's draw times.
 // Reported, never asserted. Run it under `nice -n -15` to keep other work on the cores out of it;
 // the results say the niceness and the load average.
 import { mkdirSync } from "node:fs";
 import { getPriority, loadavg } from "node:os";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
+import type { StateEvent } from "@corral/core";
 import { createContainer } from "../apps/agent/src/containers/create.ts";
 import { LxcPath } from "../apps/agent/src/containers/lxcpath.ts";
 import { AgentUnderTest, freePort, Watcher } from "./agent.ts";
 import { AgentSocket } from "./agent-socket.ts";
-import { observeRows, openDashboard, profiled, readRowLog, rowLatencies, type DashboardUnderTest } from "./dashboard.ts";
+import { observeRows, openDashboard, profiled, readRowLog, rowLatencies, type DashboardUnderTest, type RowLog } from "./dashboard.ts";
 import { percentile } from "./stats.ts";
 
 export interface FrameTimes {
@@ -26,20 +27,32 @@ export interface FrameTimes {
   long: number;
 }
 
+export interface PageWork {
+  script_ms: number;
+  style_ms: number;
+  layout_ms: number;
+  task_ms: number;
+}
+
 export interface DashboardScaleResults {
   containers: number;
   /** the first start request → the agent's last RUNNING */
   all_running_ms: number;
-  /** the list page during the burst: from the first start until every drawn row shows RUNNING, and a second more */
+  /** the list page during the burst: from the first start until every row in view shows RUNNING, and a second more */
   list_frames: FrameTimes;
-  /** rows the list draws (in view and its margin), whose changes are measured */
-  rows_drawn: number;
+  /** rows in view at the start (the list draws a margin beyond them), whose changes are measured */
+  /** the page's main thread during the burst, from Chromium's own counters (ms): scripts (React included), style, layout, and all its tasks */
+  list_work: PageWork;
+  rows_in_view: number;
   row_p50_ms: number;
   row_p99_ms: number;
   rows_measured: number;
-  /** RUNNING and STOPPED events of drawn rows that their row never showed */
+  /** of which: the agent's event → its message reaches the page (the agent, the dashboard's server, the stream) */
+  arrival_p50_ms: number;
+  arrival_p99_ms: number;
+  /** RUNNING and STOPPED events of rows in view that their row never showed */
   rows_not_shown: number;
-  /** drawn rows whose final state (RUNNING) never showed */
+  /** rows in view whose final state (RUNNING) never showed */
   final_not_shown: number;
   /** the Timeline page with every lane, dragged, zoomed and scrolled */
   timeline: { lanes: number; draws: number; draw_p50_ms: number; draw_p95_ms: number; draw_max_ms: number; frames: FrameTimes };
@@ -64,6 +77,20 @@ function recordFrames(): void {
     if (w.__frames === deltas) requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
+}
+
+/** Starts counting the page's main-thread time; the function returned says how much went since, by kind. */
+async function pageWork(page: Page): Promise<() => Promise<PageWork>> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  const read = async () => new Map((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
+  const before = await read();
+  return async () => {
+    const after = await read();
+    const ms = (k: string) => Math.round(((after.get(k) ?? 0) - (before.get(k) ?? 0)) * 1000);
+    await cdp.detach();
+    return { script_ms: ms("ScriptDuration"), style_ms: ms("RecalcStyleDuration"), layout_ms: ms("LayoutDuration"), task_ms: ms("TaskDuration") };
+  };
 }
 
 async function frameTimes(page: Page): Promise<FrameTimes> {
@@ -92,44 +119,56 @@ export async function dashboardScaleSection(opts: { work: string; containers: nu
     socket = await AgentSocket.open(`http://127.0.0.1:${agent.port}`, agent.token);
     const info = await socket.call<{ storeId: string; lastSeq: number }>("query", "agent.info");
     watcher = new Watcher(socket, `${info.storeId}:${info.lastSeq}`);
-    dashboard = await openDashboard([agent]);
+    dashboard = await openDashboard([agent], { traceArrivals: true });
     const { page } = dashboard;
     await page.locator(`[data-testid='row-${name(0)}']`).waitFor();
     await page.getByTestId("group-h0").filter({ hasText: `${opts.containers.toLocaleString("en")} containers` }).waitFor({ timeout: 60_000 }).catch(() => undefined);
     await sleep(1000); // the page settles after its first load
-    const drawn = new Set(await page.evaluate(() => [...document.querySelectorAll<HTMLElement>("[data-testid^='row-']")].map((r) => r.dataset.testid!.slice(4))));
+    // the rows in view (not the margin the list draws beyond it, which moves with the window)
+    const inView = new Set(await page.evaluate(() => {
+      const view = document.querySelector("[data-testid='list-scroll']")!.getBoundingClientRect();
+      return [...document.querySelectorAll<HTMLElement>("[data-testid^='row-']")]
+        .filter((r) => r.getBoundingClientRect().bottom <= view.bottom && r.getBoundingClientRect().top >= view.top)
+        .map((r) => r.dataset.testid!.slice(4));
+    }));
     await page.evaluate(observeRows);
 
     const loadBefore = loadavg()[0]!;
     const t0 = Date.now();
     const burst = await profiled(page, async () => {
       await page.evaluate(recordFrames);
+      const work = await pageWork(page);
       const calls = await Promise.allSettled(Array.from({ length: opts.containers }, (_, i) =>
         socket!.call("mutation", "containers.start", { name: name(i), command: ["sleep", "3600"] }).then(() => running.add(name(i)))));
       const failed = calls.filter((c) => c.status === "rejected");
       if (failed.length) process.stderr.write(`bench: dashboard-scale: ${failed.length} of ${opts.containers} starts failed: ${(failed[0] as PromiseRejectedResult).reason}\n`);
       const lastRunning = await allRunning(watcher!, running.size);
-      // every drawn row shows RUNNING (or 20 s pass), and one more second of frames
-      await page.waitForFunction((names) => names.every((n) => document.querySelector(`[data-testid='row-${n}']`)?.getAttribute("data-state") === "RUNNING"), [...drawn].filter((n) => running.has(n)), { timeout: 20_000 }).catch(() => undefined);
+      // every row in view shows RUNNING (or 20 s pass), and one more second of frames
+      await page.waitForFunction((names) => names.every((n) => document.querySelector(`[data-testid='row-${n}']`)?.getAttribute("data-state") === "RUNNING"), [...inView].filter((n) => running.has(n)), { timeout: 20_000 }).catch(() => undefined);
       await sleep(1000);
-      return { allRunningMs: lastRunning - t0, frames: await frameTimes(page) };
+      return { allRunningMs: lastRunning - t0, frames: await frameTimes(page), work: await work() };
     });
     const rowLog = await readRowLog(page);
     const events = watcher.arrivals.map((a) => a.event).filter((e) => e.seq > info.lastSeq);
-    const { latencies, notShown } = rowLatencies(rowLog, events, drawn);
+    const { latencies, notShown } = rowLatencies(rowLog, events, inView);
+    const arrivals = await arrivalTimes(page, events.filter((e) => inView.has(e.container) && (e.state === "RUNNING" || e.state === "STOPPED")));
+    explainSlowest(rowLog, events, inView);
     const lastShown = new Map<string, string>();
     for (const [n, state] of rowLog) lastShown.set(n, state);
-    const finalNotShown = [...drawn].filter((n) => running.has(n) && lastShown.get(n) !== "RUNNING").length;
+    const finalNotShown = [...inView].filter((n) => running.has(n) && lastShown.get(n) !== "RUNNING").length;
 
     const timeline = await panTimeline(page, opts.containers);
     const results: DashboardScaleResults = {
       containers: opts.containers,
       all_running_ms: Math.round(burst.allRunningMs),
       list_frames: burst.frames,
-      rows_drawn: drawn.size,
+      list_work: burst.work,
+      rows_in_view: inView.size,
       row_p50_ms: round2(percentile(latencies, 50)),
       row_p99_ms: round2(percentile(latencies, 99)),
       rows_measured: latencies.length,
+      arrival_p50_ms: round2(percentile(arrivals, 50)),
+      arrival_p99_ms: round2(percentile(arrivals, 99)),
       rows_not_shown: notShown,
       final_not_shown: finalNotShown,
       timeline,
@@ -157,6 +196,27 @@ function allRunning(watcher: Watcher, count: number): Promise<number> {
     };
     tick();
   });
+}
+
+/** On stderr: the rows in view whose RUNNING showed last, with what each showed when (ms after its RUNNING event). */
+function explainSlowest(rowLog: RowLog, events: readonly StateEvent[], inView: ReadonlySet<string>): void {
+  const running = events.filter((e) => e.state === "RUNNING" && inView.has(e.container));
+  const shownAt = (e: StateEvent) => rowLog.find(([n, state, t]) => n === e.container && state === "RUNNING" && t >= e.at)?.[2] ?? Infinity;
+  const slowest = running.map((e) => ({ e, late: shownAt(e) - e.at })).sort((a, b) => b.late - a.late).slice(0, 3);
+  for (const { e, late } of slowest) {
+    const seen = rowLog.filter(([n]) => n === e.container).map(([, state, t]) => `${state}@${Math.round(t - e.at)}`).join(" ");
+    process.stderr.write(`bench: dashboard-scale: ${e.container} RUNNING (seq ${e.seq}) shown ${Math.round(late)} ms later; its row showed ${seen}\n`);
+  }
+}
+
+/** For each of these events, its arrival in the page (window.__arrived) less its time at the agent; sorted. */
+async function arrivalTimes(page: Page, events: readonly StateEvent[]): Promise<number[]> {
+  const arrived = await page.evaluate(() => (window as unknown as { __arrived: Array<[string, string, number]> }).__arrived);
+  const at = new Map(arrived.map(([c, seq, t]) => [`${c}:${seq}`, t]));
+  return events.flatMap((e) => {
+    const t = at.get(`${e.container}:${e.seq}`);
+    return t === undefined ? [] : [t - e.at];
+  }).sort((x, y) => x - y);
 }
 
 type DrawLog = { __corralTimelineDraws?: Record<string, number[]> };
