@@ -43,6 +43,8 @@ export interface DashboardScaleResults {
   /** rows in view at the start (the list draws a margin beyond them), whose changes are measured */
   /** the page's main thread during the burst, from Chromium's own counters (ms): scripts (React included), style, layout, and all its tasks */
   list_work: PageWork;
+  /** redraws of the selected container's timeline (its panel, beside the list) during the burst */
+  panel_draws: number;
   rows_in_view: number;
   row_p50_ms: number;
   row_p99_ms: number;
@@ -138,6 +140,7 @@ export async function dashboardScaleSection(opts: { work: string; containers: nu
     const burst = await profiled(page, async () => {
       await page.evaluate(recordFrames);
       const work = await pageWork(page);
+      await page.evaluate(() => (window as unknown as DrawLog).__corralTimelineDraws?.["container-timeline"]?.splice(0));
       const calls = await Promise.allSettled(Array.from({ length: opts.containers }, (_, i) =>
         socket!.call("mutation", "containers.start", { name: name(i), command: ["sleep", "3600"] }).then(() => running.add(name(i)))));
       const failed = calls.filter((c) => c.status === "rejected");
@@ -146,7 +149,8 @@ export async function dashboardScaleSection(opts: { work: string; containers: nu
       // every row in view shows RUNNING (or 20 s pass), and one more second of frames
       await page.waitForFunction((names) => names.every((n) => document.querySelector(`[data-testid='row-${n}']`)?.getAttribute("data-state") === "RUNNING"), [...inView].filter((n) => running.has(n)), { timeout: 20_000 }).catch(() => undefined);
       await sleep(1000);
-      return { allRunningMs: lastRunning - t0, frames: await frameTimes(page), work: await work() };
+      const panelDraws = await page.evaluate(() => (window as unknown as DrawLog).__corralTimelineDraws?.["container-timeline"]?.length ?? 0);
+      return { allRunningMs: lastRunning - t0, frames: await frameTimes(page), work: await work(), panelDraws };
     });
     const rowLog = await readRowLog(page);
     const events = watcher.arrivals.map((a) => a.event).filter((e) => e.seq > info.lastSeq);
@@ -163,6 +167,7 @@ export async function dashboardScaleSection(opts: { work: string; containers: nu
       all_running_ms: Math.round(burst.allRunningMs),
       list_frames: burst.frames,
       list_work: burst.work,
+      panel_draws: burst.panelDraws,
       rows_in_view: inView.size,
       row_p50_ms: round2(percentile(latencies, 50)),
       row_p99_ms: round2(percentile(latencies, 99)),
