@@ -15,7 +15,7 @@ import { createContainer } from "../apps/agent/src/containers/create.ts";
 import { LxcPath } from "../apps/agent/src/containers/lxcpath.ts";
 import { AgentUnderTest, freePort, Watcher } from "./agent.ts";
 import { AgentSocket } from "./agent-socket.ts";
-import { observeRows, openDashboard, profiled, readRowLog, rowLatencies, type DashboardUnderTest, type RowLog } from "./dashboard.ts";
+import { observeRows, openDashboard, profiled, readRowLog, rowLatencies, type DashboardUnderTest, type RowFigures, type RowLog } from "./dashboard.ts";
 import { percentile } from "./stats.ts";
 
 export interface FrameTimes {
@@ -34,26 +34,19 @@ export interface PageWork {
   task_ms: number;
 }
 
-export interface DashboardScaleResults {
+/** Event → row (RowFigures) is for the rows in view only. */
+export interface DashboardScaleResults extends RowFigures {
   containers: number;
   /** the first start request → the agent's last RUNNING */
   all_running_ms: number;
   /** the list page during the burst: from the first start until every row in view shows RUNNING, and a second more */
   list_frames: FrameTimes;
-  /** rows in view at the start (the list draws a margin beyond them), whose changes are measured */
   /** the page's main thread during the burst, from Chromium's own counters (ms): scripts (React included), style, layout, and all its tasks */
   list_work: PageWork;
   /** redraws of the selected container's timeline (its panel, beside the list) during the burst */
   panel_draws: number;
+  /** rows in view at the start (the list draws a margin beyond them), whose changes RowFigures measure */
   rows_in_view: number;
-  row_p50_ms: number;
-  row_p99_ms: number;
-  rows_measured: number;
-  /** of which: the agent's event → its message reaches the page (the agent, the dashboard's server, the stream) */
-  arrival_p50_ms: number;
-  arrival_p99_ms: number;
-  /** RUNNING and STOPPED events of rows in view that their row never showed */
-  rows_not_shown: number;
   /** rows in view whose final state (RUNNING) never showed */
   final_not_shown: number;
   /** the Timeline page with every lane, dragged, zoomed and scrolled */

@@ -21,14 +21,8 @@ import { percentile } from "./stats.ts";
 const REPO = join(import.meta.dirname, "..");
 const WEB_DIR = join(REPO, "apps/web");
 
-export interface DashboardResults {
-  agents: number;
-  containers: number;
-  ops_per_s: number;
-  window_s: number;
-  operations: number;
-  /** events the agents recorded during the window (each op makes two or three) */
-  events: number;
+/** Event → row, as both dashboard sections report it. */
+export interface RowFigures {
   /** agent event → the row shows that state, for RUNNING and STOPPED */
   row_p50_ms: number;
   row_p99_ms: number;
@@ -38,6 +32,16 @@ export interface DashboardResults {
   arrival_p99_ms: number;
   /** RUNNING and STOPPED events whose row never showed them before the container's next change */
   rows_not_shown: number;
+}
+
+export interface DashboardResults extends RowFigures {
+  agents: number;
+  containers: number;
+  ops_per_s: number;
+  window_s: number;
+  operations: number;
+  /** events the agents recorded during the window (each op makes two or three) */
+  events: number;
   /** events in the agents' timelines the page's timeline does not hold */
   missed_events: number;
   /** every agent's timeline and the page's hold the same events (count, first, last, sum of seqs) */
