@@ -15,7 +15,7 @@ import { createContainer } from "../apps/agent/src/containers/create.ts";
 import { LxcPath } from "../apps/agent/src/containers/lxcpath.ts";
 import { AgentUnderTest, freePort, Watcher } from "./agent.ts";
 import { AgentSocket } from "./agent-socket.ts";
-import { observeRows, openDashboard, profiled, readRowLog, rowLatencies, type DashboardUnderTest, type RowFigures, type RowLog } from "./dashboard.ts";
+import { observeRows, openDashboard, profiled, readRowLog, rowLatencies, rowsInView, type DashboardUnderTest, type RowFigures, type RowLog } from "./dashboard.ts";
 import { percentile } from "./stats.ts";
 
 export interface FrameTimes {
@@ -34,7 +34,6 @@ export interface PageWork {
   task_ms: number;
 }
 
-/** Event → row (RowFigures) is for the rows in view only. */
 export interface DashboardScaleResults extends RowFigures {
   containers: number;
   /** the first start request → the agent's last RUNNING */
@@ -45,8 +44,6 @@ export interface DashboardScaleResults extends RowFigures {
   list_work: PageWork;
   /** redraws of the selected container's timeline (its panel, beside the list) during the burst */
   panel_draws: number;
-  /** rows in view at the start (the list draws a margin beyond them), whose changes RowFigures measure */
-  rows_in_view: number;
   /** rows in view whose final state (RUNNING) never showed */
   final_not_shown: number;
   /** the Timeline page with every lane, dragged, zoomed and scrolled */
@@ -119,13 +116,7 @@ export async function dashboardScaleSection(opts: { work: string; containers: nu
     await page.locator(`[data-testid='row-${name(0)}']`).waitFor();
     await page.getByTestId("group-h0").filter({ hasText: `${opts.containers.toLocaleString("en")} containers` }).waitFor({ timeout: 60_000 }).catch(() => undefined);
     await sleep(1000); // the page settles after its first load
-    // the rows in view (not the margin the list draws beyond it, which moves with the window)
-    const inView = new Set(await page.evaluate(() => {
-      const view = document.querySelector("[data-testid='list-scroll']")!.getBoundingClientRect();
-      return [...document.querySelectorAll<HTMLElement>("[data-testid^='row-']")]
-        .filter((r) => r.getBoundingClientRect().bottom <= view.bottom && r.getBoundingClientRect().top >= view.top)
-        .map((r) => r.dataset.testid!.slice(4));
-    }));
+    const inView = await rowsInView(page);
     await page.evaluate(observeRows);
 
     const loadBefore = loadavg()[0]!;

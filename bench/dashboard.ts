@@ -23,6 +23,8 @@ const WEB_DIR = join(REPO, "apps/web");
 
 /** Event → row, as both dashboard sections report it. */
 export interface RowFigures {
+  /** rows wholly in the list's view at the start, whose changes are measured (the list draws only those and a margin) */
+  rows_in_view: number;
   /** agent event → the row shows that state, for RUNNING and STOPPED */
   row_p50_ms: number;
   row_p99_ms: number;
@@ -198,6 +200,19 @@ export async function profiled<T>(page: Page, during: () => Promise<T>): Promise
   return result;
 }
 
+/**
+ * The names of the container rows wholly in the list's view: not the margin the list draws beyond
+ * it, whose rows come and go as the window moves (a row out of view is not drawn at all).
+ */
+export async function rowsInView(page: Page): Promise<Set<string>> {
+  return new Set(await page.evaluate(() => {
+    const view = document.querySelector("[data-testid='list-scroll']")!.getBoundingClientRect();
+    return [...document.querySelectorAll<HTMLElement>("[data-testid^='row-']")]
+      .filter((r) => r.getBoundingClientRect().bottom <= view.bottom && r.getBoundingClientRect().top >= view.top)
+      .map((r) => r.dataset.testid!.slice(4));
+  }));
+}
+
 export async function dashboardSection(opts: { work: string; agents: number; perAgent: number; opsPerSecond: number; windowSeconds: number }): Promise<DashboardResults> {
   const agents: AgentUnderTest[] = [];
   const sockets: AgentSocket[] = [];
@@ -216,14 +231,16 @@ export async function dashboardSection(opts: { work: string; agents: number; per
 
     dashboard = await openDashboard(agents, { traceArrivals: true });
     const { page } = dashboard;
-    await page.locator(`[data-testid='row-${name(opts.agents - 1, opts.perAgent - 1)}']`).waitFor();
+    // every agent's list is in (the last rows are not drawn: the list draws the rows in view)
+    for (let a = 0; a < opts.agents; a++) await page.getByTestId(`group-h${a}`).filter({ hasText: `${opts.perAgent} containers` }).waitFor({ timeout: 60_000 });
+    const inView = await rowsInView(page);
     await page.evaluate(observeRows);
 
     const loadBefore = loadavg()[0]!;
     const firstSeq = await Promise.all(sockets.map(async (s) => (await s.call<{ lastSeq: number }>("query", "agent.info")).lastSeq));
     const operations = await profiled(page, () => steadyLoad(sockets, opts, name));
     await sleep(3000); // the last operations' events reach the page
-    const results: DashboardResults = { ...(await collect(page, sockets, firstSeq, operations, opts)), load_avg: [round2(loadBefore), round2(loadavg()[0]!)] };
+    const results: DashboardResults = { ...(await collect(page, sockets, firstSeq, operations, opts, inView)), load_avg: [round2(loadBefore), round2(loadavg()[0]!)] };
     process.stderr.write(`bench: dashboard ${JSON.stringify(results)}\n`);
     return results;
   } finally {
@@ -269,7 +286,7 @@ async function steadyLoad(sockets: AgentSocket[], opts: { agents: number; perAge
   return total;
 }
 
-async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], operations: number, opts: { agents: number; perAgent: number; opsPerSecond: number; windowSeconds: number }): Promise<Omit<DashboardResults, "load_avg">> {
+async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], operations: number, opts: { agents: number; perAgent: number; opsPerSecond: number; windowSeconds: number }, inView: ReadonlySet<string>): Promise<Omit<DashboardResults, "load_avg">> {
   const rowLog = await readRowLog(page);
   const arrivedLog = await page.evaluate(() => (window as unknown as { __arrived: Array<[string, string, number]> }).__arrived);
   const arrivedAt = new Map(arrivedLog.map(([c, seq, t]) => [`${c}:${seq}`, t]));
@@ -279,10 +296,10 @@ async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], o
     const { events } = await s.call<{ events: StateEvent[] }>("query", "events.list", { after: firstSeq[a], limit: 100_000 });
     windowEvents.push(...events);
   }
-  const { latencies, notShown } = rowLatencies(rowLog, windowEvents);
+  const { latencies, notShown } = rowLatencies(rowLog, windowEvents, inView);
   const arrivals: number[] = [];
   for (const e of windowEvents) {
-    if (e.state !== "RUNNING" && e.state !== "STOPPED") continue;
+    if ((e.state !== "RUNNING" && e.state !== "STOPPED") || !inView.has(e.container)) continue;
     const t = arrivedAt.get(`${e.container}:${e.seq}`);
     if (t !== undefined) arrivals.push(t - e.at);
   }
@@ -293,7 +310,7 @@ async function collect(page: Page, sockets: AgentSocket[], firstSeq: number[], o
     operations, events: windowEvents.length,
     row_p50_ms: round3(percentile(latencies, 50)), row_p99_ms: round3(percentile(latencies, 99)), rows_measured: latencies.length,
     arrival_p50_ms: round3(percentile(arrivals, 50)), arrival_p99_ms: round3(percentile(arrivals, 99)),
-    rows_not_shown: notShown, missed_events: missed, timelines_equal: equal, browser_streams: browserStreams,
+    rows_in_view: inView.size, rows_not_shown: notShown, missed_events: missed, timelines_equal: equal, browser_streams: browserStreams,
   };
   return results;
 }

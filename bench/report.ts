@@ -22,7 +22,8 @@ interface Results {
   fanout?: { subscribers: number; events: number; p50_ms: number; p99_ms: number; missed: number; resyncs: number };
   soak?: SoakResults;
   samples?: SamplesResults;
-  dashboard?: DashboardResults;
+  /** results from before rows_in_view lack it */
+  dashboard?: Omit<DashboardResults, "rows_in_view"> & { rows_in_view?: number };
   dashboard_scale?: DashboardScaleResults;
   skipped?: Array<{ peer: string; reason: string }>;
   system?: SystemResults | { error: string };
@@ -84,7 +85,7 @@ export function renderMarkdown(res: Results): string {
     other.push(`| sampling ${m.containers} running containers every 2 s: what it costs the agent (${m.rounds} rounds of ${m.window_s} s, on vs CORRAL_SAMPLING=0) | CPU ${m.cost.cpu_pct >= 0 ? "+" : ""}${r(m.cost.cpu_pct)} % of a core (${r(m.off.cpu_pct)} → ${r(m.on.cpu_pct)} %, target ≤ ${m.targets.cpu_pct}: ${met(m.meets_target.cpu)}); RSS ${m.cost.rss_mb >= 0 ? "+" : ""}${r(m.cost.rss_mb)} MB (${r(m.off.rss_mb)} → ${r(m.on.rss_mb)} MB, target ≤ ${m.targets.rss_mb}: ${met(m.meets_target.rss)}) |`);
   }
   const d = res.dashboard;
-  if (d) other.push(`| dashboard in Chromium: ${d.agents} agents, ${d.containers} containers, ${d.ops_per_s} operations/s for ${d.window_s} s (${d.events} events) | event → row p50 ${r(d.row_p50_ms)} ms, p99 ${r(d.row_p99_ms)} ms (${d.rows_measured} rows; ${d.rows_not_shown} never shown), of which event → page p50 ${r(d.arrival_p50_ms)} ms, p99 ${r(d.arrival_p99_ms)} ms; ${d.missed_events} missed events${d.timelines_equal ? ", timelines equal" : ", timelines differ"}; ${d.browser_streams} browser stream${d.browser_streams === 1 ? "" : "s"}; load average ${d.load_avg[0]} → ${d.load_avg[1]} |`);
+  if (d) other.push(`| dashboard in Chromium: ${d.agents} agents, ${d.containers} containers, ${d.ops_per_s} operations/s for ${d.window_s} s (${d.events} events) | event → row p50 ${r(d.row_p50_ms)} ms, p99 ${r(d.row_p99_ms)} ms (${d.rows_in_view === undefined ? `${d.rows_measured} rows` : `${d.rows_measured} changes of the ${d.rows_in_view} rows in view`}; ${d.rows_not_shown} never shown), of which event → page p50 ${r(d.arrival_p50_ms)} ms, p99 ${r(d.arrival_p99_ms)} ms; ${d.missed_events} missed events${d.timelines_equal ? ", timelines equal" : ", timelines differ"}; ${d.browser_streams} browser stream${d.browser_streams === 1 ? "" : "s"}; load average ${d.load_avg[0]} → ${d.load_avg[1]} |`);
   const ds = res.dashboard_scale;
   if (ds) {
     const frames = (f: FrameTimes) => `frame p50 ${r(f.p50_ms)} ms, p95 ${r(f.p95_ms)} ms, max ${r(f.max_ms)} ms (${f.frames} frames, ${f.long} over 50 ms)`;
