@@ -2,6 +2,7 @@
 import type { SoakResults } from "./soak.ts";
 import type { SamplesResults } from "./samples.ts";
 import type { DashboardResults } from "./dashboard.ts";
+import type { DashboardScaleResults, FrameTimes } from "./dashboard-scale.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Stat } from "./stats.ts";
 import { SYSTEM_MEASURES, type MeasureResult, type SystemMeasure, type SystemResults } from "./system.ts";
@@ -22,7 +23,9 @@ interface Results {
   fanout?: { subscribers: number; events: number; p50_ms: number; p99_ms: number; missed: number; resyncs: number };
   soak?: SoakResults;
   samples?: SamplesResults;
-  dashboard?: DashboardResults;
+  /** results from before rows_in_view lack it */
+  dashboard?: Omit<DashboardResults, "rows_in_view"> & { rows_in_view?: number };
+  dashboard_scale?: DashboardScaleResults;
   skipped?: Array<{ peer: string; reason: string }>;
   system?: SystemResults | { error: string };
   cli?: CliResults;
@@ -90,7 +93,16 @@ export function renderMarkdown(res: Results): string {
     other.push(`| sampling ${m.containers} running containers every 2 s: what it costs the agent (${m.rounds} rounds of ${m.window_s} s, on vs CORRAL_SAMPLING=0) | CPU ${m.cost.cpu_pct >= 0 ? "+" : ""}${r(m.cost.cpu_pct)} % of a core (${r(m.off.cpu_pct)} → ${r(m.on.cpu_pct)} %, target ≤ ${m.targets.cpu_pct}: ${met(m.meets_target.cpu)}); RSS ${m.cost.rss_mb >= 0 ? "+" : ""}${r(m.cost.rss_mb)} MB (${r(m.off.rss_mb)} → ${r(m.on.rss_mb)} MB, target ≤ ${m.targets.rss_mb}: ${met(m.meets_target.rss)}) |`);
   }
   const d = res.dashboard;
-  if (d) other.push(`| dashboard in Chromium: ${d.agents} agents, ${d.containers} containers, ${d.ops_per_s} operations/s for ${d.window_s} s (${d.events} events) | event → row p50 ${r(d.row_p50_ms)} ms, p99 ${r(d.row_p99_ms)} ms (${d.rows_measured} rows; ${d.rows_not_shown} never shown), of which event → page p50 ${r(d.arrival_p50_ms)} ms, p99 ${r(d.arrival_p99_ms)} ms; ${d.missed_events} missed events${d.timelines_equal ? ", timelines equal" : ", timelines differ"}; ${d.browser_streams} browser stream${d.browser_streams === 1 ? "" : "s"}; load average ${d.load_avg[0]} → ${d.load_avg[1]} |`);
+  if (d) other.push(`| dashboard in Chromium: ${d.agents} agents, ${d.containers} containers, ${d.ops_per_s} operations/s for ${d.window_s} s (${d.events} events) | event → row p50 ${r(d.row_p50_ms)} ms, p99 ${r(d.row_p99_ms)} ms (${d.rows_in_view === undefined ? `${d.rows_measured} rows` : `${d.rows_measured} changes of the ${d.rows_in_view} rows in view`}; ${d.rows_not_shown} never shown), of which event → page p50 ${r(d.arrival_p50_ms)} ms, p99 ${r(d.arrival_p99_ms)} ms; ${d.missed_events} missed events${d.timelines_equal ? ", timelines equal" : ", timelines differ"}; ${d.browser_streams} browser stream${d.browser_streams === 1 ? "" : "s"}; load average ${d.load_avg[0]} → ${d.load_avg[1]} |`);
+  const ds = res.dashboard_scale;
+  if (ds) {
+    const frames = (f: FrameTimes) => `frame p50 ${r(f.p50_ms)} ms, p95 ${r(f.p95_ms)} ms, max ${r(f.max_ms)} ms (${f.frames} frames, ${f.long} over 50 ms)`;
+    const load = `load average ${ds.load_avg[0]} → ${ds.load_avg[1]}, nice ${ds.nice}`;
+    const w = ds.list_work;
+    other.push(`| dashboard in Chromium, one agent starting ${ds.containers} containers at once (all RUNNING in ${ds.all_running_ms} ms): the list | ${frames(ds.list_frames)}; the page's main thread ${w.task_ms} ms (scripts ${w.script_ms}, style ${w.style_ms}, layout ${w.layout_ms}; ${ds.panel_draws} redraws of the panel's timeline); event → row p50 ${r(ds.row_p50_ms)} ms, p99 ${r(ds.row_p99_ms)} ms (${ds.rows_measured} changes of the ${ds.rows_in_view} rows in view, of which event → page p50 ${r(ds.arrival_p50_ms)} ms, p99 ${r(ds.arrival_p99_ms)} ms; ${ds.rows_not_shown} never shown, ${ds.final_not_shown} rows without their final RUNNING); ${load} |`);
+    const t = ds.timeline;
+    other.push(`| the Timeline page with ${t.lanes} lanes, dragged, zoomed and scrolled | draw p50 ${r(t.draw_p50_ms)} ms, p95 ${r(t.draw_p95_ms)} ms, max ${r(t.draw_max_ms)} ms (${t.draws} draws); ${frames(t.frames)} |`);
+  }
   for (const sk of res.skipped ?? []) other.push(`| skipped: ${sk.peer} | ${cell(sk.reason)} |`);
   if (other.length) lines.push("| other | figure |", "|---|---|", ...other);
   if (res.system) lines.push("", ...renderSystem(res.system));

@@ -4,7 +4,8 @@
 // container beside lxc-start -F of the same config (bench/unprivileged.ts); samples: what resource sampling costs the
 // agent with 200 running (bench/samples.ts); system: one Debian rootfs with systemd booted,
 // stopped and rebooted by LXC and by corral (bench/system.ts); dashboard: event → row in a real
-// Chromium with ten agents and 200 containers under 20 operations a second (bench/dashboard.ts). Writes bench/results/latest.{json,md},
+// Chromium with ten agents and 200 containers under 20 operations a second (bench/dashboard.ts);
+// dashboard-scale: the dashboard's frame times with one agent starting 1,000 containers at once (bench/dashboard-scale.ts). Writes bench/results/latest.{json,md},
 // a dated copy, and the table in the README. Figures are what this machine measured; ratios come first.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -29,6 +30,7 @@ import { cpuSeconds, leftovers, rssMb } from "./proc.ts";
 import { samplesSection } from "./samples.ts";
 import { dashboardSection } from "./dashboard.ts";
 import { unprivilegedSection } from "./unprivileged.ts";
+import { dashboardScaleSection } from "./dashboard-scale.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -127,6 +129,8 @@ async function main(): Promise<void> {
     if (sections.has("dashboard")) {
       fresh.dashboard = await dashboardSection({ work, agents: 10, perAgent: 20, opsPerSecond: 20, windowSeconds: quick ? 15 : 60 });
     }
+    // 1,000 containers even with --quick: the figure is about that many rows and lanes
+    if (sections.has("dashboard-scale")) fresh.dashboard_scale = await dashboardScaleSection({ work, containers: 1000 });
     if (sections.has("system")) {
       try {
         fresh.system = await runSystemSection({ work, rounds: quick ? 1 : 3, waitSeconds: quick ? 60 : 120 });

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 
 /** The sections `--only` chooses from. scale and fanout are one measurement: fan-out is timed
  * during the scale burst, so choosing either runs both. */
-export const SECTIONS = ["lifecycle", "scale", "fanout", "soak", "system", "cli", "samples", "dashboard", "unprivileged"] as const;
+export const SECTIONS = ["lifecycle", "scale", "fanout", "soak", "system", "cli", "samples", "dashboard", "dashboard-scale", "unprivileged"] as const;
 export type Section = (typeof SECTIONS)[number];
 /** The keys of results.json each section writes. */
 const SECTION_KEYS: Record<Section, string[]> = {
@@ -16,6 +16,7 @@ const SECTION_KEYS: Record<Section, string[]> = {
   cli: ["cli"],
   samples: ["samples"],
   dashboard: ["dashboard"],
+  "dashboard-scale": ["dashboard_scale"],
   unprivileged: ["unprivileged"],
 };
 

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Sample, StateEvent } from "@corral/core";
-import { alignHosts, bytes, columns, formatValue, keepLast, lastValue, memoryText, mergeSeries, stateMarks } from "../src/lib/metrics-series.ts";
+import { alignHosts, bytes, columns, formatValue, keepLast, lastValue, memoryText, mergeSeries, sparkPaths, stateMarks } from "../src/lib/metrics-series.ts";
 
 const s = (t: number, cpu: number | null, mem: number | null = null, memLimit: number | null = null): Sample =>
   ({ t, cpu, mem, memPeak: null, memLimit, oomKills: null, ioRead: null, ioWrite: null, netRx: null, netTx: null, pids: null });
@@ -49,4 +49,13 @@ test("alignHosts: every host's points on one time axis, null where a host has no
   assert.deepEqual(alignHosts([a, b], "cpu"), [[2, 3, 4], [1, null, 2], [null, 7, null]]);
   assert.deepEqual(alignHosts([a, b], "mem"), [[2, 3, 4], [null, null, null], [null, 100, null]]);
   assert.deepEqual(alignHosts([], "cpu"), [[]]);
+});
+
+test("a sparkline's paths: x over the samples' span, y from 0 to the largest value, a null breaks the line", () => {
+  const { line, area } = sparkPaths([0, 10, 20, 30], [0, 50, null, 100], 48, 18);
+  assert.equal(line, "M0.0,18.0L16.0,9.0M48.0,0.0");
+  assert.equal(area, "M0.0,18.0L16.0,9.0L16.0,18L0.0,18ZM48.0,0.0L48.0,18L48.0,18Z");
+  // an idle container lies flat at the bottom (the range is at least 0 to 1)
+  assert.equal(sparkPaths([0, 1], [0, 0], 48, 18).line, "M0.0,18.0L48.0,18.0");
+  assert.deepEqual(sparkPaths([], [], 48, 18), { line: "", area: "" });
 });

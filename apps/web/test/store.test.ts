@@ -120,3 +120,22 @@ test("events the stream brings while the history loads are kept after it, once e
   assert.deepEqual(store.agent("local")!.events.map((e) => e.seq), [1, 2, 3]);
   store.stop();
 });
+
+test("an event replaces its container's summary and leaves the others' as they were (the list's rows are memoised on them)", async () => {
+  const store = await loaded([summary("a", "STOPPED"), summary("b", "STOPPED"), summary("c", "STOPPED")], [event(1, "b", "STOPPED")]);
+  (store as unknown as { openStream(n: string): void }).openStream("local");
+  await nextTurn();
+  const view = store.agent("local")!;
+  const [a, b, c] = view.containers;
+  StoreEventSource.last!.item({ kind: "event", event: event(2, "b", "RUNNING", { pid: 9 }) });
+  assert.equal(view.containers[0], a);
+  assert.equal(view.containers[2], c);
+  assert.notEqual(view.containers[1], b, "a new summary, so that its row renders again");
+  assert.equal(b!.state, "STOPPED", "the old summary is not changed in place");
+  assert.equal(view.containers[1]!.state, "RUNNING");
+  assert.equal(view.containers[1]!.pid, 9);
+  // an event of a container the list does not hold yet changes no row
+  StoreEventSource.last!.item({ kind: "event", event: event(3, "new", "RUNNING", { pid: 10 }) });
+  assert.deepEqual(view.containers.map((x) => x.name), ["a", "b", "c"]);
+  store.stop();
+});

@@ -13,6 +13,8 @@ import { Versioned } from "./versioned";
 /** 5 minutes at 2 s. */
 const KEEP = 150;
 const KEEP_MS = 5 * 60_000;
+/** No samples: one array, so that a memoised list row without samples sees the same props each render. */
+const NONE: Sample[] = [];
 
 interface AgentSamples {
   containers: Map<string, Sample[]>;
@@ -84,11 +86,11 @@ class MetricsStore extends Versioned {
   }
 
   container(agent: string, name: string): Sample[] {
-    return this.agents.get(agent)?.containers.get(name) ?? [];
+    return this.agents.get(agent)?.containers.get(name) ?? NONE;
   }
 
   host(agent: string): Sample[] {
-    return this.agents.get(agent)?.host ?? [];
+    return this.agents.get(agent)?.host ?? NONE;
   }
 
   status(agent: string): { live: boolean; message?: string } {

@@ -18,7 +18,10 @@ const REFRESH_EVERY_MS = 1000;
 export interface AgentView {
   name: string;
   status: AgentStatus;
+  /** sorted by name; a summary is replaced, never changed in place (the list's rows are memoised on it) */
   containers: ContainerSummary[];
+  /** each container's index in `containers`, so that an event finds its summary without a scan */
+  containerAt: Map<string, number>;
   /** why the container list could not be loaded, if it could not */
   containersError?: string;
   /** every loaded event, in seq order */
@@ -106,7 +109,7 @@ export class DashboardStore extends Versioned {
     for (const status of body.agents) {
       let view = this.agent(status.name);
       if (!view) {
-        view = { name: status.name, status, containers: [], events: [], byContainer: new Map(), lastSeq: 0, stream: "connecting", loaded: false };
+        view = { name: status.name, status, containers: [], containerAt: new Map(), events: [], byContainer: new Map(), lastSeq: 0, stream: "connecting", loaded: false };
         this.agents.push(view);
       } else {
         const cameBack = !view.status.up && status.up;
@@ -150,11 +153,11 @@ export class DashboardStore extends Versioned {
       const list = await call(name, "containers.list");
       if (this.listRequests.get(name) !== request) return;
       // an event the stream brought while the list was in flight may be newer than the list
-      for (const c of list) {
+      const fresh = list.map((c) => {
         const e = view.byContainer.get(c.name)?.at(-1);
-        if (e && e.seq > seenSeq) applyEvent(c, e);
-      }
-      view.containers = list.slice().sort((a, b) => a.name.localeCompare(b.name));
+        return e && e.seq > seenSeq ? withEvent(c, e) : c;
+      });
+      setContainers(view, fresh.sort((a, b) => byName.compare(a.name, b.name)));
       view.containersError = undefined;
     } catch (e) {
       if (this.listRequests.get(name) !== request) return;
@@ -171,7 +174,7 @@ export class DashboardStore extends Versioned {
   forgetContainer(agent: string, name: string): void {
     const view = this.agent(agent);
     if (!view) return;
-    view.containers = view.containers.filter((c) => c.name !== name);
+    setContainers(view, view.containers.filter((c) => c.name !== name));
     this.changed();
     void this.loadContainers(agent);
   }
@@ -281,12 +284,9 @@ export class DashboardStore extends Versioned {
     for (const arrived of this.arriving.get(view.name) ?? []) arrived.push(e);
     if (view.events.length > EVENT_WINDOW * 1.2) this.setEvents(view, view.events.slice(-EVENT_WINDOW));
     // the state is known now; pid, uptime and the rest come with the list shortly after
-    const c = view.containers.find((x) => x.name === e.container);
-    if (c) {
-      applyEvent(c, e);
-      view.containers = view.containers.slice();
-    }
-    this.scheduleRefresh(view.name, c ? 250 : 0);
+    const at = view.containerAt.get(e.container);
+    if (at !== undefined) view.containers[at] = withEvent(view.containers[at]!, e);
+    this.scheduleRefresh(view.name, at !== undefined ? 250 : 0);
     this.changed(true);
   }
 
@@ -316,10 +316,17 @@ export class DashboardStore extends Versioned {
   }
 }
 
-/** What a state event tells about a container's summary: its state, and its pid when it starts or stops. */
-function applyEvent(c: ContainerSummary, e: StateEvent): void {
-  c.state = e.state;
-  c.actions = allowedActions(e.state);
+/** Names in the list's order (one collator: localeCompare makes one per call, a thousand times per list). */
+const byName = new Intl.Collator();
+
+function setContainers(view: AgentView, containers: ContainerSummary[]): void {
+  view.containers = containers;
+  view.containerAt = new Map(containers.map((c, i) => [c.name, i]));
+}
+
+/** A container's summary after a state event: its state, and its pid when it starts or stops. */
+function withEvent(summary: ContainerSummary, e: StateEvent): ContainerSummary {
+  const c = { ...summary, state: e.state, actions: allowedActions(e.state) };
   if (e.state === "RUNNING" && typeof e.detail.pid === "number") {
     c.pid = e.detail.pid;
     c.startedAt = e.at;
@@ -328,6 +335,7 @@ function applyEvent(c: ContainerSummary, e: StateEvent): void {
     c.pid = undefined;
     c.startedAt = undefined;
   }
+  return c;
 }
 
 let singleton: DashboardStore | undefined;

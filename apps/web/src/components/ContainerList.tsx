@@ -3,7 +3,7 @@
 // checkboxes and bulk start / stop / abort / delete (all but start ask first, naming the count and
 // the containers). The rows are a WAI-ARIA grid navigated by row: one tab stop, arrow keys, Home
 // and End move between containers, Enter opens one, Space checks it.
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { STATE_NAMES, actionRefusal, type Action, type ContainerSummary, type Sample, type StateEvent, type StateName } from "@corral/core";
 import type { DashboardStore } from "@/client/store";
 import { useMetrics } from "@/client/metrics";
@@ -73,7 +73,9 @@ export function ContainerList({
     // none, then its rows; `at` is the flat index of its first container row among all rows.
     let at = 0;
     return store.agents.map((a) => {
-      const rows = a.containers.filter(
+      // unfiltered, the rows are the store's array itself: its identity changes only when the set of
+      // containers does (an event replaces one summary in place), so the keys below are kept
+      const rows = !filter && !stateFilter ? a.containers : a.containers.filter(
         (c) => (!filter || c.name.toLowerCase().includes(filter.toLowerCase())) && (!stateFilter || c.state === stateFilter),
       );
       const note = (a.containersError && a.status.up ? 1 : 0) + (rows.length === 0 && !a.containersError ? 1 : 0);
@@ -87,17 +89,22 @@ export function ContainerList({
   const totalRows = groups.reduce((n, g) => g.at + g.rows.length, 0);
   const scroller = useRef<HTMLDivElement>(null);
   const { win, rowHeight, measureRow } = useRowWindow(scroller, totalRows);
-  const visibleKeys = groups.flatMap((g) => g.rows.map((c) => key(g.agent.name, c.name)));
-  const allChecked = visibleKeys.length > 0 && visibleKeys.every((k) => checked.has(k));
-  // a checked row the filter hides is neither counted nor acted on
-  const selectedCount = visibleKeys.filter((k) => checked.has(k)).length;
+  const { visibleKeys, indexOf } = useRowKeys(groups);
+  const { allChecked, selectedCount } = useMemo(() => {
+    // a checked row the filter hides is neither counted nor acted on
+    let n = 0;
+    for (const k of visibleKeys) if (checked.has(k)) n++;
+    return { allChecked: visibleKeys.length > 0 && n === visibleKeys.length, selectedCount: n };
+  }, [visibleKeys, checked]);
 
-  const toggle = (k: string) => {
-    const next = new Set(checked);
-    if (next.has(k)) next.delete(k);
-    else next.add(k);
-    setChecked(next);
-  };
+  const toggle = useCallback((k: string) => {
+    setChecked((was) => {
+      const next = new Set(was);
+      if (next.has(k)) next.delete(k);
+      else next.add(k);
+      return next;
+    });
+  }, []);
 
   const bulk = async (action: BulkAction) => {
     const targets = groups.flatMap((g) =>
@@ -147,20 +154,14 @@ export function ContainerList({
 
   // the grid's one tab stop: the row last focused, else the selected one, else the first
   const rowKeys = visibleKeys;
-  const flatIndex = (k: string) => {
-    for (const g of groups) {
-      const i = g.rows.findIndex((c) => key(g.agent.name, c.name) === k);
-      if (i >= 0) return g.at + i;
-    }
-    return -1;
-  };
+  const flatIndex = (k: string) => indexOf.get(k) ?? -1;
   const drawn = (k: string) => {
     const i = flatIndex(k);
     return i >= win.first && i < win.end;
   };
   // the one tab stop must be a row that is drawn: else the first drawn row
-  const tabStop = [focusKey, selected && key(selected.agent, selected.name)].find((k) => k && rowKeys.includes(k) && drawn(k))
-    ?? groups.flatMap((g) => g.rows.map((c, i) => ({ k: key(g.agent.name, c.name), i: g.at + i }))).find((r) => r.i >= win.first && r.i < win.end)?.k;
+  const tabStop = [focusKey, selected && key(selected.agent, selected.name)].find((k) => k && drawn(k))
+    ?? groups.flatMap((g) => g.rows.slice(Math.max(0, win.first - g.at), Math.max(0, win.end - g.at)).map((c) => key(g.agent.name, c.name)))[0];
   // A row moved to by key but not drawn yet: scrolled to, then focused once it is drawn.
   const pendingFocus = useRef<string | null>(null);
   useEffect(() => {
@@ -198,6 +199,26 @@ export function ContainerList({
     const to = box ? scrollToShow(flatIndex(nk), rowHeight, box.scrollTop, box.clientHeight, head) : undefined;
     if (box && to !== undefined) box.scrollTop = to;
   };
+
+  // The rows' handlers, one object for the list's lifetime that calls the newest closures: a row's
+  // props then change only when what it shows does, and memo() skips the rest (a thousand
+  // containers' events otherwise render every drawn row each frame, and re-attach its ref, which
+  // measured the row and forced a layout).
+  const latest = useRef({ onGridKey, onOpen, measureRow });
+  const actions = useMemo<RowActions>(() => ({
+    open: (agent, name) => {
+      setFocusKey(key(agent, name));
+      latest.current.onOpen({ agent, name });
+    },
+    toggle,
+    keyDown: (e, agent, name) => latest.current.onGridKey(e, key(agent, name), () => actions.open(agent, name)),
+    register: (k, el) => {
+      if (el) rowRefs.current.set(k, el);
+      else rowRefs.current.delete(k);
+      latest.current.measureRow(el);
+    },
+  }), [toggle]);
+  latest.current = { onGridKey, onOpen, measureRow };
 
   return (
     <section className="list-pane" aria-label="container list" data-testid="list-pane">
@@ -296,28 +317,19 @@ export function ContainerList({
                 {from > 0 && <Spacer rows={from} rowHeight={rowHeight} />}
                 {rows.slice(from, to).map((c, i) => {
                   const k = key(agent.name, c.name);
-                  const open = () => {
-                    setFocusKey(k);
-                    onOpen({ agent: agent.name, name: c.name });
-                  };
                   return (
                     <Row
                       key={c.name}
+                      agent={agent.name}
                       c={c}
-                      now={now}
+                      // only a running container's uptime moves with the clock
+                      now={c.state === "STOPPED" ? 0 : now}
                       greyed={greyed}
                       checked={checked.has(k)}
-                      onCheck={() => toggle(k)}
                       selected={selected?.agent === agent.name && selected.name === c.name}
-                      onSelect={open}
                       tabbable={k === tabStop}
                       rowIndex={at + from + i + 2}
-                      rowRef={(el) => {
-                        if (el) rowRefs.current.set(k, el);
-                        else rowRefs.current.delete(k);
-                        measureRow(el);
-                      }}
-                      onKeyDown={(e) => onGridKey(e, k, open)}
+                      actions={actions}
                       failedStep={failedStep(store.lastEvent(agent.name, c.name))}
                       samples={metrics.container(agent.name, c.name)}
                     />
@@ -333,50 +345,57 @@ export function ContainerList({
   );
 }
 
-function Row({
+/** What a row does, the same object for every row and every render (see `actions` above). */
+interface RowActions {
+  open(agent: string, name: string): void;
+  toggle(k: string): void;
+  keyDown(e: KeyboardEvent, agent: string, name: string): void;
+  register(k: string, el: HTMLTableRowElement | null): void;
+}
+
+/** One container's row; rendered again only when one of its props changes (memo). */
+const Row = memo(function Row({
+  agent,
   c,
   now,
   greyed,
   checked,
-  onCheck,
   selected,
-  onSelect,
   tabbable,
   rowIndex,
-  rowRef,
-  onKeyDown,
+  actions,
   failedStep,
   samples,
 }: {
-  rowIndex: number;
-  failedStep?: string;
-  samples: Sample[];
-  tabbable: boolean;
-  rowRef: (el: HTMLTableRowElement | null) => void;
-  onKeyDown: (e: KeyboardEvent) => void;
+  agent: string;
   c: ContainerSummary;
   now: number;
   greyed: boolean;
   checked: boolean;
-  onCheck: () => void;
   selected: boolean;
-  onSelect: () => void;
+  tabbable: boolean;
+  rowIndex: number;
+  actions: RowActions;
+  failedStep?: string;
+  samples: Sample[];
 }) {
+  const k = key(agent, c.name);
+  const rowRef = useCallback((el: HTMLTableRowElement | null) => actions.register(k, el), [actions, k]);
   return (
     <tr
       className={`crow ${selected ? "selected" : ""}`}
       data-testid={`row-${c.name}`}
       data-state={c.state}
       ref={rowRef}
-      onClick={onSelect}
-      onKeyDown={onKeyDown}
+      onClick={() => actions.open(agent, c.name)}
+      onKeyDown={(e) => actions.keyDown(e, agent, c.name)}
       tabIndex={tabbable ? 0 : -1}
       aria-selected={selected}
       aria-rowindex={rowIndex}
       aria-label={`${c.name}, ${c.state}`}
     >
       <td className="w-check" onClick={(e) => e.stopPropagation()}>
-        <input type="checkbox" tabIndex={-1} checked={checked} onChange={onCheck} data-testid={`check-${c.name}`} aria-label={`check ${c.name}`} />
+        <input type="checkbox" tabIndex={-1} checked={checked} onChange={() => actions.toggle(k)} data-testid={`check-${c.name}`} aria-label={`check ${c.name}`} />
       </td>
       <td>
         <StateChip state={c.state} greyed={greyed} />
@@ -395,6 +414,27 @@ function Row({
       <CpuCell name={c.name} samples={c.state === "STOPPED" ? NO_SAMPLES : samples} />
     </tr>
   );
+});
+
+/**
+ * Every row's key, and each key's flat index among all rows: made again only when a group's rows
+ * (the array) or position changed, not for each event (a thousand keys each frame otherwise).
+ */
+function useRowKeys(groups: ReadonlyArray<{ agent: { name: string }; rows: readonly ContainerSummary[]; at: number }>): { visibleKeys: string[]; indexOf: Map<string, number> } {
+  const cache = useRef<{ from: Array<{ rows: readonly ContainerSummary[]; at: number }>; visibleKeys: string[]; indexOf: Map<string, number> } | null>(null);
+  const was = cache.current;
+  if (was && was.from.length === groups.length && groups.every((g, i) => g.rows === was.from[i]!.rows && g.at === was.from[i]!.at)) return was;
+  const visibleKeys: string[] = [];
+  const indexOf = new Map<string, number>();
+  for (const g of groups) {
+    g.rows.forEach((c, i) => {
+      const k = key(g.agent.name, c.name);
+      visibleKeys.push(k);
+      indexOf.set(k, g.at + i);
+    });
+  }
+  cache.current = { from: groups.map((g) => ({ rows: g.rows, at: g.at })), visibleKeys, indexOf };
+  return cache.current;
 }
 
 /** Rows not drawn, standing as their height so that the scrollbar is as if they were. */

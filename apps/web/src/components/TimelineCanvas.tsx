@@ -12,7 +12,7 @@ import { recordDraw } from "@/lib/timeline/draw-log";
 import { paintTimeline, paletteFor } from "@/lib/timeline/paint";
 import type { TimeRange } from "@/lib/view-url";
 import { useDarkMode } from "@/client/hooks";
-import { AXIS_H, eventAt, fitAll, followNow, laneAt, LABEL_W, panBy, RANGES, timeAt, withView, zoomAt, zoomBy, type View } from "@/lib/timeline/scale";
+import { AXIS_H, eventAt, fitAll, followNow, laneAt, LABEL_W, panBy, RANGES, timeAt, visibleLanes, withView, zoomAt, zoomBy, type View } from "@/lib/timeline/scale";
 import { StateChip } from "./StateChip";
 
 export interface Lane {
@@ -77,6 +77,8 @@ export function TimelineCanvas({
   const onRangeRef = useRef(onRangeChange);
   const dirty = useRef(true);
   const drawnEventsVersion = useRef(-1);
+  /** what the lanes in view held when last drawn (shownEvents) */
+  const drawnShown = useRef("");
   const lanesRef = useRef(lanes);
   const liveRef = useRef(live);
   const hoverRef = useRef<Hover | null>(null);
@@ -158,15 +160,38 @@ export function TimelineCanvas({
     });
   }, [height, laneHeight, store]);
 
+  /**
+   * The events of the lanes in view, in short: their count and their last seqs, summed. An event in
+   * a lane out of view (most of them, with a thousand lanes) then leaves the canvas as it is.
+   */
+  const shownEvents = useCallback((): string => {
+    const scroller = scrollRef.current;
+    const lanes = lanesRef.current;
+    if (!scroller) return "";
+    const { first, end } = visibleLanes(scroller.scrollTop, height, laneHeight, lanes.length);
+    let count = 0;
+    let seqs = 0;
+    for (let i = first; i < end; i++) {
+      const events = eventsOf(store, lanes[i]!);
+      count += events.length;
+      seqs += events.at(-1)?.seq ?? 0;
+    }
+    return `${first}:${end}:${count}:${seqs}`;
+  }, [height, laneHeight, store]);
+
   // the draw loop: redraw when something changed, and ~15 times a second while following now
   useEffect(() => {
     let raf = 0;
     let lastLive = 0;
     const tick = (ts: number) => {
-      const eventsChanged = store.eventsVersion !== drawnEventsVersion.current;
+      let eventsChanged = false;
+      if (store.eventsVersion !== drawnEventsVersion.current) {
+        drawnEventsVersion.current = store.eventsVersion;
+        eventsChanged = shownEvents() !== drawnShown.current;
+      }
       if (dirty.current || eventsChanged || (viewRef.current.follow && ts - lastLive > 66)) {
         dirty.current = false;
-        drawnEventsVersion.current = store.eventsVersion;
+        drawnShown.current = shownEvents();
         lastLive = ts;
         const t = performance.now();
         draw();
@@ -176,7 +201,7 @@ export function TimelineCanvas({
     };
     raf = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(raf);
-  }, [draw, store, testId]);
+  }, [draw, shownEvents, store, testId]);
 
   const hit = (clientX: number, clientY: number): Hover | null => {
     const canvas = canvasRef.current;

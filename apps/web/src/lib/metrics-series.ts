@@ -110,3 +110,36 @@ export function alignHosts(hosts: ReadonlyArray<readonly Sample[]>, field: keyof
   });
   return [times.map((t) => t / 1000), ...cols];
 }
+
+/**
+ * A sparkline's SVG paths in a `width` × `height` box: the line, and the area under it to fill. x
+ * spans the samples' times, y 0 to the largest value (at least 1, so that an idle container lies
+ * flat at the bottom); a null starts a new piece of line.
+ */
+export function sparkPaths(xs: readonly number[], ys: Column, width: number, height: number): { line: string; area: string } {
+  let max = 1;
+  for (const y of ys) if (y !== null && y > max) max = y;
+  const x0 = xs[0] ?? 0;
+  const span = (xs.at(-1) ?? 0) - x0 || 1;
+  const px = (i: number) => (((xs[i]! - x0) / span) * width).toFixed(1);
+  const py = (y: number) => (height - (y / max) * height).toFixed(1);
+  let line = "";
+  let area = "";
+  let pieceStart = -1;
+  const closePiece = (end: number) => {
+    if (pieceStart >= 0) area += `L${px(end)},${height}L${px(pieceStart)},${height}Z`;
+    pieceStart = -1;
+  };
+  ys.forEach((y, i) => {
+    if (y === null) {
+      closePiece(i - 1);
+      return;
+    }
+    const point = `${px(i)},${py(y)}`;
+    line += `${pieceStart < 0 ? "M" : "L"}${point}`;
+    area += `${pieceStart < 0 ? "M" : "L"}${point}`;
+    if (pieceStart < 0) pieceStart = i;
+  });
+  closePiece(ys.length - 1);
+  return { line, area };
+}
