@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { expect, freePort, hydrated, signIn, startStack, test as base, type Stack } from "../support/stack.ts";
 import { ROOT } from "../support/paths.ts";
 import { noSeriousViolations, screenshot } from "../support/ui.ts";
+import { seqDigest } from "../support/timeline.ts";
 import { startNetnsAgents } from "../support/netns-agents.ts";
 
 interface AgentStatus { name: string; up: boolean; fingerprint?: string; message?: string }
@@ -186,7 +187,7 @@ test("a dashboard whose client certificate the agent trusts adds it without a to
 
 // Last: making and removing ten namespaces' links tells Chromium the network changed, which fails
 // a navigation in flight (ERR_NETWORK_CHANGED); this test's browser signs in once they exist.
-test("ten agents in network namespaces, over TLS, added and relayed by one dashboard; one killed is said unreachable, then back under the same pin", async ({ page, stack }) => {
+test("ten agents in network namespaces, over TLS, added and relayed by one dashboard, all live in the page; one killed is said unreachable, then back under the same pin and caught up whole", async ({ page, stack }) => {
   test.setTimeout(240_000);
   const fleet = await startNetnsAgents(10);
   try {
@@ -210,6 +211,10 @@ test("ten agents in network namespaces, over TLS, added and relayed by one dashb
       expect(list.data.map((c) => c.name)).toEqual([`c${a.index}`]);
     }
 
+    // all live in the page, over the one stream, through each agent's pinned WSS
+    await page.goto("/");
+    for (const a of fleet.agents) await expect(page.getByTestId(`agent-host${a.index}`)).toContainText("live", { timeout: 30_000 });
+
     const killed = fleet.agents[6]!;
     const before = killed.fingerprint;
     await killed.stop("SIGKILL");
@@ -219,6 +224,17 @@ test("ten agents in network namespaces, over TLS, added and relayed by one dashb
     await killed.start();
     expect(killed.fingerprint).toBe(before);
     await expect.poll(async () => ((await (await api.get("/api/agents")).json()) as { agents: AgentStatus[] }).agents.find((a) => a.name === "host6")?.up).toBe(true);
+    // caught up, nothing missing: the page's events for it equal its own, a change after it came back included
+    await expect(page.getByTestId("agent-host6")).toContainText("live", { timeout: 30_000 });
+    const started = await api.post("/api/agents/host6/call", { data: { path: "containers.start", input: { name: "c6", command: ["sleep", "300"] } } });
+    expect(started.status(), await started.text()).toBe(200);
+    await page.getByTestId("nav-timeline").click();
+    const seqsOf = async (host: string) => {
+      const listed = (await (await api.post(`/api/agents/${host}/call`, { data: { path: "events.list", input: { before: Number.MAX_SAFE_INTEGER, limit: 100_000 } } })).json()) as { data: { events: { seq: number }[] } };
+      return seqDigest(host, listed.data.events.map((e) => e.seq));
+    };
+    for (const host of ["host6", "host0", "host9"]) await expect(page.getByTestId("timeline-stats")).toHaveAttribute("data-seqs", await seqsOf(host), { timeout: 30_000 });
+    await api.post("/api/agents/host6/call", { data: { path: "containers.abort", input: { name: "c6" } } });
   } finally {
     await fleet.close();
   }

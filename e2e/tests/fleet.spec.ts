@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { test, type Page } from "@playwright/test";
 // the plain test: this spec's agents and dashboards are its own, not the worker's stack
 import { expect, hydrated, signIn, spawnAgent, spawnDashboard, type AgentProcess } from "../support/stack.ts";
+import { seqDigest } from "../support/timeline.ts";
 import { rowState, screenshot } from "../support/ui.ts";
 
 const AGENTS = 10;
@@ -80,8 +81,7 @@ function browserConnections(url: string): number {
 /** What the page holds of an agent's events (count, first, last, sum of seqs), as the timeline's stats say it. */
 async function agentDigest(agent: AgentProcess, label: string): Promise<RegExp> {
   const { events } = await agent.api.events.list.query({ before: Number.MAX_SAFE_INTEGER, limit: 100_000 });
-  const seqs = events.map((e) => e.seq);
-  return new RegExp(`(^|,)${label}:${seqs.length}:${seqs[0] ?? 0}:${seqs.at(-1) ?? 0}:${seqs.reduce((x, y) => x + y, 0)}(,|$)`);
+  return seqDigest(label, events.map((e) => e.seq));
 }
 
 test("ten agents all go live over one stream; the page still answers; a killed agent catches up whole", async ({ page }, testInfo) => {
