@@ -144,15 +144,16 @@ interface ChildStamps {
 
 export async function spawnContainer(sys: Syscalls, host: Host, req: SpawnRequest): Promise<SpawnedInit> {
   const files = host.files;
+  // Each start's making (hooks, cgroups, the clone, the wait for its child) begins in a turn of
+  // the event loop of its own: a thousand start requests read off one socket at once would
+  // otherwise clone back to back in one turn, and every event recorded meanwhile (another
+  // container's RUNNING) would reach its subscribers only after all of them. The timed phases
+  // start after it.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const undo = new Undo();
   const clock = new Stopwatch();
   let step = "pre-start";
   try {
-    // Each start's making (hooks, cgroups, the clone, the wait for its child) begins in a turn of
-    // the event loop of its own: a thousand start requests read off one socket at once would
-    // otherwise clone back to back in one turn, and every event recorded meanwhile (another
-    // container's RUNNING) would reach its subscribers only after all of them.
-    await new Promise<void>((resolve) => setImmediate(resolve));
     // lxc_init runs the pre-start hooks once STARTING is set, before anything is made.
     await runHooks(host.processes, "pre-start", req.config.hooks.preStart, { name: req.name, configFile: req.configFile, rootfs: req.rootfs });
     checkAborted(req.signal);
