@@ -165,7 +165,8 @@ export class Agent implements AgentService {
 
   summary(name: string): ContainerSummary {
     const s = this.runtime.status(name);
-    const config = this.safeLoad(name);
+    // a running container's own config (read once, at its start), as LXC answers for one
+    const config = this.runtime.runningConfig(name) ?? this.safeLoad(name);
     return {
       name,
       state: s.state,

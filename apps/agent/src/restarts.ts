@@ -4,7 +4,7 @@
 // (detail.restart, and detail.flapping with detail.restarts once it flaps), and the start comes
 // after its backoff, caused by "restart policy". A start or a policy change from an operator
 // cancels a pending restart and starts the count again.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import {
   decideRestart, DEFAULT_RESTART_POLICY, NO_HISTORY, stopOf,
   type EventCause, type RestartHistory, type RestartPolicy, type RestartStatus,
@@ -30,8 +30,12 @@ export class RestartKeeper {
   ) {}
 
   policyOf(name: string): RestartPolicy {
+    const path = this.lxcpath.metaPath(name, POLICY_FILE);
+    // most containers have none: asked on every stop and every summary, an ENOENT thrown each time
+    // (its stack captured) cost more than the look
+    if (!existsSync(path)) return DEFAULT_RESTART_POLICY;
     try {
-      const saved = JSON.parse(readFileSync(this.lxcpath.metaPath(name, POLICY_FILE), "utf8")) as Partial<RestartPolicy>;
+      const saved = JSON.parse(readFileSync(path, "utf8")) as Partial<RestartPolicy>;
       return { ...DEFAULT_RESTART_POLICY, ...saved };
     } catch (e) {
       expected(e, ["ENOENT", SyntaxError], `reading ${name}'s restart policy`); // none set: never

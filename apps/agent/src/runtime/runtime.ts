@@ -9,7 +9,7 @@
 //   lxc_set_state          journal.ts: stored before anyone hears of it, even on a full disk
 //   after an agent crash   recovery.ts
 // The runtime knows no transport.
-import { actionRefusal, lxcConfigItem, type Action, type EventCause, type StateName } from "@corral/core";
+import { actionRefusal, lxcConfigItem, type Action, type ContainerConfig, type EventCause, type StateName } from "@corral/core";
 import type { Host } from "../host/host.ts";
 import type { Syscalls } from "../sys/syscalls.ts";
 import { hostHasAppArmor } from "./apparmor.ts";
@@ -96,6 +96,12 @@ export class Runtime {
       out.push({ name: inst.name, run: `${inst.cgroup.name}@${inst.startedAt ?? 0}`, cgroup: inst.cgroup, veths: inst.veths.map((v) => v.hostName) });
     }
     return out;
+  }
+
+  /** The config a container that is not STOPPED runs with (loaded at its start); else undefined. */
+  runningConfig(name: string): ContainerConfig | undefined {
+    const inst = this.instances.get(name);
+    return inst?.config && inst.state !== "STOPPED" ? inst.config : undefined;
   }
 
   /**
