@@ -40,6 +40,13 @@ int corral_tune_malloc(void)
 	return mallopt(M_MMAP_THRESHOLD, 32 * 1024) == 1 ? 0 : -EINVAL;
 }
 
+/* Give the kernel back what malloc holds free (the agent calls it after a full GC, once quiet). */
+int corral_malloc_trim(void)
+{
+	malloc_trim(0);
+	return 0;
+}
+
 /* A stream socketpair for the sync protocol, both ends CLOEXEC; returned packed as (a << 32) | b. */
 int64_t corral_socketpair(void)
 {

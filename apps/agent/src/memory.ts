@@ -24,8 +24,11 @@ export function gcDue(utilization: number, heapTotal: number, heapUsed: number, 
   return utilization < QUIET_UTILIZATION && heapTotal - heapUsed > SLACK_BYTES && heapTotal > totalAfterLastGc;
 }
 
-/** Starts the watch; returns what stops it. `onCollect` hears of each GC it asked for. */
-export function reclaimMemoryWhenQuiet(onCollect?: (before: number, after: number) => void): () => void {
+/**
+ * Starts the watch; returns what stops it. `onCollect` hears of each GC it asked for; `trim`, if
+ * given, runs after it (malloc_trim: the native memory the GC freed goes back to the kernel too).
+ */
+export function reclaimMemoryWhenQuiet(onCollect?: (before: number, after: number) => void, trim?: () => void): () => void {
   // The one way to reach V8's full GC from a running process: gc() is defined in contexts made
   // after the flag is set.
   setFlagsFromString("--expose-gc");
@@ -39,6 +42,7 @@ export function reclaimMemoryWhenQuiet(onCollect?: (before: number, after: numbe
     const before = getHeapStatistics();
     if (!gcDue(utilization, before.total_heap_size, before.used_heap_size, totalAfterLastGc)) return;
     gc();
+    trim?.();
     totalAfterLastGc = getHeapStatistics().total_heap_size;
     onCollect?.(before.total_heap_size, totalAfterLastGc);
   }, CHECK_MS);

@@ -46,7 +46,7 @@ export async function runAgent(lxcpath: string, listen: string, tlsOptions: Agen
   const tls = identity && { identity, trust: TrustStore.of(agent.lxcpath.root), plainHttp: tlsOptions.plainHttp };
   const server = await serve(agent, { host, port, token, allowedOrigins: env.allowedOrigins, tls });
   const mb = (n: number) => Math.round(n / 1048576);
-  const stopReclaiming = reclaimMemoryWhenQuiet((before, after) => jsonLogger.info("heap given back after a burst", { heapMB: mb(before), nowMB: mb(after) }));
+  const stopReclaiming = reclaimMemoryWhenQuiet((before, after) => jsonLogger.info("heap given back after a burst", { heapMB: mb(before), nowMB: mb(after) }), () => nativeSyscalls.trimMalloc());
   jsonLogger.info("agent listening", {
     url: `${identity ? "https" : "http"}://${listen}`, lxcpath: agent.lxcpath.root, storeId: agent.store.storeId,
     ...(identity ? { fingerprint: identity.fingerprint, certificate: identity.certPath, plainHttp: tlsOptions.plainHttp } : {}),

@@ -72,6 +72,9 @@ export class FakeSyscalls implements Syscalls {
   tuneMalloc(): void {
     this.record("tuneMalloc", []);
   }
+  trimMalloc(): void {
+    this.record("trimMalloc", []);
+  }
   exitedChild(): { pid: number; status: number } | null {
     this.record("exitedChild", []);
     const next = this.exits.entries().next().value;

@@ -13,7 +13,7 @@ export const LIBRARY_PATH = ["../../native/build/libcorral.so", "../native/build
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((path) => existsSync(path)) ?? fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
 
-type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_exited_child" | "corral_tune_malloc" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_set_winsize" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open" | "corral_userns_fd" | "corral_idmapped_tree" | "corral_lgetxattr" | "corral_lsetxattr";
+type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_exited_child" | "corral_tune_malloc" | "corral_malloc_trim" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_set_winsize" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open" | "corral_userns_fd" | "corral_idmapped_tree" | "corral_lgetxattr" | "corral_lsetxattr";
 
 const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
   corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.String, DataType.String] },
@@ -25,6 +25,7 @@ const signatures: Record<NativeName, { library: string; retType: DataType; param
   corral_socketpair: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
   corral_reap: { library: LIBRARY, retType: DataType.I64, paramsType: [DataType.I32] },
   corral_tune_malloc: { library: LIBRARY, retType: DataType.I32, paramsType: [] },
+  corral_malloc_trim: { library: LIBRARY, retType: DataType.I32, paramsType: [] },
   corral_exited_child: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
   corral_openpty: { library: LIBRARY, retType: DataType.I64, paramsType: [] },
   corral_peer_uid: { library: LIBRARY, retType: DataType.I64, paramsType: [DataType.I32] },
@@ -103,6 +104,9 @@ export const nativeSyscalls: Syscalls = {
   },
   tuneMalloc() {
     check("mallopt", lib().corral_tune_malloc([]), "setting malloc's mmap threshold");
+  },
+  trimMalloc() {
+    lib().corral_malloc_trim([]);
   },
   exitedChild() {
     const ret = lib().corral_exited_child([]);

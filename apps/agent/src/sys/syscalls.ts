@@ -27,6 +27,8 @@ export interface Syscalls {
   reap(pid: number): number | null;
   /** For a long-lived process (the agent): large blocks of memory go back to the kernel once freed. */
   tuneMalloc(): void;
+  /** malloc_trim(0): what malloc holds free goes back to the kernel. */
+  trimMalloc(): void;
   /** A child that has ended, with its raw wait status, left unreaped (it may not be one of ours); null if none has. */
   exitedChild(): { pid: number; status: number } | null;
   /** A pty pair for a console, both close-on-exec. */
