@@ -8,7 +8,9 @@
 //                       progress of stop and reboot;
 //   corral-remote.mjs   src/cli/remote-admin.ts: remote add, list and remove;
 //   corral-problems.mjs src/cli/problems.ts: the words for an agent that cannot be used, loaded
-//                       when a call fails.
+//                       when a call fails;
+//   corral-checkpoint.mjs src/store/checkpoint-worker.mjs: the agent's thread for the store's WAL
+//                       checkpoints (store/checkpointer.ts).
 // Each is whole (no shared chunks): esbuild's code splitting kept all of @corral/core in the chunk
 // the quick commands load. Run by `pnpm build`; bin/corral.mjs also runs it when a source is
 // newer than dist/corral.mjs.
@@ -52,6 +54,7 @@ export async function bundle() {
     ["corral-streams.mjs", "src/cli/streams.ts"],
     ["corral-remote.mjs", "src/cli/remote-admin.ts"],
     ["corral-problems.mjs", "src/cli/problems.ts"],
+    ["corral-checkpoint.mjs", "src/store/checkpoint-worker.mjs"],
   ].map(([file, entry]) => build({ ...common, entryPoints: [join(here, entry)], outfile: join(out, file) })));
   const old = `${DIST}.old.${process.pid}`;
   try {

@@ -75,6 +75,7 @@ export class Agent implements AgentService {
     this.lxcpath = new LxcPath(lxcpathDir);
     this.lxcpath.ensure();
     this.store = openStore(join(this.lxcpath.root, "corral.db"), log);
+    this.store.checkpointInBackground();
     this.lastStops = this.store.latestByContainer("STOPPED");
     this.runtime = new Runtime(sys, host, this.lxcpath, (c) => this.onState(c));
     this.lxc = new LxcBroadcast(sys, this.lxcpath.root, runtimeCommandTarget(() => this.runtime));

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { errorCode, unexpected } from "../errors.ts";
 import { SampleHistory } from "./samples.ts";
 import { AlertLog } from "./alerts.ts";
+import { Checkpointer } from "./checkpointer.ts";
 import { HISTORY_KEEP_MS, preciseNow, type EventCause, type EventDetail, type StateEvent, type StateName } from "@corral/core";
 
 export interface AuditEntry {
@@ -103,6 +104,7 @@ export class Store {
   /** the raised alerts (store/alerts.ts) */
   readonly alerts: AlertLog;
   private auditWrites = 0;
+  private checkpointer: Checkpointer | undefined;
 
   constructor(readonly path: string, opts: { retention?: AuditRetention } = {}) {
     this.retention = opts.retention ?? DEFAULT_AUDIT_RETENTION;
@@ -251,7 +253,17 @@ export class Store {
     })();
   }
 
+  /**
+   * WAL checkpoints from a thread of their own from now on (store/checkpointer.ts), so that no
+   * write of the agent's waits for one. The agent's store does this; a store opened for a
+   * moment (a test, a salvage) keeps SQLite's automatic checkpoints.
+   */
+  checkpointInBackground(intervalMs?: number): void {
+    this.checkpointer ??= new Checkpointer(this.db, this.path, intervalMs);
+  }
+
   close(): void {
+    this.checkpointer?.stop();
     this.db.close();
   }
 }
