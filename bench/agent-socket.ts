@@ -5,7 +5,8 @@
 import WebSocket from "ws";
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
-type Subscriber = { onData: (id: string | undefined, data: unknown) => void; onError: (e: Error) => void };
+/** `t`: when the message arrived (ms since the epoch), stamped as ws handed it over. */
+type Subscriber = { onData: (id: string | undefined, data: unknown, t: number) => void; onError: (e: Error) => void };
 
 interface Reply {
   id: number;
@@ -17,14 +18,23 @@ export class AgentSocket {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly subscribers = new Map<number, Subscriber>();
+  /** Messages kept unread, with their arrival times, until drain() (a deferred socket). */
+  private readonly unread: Array<[Buffer, number]> = [];
 
-  private constructor(private readonly ws: WebSocket) {
+  /**
+   * `deferred`: each message is only stamped and kept as it arrives, and read when drain() is
+   * called: a subscriber of the fan-out measures when the agent's message reached it, not how
+   * long its own process, sharing the cores, took to parse the ones before.
+   */
+  private constructor(private readonly ws: WebSocket, private readonly deferred: boolean) {
     ws.on("message", (raw) => {
+      const t = performance.timeOrigin + performance.now();
       // ws hands a text or binary message over as one Buffer (binaryType "nodebuffer").
-      const text = (raw as Buffer).toString("utf8");
+      const data = raw as Buffer;
       // The server's keep-alive: answer it, or it closes the connection.
-      if (text === "PING") { ws.send("PONG"); return; }
-      if (text !== "PONG") this.onMessage(JSON.parse(text) as Reply | Reply[]);
+      if (data.length === 4 && data.toString("latin1") === "PING") { ws.send("PONG"); return; }
+      if (deferred) this.unread.push([data, t]);
+      else this.read(data, t);
     });
     ws.on("close", () => {
       const err = new Error("the agent closed the connection");
@@ -33,15 +43,25 @@ export class AgentSocket {
     });
   }
 
-  static open(url: string, token: string): Promise<AgentSocket> {
+  private read(data: Buffer, t: number): void {
+    const text = data.toString("utf8");
+    if (text !== "PONG") this.onMessage(JSON.parse(text) as Reply | Reply[], t);
+  }
+
+  /** Reads the messages a deferred socket kept, in the order they came. */
+  drain(): void {
+    for (const [data, t] of this.unread.splice(0)) this.read(data, t);
+  }
+
+  static open(url: string, token: string, opts: { deferred?: boolean } = {}): Promise<AgentSocket> {
     const ws = new WebSocket(`${url.replace(/^http/, "ws")}/trpc`, { headers: { authorization: `Bearer ${token}`, "x-corral-actor": "bench" } });
     return new Promise((resolve, reject) => {
-      ws.once("open", () => resolve(new AgentSocket(ws)));
+      ws.once("open", () => resolve(new AgentSocket(ws, opts.deferred ?? false)));
       ws.once("error", reject);
     });
   }
 
-  private onMessage(msg: Reply | Reply[]): void {
+  private onMessage(msg: Reply | Reply[], t: number): void {
     for (const m of Array.isArray(msg) ? msg : [msg]) {
       const sub = this.subscribers.get(m.id);
       if (sub) {
@@ -49,7 +69,7 @@ export class AgentSocket {
         else if (m.result?.type === "data") {
           // A tracked() item arrives as {id, data} inside the result's data.
           const tracked = m.result.data as { id?: string; data?: unknown };
-          sub.onData(tracked.id ?? m.result.id, tracked.data);
+          sub.onData(tracked.id ?? m.result.id, tracked.data, t);
         }
         continue;
       }

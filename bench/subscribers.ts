@@ -1,6 +1,8 @@
 // The fan-out subscribers, in a process of their own so that their arrival times are not delayed
-// by the bench's own work: N WebSocket subscribers from a cursor; on SIGTERM (or stdin closing)
-// each one's arrivals go to stdout as JSON.
+// by the bench's own work: N WebSocket subscribers from a cursor, each message stamped as it
+// arrives and read only at the end (deferred sockets: parsing as they went, a subscriber's stamp
+// also held the time its process took to parse the messages of the other nine queued ahead of
+// it); once stdin closes each one's arrivals go to stdout as JSON.
 import { AgentSocket } from "./agent-socket.ts";
 import type { StateEvent, StreamItem } from "@corral/core";
 
@@ -8,12 +10,11 @@ const [url, token, cursor, count] = process.argv.slice(2) as [string, string, st
 const arrivals: Array<Array<{ seq: number; at: number; t: number }>> = [];
 let resyncs = 0;
 
-const sockets = await Promise.all(Array.from({ length: Number(count) }, () => AgentSocket.open(url, token)));
+const sockets = await Promise.all(Array.from({ length: Number(count) }, () => AgentSocket.open(url, token, { deferred: true })));
 sockets.forEach((socket, i) => {
   arrivals[i] = [];
   socket.subscribe("events.onEvent", {}, cursor, {
-    onData: (_id, data) => {
-      const t = performance.timeOrigin + performance.now();
+    onData: (_id, data, t) => {
       const item = data as StreamItem;
       if (item.kind !== "event") {
         resyncs++;
@@ -28,7 +29,10 @@ sockets.forEach((socket, i) => {
 process.stdout.write("ready\n");
 process.stdin.resume();
 process.stdin.on("end", () => {
-  sockets.forEach((s) => s.close());
+  sockets.forEach((s) => {
+    s.drain();
+    s.close();
+  });
   // Exit only once the whole report is written: it is larger than a pipe's buffer.
   process.stdout.write(`${JSON.stringify({ arrivals, resyncs })}\n`, () => process.exit(0));
 });
