@@ -149,6 +149,13 @@ async function remoteCommand(args: ParsedArgs): Promise<number> {
   }
 }
 
+// A reader that went away (`corral events | head`): stop quietly, as a Unix tool killed by
+// SIGPIPE does (Node ignores SIGPIPE, so the next write fails with EPIPE instead).
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {

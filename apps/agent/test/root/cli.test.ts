@@ -64,6 +64,21 @@ describe("the corral command against an agent", () => {
     await corral("abort", "db");
   });
 
+  it("stops quietly when its reader goes away (`corral events | head -1`)", async () => {
+    const child = spawn(process.execPath, [join(REPO, "apps/agent/bin/corral.mjs"), "events", "--since", "0"], {
+      env: { ...process.env, CORRAL_AGENT: agent.url, CORRAL_TOKEN: agent.token }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    // the reader takes the first line and leaves, as head -1 does
+    await new Promise((resolve) => child.stdout.once("data", resolve));
+    child.stdout.destroy();
+    await corral("start", "web", "--", "true");
+    assert.equal(await exited, 0, err);
+    assert.equal(err, "");
+  });
+
   it("a usage error exits 2 before the agent is asked; the agent's refusal exits 1 with its message", async () => {
     const usage = await corral("info");
     assert.equal(usage.code, 2);
