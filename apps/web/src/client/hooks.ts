@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { useEffect, useRef, useState, useSyncExternalStore, type RefObject } from "react";
 import { dashboardStore, type DashboardStore } from "./store";
 
 /** The dashboard store; the component re-renders on every change. */
@@ -7,6 +7,35 @@ export function useDashboard(): DashboardStore {
   const store = dashboardStore();
   useSyncExternalStore(store.subscribe, store.getVersion, () => 0);
   return store;
+}
+
+/**
+ * A modal <dialog> for as long as the component that renders it is mounted: shown with
+ * showModal() (the browser traps focus in it and makes the page behind it inert), Escape goes to
+ * `onCancel` (the owner unmounts it, so that an answer is given once), and focus goes back to
+ * where it was when it closes. Put the ref on the <dialog>.
+ */
+export function useModalDialog(onCancel: () => void): RefObject<HTMLDialogElement | null> {
+  const ref = useRef<HTMLDialogElement>(null);
+  const cancel = useRef(onCancel);
+  cancel.current = onCancel;
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    dialog.showModal();
+    const onEscape = (e: Event) => {
+      e.preventDefault(); // closed by its owner, not by the browser
+      cancel.current();
+    };
+    dialog.addEventListener("cancel", onEscape);
+    return () => {
+      dialog.removeEventListener("cancel", onEscape);
+      dialog.close();
+      if (before?.isConnected) before.focus();
+    };
+  }, []);
+  return ref;
 }
 
 /** The time now, ticking. */

@@ -4,7 +4,8 @@
 // check against `corral agent --fingerprint` on that host, and pinned once accepted; the agent must
 // answer before it is saved), rename, remove. The registry is the server's (tokens never come
 // here); the page reloads after a change, so that every view starts from the new list.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
+import { useModalDialog } from "@/client/hooks";
 import type { AgentStatus } from "@/lib/types";
 import { expected } from "@/lib/errors";
 
@@ -29,7 +30,7 @@ function statusWords(a: AgentStatus): string {
 }
 
 export function AgentsDialog({ onClose }: { onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModalDialog(onClose);
   const [listing, setListing] = useState<Listing | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -37,8 +38,6 @@ export function AgentsDialog({ onClose }: { onClose: () => void }) {
   const [removing, setRemoving] = useState<string | null>(null);
   const [form, setForm] = useState({ name: "", url: "", token: "" });
   const [confirm, setConfirm] = useState<{ fingerprint: string; url: string } | null>(null);
-  const close = useRef(onClose);
-  close.current = onClose;
 
   const load = useCallback(async () => {
     try {
@@ -49,21 +48,7 @@ export function AgentsDialog({ onClose }: { onClose: () => void }) {
   }, []);
 
   useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    dialog.showModal();
-    const onCancel = (e: Event) => {
-      e.preventDefault();
-      close.current();
-    };
-    dialog.addEventListener("cancel", onCancel);
     void load();
-    return () => {
-      dialog.removeEventListener("cancel", onCancel);
-      dialog.close();
-      if (before?.isConnected) before.focus();
-    };
   }, [load]);
 
   /** Run a change; on success the page starts again from the new list. */

@@ -3,7 +3,8 @@
 // modal <dialog> (the browser traps focus in it and makes the page behind it inert), titled with
 // the action and the count, listing the containers by name. Focus starts on Cancel, the choice that
 // changes nothing; Escape cancels too; focus returns to where it was.
-import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import { useCallback, useRef, useState, type ReactNode } from "react";
+import { useModalDialog } from "@/client/hooks";
 import { plural } from "@/lib/view-url";
 
 export interface ConfirmRequest {
@@ -29,27 +30,10 @@ export function useConfirm(): [ReactNode, (r: ConfirmRequest) => Promise<boolean
 }
 
 function ConfirmDialog({ request, onSettle }: { request: ConfirmRequest; onSettle: (ok: boolean) => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const settle = useRef(onSettle);
   settle.current = onSettle;
+  const ref = useModalDialog(() => settle.current(false));
   const { action, names, consequence } = request;
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    dialog.showModal();
-    const onCancel = (e: Event) => {
-      e.preventDefault(); // closed by us, so the answer is given once
-      settle.current(false);
-    };
-    dialog.addEventListener("cancel", onCancel);
-    return () => {
-      dialog.removeEventListener("cancel", onCancel);
-      dialog.close();
-      if (before?.isConnected) before.focus();
-    };
-  }, []);
 
   const title = `${action} ${plural(names.length, "container")}?`;
   return (
