@@ -2,9 +2,11 @@
 // file of a rootfs the template laid out as host root is given to the ids the map makes of its
 // owner (uid 0 becomes host uid 100000, 33 becomes 100033, ...), as lxc-create with an idmap
 // leaves it, and the users and groups its POSIX ACLs name are shifted the same way (Debian's
-// /var/log/journal has one for adm), as Incus shifts them. Such a rootfs then starts without an
+// /var/log/journal has one for adm), as Incus shifts them, and so are its file capabilities
+// (ping's cap_net_raw), which chown drops: they are written back as the kernel keeps them for a
+// user namespace, with the host uid of the container's root. Such a rootfs then starts without an
 // idmapped mount, on any filesystem. Runs on the host, inside the new container's own directory
-// only. File capabilities (security.capability) are not carried over: chown drops them.
+// only.
 import { chmodSync, lchownSync, lstatSync, readdirSync, type Stats } from "node:fs";
 import { chmod, lchown, lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -49,6 +51,45 @@ function shiftAcls(xattrs: XattrAccess, path: string, st: Stats, idmap: readonly
   }
 }
 
+const FILE_CAPS_XATTR = "security.capability";
+/** vfs_cap_data: a u32 magic (revision and the effective flag), permitted and inheritable as two
+ * u32 pairs, and in revision 3 the uid of the root the capabilities are for. */
+const VFS_CAP_REVISION_MASK = 0xff000000;
+const VFS_CAP_REVISION_2 = 0x02000000;
+const VFS_CAP_REVISION_3 = 0x03000000;
+const VFS_CAP_FLAGS_EFFECTIVE = 0x000001;
+const VFS_CAP_V2_BYTES = 20;
+const VFS_CAP_V3_BYTES = 24;
+
+/**
+ * A file's capabilities for the container's root: revision 3 with the root id mapped (a revision
+ * 2 value is host root's, root id 0), which the kernel honours only inside a user namespace whose
+ * root that is. Undefined when the value is not one it knows, or its root is outside the map. Pure.
+ */
+export function shiftedFileCaps(value: Buffer, idmap: readonly IdMapRange[]): Buffer | undefined {
+  const magic = value.length >= 4 ? value.readUInt32LE(0) : 0;
+  const revision = magic & VFS_CAP_REVISION_MASK;
+  const v2 = revision === VFS_CAP_REVISION_2 && value.length === VFS_CAP_V2_BYTES;
+  if (!v2 && !(revision === VFS_CAP_REVISION_3 && value.length === VFS_CAP_V3_BYTES)) return undefined;
+  const rootid = mapToHost(idmap, "u", v2 ? 0 : value.readUInt32LE(20));
+  if (rootid === undefined) return undefined;
+  const out = Buffer.alloc(VFS_CAP_V3_BYTES);
+  value.copy(out, 0, 0, VFS_CAP_V2_BYTES);
+  out.writeUInt32LE((VFS_CAP_REVISION_3 | (magic & VFS_CAP_FLAGS_EFFECTIVE)) >>> 0, 0);
+  out.writeUInt32LE(rootid, 20);
+  return out;
+}
+
+/** The capabilities of a regular file, read before chown drops them. */
+function fileCaps(xattrs: XattrAccess, path: string, st: Stats): Buffer | undefined {
+  return st.isFile() ? xattrs.getXattr(path, FILE_CAPS_XATTR) : undefined;
+}
+
+function restoreFileCaps(xattrs: XattrAccess, path: string, caps: Buffer | undefined, idmap: readonly IdMapRange[]): void {
+  const shifted = caps && shiftedFileCaps(caps, idmap);
+  if (shifted) xattrs.setXattr(path, FILE_CAPS_XATTR, shifted);
+}
+
 /**
  * The host ids a file of these ids gets; undefined when it keeps them (ids the map leaves out
  * stay as they are, and show inside as the overflow id, nobody).
@@ -71,9 +112,11 @@ export function shiftOwnershipSync(xattrs: XattrAccess, path: string, idmap: rea
   if (st.dev !== dev) return;
   const owner = shiftedOwner(st.uid, st.gid, idmap);
   if (owner) {
+    const caps = fileCaps(xattrs, path, st);
     lchownSync(path, owner.uid, owner.gid);
     const mode = keptMode(st);
     if (mode !== undefined) chmodSync(path, mode);
+    restoreFileCaps(xattrs, path, caps, idmap);
   }
   shiftAcls(xattrs, path, st, idmap);
   if (st.isDirectory()) for (const name of readdirSync(path)) shiftOwnershipSync(xattrs, join(path, name), idmap, dev);
@@ -85,9 +128,11 @@ export async function shiftOwnership(xattrs: XattrAccess, path: string, idmap: r
   if (dev !== undefined && st.dev !== dev) return;
   const owner = shiftedOwner(st.uid, st.gid, idmap);
   if (owner) {
+    const caps = fileCaps(xattrs, path, st);
     await lchown(path, owner.uid, owner.gid);
     const mode = keptMode(st);
     if (mode !== undefined) await chmod(path, mode);
+    restoreFileCaps(xattrs, path, caps, idmap);
   }
   shiftAcls(xattrs, path, st, idmap);
   if (st.isDirectory()) for (const name of await readdir(path)) await shiftOwnership(xattrs, join(path, name), idmap, st.dev);

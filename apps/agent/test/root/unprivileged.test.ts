@@ -3,13 +3,15 @@
 // Real namespaces, cgroups, mounts and veths; needs root, fails without.
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { shellExitCode } from "@corral/core";
+import { DEFAULT_IDMAP, shellExitCode } from "@corral/core";
 import { createContainer, createContainerAsync } from "../../src/containers/create.ts";
+import { shiftOwnershipSync } from "../../src/containers/shift.ts";
+import { nativeSyscalls } from "../../src/sys/native.ts";
 import { consoleLogin, makeHarness, until, type Harness } from "./harness.ts";
 
 const runAsync = promisify(execFile);
@@ -102,6 +104,29 @@ describe("an unprivileged container made by create --unprivileged (shifted owner
     assert.doesNotMatch(out, /\bidmapped\b/);
     assert.equal(hostUid(pid), 100000);
     await stop("shifted");
+  });
+});
+
+describe("file capabilities through the shift", () => {
+  it("a file with cap_net_raw+ep keeps it: a user inside gets it on exec", async () => {
+    createContainer(h.lxcpath, { name: "capped", template: "busybox" });
+    const rootfs = `${h.lxcpath.dir("capped")}/rootfs`;
+    // a copy named busybox, which takes its applet from its first argument
+    mkdirSync(join(rootfs, "opt/cap"), { recursive: true });
+    copyFileSync(join(rootfs, "bin/busybox"), join(rootfs, "opt/cap/busybox"));
+    // what `setcap cap_net_raw+ep` writes as host root: revision 2, permitted bit 13, effective
+    const caps = Buffer.alloc(20);
+    caps.writeUInt32LE(0x02000001, 0);
+    caps.writeUInt32LE(1 << 13, 4);
+    nativeSyscalls.setXattr(join(rootfs, "opt/cap/busybox"), "security.capability", caps);
+    shiftOwnershipSync(nativeSyscalls, rootfs, DEFAULT_IDMAP);
+    appendFileSync(h.lxcpath.configPath("capped"), "lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\nlxc.init.uid = 65534\nlxc.init.gid = 65534\n");
+    // The init is that copy itself, as nobody: its own capabilities are the file's.
+    await h.runtime.start("capped", { cause: { actor: "test" }, command: ["/opt/cap/busybox", "cat", "/proc/self/status"] });
+    await h.waitFor("capped", "STOPPED");
+    const status = console("capped");
+    assert.match(status, /^Uid:\s+65534\b/m, status);
+    assert.match(status, /^CapEff:\s+0000000000002000\b/m, status);
   });
 });
 

@@ -9,7 +9,7 @@ import { DEFAULT_IDMAP, ERRNO } from "@corral/core";
 import { filesystemOf, prepareUserns } from "../../src/runtime/userns.ts";
 import { ContainerCgroup } from "../../src/runtime/cgroups.ts";
 import type { Hierarchy } from "../../src/runtime/cgroup-hierarchies.ts";
-import { shiftedAcl, shiftedOwner } from "../../src/containers/shift.ts";
+import { shiftedAcl, shiftedFileCaps, shiftedOwner } from "../../src/containers/shift.ts";
 import { FakeFiles } from "../../src/host/fake.ts";
 import { createContainer } from "../../src/containers/create.ts";
 import { LxcPath } from "../../src/containers/lxcpath.ts";
@@ -100,6 +100,32 @@ describe("a shifted rootfs's ACLs", () => {
     assert.deepEqual([0, 1, 2, 3].map((i) => shifted.readUInt32LE(8 + 8 * i)), [0xffffffff, 100004, 70000, 0xffffffff]);
     assert.equal(shiftedAcl(Buffer.from([2, 0, 0, 0]), DEFAULT_IDMAP), undefined, "nothing to change");
     assert.equal(shiftedAcl(Buffer.from([1, 0, 0, 0]), DEFAULT_IDMAP), undefined, "an unknown version is left alone");
+  });
+});
+
+describe("a shifted rootfs's file capabilities", () => {
+  /** cap_net_raw (bit 13) permitted, effective flag set: what `setcap cap_net_raw+ep` writes. */
+  const v2 = Buffer.alloc(20);
+  v2.writeUInt32LE(0x02000001, 0);
+  v2.writeUInt32LE(1 << 13, 4);
+
+  it("become revision 3, for the host uid of the container's root", () => {
+    const v3 = shiftedFileCaps(v2, DEFAULT_IDMAP)!;
+    assert.equal(v3.length, 24);
+    assert.equal(v3.readUInt32LE(0), 0x03000001, "revision 3, effective kept");
+    assert.equal(v3.readUInt32LE(4), 1 << 13, "the permitted set kept");
+    assert.equal(v3.readUInt32LE(20), 100000);
+  });
+
+  it("of revision 3 have their root mapped; a value it does not know is left out", () => {
+    const v3 = Buffer.alloc(24);
+    v3.writeUInt32LE(0x03000000, 0);
+    v3.writeUInt32LE(5, 20);
+    assert.equal(shiftedFileCaps(v3, DEFAULT_IDMAP)!.readUInt32LE(20), 100005);
+    v3.writeUInt32LE(70000, 20);
+    assert.equal(shiftedFileCaps(v3, DEFAULT_IDMAP), undefined, "a root outside the map");
+    assert.equal(shiftedFileCaps(v2.subarray(0, 12), DEFAULT_IDMAP), undefined, "a short value");
+    assert.equal(shiftedFileCaps(Buffer.from([0, 0, 0, 1, ...Array(16).fill(0)]), DEFAULT_IDMAP), undefined, "revision 1");
   });
 });
 
