@@ -13,6 +13,7 @@ import { API_VERSION, API_VERSION_HEADER, fingerprintOfPeer } from "@corral/core
 import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
+import { agentEncoder } from "./ws-encoder.ts";
 import { WebSocketServer, type WebSocket } from "ws";
 import { jsonLogger } from "../log.ts";
 import type { AgentService } from "./service.ts";
@@ -168,7 +169,7 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   applyWSSHandler({
-    wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 10_000 },
+    wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 10_000 }, experimental_encoder: agentEncoder,
     onError: ({ error, path, req }) => onError({ error, path, req }),
   });
   const refuseUpgrade = (req: IncomingMessage, socket: Duplex, r: Refusal) => {

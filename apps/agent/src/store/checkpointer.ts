@@ -24,6 +24,7 @@ const WORKER = ["./checkpoint-worker.mjs", "./corral-checkpoint.mjs"]
 export class Checkpointer {
   private readonly worker: Worker;
   private stopped = false;
+  private lastFailure: string | undefined;
 
   /** Takes over `db`'s checkpoints (path: its file, for the thread's own connection). */
   constructor(private readonly db: Database.Database, path: string, intervalMs = CHECKPOINT_INTERVAL_MS) {
@@ -33,9 +34,17 @@ export class Checkpointer {
     // It must not hold the agent up at exit: the agent's own close checkpoints what is left.
     this.worker.unref();
     this.worker.on("error", (e) => this.failed(e));
+    this.worker.on("message", (m: { failed: string; code?: string }) => this.checkpointFailed(m));
     this.worker.on("exit", (code) => {
       if (!this.stopped) this.failed(new Error(`the checkpoint thread exited (${code})`));
     });
+  }
+
+  /** A checkpoint failed (it is tried again): logged once for each different reason. */
+  private checkpointFailed(m: { failed: string; code?: string }): void {
+    if (m.failed === this.lastFailure) return;
+    this.lastFailure = m.failed;
+    unexpected("checkpointing the store (tried again every interval)", Object.assign(new Error(m.failed), { code: m.code }));
   }
 
   /** The thread failed: the agent's connection checkpoints again, inside its commits. */
