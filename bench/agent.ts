@@ -4,7 +4,6 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import type { StateEvent, StreamItem } from "@corral/core";
 import type { AgentSocket } from "./agent-socket.ts";
-import { now } from "./stats.ts";
 
 const REPO = join(import.meta.dirname, "..");
 
@@ -68,8 +67,8 @@ export class Watcher {
 
   constructor(socket: AgentSocket, cursor: string) {
     const unsubscribe = socket.subscribe("events.onEvent", {}, cursor, {
-      onData: (_id, data) => {
-        const t = now();
+      // t: stamped as the message arrived, before it was parsed
+      onData: (_id, data, t) => {
         const item = data as StreamItem;
         if (item.kind !== "event") {
           this.resyncs.push(item.reason);
