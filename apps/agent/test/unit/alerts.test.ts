@@ -3,8 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Alert, StateEvent } from "@corral/core";
@@ -14,13 +13,9 @@ import Database from "better-sqlite3";
 import { Store } from "../../src/store/store.ts";
 import { AlertLog } from "../../src/store/alerts.ts";
 import type { Logger } from "../../src/log.ts";
+import { tempDir } from "./temp-dir.ts";
 
 const quiet: Logger = { info: () => undefined, error: () => undefined };
-
-function tempDir(): { path: string } & Disposable {
-  const path = mkdtempSync(join(tmpdir(), "corral-alerts-"));
-  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
-}
 
 interface Received { body: string; signature: string | undefined }
 
@@ -58,7 +53,7 @@ function stopped(seq: number, container: string, detail: StateEvent["detail"]): 
 }
 
 test("an OOM kill is stored, listed, counted, acknowledged once, and heard live", () => {
-  using dir = tempDir();
+  using dir = tempDir("alerts");
   const store = new Store(join(dir.path, "corral.db"));
   const engine = new AlertEngine(store.alerts, undefined, quiet);
   const heard: Alert[] = [];
@@ -102,7 +97,7 @@ test("the alert log keeps its newest rows past its bound", () => {
 });
 
 test("webhooks: from CORRAL_WEBHOOKS or the lxcpath's file; a bad one says what is wrong", () => {
-  using dir = tempDir();
+  using dir = tempDir("alerts");
   const file = join(dir.path, "webhooks.json");
   assert.deepEqual(loadWebhooks(undefined, file), []);
   writeFileSync(file, JSON.stringify([{ url: "http://127.0.0.1:1/x", secret: "s" }]));
@@ -115,7 +110,7 @@ test("webhooks: from CORRAL_WEBHOOKS or the lxcpath's file; a bad one says what 
 
 test("a raised alert reaches the receiver as JSON signed with HMAC-SHA256 of its body", async () => {
   await using rx = await receiver();
-  using dir = tempDir();
+  using dir = tempDir("alerts");
   const store = new Store(join(dir.path, "corral.db"));
   const hooks = new Webhooks([{ url: rx.url, secret: "s3cret" }], "host-a", quiet);
   const engine = new AlertEngine(store.alerts, hooks, quiet);

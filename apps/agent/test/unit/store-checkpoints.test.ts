@@ -2,29 +2,21 @@
 // writes never copy the WAL into the database nor fsync it themselves.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Store } from "../../src/store/store.ts";
+import { tempDir } from "./temp-dir.ts";
 
 /** 3,000 events: 1.5 MB of rows, 12 MB of WAL, past SQLite's automatic checkpoint (1,000 pages) many times. */
 function writeEvents(store: Store): void {
   for (let i = 0; i < 3000; i++) store.appendEvent(`c${i % 50}`, "RUNNING", { actor: "t" }, { pad: "x".repeat(400) });
 }
 
-async function withDir(run: (dir: string) => void | Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "corral-ckpt-"));
-  try {
-    await run(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe("the store's checkpoints", () => {
-  it("are not made by the writes once a thread makes them", () => withDir((dir) => {
-    const path = join(dir, "corral.db");
+  it("are not made by the writes once a thread makes them", () => {
+    using dir = tempDir("ckpt");
+    const path = join(dir.path, "corral.db");
     const store = new Store(path);
     // a thread that will not checkpoint during this test
     store.checkpointInBackground(3600_000);
@@ -37,10 +29,11 @@ describe("the store's checkpoints", () => {
     const again = new Store(path);
     assert.equal(again.events({ limit: 10_000 }).length, 3000);
     again.close();
-  }));
+  });
 
-  it("are made by the thread, while the writes go on", () => withDir(async (dir) => {
-    const path = join(dir, "corral.db");
+  it("are made by the thread, while the writes go on", async () => {
+    using dir = tempDir("ckpt");
+    const path = join(dir.path, "corral.db");
     const store = new Store(path);
     store.checkpointInBackground(20);
     try {
@@ -52,14 +45,15 @@ describe("the store's checkpoints", () => {
     } finally {
       store.close();
     }
-  }));
+  });
 
-  it("are SQLite's own for a store that does not ask for the thread", () => withDir((dir) => {
-    const path = join(dir, "corral.db");
+  it("are SQLite's own for a store that does not ask for the thread", () => {
+    using dir = tempDir("ckpt");
+    const path = join(dir.path, "corral.db");
     const store = new Store(path);
     const before = statSync(path).size;
     writeEvents(store);
     assert.ok(statSync(path).size > before + 1024 * 1024, "the automatic checkpoint did not run");
     store.close();
-  }));
+  });
 });
