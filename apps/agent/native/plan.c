@@ -18,7 +18,8 @@ static int read_u32(const char **p, const char *end, uint32_t *out)
 	return 0;
 }
 
-static int decode_op(const char **p, const char *end, struct op *op)
+/* The op's strings and lengths go to *strs and *lens, which move past them. */
+static int decode_op(const char **p, const char *end, struct op *op, const char ***strs, uint32_t **lens)
 {
 	if (read_u32(p, end, &op->code) || read_u32(p, end, &op->nints) || read_u32(p, end, &op->nstrs))
 		return -EINVAL;
@@ -28,45 +29,64 @@ static int decode_op(const char **p, const char *end, struct op *op)
 		memcpy(&op->ints[i], *p, 8);
 		*p += 8;
 	}
+	const char **s = *strs;
+	uint32_t *l = *lens;
 	for (uint32_t i = 0; i < op->nstrs; i++) {
 		uint32_t len;
 		if (read_u32(p, end, &len) || (uint32_t)(end - *p) < len + 1 || (*p)[len] != '\0')
 			return -EINVAL;
-		op->strs[i] = *p;
-		op->lens[i] = len;
+		s[i] = *p;
+		l[i] = len;
 		*p += len + 1;
 	}
-	op->strs[op->nstrs] = NULL;
+	s[op->nstrs] = NULL;
+	op->strs = s;
+	op->lens = l;
+	/* room for the NULL, and for the one OP_EXEC adds after argv */
+	*strs += op->nstrs + 2;
+	*lens += op->nstrs;
 	if (op->code == OP_EXEC) {
 		/* ints[0] is argc: put a NULL after argv so that argv and envp are both terminated. */
 		uint32_t argv_end = 1 + (uint32_t)op->ints[0];
 		if (op->nints < 1 || op->ints[0] < 1 || argv_end > op->nstrs) return -EINVAL;
-		memmove(&op->strs[argv_end + 1], &op->strs[argv_end], (op->nstrs - argv_end + 1) * sizeof(char *));
-		op->strs[argv_end] = NULL;
+		memmove(&s[argv_end + 1], &s[argv_end], (op->nstrs - argv_end + 1) * sizeof(char *));
+		s[argv_end] = NULL;
 	}
 	return 0;
 }
 
 int decode_plan(const uint8_t *buf, int len, struct plan *plan)
 {
-	plan->bytes = malloc(len);
-	if (!plan->bytes) return -ENOMEM;
-	memcpy(plan->bytes, buf, len);
-	const char *p = plan->bytes, *end = plan->bytes + len;
-	uint32_t magic;
-	if (read_u32(&p, end, &magic) || magic != PLAN_MAGIC || read_u32(&p, end, &plan->count))
+	*plan = (struct plan){ 0 };
+	const char *p = (const char *)buf, *end = p + (len > 0 ? len : 0);
+	uint32_t magic, count;
+	if (read_u32(&p, end, &magic) || magic != PLAN_MAGIC || read_u32(&p, end, &count))
 		return -EINVAL;
-	plan->ops = calloc(plan->count ? plan->count : 1, sizeof(struct op));
-	if (!plan->ops) return -ENOMEM;
-	for (uint32_t i = 0; i < plan->count; i++) {
-		int ret = decode_op(&p, end, &plan->ops[i]);
+	/* An op takes at least 12 bytes and a string at least 5 (its length and its NUL), so the
+	 * plan's length bounds both arrays: a count or length that lies cannot overrun them. */
+	if (count > (uint32_t)len / 12) return -EINVAL;
+	size_t max_strs = (size_t)len / 5, ptrs = max_strs + 2 * (size_t)count;
+	size_t ops_size = count * sizeof(struct op);
+	char *block = malloc(ops_size + ptrs * sizeof(char *) + max_strs * sizeof(uint32_t) + (size_t)len);
+	if (!block) return -ENOMEM;
+	const char **strs = (const char **)(block + ops_size);
+	uint32_t *lens = (uint32_t *)(strs + ptrs);
+	plan->ops = (struct op *)block;
+	plan->bytes = (char *)(lens + max_strs);
+	plan->count = count;
+	memcpy(plan->bytes, buf, len);
+	p = plan->bytes + 8;
+	end = plan->bytes + len;
+	for (uint32_t i = 0; i < count; i++) {
+		int ret = decode_op(&p, end, &plan->ops[i], &strs, &lens);
 		if (ret) return ret;
 	}
 	return p == end ? 0 : -EINVAL;
 }
 
+/* ops, strings and bytes are one allocation (decode_plan) */
 void free_plan(struct plan *plan)
 {
 	free(plan->ops);
-	free(plan->bytes);
+	*plan = (struct plan){ 0 };
 }

@@ -48,11 +48,15 @@ struct op {
 	uint32_t code;
 	uint32_t nints, nstrs;
 	int64_t ints[MAX_INTS];
-	/* NULL-terminated; for OP_EXEC laid out as path, argv..., NULL, envp..., NULL */
-	const char *strs[MAX_STRS + 2];
-	uint32_t lens[MAX_STRS];
+	/* NULL-terminated; for OP_EXEC laid out as path, argv..., NULL, envp..., NULL. Both point into
+	 * the plan's own arrays: an op holds only the strings it has. */
+	const char **strs;
+	const uint32_t *lens;
 };
 
+/* One allocation of bytes, ops and the ops' string pointers and lengths, sized by the plan: a
+ * start's plan is a few KB from the heap, not a fresh mapping that every start faults in page by
+ * page (ops of fixed size took 3 KB each, 150 KB a plan, which malloc mapped and unmapped). */
 struct plan {
 	uint32_t count;
 	struct op *ops;
