@@ -19,7 +19,7 @@ export class AgentSocket {
   private readonly pending = new Map<number, Pending>();
   private readonly subscribers = new Map<number, Subscriber>();
   /** Messages kept unread, with their arrival times, until drain() (a deferred socket). */
-  private readonly unread: Array<[Buffer, number]> = [];
+  private readonly unread = new UnreadLog();
 
   /**
    * `deferred`: each message is only stamped and kept as it arrives, and read when drain() is
@@ -33,7 +33,7 @@ export class AgentSocket {
       const data = raw as Buffer;
       // The server's keep-alive: answer it, or it closes the connection.
       if (data.length === 4 && data.toString("latin1") === "PING") { ws.send("PONG"); return; }
-      if (deferred) this.unread.push([data, t]);
+      if (deferred) this.unread.push(data, t);
       else this.read(data, t);
     });
     ws.on("close", () => {
@@ -50,7 +50,7 @@ export class AgentSocket {
 
   /** Reads the messages a deferred socket kept, in the order they came. */
   drain(): void {
-    for (const [data, t] of this.unread.splice(0)) this.read(data, t);
+    this.unread.drain((data, t) => this.read(data, t));
   }
 
   static open(url: string, token: string, opts: { deferred?: boolean } = {}): Promise<AgentSocket> {
@@ -99,5 +99,45 @@ export class AgentSocket {
 
   close(): void {
     this.ws.close();
+  }
+}
+
+/**
+ * A deferred socket's messages, copied into large off-heap buffers with their arrival times in a
+ * typed array: ws's Buffer for each message dies young. Kept as 40,000 Buffers, they were copied
+ * by every scavenge of the subscribers' process (pauses of several ms in the middle of the
+ * arrivals it was timing).
+ */
+class UnreadLog {
+  private static readonly CHUNK = 8 * 1024 * 1024;
+  private readonly chunks: Buffer[] = [];
+  private used = UnreadLog.CHUNK;
+  /** per message: chunk index, offset, length, arrival time */
+  private index = new Float64Array(4 * 4096);
+  private count = 0;
+
+  push(data: Buffer, t: number): void {
+    if (this.used + data.length > UnreadLog.CHUNK) {
+      this.chunks.push(Buffer.allocUnsafeSlow(Math.max(UnreadLog.CHUNK, data.length)));
+      this.used = 0;
+    }
+    data.copy(this.chunks[this.chunks.length - 1]!, this.used);
+    if (4 * (this.count + 1) > this.index.length) {
+      const grown = new Float64Array(this.index.length * 2);
+      grown.set(this.index);
+      this.index = grown;
+    }
+    this.index.set([this.chunks.length - 1, this.used, data.length, t], 4 * this.count++);
+    this.used += data.length;
+  }
+
+  drain(read: (data: Buffer, t: number) => void): void {
+    for (let i = 0; i < this.count; i++) {
+      const [chunk, offset, length, t] = this.index.subarray(4 * i, 4 * i + 4);
+      read(this.chunks[chunk!]!.subarray(offset, offset! + length!), t!);
+    }
+    this.chunks.length = 0;
+    this.count = 0;
+    this.used = UnreadLog.CHUNK;
   }
 }

@@ -70,15 +70,21 @@ interface Refusal {
 
 const STATUS_TEXT: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 413: "Payload Too Large", 415: "Unsupported Media Type" };
 
+/** How long a corked socket may hold a frame while more are sent to it (see coalesceSends). */
+export const MAX_CORK_MS = 1;
+
 /**
  * Frames sent to one WebSocket in one turn of the event loop leave in one write: a start tells a
  * subscriber of STARTING and RUNNING and answers the request in the same turn, and under a burst
- * of a thousand starts a write per frame was the agent's largest single cost. Nothing waits: the
- * socket is uncorked as soon as the code that sent has run (process.nextTick).
+ * of a thousand starts a write per frame was the agent's largest single cost. The socket is
+ * uncorked as soon as the code that sent has run (process.nextTick), or once it has held a frame
+ * for MAX_CORK_MS: requests read off a socket together all run in one drain of the microtask
+ * queue (a chunk held forty starts), and the first STARTING waited for the last otherwise.
  */
-function coalesceSends(ws: WebSocket, socket: Duplex): void {
+export function coalesceSends(ws: WebSocket, socket: Duplex, now: () => number = () => performance.now()): void {
   const send = ws.send.bind(ws) as (...args: unknown[]) => void;
   let corked = false;
+  let since = 0;
   const uncork = () => {
     corked = false;
     socket.uncork();
@@ -86,8 +92,14 @@ function coalesceSends(ws: WebSocket, socket: Duplex): void {
   ws.send = ((...args: unknown[]) => {
     if (!corked) {
       corked = true;
+      since = now();
       socket.cork();
       process.nextTick(uncork);
+    } else if (now() - since >= MAX_CORK_MS) {
+      // what was held leaves now; this frame starts the next write
+      socket.uncork();
+      socket.cork();
+      since = now();
     }
     send(...args);
   }) as WebSocket["send"];
