@@ -264,14 +264,18 @@ export function freeCgroupName(files: HostFiles, hierarchies: readonly Hierarchy
   throw new CgroupError(`no free cgroup name for ${container}`);
 }
 
+/** `preferred`, then LXC's sequence of names; made one at a time (the first is nearly always free). */
+function* candidateNames(container: string, preferred: string | undefined): Generator<string> {
+  if (preferred) yield preferred;
+  for (let n = 0; n < 1000; n++) yield cgroupName(container, n);
+}
+
 /**
  * Create a container's cgroup, under `preferred` (from freeCgroupName) or, if another lxcpath
  * took that name meanwhile, the next free one.
  */
 export function createContainerCgroup(sys: Syscalls, files: HostFiles, hierarchies: readonly Hierarchy[], container: string, preferred?: string): ContainerCgroup {
-  const names = preferred ? [preferred] : [];
-  for (let n = 0; n < 1000; n++) names.push(cgroupName(container, n));
-  for (const name of names) {
+  for (const name of candidateNames(container, preferred)) {
     const cgroup = new ContainerCgroup(sys, files, hierarchies, name);
     try {
       cgroup.create();
