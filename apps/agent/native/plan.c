@@ -55,30 +55,55 @@ static int decode_op(const char **p, const char *end, struct op *op, const char 
 	return 0;
 }
 
+/* The number of strings in the plan's ops, read ahead so that decode_plan allocates what they
+ * need; the ops themselves are checked as they are decoded. */
+static int count_strings(const char *p, const char *end, uint32_t count, size_t *out)
+{
+	size_t total = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t code, nints, nstrs;
+		if (read_u32(&p, end, &code) || read_u32(&p, end, &nints) || read_u32(&p, end, &nstrs))
+			return -EINVAL;
+		if (nints > MAX_INTS || nstrs > MAX_STRS) return -E2BIG;
+		if ((size_t)(end - p) < (size_t)nints * 8) return -EINVAL;
+		p += (size_t)nints * 8;
+		for (uint32_t j = 0; j < nstrs; j++) {
+			uint32_t len;
+			if (read_u32(&p, end, &len) || (uint32_t)(end - p) < len + 1) return -EINVAL;
+			p += len + 1;
+		}
+		total += nstrs;
+	}
+	*out = total;
+	return 0;
+}
+
 int decode_plan(const uint8_t *buf, int len, struct plan *plan)
 {
 	*plan = (struct plan){ 0 };
 	const char *p = (const char *)buf, *end = p + (len > 0 ? len : 0);
 	uint32_t magic, count;
+	size_t nstrs;
 	if (read_u32(&p, end, &magic) || magic != PLAN_MAGIC || read_u32(&p, end, &count))
 		return -EINVAL;
-	/* An op takes at least 12 bytes and a string at least 5 (its length and its NUL), so the
-	 * plan's length bounds both arrays: a count or length that lies cannot overrun them. */
+	/* an op takes at least its 12-byte header: a count that lies is refused before it is used */
 	if (count > (uint32_t)len / 12) return -EINVAL;
-	size_t max_strs = (size_t)len / 5, ptrs = max_strs + 2 * (size_t)count;
-	size_t ops_size = count * sizeof(struct op);
-	char *block = malloc(ops_size + ptrs * sizeof(char *) + max_strs * sizeof(uint32_t) + (size_t)len);
+	int ret = count_strings(p, end, count, &nstrs);
+	if (ret) return ret;
+	/* each op: its strings, their NULL, and the NULL OP_EXEC puts after argv */
+	size_t ptrs = nstrs + 2 * (size_t)count, ops_size = count * sizeof(struct op);
+	char *block = malloc(ops_size + ptrs * sizeof(char *) + nstrs * sizeof(uint32_t) + (size_t)len);
 	if (!block) return -ENOMEM;
 	const char **strs = (const char **)(block + ops_size);
 	uint32_t *lens = (uint32_t *)(strs + ptrs);
 	plan->ops = (struct op *)block;
-	plan->bytes = (char *)(lens + max_strs);
+	plan->bytes = (char *)(lens + nstrs);
 	plan->count = count;
 	memcpy(plan->bytes, buf, len);
 	p = plan->bytes + 8;
 	end = plan->bytes + len;
 	for (uint32_t i = 0; i < count; i++) {
-		int ret = decode_op(&p, end, &plan->ops[i], &strs, &lens);
+		ret = decode_op(&p, end, &plan->ops[i], &strs, &lens);
 		if (ret) return ret;
 	}
 	return p == end ? 0 : -EINVAL;

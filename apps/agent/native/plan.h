@@ -56,7 +56,8 @@ struct op {
 
 /* One allocation of bytes, ops and the ops' string pointers and lengths, sized by the plan: a
  * start's plan is a few KB from the heap, not a fresh mapping that every start faults in page by
- * page (ops of fixed size took 3 KB each, 150 KB a plan, which malloc mapped and unmapped). */
+ * page (ops of fixed size took 3 KB each, 150 KB a plan, which malloc mapped and unmapped: the
+ * agent has malloc map every block from 32 KB, see corral_tune_malloc). */
 struct plan {
 	uint32_t count;
 	struct op *ops;

@@ -9,6 +9,8 @@ import { assertNothingLeft, makeHarness, requireRoot, until, type Harness } from
 import { nativeSyscalls } from "../../src/sys/native.ts";
 import { NotStored, Refusal, Runtime, type StateChange } from "../../src/runtime/runtime.ts";
 import { nodeHost } from "../../src/host/node-host.ts";
+import { encodePlan } from "../../src/runtime/plan.ts";
+import type { SyscallError } from "../../src/sys/syscalls.ts";
 
 const REPO = join(import.meta.dirname, "../../../..");
 
@@ -378,5 +380,46 @@ describe("a store that cannot take changes (a full disk)", () => {
     } finally {
       runtime.close();
     }
+  });
+});
+
+describe("the native plan decoder", () => {
+  // What the executor is handed is checked whole before anything is cloned: a plan that lies
+  // about its counts or lengths is refused with EINVAL (or E2BIG), and nothing runs.
+  const plan = encodePlan([
+    { op: "mkdir", path: "/x", mode: 0o755, inRoot: false, why: "test" },
+    { op: "exec", path: "/bin/true", argv: ["/bin/true", "a"], env: ["A=1"], why: "test" },
+  ]);
+  const spawnPlan = (bytes: Uint8Array) => {
+    const [parent, child] = nativeSyscalls.socketpair();
+    try {
+      return nativeSyscalls.spawn(bytes, 0, child, parent, -1);
+    } finally {
+      nativeSyscalls.close(parent);
+      nativeSyscalls.close(child);
+    }
+  };
+  const refused = (bytes: Uint8Array, code = "EINVAL") => assert.throws(() => spawnPlan(bytes), (e: SyscallError) => e.code === code);
+
+  it("refuses a plan cut short, at any point", () => {
+    for (const at of [0, 4, 8, 12, 20, plan.length - 1]) refused(plan.subarray(0, at));
+  });
+
+  it("refuses a count of ops the bytes cannot hold, and bytes left over", () => {
+    const lying = Uint8Array.from(plan);
+    new DataView(lying.buffer).setUint32(4, 1000, true);
+    refused(lying);
+    refused(Uint8Array.from([...plan, 0]));
+  });
+
+  it("refuses a string whose length runs past the end or that lacks its NUL", () => {
+    // the first op's first string: after magic, count, the op's three counts and its two ints
+    const at = 8 + 12 + 2 * 8;
+    const long = Uint8Array.from(plan);
+    new DataView(long.buffer).setUint32(at, 1 << 20, true);
+    refused(long);
+    const unterminated = Uint8Array.from(plan);
+    unterminated[at + 4 + 2] = 0x41;
+    refused(unterminated);
   });
 });
