@@ -7,7 +7,8 @@
  * corral_spawn() (spawn.c) decodes it in the parent (plan.c), clones the child into the requested
  * namespaces, and the child runs the ops one by one (here). A failing op is reported to the parent as (op index, errno) over
  * the sync socket; a successful execve closes that socket (it is CLOEXEC), which the parent reads
- * as "exec done".
+ * as "exec done". The child is cloned sharing the parent's fd table and first takes a copy of its
+ * low fds only (own_fd_table; spawn.c's fd slots say why).
  *
  * The sync protocol, also described in src/runtime/sync.ts (where the parent speaks it):
  *
@@ -28,6 +29,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <linux/sched.h>
@@ -284,10 +286,33 @@ static void reset_signals(void)
 	SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, 8);
 }
 
+/* Cloned sharing the agent's fd table: a table of our own with only the fds below files_bound
+ * (close_range's UNSHARE copies no more), the parent told it may go on, and of those fds only
+ * ours and 0-2 kept. Nothing else may touch an fd before this. */
+static void own_fd_table(struct child *c)
+{
+	if (SYS3(SYS_close_range, (unsigned)c->files_bound, ~0U, CLOSE_RANGE_UNSHARE) < 0) {
+		/* still sharing: nothing of the parent's may be closed; it hears of this as an exit */
+		SYS1(SYS_exit_group, 127);
+	}
+	__atomic_store_n(c->sharing, 0, __ATOMIC_RELEASE);
+	sys6(SYS_futex, (long)c->sharing, FUTEX_WAKE, 1, 0, 0, 0);
+	int from = 3;
+	for (int fd = 3; fd <= c->files_bound; fd++) {
+		int ours = 0;
+		for (int i = 0; i < c->nkeep; i++) ours |= c->keep[i] == fd;
+		if (!ours && fd < c->files_bound) continue;
+		if (fd > from) SYS3(SYS_close_range, (unsigned)from, (unsigned)(fd - 1), 0);
+		from = fd + 1;
+	}
+}
+
 int child_main(void *arg)
 {
 	struct child *c = arg;
+	if (c->files_bound >= 0) own_fd_table(c);
 	reset_signals();
+	/* ours only when its number is below the bound; closing a number we lack is harmless */
 	SYS1(SYS_close, c->parent_fd);
 	for (uint32_t i = 0; i < c->plan->count; i++) {
 		int ret = run_op(c, &c->plan->ops[i]);

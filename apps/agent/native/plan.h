@@ -68,11 +68,19 @@ struct sync_msg {
 	int32_t type, a, b;
 };
 
-/* What one child needs while it runs: its plan, its sync fd, and the rootfs it resolves in. */
+/* What one child needs while it runs: its plan, its sync fd, and the rootfs it resolves in.
+ * files_bound >= 0: it was cloned sharing the agent's fd table (spawn.c says why), and its first
+ * act is to take a copy of the fds below files_bound only, keep those in keep[], and clear
+ * *sharing to let the parent go on. */
+#define CHILD_KEEP_MAX 4
 struct child {
 	const struct plan *plan;
 	int sync_fd, parent_fd;
 	int root_fd;
+	int files_bound;
+	int keep[CHILD_KEEP_MAX];
+	int nkeep;
+	int *sharing;
 };
 
 /* plan.c: decode a plan buffer (in the parent: it allocates), and free it. 0 or -errno. */

@@ -5,6 +5,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,8 +28,88 @@ struct spawn {
 	struct plan plan;
 	struct child child;
 	void *stack;
+	/* 1 while the child shares our fd table (CLONE_CHILD_CLEARTID zeroes it at exit or exec) */
+	int sharing;
 };
 static struct spawn *spawns;
+
+/*
+ * Fd slots. A child that copied our fd table at clone (as fork does) cost what we hold: with a
+ * thousand containers running the agent holds some 4,000 fds (each console's pty ends, each LXC
+ * command socket), and every start copied them all, then closed them all again at exec, one
+ * flush each: 0.5 to 1 ms of CPU a start, growing with the containers running. Instead the child
+ * shares our table (CLONE_FILES) for the few instructions until it takes a copy of the fds below
+ * slot_bound only (close_range's UNSHARE); the fds it needs are put first in slots there, low fds
+ * reserved when the library loaded, and we wait for that copy before the slots are used again.
+ */
+#define FD_SLOTS CHILD_KEEP_MAX
+static int slot_fds[FD_SLOTS];
+static int devnull_fd = -1;
+static int slot_bound = -1;
+
+__attribute__((constructor)) static void reserve_fd_slots(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return;
+	int bound = fd;
+	for (int i = 0; i < FD_SLOTS; i++) {
+		slot_fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (slot_fds[i] < 0) {
+			while (i-- > 0) close(slot_fds[i]);
+			close(fd);
+			return;
+		}
+		if (slot_fds[i] > bound) bound = slot_fds[i];
+	}
+	devnull_fd = fd;
+	slot_bound = bound + 1;
+}
+
+/*
+ * Put the fds the child needs in the slots and make its plan and sync fd name them: its sync
+ * socket, and the fds its ops take (OP_DUP2's source, OP_MOVE_MOUNT's tree). -1 (nothing
+ * changed) when they do not fit: the child then copies our whole table, as before.
+ */
+static int place_in_slots(struct child *c, struct plan *plan, int child_fd)
+{
+	int from[FD_SLOTS], n = 0;
+	from[n++] = child_fd;
+	for (uint32_t i = 0; i < plan->count; i++) {
+		const struct op *op = &plan->ops[i];
+		if (op->code != OP_DUP2 && op->code != OP_MOVE_MOUNT) continue;
+		int fd = (int)op->ints[0], known = 0;
+		for (int j = 0; j < n; j++) known |= from[j] == fd;
+		if (known) continue;
+		if (n == FD_SLOTS) return -1;
+		from[n++] = fd;
+	}
+	for (int j = 0; j < n; j++) {
+		if (dup3(from[j], slot_fds[j], O_CLOEXEC) < 0) {
+			while (j-- > 0) dup3(devnull_fd, slot_fds[j], O_CLOEXEC);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < plan->count; i++) {
+		struct op *op = &plan->ops[i];
+		if (op->code != OP_DUP2 && op->code != OP_MOVE_MOUNT) continue;
+		for (int j = 0; j < n; j++)
+			if (op->ints[0] == from[j]) op->ints[0] = slot_fds[j];
+	}
+	c->sync_fd = slot_fds[0];
+	for (int j = 0; j < n; j++) c->keep[j] = slot_fds[j];
+	c->nkeep = n;
+	c->files_bound = slot_bound;
+	return 0;
+}
+
+/* Once the child has its own table (or has exec'd or died: the kernel zeroes the word then), our
+ * slots go back to /dev/null, so that we hold no extra reference to its sync socket or console. */
+static void wait_for_own_table(struct spawn *s)
+{
+	while (__atomic_load_n(&s->sharing, __ATOMIC_ACQUIRE) != 0)
+		syscall(SYS_futex, &s->sharing, FUTEX_WAIT, 1, NULL, NULL, 0);
+	for (int j = 0; j < s->child.nkeep; j++) dup3(devnull_fd, slot_fds[j], O_CLOEXEC);
+}
 
 /* ---- the exported surface, called from src/sys/native.ts through ffi-rs ---- */
 
@@ -97,14 +179,19 @@ int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd,
 		free(s);
 		return ret;
 	}
-	s->child = (struct child){ .plan = &s->plan, .sync_fd = child_fd, .parent_fd = parent_fd, .root_fd = -1 };
+	s->child = (struct child){ .plan = &s->plan, .sync_fd = child_fd, .parent_fd = parent_fd, .root_fd = -1, .files_bound = -1 };
+	int share = slot_bound >= 0 && place_in_slots(&s->child, &s->plan, child_fd) == 0;
+	uint64_t share_flags = share ? CLONE_FILES | CLONE_CHILD_CLEARTID : 0;
+	s->sharing = share;
+	s->child.sharing = &s->sharing;
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	long pid;
 	if (cgroup_fd >= 0) {
 		struct clone_args args = {
-			.flags = (uint64_t)(unsigned)flags | CLONE_VM | CLONE_INTO_CGROUP,
+			.flags = (uint64_t)(unsigned)flags | CLONE_VM | CLONE_INTO_CGROUP | share_flags,
+			.child_tid = (uint64_t)(uintptr_t)&s->sharing,
 			.exit_signal = SIGCHLD,
 			.stack = (uint64_t)(uintptr_t)s->stack,
 			.stack_size = CHILD_STACK,
@@ -112,10 +199,14 @@ int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd,
 		};
 		pid = clone3_on_stack(&args, child_main, &s->child);
 	} else {
-		pid = clone(child_main, (char *)s->stack + CHILD_STACK, flags | CLONE_VM | SIGCHLD, &s->child);
+		pid = clone(child_main, (char *)s->stack + CHILD_STACK, flags | CLONE_VM | (int)share_flags | SIGCHLD, &s->child, NULL, NULL, &s->sharing);
 		if (pid < 0) pid = -errno;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (share) {
+		if (pid > 0) wait_for_own_table(s);
+		else for (int j = 0; j < s->child.nkeep; j++) dup3(devnull_fd, slot_fds[j], O_CLOEXEC);
+	}
 	if (pid > 0 && uid_map && *uid_map) {
 		int err = map_ids(pid, parent_fd, uid_map, gid_map);
 		if (err < 0) {

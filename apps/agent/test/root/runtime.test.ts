@@ -1,7 +1,7 @@
 // Root tests of the runtime: real namespaces, cgroups, mounts and veths. Needs root; fails without.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { decodeWaitStatus, shellExitCode } from "@corral/core";
@@ -10,6 +10,7 @@ import { nativeSyscalls } from "../../src/sys/native.ts";
 import { NotStored, Refusal, Runtime, type StateChange } from "../../src/runtime/runtime.ts";
 import { nodeHost } from "../../src/host/node-host.ts";
 import { encodePlan } from "../../src/runtime/plan.ts";
+import { SyncMessage } from "../../src/runtime/sync.ts";
 import type { SyscallError } from "../../src/sys/syscalls.ts";
 
 const REPO = join(import.meta.dirname, "../../../..");
@@ -421,5 +422,35 @@ describe("the native plan decoder", () => {
     const unterminated = Uint8Array.from(plan);
     unterminated[at + 4 + 2] = 0x41;
     refused(unterminated);
+  });
+});
+
+describe("a child's fds", () => {
+  it("are 0-2 and its own, not a copy of every fd the agent holds", async () => {
+    // The agent holds four fds a running container; a child that copied them all at clone closed
+    // them all again at exec (spawn.c: the fd slots). Held here: 500 more, close-on-exec as Node's.
+    const held = Array.from({ length: 500 }, () => openSync("/dev/null", "r"));
+    const [parent, child] = nativeSyscalls.socketpair();
+    const why = "test";
+    // The child waits at a barrier before its exec: its fd table is looked at there.
+    const plan = encodePlan([
+      { op: "sync_wait", barrier: SyncMessage.PostConfigure, why },
+      { op: "exec", path: "/bin/true", argv: ["/bin/true"], env: [], why },
+    ]);
+    const pid = nativeSyscalls.spawn(plan, 0, child, parent, -1);
+    try {
+      nativeSyscalls.close(child);
+      const fds = () => readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+      await until(() => fds().length <= 4, 2000).catch(() => undefined);
+      const seen = fds();
+      assert.ok(seen.length <= 4, `the child holds ${seen.length} fds: ${seen.slice(0, 20).join(" ")}…`);
+      assert.deepEqual(seen.slice(0, 3), [0, 1, 2]);
+    } finally {
+      for (const fd of held) closeSync(fd);
+      // its barrier sees our end close: it exits without running anything
+      nativeSyscalls.close(parent);
+      await until(() => nativeSyscalls.reap(pid) !== null, 2000);
+      nativeSyscalls.release(pid);
+    }
   });
 });
