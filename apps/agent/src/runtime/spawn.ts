@@ -21,10 +21,6 @@ import { buildSetupPlan, initEnvironment, kernelLacksPidnsReboot, type ConsoleSe
 import { monotonicMs, stampMs, SyncChannel, SyncMessage } from "./sync.ts";
 import { expected, unexpected } from "../errors.ts";
 import { CLONE_NEWUSER, prepareUserns, type UsernsSetup } from "./userns.ts";
-import { TurnQueue } from "./turns.ts";
-
-/** The starts of this process waiting to make their container, one a turn. */
-const spawnTurns = new TurnQueue();
 
 export const CLONE = { NEWNS: 0x20000, NEWUTS: 0x4000000, NEWIPC: 0x8000000, NEWPID: 0x20000000, NEWNET: 0x40000000 } as const;
 
@@ -148,11 +144,6 @@ interface ChildStamps {
 
 export async function spawnContainer(sys: Syscalls, host: Host, req: SpawnRequest): Promise<SpawnedInit> {
   const files = host.files;
-  // Each start's making (hooks, cgroups, the clone) begins in a turn of the event loop of its own
-  // (turns.ts): a thousand start requests read off one socket at once would otherwise clone back
-  // to back, and every event recorded meanwhile (another container's RUNNING) would reach its
-  // subscribers only after all of them. The timed phases start after it.
-  await spawnTurns.next();
   const undo = new Undo();
   const clock = new Stopwatch();
   let step = "pre-start";

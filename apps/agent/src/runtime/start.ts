@@ -13,9 +13,13 @@ import { endRun } from "./fini.ts";
 import { Refusal, type Instance, type RunPhase, type StartOptions } from "./instance.ts";
 import type { LoadedConfig } from "../containers/lxcpath.ts";
 import { spawnContainer, StartError } from "./spawn.ts";
+import { TurnQueue } from "./turns.ts";
 import { expected } from "../errors.ts";
 
 type StartingPhase = Extract<RunPhase, { kind: "starting" }>;
+
+/** The starts of this process waiting to make their container, one a turn. */
+const spawnTurns = new TurnQueue();
 
 /** Load and check the config before anything changes: a bad config is a refusal, not a failed start. */
 export function loadForStart(ctx: RuntimeContext, name: string): LoadedConfig {
@@ -83,6 +87,11 @@ async function spawnInstance(ctx: RuntimeContext, inst: Instance, cause: EventCa
   const phase = inst.phase;
   if (phase.kind !== "starting") throw new Error(`${inst.name}: spawn outside a start (phase ${phase.kind})`);
   try {
+    // Each start's making (console, hooks, cgroups, the clone) begins in a turn of the event loop
+    // of its own (turns.ts): a thousand start requests read off one socket at once would otherwise
+    // open their consoles and clone back to back, and every event recorded meanwhile (another
+    // container's RUNNING) would reach its subscribers only after all of them.
+    await spawnTurns.next();
     // like LXC, ttys live on the /dev corral makes (lxc.autodev)
     if (config.autodev && config.ttyMax > 0) inst.ttys = new TtySet(ctx.sys, config.ttyMax);
     const slave = inst.consoleMode === "pty" ? openConsole(ctx, inst) : undefined;
