@@ -1,6 +1,7 @@
 // The agent as the bench drives it: a separate process started the way an operator starts it,
 // and a long-lived WebSocket subscriber that stamps each event with its arrival time.
 import { spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StateEvent, StreamItem } from "@corral/core";
 import type { AgentSocket } from "./agent-socket.ts";
@@ -19,25 +20,31 @@ export class AgentUnderTest {
     // CORRAL_BENCH_AGENT_NODE_ARGS: Node options for the agent alone (`--cpu-prof --cpu-prof-dir=DIR`
     // to see where a section's time goes), never the bench's own process.
     const nodeArgs = (process.env.CORRAL_BENCH_AGENT_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    // Its log goes to a file beside its lxcpath, as `corral agent > agent.log` would: read
+    // through a pipe, each line it wrote during a burst woke the bench's process, which shares
+    // the two cores with the agent and the fan-out's subscribers.
+    const log = openSync(this.logPath, "w");
     const child = spawn(process.execPath, [...nodeArgs, join(REPO, "apps/agent/bin/corral.mjs"), "agent", "--lxcpath", this.lxcpath, "--listen", `127.0.0.1:${this.port}`], {
-      cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token, ...this.env }, stdio: ["ignore", "pipe", "pipe"],
+      cwd: REPO, env: { ...process.env, CORRAL_TOKEN: this.token, ...this.env }, stdio: ["ignore", log, "pipe"],
     });
+    closeSync(log);
     this.child = child;
+    child.stderr.on("data", (d) => process.stderr.write(`agent: ${d}`));
     await new Promise<void>((resolve, reject) => {
-      let log = "";
-      const onData = (d: Buffer) => {
-        log += d;
-        if (!log.includes("agent listening")) return;
-        // Its log from now on is read and dropped: kept and searched, every line the agent writes
-        // while 1,000 containers start cost the bench's process (on the same cores) a second of CPU.
-        child.stdout.off("data", onData);
+      const exited = (code: number | null) => reject(new Error(`agent exited ${code}: ${readFileSync(this.logPath, "utf8").slice(-500)}`));
+      child.once("exit", exited);
+      const check = () => {
+        if (!readFileSync(this.logPath, "utf8").includes("agent listening")) return void setTimeout(check, 20);
+        child.off("exit", exited);
         resolve();
       };
-      child.stdout.on("data", onData);
-      child.on("exit", (code) => reject(new Error(`agent exited ${code}: ${log.slice(-500)}`)));
+      check();
     });
-    child.stdout.resume();
-    child.stderr.on("data", (d) => process.stderr.write(`agent: ${d}`));
+  }
+
+  /** The agent's log (its stdout), beside its lxcpath. */
+  get logPath(): string {
+    return `${this.lxcpath.replace(/\/+$/, "")}.log`;
   }
 
   get pid(): number {
