@@ -41,8 +41,13 @@ static struct spawn *spawns;
  * shares our table (CLONE_FILES) for the few instructions until it takes a copy of the fds below
  * slot_bound only (close_range's UNSHARE); the fds it needs are put first in slots there, low fds
  * reserved when the library loaded, and we wait for that copy before the slots are used again.
+ * Only with a large table (SHARE_FROM_FD): a small one is copied and closed faster than we wait.
  */
 #define FD_SLOTS CHILD_KEEP_MAX
+/* Sharing costs the wait for the child to be scheduled (a context switch, or the wakeup of an idle
+ * CPU): worth it only once the table is large. New fds take the lowest free number, so the sync
+ * socket made for this start says roughly how many are open. */
+#define SHARE_FROM_FD 256
 static int slot_fds[FD_SLOTS];
 static int devnull_fd = -1;
 static int slot_bound = -1;
@@ -180,7 +185,7 @@ int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd,
 		return ret;
 	}
 	s->child = (struct child){ .plan = &s->plan, .sync_fd = child_fd, .parent_fd = parent_fd, .root_fd = -1, .files_bound = -1 };
-	int share = slot_bound >= 0 && place_in_slots(&s->child, &s->plan, child_fd) == 0;
+	int share = slot_bound >= 0 && child_fd >= SHARE_FROM_FD && place_in_slots(&s->child, &s->plan, child_fd) == 0;
 	uint64_t share_flags = share ? CLONE_FILES | CLONE_CHILD_CLEARTID : 0;
 	s->sharing = share;
 	s->child.sharing = &s->sharing;

@@ -453,4 +453,17 @@ describe("a child's fds", () => {
       nativeSyscalls.release(pid);
     }
   });
+
+  it("a container started while the agent holds many fds runs as any other (its console, its sync, its exec)", async () => {
+    const held = Array.from({ length: 500 }, () => openSync("/dev/null", "r"));
+    try {
+      h.create("manyfds");
+      const { status, console } = await runToEnd("manyfds", ["sh", "-c", 'echo fds=$(ls /proc/self/fd | tr "\\n" " ")']);
+      assert.equal(shellExitCode(status), 0, console);
+      assert.match(console, /^fds=0 1 2 3\r?$/m);
+      assert.deepEqual(h.states("manyfds"), ["STARTING", "RUNNING", "STOPPING", "STOPPED"]);
+    } finally {
+      for (const fd of held) closeSync(fd);
+    }
+  });
 });
