@@ -78,8 +78,8 @@ export const MAX_CORK_MS = 1;
  * subscriber of STARTING and RUNNING and answers the request in the same turn, and under a burst
  * of a thousand starts a write per frame was the agent's largest single cost. The socket is
  * uncorked as soon as the code that sent has run (process.nextTick), or once it has held a frame
- * for MAX_CORK_MS: requests read off a socket together all run in one drain of the microtask
- * queue (a chunk held forty starts), and the first STARTING waited for the last otherwise.
+ * for MAX_CORK_MS while more were sent: the code that sent may be a long turn (everything a
+ * microtask queue's drain runs), and its first event would otherwise wait for all of it.
  */
 export function coalesceSends(ws: WebSocket, socket: Duplex, now: () => number = () => performance.now()): void {
   const send = ws.send.bind(ws) as (...args: unknown[]) => void;
