@@ -29,7 +29,7 @@ export class AgentUnderTest {
     });
     closeSync(log);
     this.child = child;
-    child.stderr.on("data", (d) => process.stderr.write(`agent: ${d}`));
+    child.stderr!.on("data", (d: Buffer) => process.stderr.write(`agent: ${d.toString()}`));
     await new Promise<void>((resolve, reject) => {
       const exited = (code: number | null) => reject(new Error(`agent exited ${code}: ${readFileSync(this.logPath, "utf8").slice(-500)}`));
       child.once("exit", exited);
