@@ -70,10 +70,13 @@ function checkNoGap(f: Follower, what: string): void {
   if (f.resync) assert.equal(f.resync.lastSeq, f.seqs.at(-1) ?? 0, `${what}: the resync does not follow what was delivered`);
 }
 
-// What the agent may keep after the replay burst (which takes it 130 to 200 MB up). Kept on this
-// machine, with the quiet GC and malloc_trim (src/memory.ts): 34 to 49 MB over four runs, what V8
-// keeps of its young generation and heap pages; without them, 80 MB and more stayed for good.
+// What the agent may keep after the replay burst (which takes it 150 to 440 MB up, with how fast
+// the subscribers read). Kept on this machine, with the quiet GC and malloc_trim (src/memory.ts):
+// -1 to 65 MB over ten runs, what V8 keeps of its young generation and heap pages, the more the
+// higher the burst went; without them, 80 MB and more stayed for good, about half the burst.
+// So: 60 MB, or a quarter of what the burst took when it went higher.
 const RSS_MARGIN_MB = 60;
+const RSS_KEPT_SHARE = 0.25;
 
 describe("replaying subscribers", () => {
   it(`${SUBSCRIBERS} subscribers resume from cursor 0 over ${EVENTS} events while containers.list keeps answering`, async () => {
@@ -101,12 +104,13 @@ describe("replaying subscribers", () => {
     const complete = followers.filter((f) => !f.resync).length;
     // Memory comes back once the agent has been quiet a while (src/memory.ts: a check every 10 s).
     // The margin is wide: what is asserted is that the burst's 100+ MB is given back, not a figure.
+    const allowed = Math.max(RSS_MARGIN_MB, (rssPeak - rssBefore) * RSS_KEPT_SHARE);
     const settled = Date.now() + 45_000;
-    while (agent.rssMB() > rssBefore + RSS_MARGIN_MB && Date.now() < settled) await new Promise((r) => setTimeout(r, 1000));
+    while (agent.rssMB() > rssBefore + allowed && Date.now() < settled) await new Promise((r) => setTimeout(r, 1000));
     const rssAfter = agent.rssMB();
     console.log(`# replay: ${SUBSCRIBERS} subscribers x ${EVENTS} events, ${complete} complete, ${SUBSCRIBERS - complete} resynced; containers.list answered ${answered} times meanwhile; agent RSS ${rssBefore.toFixed(0)} MB before, ${rssPeak.toFixed(0)} MB at most, ${rssAfter.toFixed(0)} MB after`);
     assert.ok(agent.alive());
-    assert.ok(rssAfter <= rssBefore + RSS_MARGIN_MB, `the agent kept ${(rssAfter - rssBefore).toFixed(0)} MB after the burst (RSS ${rssBefore.toFixed(0)} -> ${rssAfter.toFixed(0)} MB)`);
+    assert.ok(rssAfter <= rssBefore + allowed, `the agent kept ${(rssAfter - rssBefore).toFixed(0)} MB after the burst, more than ${allowed.toFixed(0)} (RSS ${rssBefore.toFixed(0)} -> ${rssPeak.toFixed(0)} at most -> ${rssAfter.toFixed(0)} MB)`);
   });
 
   it("a subscriber that stops reading holds the agent up for nobody, and gets all in order or a resync", async () => {
