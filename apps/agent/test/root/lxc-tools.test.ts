@@ -82,6 +82,8 @@ before(() => {
   requireRoot();
   lxcpath = new LxcPath(mkdtempSync("/tmp/corral-lxc-tools-"));
   for (const name of [A, B, C]) createContainer(lxcpath, { name, template: "host" });
+  // A run that was killed leaves its bridge, and a second one holding 10.252.0.0/24 breaks the pings.
+  execFileSync("sh", ["-c", "for b in $(ip -o -4 addr show to 10.252.0.0/24 | awk '{print $2}'); do case \"$b\" in ctools*) ip link del \"$b\";; esac; done"]);
   execFileSync("sh", ["-c", `ip link add ${BRIDGE} type bridge && ip addr add 10.252.0.1/24 dev ${BRIDGE} && ip link set ${BRIDGE} up`]);
   createContainer(lxcpath, { name: E, template: "busybox", config: "lxc.tty.max = 2\n" });
   createContainer(lxcpath, { name: U, template: "busybox", config: "lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n" });
