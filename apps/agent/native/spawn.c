@@ -70,6 +70,18 @@ __attribute__((constructor)) static void reserve_fd_slots(void)
 	slot_bound = bound + 1;
 }
 
+/* The ops that take one of our fds, in ints[0]: OP_DUP2's source, OP_MOVE_MOUNT's tree. */
+static int takes_fd(const struct op *op)
+{
+	return op->code == OP_DUP2 || op->code == OP_MOVE_MOUNT;
+}
+
+/* The first n slots back to /dev/null: we hold no extra reference to what they held. */
+static void release_slots(int n)
+{
+	for (int j = 0; j < n; j++) dup3(devnull_fd, slot_fds[j], O_CLOEXEC);
+}
+
 /*
  * Put the fds the child needs in the slots and make its plan and sync fd name them: its sync
  * socket, and the fds its ops take (OP_DUP2's source, OP_MOVE_MOUNT's tree). -1 (nothing
@@ -81,7 +93,7 @@ static int place_in_slots(struct child *c, struct plan *plan, int child_fd)
 	from[n++] = child_fd;
 	for (uint32_t i = 0; i < plan->count; i++) {
 		const struct op *op = &plan->ops[i];
-		if (op->code != OP_DUP2 && op->code != OP_MOVE_MOUNT) continue;
+		if (!takes_fd(op)) continue;
 		int fd = (int)op->ints[0], known = 0;
 		for (int j = 0; j < n; j++) known |= from[j] == fd;
 		if (known) continue;
@@ -90,13 +102,13 @@ static int place_in_slots(struct child *c, struct plan *plan, int child_fd)
 	}
 	for (int j = 0; j < n; j++) {
 		if (dup3(from[j], slot_fds[j], O_CLOEXEC) < 0) {
-			while (j-- > 0) dup3(devnull_fd, slot_fds[j], O_CLOEXEC);
+			release_slots(j);
 			return -1;
 		}
 	}
 	for (uint32_t i = 0; i < plan->count; i++) {
 		struct op *op = &plan->ops[i];
-		if (op->code != OP_DUP2 && op->code != OP_MOVE_MOUNT) continue;
+		if (!takes_fd(op)) continue;
 		for (int j = 0; j < n; j++)
 			if (op->ints[0] == from[j]) op->ints[0] = slot_fds[j];
 	}
@@ -113,7 +125,7 @@ static void wait_for_own_table(struct spawn *s)
 {
 	while (__atomic_load_n(&s->sharing, __ATOMIC_ACQUIRE) != 0)
 		syscall(SYS_futex, &s->sharing, FUTEX_WAIT, 1, NULL, NULL, 0);
-	for (int j = 0; j < s->child.nkeep; j++) dup3(devnull_fd, slot_fds[j], O_CLOEXEC);
+	release_slots(s->child.nkeep);
 }
 
 /* ---- the exported surface, called from src/sys/native.ts through ffi-rs ---- */
@@ -210,7 +222,7 @@ int corral_spawn(const uint8_t *plan_buf, int plan_len, int flags, int child_fd,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (share) {
 		if (pid > 0) wait_for_own_table(s);
-		else for (int j = 0; j < s->child.nkeep; j++) dup3(devnull_fd, slot_fds[j], O_CLOEXEC);
+		else release_slots(s->child.nkeep);
 	}
 	if (pid > 0 && uid_map && *uid_map) {
 		int err = map_ids(pid, parent_fd, uid_map, gid_map);
