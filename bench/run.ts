@@ -172,6 +172,13 @@ interface AgentContext {
   mutate: (path: string, input: unknown) => Promise<unknown>;
 }
 
+/** One lifecycle of the bench container through the agent: /bin/true, start request to STOPPED. */
+async function trueLifecycle({ watcher, mutate }: Pick<AgentContext, "watcher" | "mutate">): Promise<void> {
+  const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
+  await mutate("containers.start", { name: "bench", command: ["/bin/true"] });
+  await stopped;
+}
+
 const say = (name: string, s: Stat) => process.stderr.write(`bench: ${name.padEnd(17)} median ${s.median_ms.toFixed(2)} ms  p95 ${s.p95_ms.toFixed(2)} ms\n`);
 
 /** 1 and 2: the lifecycle of /bin/true, start request to STOPPED, beside the peers; then start
@@ -184,11 +191,7 @@ async function lifecycleSection(work: string, ctx: AgentContext, skipped: Skippe
   const rootfs = join(corralPath.dir("bench"), "rootfs");
   const lifecycle: Record<string, Stat> = {};
 
-  lifecycle.corral_agent = await measure(async () => {
-    const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
-    await mutate("containers.start", { name: "bench", command: ["/bin/true"] });
-    await stopped;
-  });
+  lifecycle.corral_agent = await measure(() => trueLifecycle(ctx));
   say("corral_agent", lifecycle.corral_agent);
   // Where a start's time goes, from the RUNNING events' phases (network, cgroup, clone, exec).
   const phaseSamples: Record<string, number[]> = {};
@@ -262,11 +265,7 @@ async function scaleSection(ctx: AgentContext) {
   // The subscribers' process has just started: its first messages would be read by code not yet
   // compiled. A dashboard that watches an agent has been running for a while; so warm them up on
   // a few lifecycles of the bench container, and time only the burst's own events.
-  for (let i = 0; i < SUBSCRIBER_WARMUP; i++) {
-    const stopped = watcher.next((e) => e.container === "bench" && e.state === "STOPPED");
-    await mutate("containers.start", { name: "bench", command: ["/bin/true"] });
-    await stopped;
-  }
+  for (let i = 0; i < SUBSCRIBER_WARMUP; i++) await trueLifecycle(ctx);
   const burstAfter = (await socket.call<{ lastSeq: number }>("query", "agent.info")).lastSeq;
   const rssBefore = rssMb(agent.pid);
   const cpuBefore = cpuSeconds(agent.pid);
