@@ -8,13 +8,20 @@ import { expected, unexpected } from "../errors.ts";
 
 export const CONSOLE_RING_BYTES = 256 * 1024;
 
+/** This process's part of every ring id: a ring of an earlier agent is never taken for one of ours. */
+const RING_ID_PREFIX = randomBytes(4).toString("hex");
+let ringsMade = 0;
+
 /**
  * The newest `capacity` bytes written to it. A cursor ("<ring id>:<bytes written>") marks a
  * point in its output, so that a reader who comes back gets only what it missed.
  */
 export class RingBuffer {
-  /** new for each run of the container: a cursor from another run means start over */
-  readonly id = randomBytes(4).toString("hex");
+  /**
+   * new for each run of the container: a cursor from another run means start over. A count, not
+   * fresh random bytes: a start pays for no call into the crypto library.
+   */
+  readonly id = `${RING_ID_PREFIX}${(++ringsMade).toString(16)}`;
   private chunks: Buffer[] = [];
   private size = 0;
   private written = 0;
@@ -68,7 +75,8 @@ export type ConsoleListener = (data: Buffer) => void;
  * container stalls, and no getty can open /dev/console again.
  */
 export class ConsoleCapture {
-  private readonly stream: ReadStream;
+  /** the master's reader, made by read() */
+  private stream: ReadStream | undefined;
   private readonly listeners = new Set<ConsoleListener>();
   private readonly closeListeners = new Set<() => void>();
   private closed = false;
@@ -83,8 +91,16 @@ export class ConsoleCapture {
     private readonly slaveFd: number,
     readonly ring: RingBuffer,
     private readonly logfile?: string,
-  ) {
-    this.stream = new ReadStream(masterFd);
+  ) {}
+
+  /**
+   * Start reading the master. A start calls it once the child is cloned: what the child writes
+   * before waits in the pty, and making the reader (a libuv handle, some 80 µs) overlaps with the
+   * child's setup instead of standing before the clone.
+   */
+  read(): void {
+    if (this.stream || this.closed) return;
+    this.stream = new ReadStream(this.masterFd);
     this.stream.on("data", (chunk: Buffer) => this.onData(chunk));
     // EIO: the pty hung up, which only happens once our slave is closed too.
     this.stream.on("error", () => this.close());
@@ -134,6 +150,11 @@ export class ConsoleCapture {
   drain(timeoutMs = 1000): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closeSlave();
+    // never read: no child got the slave (a start that failed before its clone)
+    if (!this.stream) {
+      this.close();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.close(), timeoutMs);
       this.onClose(() => {
@@ -146,7 +167,9 @@ export class ConsoleCapture {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.stream.destroy();
+    // the reader owns the master once made
+    if (this.stream) this.stream.destroy();
+    else this.files.close(this.masterFd);
     this.closeSlave();
     for (const l of this.closeListeners) l();
     this.closeListeners.clear();

@@ -109,6 +109,7 @@ async function spawnInstance(ctx: RuntimeContext, inst: Instance, cause: EventCa
       onPid: (pid) => {
         inst.pid = pid;
         inst.exit = ctx.reaper.watch(pid);
+        inst.console?.read();
         return inst.exit;
       },
     });
