@@ -1,7 +1,7 @@
 // The real host, through Node's fs, net and child_process: what the agent, `corral run` and the
 // root tests give the runtime.
 import { execFile } from "node:child_process";
-import { appendFileSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, readlinkSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, readlinkSync, realpathSync, rmdirSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
 import { readRegularFile } from "./bounded-read.ts";
 import { memoryRunDir } from "./run-dir.ts";
@@ -41,7 +41,14 @@ export const nodeHost: Host = {
     chown: (path, uid, gid) => chownSync(path, uid, gid),
     mkdir: (path, options) => void mkdirSync(path, options),
     rmdir: (path) => rmdirSync(path),
-    remove: (path) => rmSync(path, { force: true }),
+    remove: (path) => {
+      // unlink(2) alone: rmSync stats first, and looks for a directory it was not asked to remove
+      try {
+        unlinkSync(path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
+    },
     readdir: (path) => readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, isDirectory: d.isDirectory() })),
     readlink: (path) => readlinkSync(path),
     realpath: (path) => realpathSync(path),

@@ -9,12 +9,22 @@ import { join } from "node:path";
 
 const bootIdDir = (files: HostFiles) => join(files.runDir(), "boot-id");
 
-/** Write a new boot id for the start whose cgroup is `key`; returns the file's path. */
+/**
+ * Write a new boot id for the start whose cgroup is `key`; returns the file's path. The directory
+ * is made when a write finds it missing (the first start, or after someone cleaned the run
+ * directory), not looked for at every start.
+ */
 export function writeBootId(files: HostFiles, key: string): string {
   const dir = bootIdDir(files);
-  files.mkdir(dir, { recursive: true, mode: 0o755 });
   const path = join(dir, key);
-  files.writeText(path, `${randomUUID()}\n`, 0o444);
+  const id = `${randomUUID()}\n`;
+  try {
+    files.writeText(path, id, 0o444);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    files.mkdir(dir, { recursive: true, mode: 0o755 });
+    files.writeText(path, id, 0o444);
+  }
   return path;
 }
 
