@@ -12,6 +12,15 @@ export class SlowSubscriber extends Error {
 }
 
 export interface Subscription extends AsyncIterable<StateEvent> {
+  /**
+   * The next event if one is queued, without waiting; throws SlowSubscriber once the queue has
+   * overflowed. A live stream takes events this way, not through the async iterator: each step
+   * of an async generator costs promises and turns, paid for every event and every subscriber.
+   */
+  take(): StateEvent | undefined;
+  /** Resolves once an event is queued or the subscription is closed. */
+  arrival(): Promise<void>;
+  readonly closed: boolean;
   close(): void;
 }
 
@@ -37,7 +46,7 @@ class Queue implements Subscription {
   private readonly items: StateEvent[] = [];
   private waiter: (() => void) | undefined;
   private overflowed = false;
-  private closed = false;
+  closed = false;
 
   constructor(private readonly onClose: () => void) {}
 
@@ -65,17 +74,27 @@ class Queue implements Subscription {
     this.wake();
   }
 
+  take(): StateEvent | undefined {
+    const e = this.items.shift();
+    if (e === undefined && this.overflowed) throw new SlowSubscriber();
+    return e;
+  }
+
+  arrival(): Promise<void> {
+    if (this.items.length > 0 || this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.waiter = resolve));
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<StateEvent> {
     try {
       for (;;) {
-        const e = this.items.shift();
+        const e = this.take();
         if (e) {
           yield e;
           continue;
         }
-        if (this.overflowed) throw new SlowSubscriber();
         if (this.closed) return;
-        await new Promise<void>((resolve) => (this.waiter = resolve));
+        await this.arrival();
       }
     } finally {
       this.close();

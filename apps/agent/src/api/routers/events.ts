@@ -83,7 +83,13 @@ export const eventsRouter = router({
           }
         }
         try {
-          for await (const e of sub) {
+          for (;;) {
+            const e = sub.take();
+            if (e === undefined) {
+              if (sub.closed) return;
+              await sub.arrival();
+              continue;
+            }
             if (e.seq <= last) continue;
             last = e.seq;
             if (wanted(e.container)) yield item(e.seq, { kind: "event", event: e });
