@@ -57,6 +57,44 @@ async function measure(run: (i: number) => Promise<void>, runs = RUNS): Promise<
   return stat(samples);
 }
 
+/**
+ * Each peer's lifecycle, measured in rounds: every round runs each peer once, in an order that
+ * turns by one each round. A ratio between two peers is then taken over the same moments of the
+ * machine: measured one after the other, a slow half-minute (this VM's speed moves by half within
+ * minutes) fell on one peer's runs alone. A peer that fails is dropped with its reason.
+ */
+async function measureInterleaved(peers: Peer[], skipped: Skipped[], runs = RUNS): Promise<Record<string, Stat>> {
+  const samples = new Map<Peer, number[]>();
+  const fail = (peer: Peer, e: unknown) => {
+    samples.delete(peer);
+    skipped.push({ peer: peer.name, reason: (e as Error).message });
+    process.stderr.write(`bench: ${peer.name} skipped: ${(e as Error).message}\n`);
+  };
+  for (const peer of peers) {
+    try {
+      for (let i = 0; i < WARMUP; i++) await peer.run(-1 - i);
+      samples.set(peer, []);
+    } catch (e) {
+      fail(peer, e);
+    }
+  }
+  for (let round = 0; round < runs; round++) {
+    const live = [...samples.keys()];
+    for (let k = 0; k < live.length; k++) {
+      const peer = live[(round + k) % live.length]!;
+      if (!samples.has(peer)) continue;
+      const t0 = performance.now();
+      try {
+        await peer.run(round);
+        samples.get(peer)!.push(performance.now() - t0);
+      } catch (e) {
+        fail(peer, e);
+      }
+    }
+  }
+  return Object.fromEntries([...samples].map(([peer, times]) => [peer.name, stat(times)]));
+}
+
 /** corral's runtime in this process: start to STOPPED. */
 function inProcessPeer(lxcpath: LxcPath): Peer & { close(): void } {
   const runtime = new Runtime(nativeSyscalls, nodeHost, lxcpath, () => {});
@@ -189,10 +227,16 @@ async function lifecycleSection(work: string, ctx: AgentContext, skipped: Skippe
   const corralPath = new LxcPath(join(work, "corral"));
   createContainer(corralPath, { name: "bench", template: "busybox" });
   const rootfs = join(corralPath.dir("bench"), "rootfs");
-  const lifecycle: Record<string, Stat> = {};
 
-  lifecycle.corral_agent = await measure(() => trueLifecycle(ctx));
-  say("corral_agent", lifecycle.corral_agent);
+  const inproc = inProcessPeer(corralPath);
+  const peers = [
+    { name: "corral_agent", run: () => trueLifecycle(ctx) },
+    inproc,
+    ...[lxcPeer(work, rootfs, skipped), runcPeer(work, rootfs, skipped), floorPeer(skipped)].filter((p): p is Peer => p !== undefined),
+  ];
+  const lifecycle = await measureInterleaved(peers, skipped);
+  inproc.close();
+  for (const [name, s] of Object.entries(lifecycle)) say(name, s);
   // Where a start's time goes, from the RUNNING events' phases (network, cgroup, clone, exec).
   const phaseSamples: Record<string, number[]> = {};
   for (const a of watcher.arrivals) {
@@ -203,21 +247,6 @@ async function lifecycleSection(work: string, ctx: AgentContext, skipped: Skippe
   process.stderr.write(`bench: delivery latency with one start at a time: p50 ${percentile(quiet, 50).toFixed(3)} ms, p99 ${percentile(quiet, 99).toFixed(3)} ms\n`);
   const startPhases = Object.fromEntries(Object.entries(phaseSamples).map(([k, v]) => [k, stat(v).median_ms]));
 
-  const inproc = inProcessPeer(corralPath);
-  lifecycle.corral_inprocess = await measure(inproc.run);
-  inproc.close();
-  say("corral_inprocess", lifecycle.corral_inprocess);
-
-  for (const peer of [lxcPeer(work, rootfs, skipped), runcPeer(work, rootfs, skipped), floorPeer(skipped)]) {
-    if (!peer) continue;
-    try {
-      lifecycle[peer.name] = await measure(peer.run);
-      say(peer.name, lifecycle[peer.name]!);
-    } catch (e) {
-      skipped.push({ peer: peer.name, reason: (e as Error).message });
-      process.stderr.write(`bench: ${peer.name} skipped: ${(e as Error).message}\n`);
-    }
-  }
 
   // 2. Start request to RUNNING at a WebSocket subscriber.
   const startSamples: number[] = [];
