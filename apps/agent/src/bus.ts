@@ -1,6 +1,7 @@
 // Live fan-out of stored events to subscribers. Each subscriber has a bounded queue: one that
 // falls that far behind is cut off with a resync, never fed a silent gap.
 import type { StateEvent } from "@corral/core";
+import { unexpected } from "./errors.ts";
 
 export const SUBSCRIBER_QUEUE_LIMIT = 10_000;
 
@@ -20,6 +21,13 @@ export interface Subscription extends AsyncIterable<StateEvent> {
   take(): StateEvent | undefined;
   /** Resolves once an event is queued or the subscription is closed. */
   arrival(): Promise<void>;
+  /**
+   * From now on, each event goes to `sink` as it is published, after those still queued: a live
+   * stream that writes straight to its socket (api/event-lane.ts) waits on no promise at all. A
+   * sink that throws is closed, and the error logged: publishing goes on for the others. Throws
+   * SlowSubscriber, after delivering what was queued, if the queue had overflowed.
+   */
+  deliverTo(sink: (e: StateEvent) => void): void;
   readonly closed: boolean;
   close(): void;
 }
@@ -46,12 +54,17 @@ class Queue implements Subscription {
   private readonly items: StateEvent[] = [];
   private waiter: (() => void) | undefined;
   private overflowed = false;
+  private sink: ((e: StateEvent) => void) | undefined;
   closed = false;
 
   constructor(private readonly onClose: () => void) {}
 
   push(e: StateEvent): void {
     if (this.closed) return;
+    if (this.sink) {
+      this.deliver(e);
+      return;
+    }
     if (this.items.length >= SUBSCRIBER_QUEUE_LIMIT) {
       this.overflowed = true;
       this.close();
@@ -78,6 +91,24 @@ class Queue implements Subscription {
     const e = this.items.shift();
     if (e === undefined && this.overflowed) throw new SlowSubscriber();
     return e;
+  }
+
+  deliverTo(sink: (e: StateEvent) => void): void {
+    this.sink = sink;
+    // what was queued first, in order; take() throws SlowSubscriber after them if it overflowed
+    for (let e = this.take(); e !== undefined; e = this.take()) {
+      this.deliver(e);
+      if (this.closed && !this.overflowed) return; // the sink ended it
+    }
+  }
+
+  private deliver(e: StateEvent): void {
+    try {
+      this.sink!(e);
+    } catch (err) {
+      unexpected("delivering an event to a subscriber", err);
+      this.close();
+    }
   }
 
   arrival(): Promise<void> {

@@ -14,6 +14,7 @@ import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { agentEncoder } from "./ws-encoder.ts";
+import { EventLane } from "./event-lane.ts";
 import { WebSocketServer, type WebSocket } from "ws";
 import { jsonLogger } from "../log.ts";
 import type { AgentService } from "./service.ts";
@@ -195,6 +196,7 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
     if (!authenticated(req)) { refuseUpgrade(req, socket, { status: 401, why: "missing or wrong token", authenticated: false }); return; }
     wss.handleUpgrade(req, socket, head, (ws) => {
       coalesceSends(ws, socket);
+      EventLane.attach(ws, createContext({ req, res: ws }), (error) => onError({ error, path: "events.onEvent", req }));
       wss.emit("connection", ws, req);
     });
   };

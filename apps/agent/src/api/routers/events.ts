@@ -1,10 +1,12 @@
-// events.*: the stored timeline, paged, and the live stream that resumes from a cursor.
+// events.*: the stored timeline, paged, and the live stream that resumes from a cursor. The
+// stream's parts (replay, live filter) are shared with the WebSocket lane (api/event-lane.ts),
+// which serves events.onEvent over WebSocket without tRPC's per-item machinery.
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { formatCursor, parseCursor, type StreamItem } from "@corral/core";
+import { formatCursor, parseCursor, type StateEvent, type StreamItem } from "@corral/core";
 import { jsonLogger } from "../../log.ts";
 import { SlowSubscriber } from "../../bus.ts";
-import { publicProcedure, router } from "../trpc.ts";
+import { publicProcedure, router, type Context } from "../trpc.ts";
 
 /** Events replayed between two turns of the event loop: a replay never holds the loop for long. */
 export const REPLAY_PAGE = 500;
@@ -14,6 +16,15 @@ export const REPLAY_PAGE = 500;
  */
 export const MAX_SUBSCRIBER_BACKLOG = 1024 * 1024;
 const REPLAY_STALL_MS = 30_000;
+
+export const onEventInput = z.object({ container: z.string().optional(), lastEventId: z.string().nullish() }).optional();
+export type OnEventInput = z.infer<typeof onEventInput>;
+
+/** An item of the stream and the seq its cursor names. */
+export interface CursorItem {
+  seq: number;
+  item: StreamItem;
+}
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -30,6 +41,71 @@ async function drained(backlog: (() => number) | undefined, signal: AbortSignal 
   return true;
 }
 
+const resync = (storeId: string, seq: number, reason: string): CursorItem => ({ seq, item: { kind: "resync", reason, storeId, lastSeq: seq } });
+
+/**
+ * The stored part of a subscription: what the store holds after the caller's cursor, in pages,
+ * each in a turn of the loop of its own and no faster than the caller reads. Returns the last seq
+ * it covered, from which the live part goes on; or undefined after a resync, which ends the stream.
+ */
+export async function* replay(ctx: Context, input: OnEventInput, signal: AbortSignal | undefined): AsyncGenerator<CursorItem, number | undefined> {
+  const store = ctx.agent.store;
+  let last = store.lastSeq();
+  if (!input?.lastEventId) return last;
+  const cursor = parseCursor(input.lastEventId);
+  if (!cursor || cursor.storeId !== store.storeId || cursor.seq > last) {
+    yield resync(store.storeId, last, "the cursor is from another store");
+    return last;
+  }
+  last = cursor.seq;
+  let waited = false;
+  const onWait = (backlog: number) => {
+    if (!waited) jsonLogger.info("a replay waits for its subscriber to read", { address: ctx.address, backlog, seq: last });
+    waited = true;
+  };
+  for (;;) {
+    const page = store.events({ after: last, limit: REPLAY_PAGE });
+    for (const e of page) {
+      last = e.seq;
+      if (wanted(input, e)) yield { seq: e.seq, item: { kind: "event", event: e } };
+    }
+    if (page.length < REPLAY_PAGE || signal?.aborted) return last;
+    await nextTurn();
+    if (!(await drained(ctx.backlog, signal, onWait))) {
+      jsonLogger.info("a replay's subscriber did not read: resync", { address: ctx.address, seq: last });
+      yield resync(store.storeId, last, "the subscriber did not read its replay");
+      return undefined;
+    }
+  }
+}
+
+function wanted(input: OnEventInput, e: StateEvent): boolean {
+  return input?.container === undefined || input.container === e.container;
+}
+
+/**
+ * The live part of a subscription, after `last`: each published event once, for the containers
+ * asked for, and a resync once the caller's unread backlog passes MAX_SUBSCRIBER_BACKLOG.
+ */
+export class LiveFilter {
+  constructor(private last: number, private readonly input: OnEventInput, private readonly ctx: Context) {}
+
+  /** What `e` adds to the stream, through `send`; false once the stream has ended (a resync went). */
+  offer(e: StateEvent, send: (c: CursorItem) => void): boolean {
+    if (e.seq <= this.last) return true;
+    this.last = e.seq;
+    if (wanted(this.input, e)) send({ seq: e.seq, item: { kind: "event", event: e } });
+    if ((this.ctx.backlog?.() ?? 0) <= MAX_SUBSCRIBER_BACKLOG) return true;
+    send(resync(this.ctx.agent.store.storeId, this.last, "subscriber fell too far behind (its unread backlog passed the limit); resync from the last cursor"));
+    return false;
+  }
+
+  /** The resync of a subscriber whose queue overflowed (SlowSubscriber). */
+  overflowed(e: SlowSubscriber): CursorItem {
+    return resync(this.ctx.agent.store.storeId, this.last, e.message);
+  }
+}
+
 export const eventsRouter = router({
   list: publicProcedure
     .input(z.object({
@@ -42,46 +118,23 @@ export const eventsRouter = router({
 
   /**
    * Subscribe first, then replay what the store holds after the cursor, then go live: nothing
-   * between the replay and the live part can be lost, and duplicates are skipped by seq.
+   * between the replay and the live part can be lost, and duplicates are skipped by seq. Over
+   * WebSocket the lane serves it (api/event-lane.ts); this is the same stream for the others.
    */
   onEvent: publicProcedure
-    .input(z.object({ container: z.string().optional(), lastEventId: z.string().nullish() }).optional())
+    .input(onEventInput)
     .subscription(async function* ({ ctx, input, signal }) {
-      const store = ctx.agent.store;
+      const storeId = ctx.agent.store.storeId;
       const sub = ctx.agent.bus.subscribe();
       signal?.addEventListener("abort", () => sub.close());
-      const wanted = (c: string) => input?.container === undefined || input.container === c;
-      const item = (seq: number, value: StreamItem) => tracked(formatCursor(store.storeId, seq), value);
+      const item = (c: CursorItem) => tracked(formatCursor(storeId, c.seq), c.item);
       try {
-        let last = store.lastSeq();
-        if (input?.lastEventId) {
-          const cursor = parseCursor(input.lastEventId);
-          if (!cursor || cursor.storeId !== store.storeId || cursor.seq > last) {
-            yield item(last, { kind: "resync", reason: "the cursor is from another store", storeId: store.storeId, lastSeq: last });
-          } else {
-            last = cursor.seq;
-            let waited = false;
-            const onWait = (backlog: number) => {
-              if (!waited) jsonLogger.info("a replay waits for its subscriber to read", { address: ctx.address, backlog, seq: last });
-              waited = true;
-            };
-            // in pages, each in a turn of the loop of its own, and no faster than the caller reads
-            for (;;) {
-              const page = store.events({ after: last, limit: REPLAY_PAGE });
-              for (const e of page) {
-                last = e.seq;
-                if (wanted(e.container)) yield item(e.seq, { kind: "event", event: e });
-              }
-              if (page.length < REPLAY_PAGE || signal?.aborted) break;
-              await nextTurn();
-              if (!(await drained(ctx.backlog, signal, onWait))) {
-                jsonLogger.info("a replay's subscriber did not read: resync", { address: ctx.address, seq: last });
-                yield item(last, { kind: "resync", reason: "the subscriber did not read its replay", storeId: store.storeId, lastSeq: last });
-                return;
-              }
-            }
-          }
-        }
+        const stored = replay(ctx, input, signal);
+        let step = await stored.next();
+        for (; !step.done; step = await stored.next()) yield item(step.value);
+        if (step.value === undefined) return;
+        const live = new LiveFilter(step.value, input, ctx);
+        const out: CursorItem[] = [];
         try {
           for (;;) {
             const e = sub.take();
@@ -90,17 +143,13 @@ export const eventsRouter = router({
               await sub.arrival();
               continue;
             }
-            if (e.seq <= last) continue;
-            last = e.seq;
-            if (wanted(e.container)) yield item(e.seq, { kind: "event", event: e });
-            if ((ctx.backlog?.() ?? 0) > MAX_SUBSCRIBER_BACKLOG) {
-              yield item(last, { kind: "resync", reason: "subscriber fell too far behind (its unread backlog passed the limit); resync from the last cursor", storeId: store.storeId, lastSeq: last });
-              return;
-            }
+            const going = live.offer(e, (c) => out.push(c));
+            for (const c of out.splice(0)) yield item(c);
+            if (!going) return;
           }
         } catch (e) {
           if (!(e instanceof SlowSubscriber)) throw e;
-          yield item(last, { kind: "resync", reason: e.message, storeId: store.storeId, lastSeq: last });
+          yield item(live.overflowed(e));
         }
       } finally {
         sub.close();
