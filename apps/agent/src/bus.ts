@@ -1,5 +1,7 @@
 // Live fan-out of stored events to subscribers. Each subscriber has a bounded queue: one that
-// falls that far behind is cut off with a resync, never fed a silent gap.
+// falls that far behind is cut off with a resync, never fed a silent gap. A subscriber that
+// writes each event out as it comes (deliverTo) queues nothing; it bounds what it leaves unread
+// on its own socket instead (api/routers/events.ts, LiveFilter).
 import type { StateEvent } from "@corral/core";
 import { unexpected } from "./errors.ts";
 
@@ -12,11 +14,11 @@ export class SlowSubscriber extends Error {
   }
 }
 
-export interface Subscription extends AsyncIterable<StateEvent> {
+export interface Subscription {
   /**
    * The next event if one is queued, without waiting; throws SlowSubscriber once the queue has
-   * overflowed. A live stream takes events this way, not through the async iterator: each step
-   * of an async generator costs promises and turns, paid for every event and every subscriber.
+   * overflowed and what it held has been taken. Not an async iterator: each step of an async
+   * generator costs promises and turns, paid for every event and every subscriber.
    */
   take(): StateEvent | undefined;
   /** Resolves once an event is queued or the subscription is closed. */
@@ -114,21 +116,5 @@ class Queue implements Subscription {
   arrival(): Promise<void> {
     if (this.items.length > 0 || this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => (this.waiter = resolve));
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<StateEvent> {
-    try {
-      for (;;) {
-        const e = this.take();
-        if (e) {
-          yield e;
-          continue;
-        }
-        if (this.closed) return;
-        await this.arrival();
-      }
-    } finally {
-      this.close();
-    }
   }
 }
