@@ -14,6 +14,7 @@ import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { WebSocket } from "ws";
 import { formatCursor } from "@corral/core";
 import { SlowSubscriber, type Subscription } from "../bus.ts";
+import { unexpected } from "../errors.ts";
 import { appRouter } from "./root.ts";
 import { LiveFilter, onEventInput, replay, type CursorItem, type OnEventInput } from "./routers/events.ts";
 import { toTRPCError, type Context } from "./trpc.ts";
@@ -90,7 +91,8 @@ export class EventLane {
       stream?.abort();
       return stream !== undefined;
     }
-    void this.serve(msg);
+    // the agent never falls over on a request: what serve() could not answer is logged
+    this.serve(msg).catch((e: unknown) => unexpected("serving an events.onEvent subscription", e));
     return true;
   }
 
