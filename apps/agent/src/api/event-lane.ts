@@ -7,9 +7,9 @@
 // tRPC would have sent (its messages: started, data with the tracked cursor, stopped, errors with
 // the router's error shape).
 //
-// The lane takes only what it serves whole: a single, well-formed message subscribing to
-// events.onEvent, and the stop of a subscription it serves. Everything else, batches included,
-// goes on to tRPC's handler untouched, which serves events.onEvent the usual way.
+// The lane takes only what it serves whole: a well-formed message subscribing to events.onEvent,
+// and the stop of a subscription it serves. Everything else goes on to tRPC's handler untouched;
+// of a batch (wsLink sends the calls of one tick as one), tRPC gets the rest as a batch.
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { WebSocket } from "ws";
 import { formatCursor } from "@corral/core";
@@ -55,15 +55,21 @@ export class EventLane {
   /** the subscriptions served here, by the client's id */
   private readonly streams = new Map<Id, AbortController>();
 
-  private constructor(private readonly ws: WebSocket, private readonly ctx: Context, private readonly onError: (error: TRPCError) => void) {}
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: Context,
+    private readonly onError: (error: TRPCError) => void,
+    /** hands a message on to tRPC's handler */
+    private readonly forward: (data: Buffer) => void,
+  ) {}
 
   /**
    * Put the lane in front of tRPC on `ws`: its messages are seen here first (before any listener
    * tRPC adds), and its close ends the lane's subscriptions.
    */
   static attach(ws: WebSocket, ctx: Context, onError: (error: TRPCError) => void): EventLane {
-    const lane = new EventLane(ws, ctx, onError);
     const emit = ws.emit.bind(ws) as (event: string | symbol, ...args: unknown[]) => boolean;
+    const lane = new EventLane(ws, ctx, onError, (data) => emit("message", data, false));
     ws.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === "message" && lane.take(args[0], args[1] === true)) return true;
       if (event === "close") lane.stopAll();
@@ -72,28 +78,41 @@ export class EventLane {
     return lane;
   }
 
-  /** Serves `data` if it is the lane's; false leaves it to tRPC. */
+  /** Serves what of `data` is the lane's, and hands the rest of a batch on; false leaves it all to tRPC. */
   take(data: unknown, isBinary: boolean): boolean {
     if (isBinary || !Buffer.isBuffer(data)) return false;
     // most messages are not the lane's: told apart before any parse
     if (!data.includes(PATH) && !(this.streams.size > 0 && data.includes("subscription.stop"))) return false;
-    let msg: Subscribe | undefined;
+    let parsed: unknown;
     try {
-      msg = asSubscribe(JSON.parse(data.toString("utf8")));
+      parsed = JSON.parse(data.toString("utf8"));
     } catch (e) {
       // not JSON, or nested too deeply to parse: tRPC answers with its parse error
       if (e instanceof SyntaxError || e instanceof RangeError) return false;
       throw e;
     }
-    if (!msg) return false;
+    const messages: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+    const mine = messages.map((m) => this.mine(m));
+    if (mine.every((m) => m === undefined)) return false;
+    const rest = messages.filter((_, i) => mine[i] === undefined);
+    if (rest.length > 0) this.forward(Buffer.from(JSON.stringify(rest)));
+    for (const msg of mine) if (msg) this.handle(msg);
+    return true;
+  }
+
+  /** `m` if the lane serves it: a subscription to events.onEvent, or the stop of one of its own. */
+  private mine(m: unknown): Subscribe | undefined {
+    const msg = asSubscribe(m);
+    return msg?.method === "subscription.stop" && !this.streams.has(msg.id) ? undefined : msg;
+  }
+
+  private handle(msg: Subscribe): void {
     if (msg.method === "subscription.stop") {
-      const stream = this.streams.get(msg.id);
-      stream?.abort();
-      return stream !== undefined;
+      this.streams.get(msg.id)?.abort();
+      return;
     }
     // the agent never falls over on a request: what serve() could not answer is logged
     this.serve(msg).catch((e: unknown) => unexpected("serving an events.onEvent subscription", e));
-    return true;
   }
 
   private stopAll(): void {
