@@ -51,6 +51,16 @@ function rootCause(e: unknown): unknown {
   return at;
 }
 
+/**
+ * A connection the agent's end dropped (ECONNRESET, a hang-up). A pooled keep-alive socket to an
+ * agent that was killed or restarted fails so on the first call that reuses it; a call that can be
+ * made twice is tried once more, on a new connection, before it is said to have failed.
+ */
+export function isConnectionReset(e: unknown): boolean {
+  const cause = rootCause(e);
+  return codeOf(cause) === "ECONNRESET" || (cause instanceof Error && /socket hang up/i.test(cause.message));
+}
+
 /** The problem behind a failed connection to an agent, or undefined when it is none of these (an answer the agent gave). */
 export function agentProblem(e: unknown, place: AgentPlace): AgentProblem | undefined {
   const who = place.name ? `agent "${place.name}" (${place.url})` : `the agent at ${place.url}`;

@@ -2,7 +2,7 @@
 // names what happened and what to do; and the pin's check of a certificate.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { agentProblem, API_VERSION, CertificateMismatchError, normalizeFingerprint, pinnedTlsOptions, tokenRefused, versionMismatch, type AgentPlace } from "../src/index.ts";
+import { agentProblem, API_VERSION, CertificateMismatchError, isConnectionReset, normalizeFingerprint, pinnedTlsOptions, tokenRefused, versionMismatch, type AgentPlace } from "../src/index.ts";
 
 const place: AgentPlace = { url: "https://10.0.0.2:7690", name: "edge", repin: "pin it again with X", retoken: "give it with Y" };
 const sys = (code: string, message = code) => Object.assign(new Error(message), { code });
@@ -57,4 +57,11 @@ test("a token refused, and another API version, in words", () => {
   assert.equal(versionMismatch(String(API_VERSION), place), undefined);
   assert.match(versionMismatch(API_VERSION + 1, place)!.message, new RegExp(`^Version mismatch: .* speaks API version ${API_VERSION + 1}, this client speaks API version ${API_VERSION}\\. Install the same corral on both sides`));
   assert.match(versionMismatch(undefined, place)!.message, /an older API, without a version/);
+});
+
+test("a reset or a hang-up, however wrapped, is a connection reset; a refusal is not", () => {
+  assert.equal(isConnectionReset(wrapped(sys("ECONNRESET", "read ECONNRESET"))), true);
+  assert.equal(isConnectionReset(wrapped(new Error("socket hang up"))), true);
+  assert.equal(isConnectionReset(wrapped(sys("ECONNREFUSED"))), false);
+  assert.equal(isConnectionReset(new Error("bad input")), false);
 });
