@@ -296,6 +296,16 @@ int corral_kill(int pid, int sig)
 	return kill(pid, sig) < 0 ? -errno : 0;
 }
 
+/*
+ * Put thread `tid` of this process under SCHED_IDLE: it runs only on core time no other policy
+ * wants, and any other thread that wakes preempts it at once.
+ */
+int corral_sched_idle(int tid)
+{
+	struct sched_param param = { .sched_priority = 0 };
+	return sched_setscheduler(tid, SCHED_IDLE, &param) < 0 ? -errno : 0;
+}
+
 int corral_close(int fd)
 {
 	return close(fd) < 0 ? -errno : 0;

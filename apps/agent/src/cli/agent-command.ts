@@ -9,6 +9,7 @@ import { nativeSyscalls } from "../sys/native.ts";
 import { UsageError } from "./args.ts";
 import { nodeHost } from "../host/node-host.ts";
 import { reclaimMemoryWhenQuiet } from "../memory.ts";
+import { idleV8Threads } from "../idle-threads.ts";
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
@@ -39,6 +40,7 @@ export async function runAgent(lxcpath: string, listen: string, tlsOptions: Agen
   process.on("unhandledRejection", (e) => jsonLogger.error("unhandled rejection", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
   process.on("uncaughtException", (e) => jsonLogger.error("uncaught exception", { error: String(e.stack ?? e) }));
   nativeSyscalls.tuneMalloc();
+  await idleV8Threads(nativeSyscalls, jsonLogger);
   const agent = new Agent(nativeSyscalls, nodeHost, lxcpath);
   const token = loadOrCreateToken(agent.lxcpath.root, env.token);
   const identity = useTls ? loadOrCreateIdentity(agent.lxcpath.root, tlsOptions) : undefined;

@@ -95,6 +95,9 @@ export class FakeSyscalls implements Syscalls {
   kill(pid: number, signal: number): void {
     this.record("kill", [pid, signal]);
   }
+  idleScheduling(tid: number): void {
+    this.record("idleScheduling", [tid]);
+  }
   close(fd: number): void {
     this.record("close", [fd]);
   }

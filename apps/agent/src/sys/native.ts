@@ -13,7 +13,7 @@ export const LIBRARY_PATH = ["../../native/build/libcorral.so", "../native/build
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((path) => existsSync(path)) ?? fileURLToPath(new URL("../../native/build/libcorral.so", import.meta.url));
 
-type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_exited_child" | "corral_tune_malloc" | "corral_malloc_trim" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_set_winsize" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open" | "corral_userns_fd" | "corral_idmapped_tree" | "corral_lgetxattr" | "corral_lsetxattr";
+type NativeName = "corral_spawn" | "corral_release" | "corral_socketpair" | "corral_reap" | "corral_exited_child" | "corral_tune_malloc" | "corral_malloc_trim" | "corral_openpty" | "corral_peer_uid" | "corral_fifo_write" | "corral_kill" | "corral_sched_idle" | "corral_close" | "corral_listen_abstract" | "corral_send_fds" | "corral_make_raw" | "corral_set_winsize" | "corral_netlink_socket" | "corral_netlink_call" | "corral_pidfd_open" | "corral_userns_fd" | "corral_idmapped_tree" | "corral_lgetxattr" | "corral_lsetxattr";
 
 const signatures: Record<NativeName, { library: string; retType: DataType; paramsType: FieldType[] }> = {
   corral_spawn: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.String, DataType.String] },
@@ -31,6 +31,7 @@ const signatures: Record<NativeName, { library: string; retType: DataType; param
   corral_peer_uid: { library: LIBRARY, retType: DataType.I64, paramsType: [DataType.I32] },
   corral_fifo_write: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.String, DataType.U8Array, DataType.I32] },
   corral_kill: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32, DataType.I32] },
+  corral_sched_idle: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_close: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
   corral_listen_abstract: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.U8Array, DataType.I32] },
   corral_pidfd_open: { library: LIBRARY, retType: DataType.I32, paramsType: [DataType.I32] },
@@ -130,6 +131,9 @@ export const nativeSyscalls: Syscalls = {
   },
   kill(pid, signal) {
     check("kill", lib().corral_kill([pid, signal]), `sending signal ${signal} to pid ${pid}`);
+  },
+  idleScheduling(tid) {
+    check("sched_setscheduler(SCHED_IDLE)", lib().corral_sched_idle([tid]), `lowering thread ${tid} to SCHED_IDLE`);
   },
   close(fd) {
     check("close", lib().corral_close([fd]), `closing fd ${fd}`);

@@ -38,6 +38,8 @@ export interface Syscalls {
   /** One write to a FIFO opened non-blocking; false when nobody reads it (ENXIO, ENOENT). */
   fifoWrite(path: string, data: Uint8Array): boolean;
   kill(pid: number, signal: number): void;
+  /** Run thread `tid` of this process under SCHED_IDLE (background work: any other thread preempts it). */
+  idleScheduling(tid: number): void;
   close(fd: number): void;
   /** One write(2) of `value` to `path`: cgroupfs reports refusals only as the write's errno. */
   writeFile(path: string, value: string): void;

@@ -28,6 +28,11 @@ export class AgentProcess {
     readonly token: string,
   ) {}
 
+  /** The agent's pid while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

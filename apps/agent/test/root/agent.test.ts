@@ -219,6 +219,30 @@ describe("the agent's API and stream", () => {
   });
 });
 
+describe("the agent's threads", () => {
+  /** Scheduling policy of each thread of `pid`: field 41 of /proc/PID/task/TID/stat. */
+  function policies(pid: number): Map<number, number> {
+    return new Map(readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
+      return [Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[38])];
+    }));
+  }
+
+  it("runs V8's background threads under SCHED_IDLE, and the main thread, libuv's pool and the store's checkpointer as before", () => {
+    const byTid = policies(agent.pid!);
+    const SCHED_OTHER = 0;
+    const SCHED_IDLE = 5;
+    assert.equal(byTid.get(agent.pid!), SCHED_OTHER, "the main thread");
+    const idle = [...byTid.values()].filter((p) => p === SCHED_IDLE).length;
+    const other = [...byTid.values()].filter((p) => p === SCHED_OTHER).length;
+    // V8's platform: its worker threads (4 by default) and the timer of their delayed tasks.
+    assert.ok(idle >= 5, `${idle} threads under SCHED_IDLE`);
+    // The main thread, libuv's four and the checkpointer's (a worker thread, made after).
+    assert.ok(other >= 6, `${other} threads under SCHED_OTHER`);
+    assert.equal(idle + other, byTid.size, "a thread under another policy");
+  });
+});
+
 describe("security", () => {
   async function status(path: string, headers: Record<string, string> = {}, method = "GET", body?: string): Promise<number> {
     const res = await fetch(`${agent.url}${path}`, { method, headers, body });
