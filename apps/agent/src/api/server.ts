@@ -36,6 +36,15 @@ export interface ServeOptions {
 /** The largest request body (and WebSocket frame): a container config is at most 1 MiB of text. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
+/**
+ * The largest unread body of a refused authenticated request that is read and thrown away after
+ * the answer. Closing a connection with the client's body still arriving makes the kernel reset
+ * it, and a client still sending (fetch, most HTTP libraries) then fails with EPIPE or ECONNRESET
+ * before it reads the answer: one 3 MiB create in four did here. Larger ones, and any from a
+ * caller without the token, still end the connection with the answer.
+ */
+export const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+
 /** Who a refused caller is said to be before its token is checked. */
 const UNAUTHENTICATED = "anonymous";
 
@@ -131,8 +140,12 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
 
   const refuse = (req: IncomingMessage, res: ServerResponse, r: Refusal) => {
     audit(req, r);
-    // a body we did not read is not waited for: the connection ends with the answer
-    res.writeHead(r.status, { "content-type": "application/json", connection: "close" });
+    // The answer goes at once, whatever the body. An authenticated caller's connection stays open
+    // for Node to read the body and throw it away, so the caller sees the answer (see
+    // MAX_DISCARDED_BYTES); any other connection ends with the answer, as does one that waits
+    // for "100 Continue": its body is not coming.
+    const discard = r.authenticated && req.headers.expect === undefined && Number(req.headers["content-length"] ?? 0) <= MAX_DISCARDED_BYTES;
+    res.writeHead(r.status, { "content-type": "application/json", ...(discard ? {} : { connection: "close" }) });
     res.end(JSON.stringify({ error: { message: r.why, code: r.status } }));
   };
 
