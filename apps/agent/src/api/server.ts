@@ -43,7 +43,7 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
  * before it reads the answer: one 3 MiB create in four did here. Larger ones, and any from a
  * caller without the token, still end the connection with the answer.
  */
-export const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
 
 /** Who a refused caller is said to be before its token is checked. */
 const UNAUTHENTICATED = "anonymous";
