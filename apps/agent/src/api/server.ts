@@ -48,6 +48,11 @@ const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
 /** Who a refused caller is said to be before its token is checked. */
 const UNAUTHENTICATED = "anonymous";
 
+/** The body's length as the request declares it; 0 when it declares none. */
+function declaredLength(req: IncomingMessage): number {
+  return Number(req.headers["content-length"] ?? 0);
+}
+
 function ipOf(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? "?";
 }
@@ -133,8 +138,7 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
     if (req.method === "POST" && !/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
       return { status: 415, why: "mutations need a JSON body (content-type: application/json)", authenticated: true };
     }
-    const length = Number(req.headers["content-length"] ?? 0);
-    if (!(length <= MAX_BODY_BYTES)) return { status: 413, why: `the body is over ${MAX_BODY_BYTES} bytes`, authenticated: true };
+    if (!(declaredLength(req) <= MAX_BODY_BYTES)) return { status: 413, why: `the body is over ${MAX_BODY_BYTES} bytes`, authenticated: true };
     return undefined;
   };
 
@@ -144,7 +148,7 @@ export function serve(agent: AgentService, opts: ServeOptions): Promise<Server> 
     // for Node to read the body and throw it away, so the caller sees the answer (see
     // MAX_DISCARDED_BYTES); any other connection ends with the answer, as does one that waits
     // for "100 Continue": its body is not coming.
-    const discard = r.authenticated && req.headers.expect === undefined && Number(req.headers["content-length"] ?? 0) <= MAX_DISCARDED_BYTES;
+    const discard = r.authenticated && req.headers.expect === undefined && declaredLength(req) <= MAX_DISCARDED_BYTES;
     res.writeHead(r.status, { "content-type": "application/json", ...(discard ? {} : { connection: "close" }) });
     res.end(JSON.stringify({ error: { message: r.why, code: r.status } }));
   };
